@@ -1,0 +1,137 @@
+using SweepCluster.Search.Numerics;
+using SweepCluster.Search.Pruning;
+using SweepCluster.Search.Sampling;
+
+namespace SweepCluster.Search;
+
+/// <summary>A trial handed out by <see cref="HyperparameterSearch.Ask"/>, with external parameter values.</summary>
+public sealed record AskedTrial(int Number, IReadOnlyDictionary<string, object> Params);
+
+/// <summary>How a trial ended.</summary>
+public abstract record TrialOutcome
+{
+    public sealed record Completed(double Value) : TrialOutcome;
+    public sealed record Pruned : TrialOutcome;
+    public sealed record Failed(string? Error = null) : TrialOutcome;
+}
+
+public sealed class UnknownTrialException(int number) : Exception($"unknown trial {number}")
+{
+    public int Number { get; } = number;
+}
+
+/// <summary>
+/// The ask/tell surface of the search engine. Deterministic: the same settings and the same history give the
+/// same next ask, so a search persisted with <see cref="ToJson"/> and restored with <see cref="FromJson"/>
+/// continues bit-identically. Not thread-safe; the owner (a grain, a server loop) serialises calls.
+/// </summary>
+/// <example>
+/// var search = HyperparameterSearch.Create(new SearchSettings(SearchSpace.FromJson(spaceJson), Seed: 7));
+/// var trial = search.Ask();
+/// for (var epoch = 1; epoch &lt;= 10; epoch++)
+///     if (search.Report(trial.Number, epoch, Train(trial.Params, epoch))) { search.Tell(trial.Number, new TrialOutcome.Pruned()); break; }
+/// </example>
+public sealed class HyperparameterSearch
+{
+    private readonly List<TrialRecord> _trials;
+    private readonly ISampler _sampler;
+    private readonly IPruner _pruner;
+
+    private HyperparameterSearch(SearchSettings settings, List<TrialRecord> trials)
+    {
+        Settings = settings;
+        _trials = trials;
+        _sampler = settings.Sampler.Create();
+        _pruner = settings.Pruner.Create();
+    }
+
+    public static HyperparameterSearch Create(SearchSettings settings) => new(settings, []);
+
+    public SearchSettings Settings { get; }
+
+    public IReadOnlyList<TrialRecord> Trials => _trials;
+
+    public IEnumerable<TrialRecord> Running => _trials.Where(t => t.State == TrialState.Running);
+
+    /// <summary>The best completed trial, or null when none has completed.</summary>
+    public TrialRecord? BestTrial
+    {
+        get
+        {
+            TrialRecord? best = null;
+            foreach (var t in _trials)
+            {
+                if (t.State != TrialState.Complete || t.Value is not double v || double.IsNaN(v)) continue;
+                if (best is null || Settings.Direction.IsBetter(v, best.Value!.Value)) best = t;
+            }
+            return best;
+        }
+    }
+
+    /// <summary>Starts a trial. Trials asked but not yet told count as running for the sampler.</summary>
+    public AskedTrial Ask()
+    {
+        var number = _trials.Count;
+        var random = SeededRandom.ForTrial(Settings.Seed, number);
+        var internalParams = _sampler.Sample(new SamplingContext(Settings.Space, _trials, number, Settings.Direction, random));
+        _trials.Add(new TrialRecord { Number = number, Params = internalParams });
+        return new AskedTrial(number, ExternalParams(internalParams));
+    }
+
+    /// <summary>Records an intermediate value; returns true when the trial should be pruned now.</summary>
+    public bool Report(int trialNumber, int step, double value)
+    {
+        var trial = Get(trialNumber);
+        if (trial.IsFinished)
+            throw new InvalidOperationException($"trial {trialNumber} is already {trial.State.ToString().ToLowerInvariant()}; reports are closed");
+        if (step < 0) throw new ArgumentException($"step must be >= 0, got {step}");
+        // A repeated report of a step (a retried call) keeps the first value.
+        trial.IntermediateValues.TryAdd(step, value);
+        return _pruner.ShouldPrune(_trials, trial, Settings.Direction);
+    }
+
+    /// <summary>Finishes a trial. Telling the same outcome twice is a no-op, so retried calls are safe.</summary>
+    public void Tell(int trialNumber, TrialOutcome outcome)
+    {
+        var trial = Get(trialNumber);
+        var (state, value, error) = outcome switch
+        {
+            TrialOutcome.Completed { Value: var v } when double.IsNaN(v) || double.IsInfinity(v) =>
+                (TrialState.Failed, (double?)null, $"objective value is {v}"),
+            TrialOutcome.Completed c => (TrialState.Complete, c.Value, (string?)null),
+            TrialOutcome.Pruned => (TrialState.Pruned, trial.LastReport?.Value, null),
+            TrialOutcome.Failed f => (TrialState.Failed, null, f.Error),
+            _ => throw new ArgumentException($"unknown outcome {outcome}"),
+        };
+        if (trial.IsFinished)
+        {
+            if (trial.State == state && Nullable.Equals(trial.Value, value)) return;
+            throw new InvalidOperationException(
+                $"trial {trialNumber} is already {trial.State.ToString().ToLowerInvariant()}; cannot tell {state.ToString().ToLowerInvariant()}");
+        }
+        trial.State = state;
+        trial.Value = value;
+        trial.Error = error;
+    }
+
+    public IReadOnlyDictionary<string, object> ExternalParams(IReadOnlyDictionary<string, double> internalParams)
+    {
+        var external = new Dictionary<string, object>(StringComparer.Ordinal);
+        foreach (var definition in Settings.Space.Parameters)
+        {
+            if (internalParams.TryGetValue(definition.Name, out var v)) external[definition.Name] = definition.Distribution.ToExternal(v);
+        }
+        return external;
+    }
+
+    private TrialRecord Get(int trialNumber) =>
+        trialNumber >= 0 && trialNumber < _trials.Count ? _trials[trialNumber] : throw new UnknownTrialException(trialNumber);
+
+    public string ToJson() => SearchSnapshot.Write(Settings, _trials);
+
+    public static HyperparameterSearch FromJson(string json)
+    {
+        var (settings, trials) = SearchSnapshot.Read(json);
+        return new HyperparameterSearch(settings, trials);
+    }
+}

@@ -1,0 +1,8 @@
+namespace SweepCluster.Search.Pruning;
+
+/// <summary>The percentile pruner at the 50th percentile: stop a trial worse than the median at its step.</summary>
+public static class MedianPruner
+{
+    public static PercentilePruner Create(int nStartupTrials = 5, int nWarmupSteps = 0, int intervalSteps = 1, int nMinTrials = 1) =>
+        new(50.0, nStartupTrials, nWarmupSteps, intervalSteps, nMinTrials);
+}

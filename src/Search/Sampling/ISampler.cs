@@ -1,0 +1,15 @@
+using SweepCluster.Search.Numerics;
+using SweepCluster.Search.Space;
+
+namespace SweepCluster.Search.Sampling;
+
+/// <summary>What a sampler sees when asked for one trial's parameters.</summary>
+/// <param name="Trials">Every trial so far, the one being sampled excluded.</param>
+public sealed record SamplingContext(
+    SearchSpace Space, IReadOnlyList<TrialRecord> Trials, int TrialNumber, StudyDirection Direction, SeededRandom Random);
+
+public interface ISampler
+{
+    /// <summary>Internal values for every parameter that is active given the others.</summary>
+    Dictionary<string, double> Sample(SamplingContext context);
+}

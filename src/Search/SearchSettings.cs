@@ -1,0 +1,79 @@
+using SweepCluster.Search.Pruning;
+using SweepCluster.Search.Sampling;
+using SweepCluster.Search.Space;
+using SweepCluster.Search.Tpe;
+
+namespace SweepCluster.Search;
+
+public enum SamplerKind { Tpe, TpeMultivariate, Random }
+
+public enum PrunerKind { None, Median, Percentile }
+
+public sealed record SamplerSettings
+{
+    public SamplerKind Kind { get; init; } = SamplerKind.Tpe;
+
+    /// <summary>TPE options; Multivariate is implied by Kind.</summary>
+    public TpeOptions Tpe { get; init; } = new();
+
+    public ISampler Create() => Kind switch
+    {
+        SamplerKind.Random => new RandomSampler(),
+        SamplerKind.Tpe => new TpeSampler(Tpe with { Multivariate = false }),
+        SamplerKind.TpeMultivariate => new TpeSampler(Tpe with { Multivariate = true }),
+        _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "unknown sampler"),
+    };
+
+    public static SamplerKind ParseKind(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "tpe" => SamplerKind.Tpe,
+        "tpe-multivariate" or "tpe_multivariate" or "tpe-mv" => SamplerKind.TpeMultivariate,
+        "random" => SamplerKind.Random,
+        _ => throw new ArgumentException($"unknown sampler '{name}' (expected tpe, tpe-multivariate or random)"),
+    };
+
+    public static string KindName(SamplerKind kind) => kind switch
+    {
+        SamplerKind.Tpe => "tpe",
+        SamplerKind.TpeMultivariate => "tpe-multivariate",
+        _ => "random",
+    };
+}
+
+public sealed record PrunerSettings
+{
+    public PrunerKind Kind { get; init; } = PrunerKind.None;
+    public double Percentile { get; init; } = 50;
+    public int NStartupTrials { get; init; } = 5;
+    public int NWarmupSteps { get; init; }
+    public int IntervalSteps { get; init; } = 1;
+    public int NMinTrials { get; init; } = 1;
+
+    public IPruner Create() => Kind switch
+    {
+        PrunerKind.None => new NopPruner(),
+        PrunerKind.Median => MedianPruner.Create(NStartupTrials, NWarmupSteps, IntervalSteps, NMinTrials),
+        PrunerKind.Percentile => new PercentilePruner(Percentile, NStartupTrials, NWarmupSteps, IntervalSteps, NMinTrials),
+        _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "unknown pruner"),
+    };
+
+    public static PrunerKind ParseKind(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "none" or "nop" => PrunerKind.None,
+        "median" => PrunerKind.Median,
+        "percentile" => PrunerKind.Percentile,
+        _ => throw new ArgumentException($"unknown pruner '{name}' (expected none, median or percentile)"),
+    };
+}
+
+/// <summary>Everything that defines a search apart from its history.</summary>
+public sealed record SearchSettings(
+    SearchSpace Space,
+    StudyDirection Direction = StudyDirection.Minimize,
+    SamplerSettings? Sampler = null,
+    PrunerSettings? Pruner = null,
+    long Seed = 0)
+{
+    public SamplerSettings Sampler { get; init; } = Sampler ?? new SamplerSettings();
+    public PrunerSettings Pruner { get; init; } = Pruner ?? new PrunerSettings();
+}

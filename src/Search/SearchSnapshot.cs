@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SweepCluster.Search.Sampling;
+using SweepCluster.Search.Space;
+using SweepCluster.Search.Tpe;
+
+namespace SweepCluster.Search;
+
+/// <summary>
+/// The persisted form of a search: settings, space and the full trial history as JSON. Doubles are written
+/// in their shortest round-trip form (non-finite ones as strings), so a restored search asks exactly what
+/// the original would have.
+/// </summary>
+internal static class SearchSnapshot
+{
+    private const int FormatVersion = 1;
+
+    private static readonly JsonSerializerOptions OptionsJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static string Write(SearchSettings settings, IReadOnlyList<TrialRecord> trials)
+    {
+        var root = new JsonObject
+        {
+            ["format"] = FormatVersion,
+            ["direction"] = settings.Direction == StudyDirection.Minimize ? "minimize" : "maximize",
+            ["seed"] = settings.Seed,
+            ["sampler"] = new JsonObject
+            {
+                ["kind"] = SamplerSettings.KindName(settings.Sampler.Kind),
+                ["tpe"] = JsonSerializer.SerializeToNode(settings.Sampler.Tpe, OptionsJson),
+            },
+            ["pruner"] = JsonSerializer.SerializeToNode(settings.Pruner, OptionsJson),
+            ["space"] = settings.Space.ToJsonObject(),
+        };
+        var trialArray = new JsonArray();
+        foreach (var t in trials)
+        {
+            var parameters = new JsonObject();
+            foreach (var (name, value) in t.Params) parameters[name] = Number(value);
+            var intermediate = new JsonObject();
+            foreach (var (step, value) in t.IntermediateValues) intermediate[step.ToString(CultureInfo.InvariantCulture)] = Number(value);
+            var node = new JsonObject
+            {
+                ["number"] = t.Number,
+                ["state"] = t.State.ToString().ToLowerInvariant(),
+                ["params"] = parameters,
+                ["intermediate"] = intermediate,
+            };
+            if (t.Value is double v) node["value"] = Number(v);
+            if (t.Error is not null) node["error"] = t.Error;
+            trialArray.Add(node);
+        }
+        root["trials"] = trialArray;
+        return root.ToJsonString();
+    }
+
+    public static (SearchSettings Settings, List<TrialRecord> Trials) Read(string json)
+    {
+        var root = JsonNode.Parse(json) as JsonObject ?? throw new FormatException("search snapshot must be a JSON object");
+        var format = root["format"]?.GetValue<int>() ?? 0;
+        if (format != FormatVersion) throw new FormatException($"search snapshot format {format} is not supported (expected {FormatVersion})");
+        var sampler = root["sampler"]!.AsObject();
+        var settings = new SearchSettings(
+            SearchSpace.FromJson(root["space"]!.AsObject().DeepClone().AsObject()),
+            root["direction"]!.GetValue<string>() == "maximize" ? StudyDirection.Maximize : StudyDirection.Minimize,
+            new SamplerSettings
+            {
+                Kind = SamplerSettings.ParseKind(sampler["kind"]!.GetValue<string>()),
+                Tpe = sampler["tpe"].Deserialize<TpeOptions>(OptionsJson) ?? new TpeOptions(),
+            },
+            root["pruner"].Deserialize<PrunerSettings>(OptionsJson),
+            root["seed"]!.GetValue<long>());
+        var trials = new List<TrialRecord>();
+        foreach (var node in root["trials"]!.AsArray())
+        {
+            var t = node!.AsObject();
+            var parameters = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var (name, value) in t["params"]!.AsObject()) parameters[name] = ReadNumber(value);
+            var intermediate = new SortedDictionary<int, double>();
+            foreach (var (step, value) in t["intermediate"]!.AsObject())
+                intermediate[int.Parse(step, CultureInfo.InvariantCulture)] = ReadNumber(value);
+            var record = new TrialRecord
+            {
+                Number = t["number"]!.GetValue<int>(),
+                Params = parameters,
+                IntermediateValues = intermediate,
+                State = Enum.Parse<TrialState>(t["state"]!.GetValue<string>(), ignoreCase: true),
+                Value = t["value"] is { } v ? ReadNumber(v) : null,
+                Error = t["error"]?.GetValue<string>(),
+            };
+            if (record.Number != trials.Count) throw new FormatException($"trial numbers must be 0..n-1 in order; found {record.Number} at position {trials.Count}");
+            trials.Add(record);
+        }
+        return (settings, trials);
+    }
+
+    private static JsonNode Number(double value) =>
+        double.IsFinite(value) ? JsonValue.Create(value) : JsonValue.Create(value.ToString(CultureInfo.InvariantCulture));
+
+    private static double ReadNumber(JsonNode? node)
+    {
+        var element = node!.GetValue<JsonElement>();
+        return element.ValueKind == JsonValueKind.String
+            ? double.Parse(element.GetString()!, CultureInfo.InvariantCulture)
+            : element.GetDouble();
+    }
+}

@@ -1,0 +1,47 @@
+namespace SweepCluster.Search.Tpe;
+
+/// <summary>
+/// TPE settings. Defaults follow Optuna 3.1's TPESampler unless a comment says why they differ.
+/// </summary>
+public sealed record TpeOptions
+{
+    /// <summary>Trials sampled at random before TPE takes over (finished trials: complete or pruned).</summary>
+    public int NStartupTrials { get; init; } = 10;
+
+    /// <summary>Candidates drawn from l(x) per ask; the one with the best l(x)/g(x) wins.</summary>
+    public int NEiCandidates { get; init; } = 24;
+
+    /// <summary>Sample all unconditional parameters jointly (kernels shared across parameters).</summary>
+    public bool Multivariate { get; init; }
+
+    /// <summary>Running trials count as the worst observations, so parallel asks spread out.</summary>
+    public bool ConstantLiar { get; init; } = true;
+
+    public double PriorWeight { get; init; } = 1.0;
+
+    public bool ConsiderMagicClip { get; init; } = true;
+
+    /// <summary>Observations at full weight before older ones ramp down (Optuna's default_weights).</summary>
+    public int FullWeightCount { get; init; } = 25;
+
+    /// <summary>gamma(n) = min(ceil(GammaFraction · n), GammaCap): how many trials form the "good" group.</summary>
+    public double GammaFraction { get; init; } = 0.1;
+
+    public int GammaCap { get; init; } = 25;
+
+    /// <summary>Multivariate kernel width as a fraction of the range (before the n^(−1/(d+4)) shrink).</summary>
+    public double MultivariateBandwidth { get; init; } = 0.2;
+
+    public void Validate()
+    {
+        if (NStartupTrials < 0) throw new ArgumentException($"n_startup_trials must be >= 0, got {NStartupTrials}");
+        if (NEiCandidates < 1) throw new ArgumentException($"n_ei_candidates must be >= 1, got {NEiCandidates}");
+        if (!(PriorWeight > 0)) throw new ArgumentException($"prior_weight must be > 0, got {PriorWeight}");
+        if (!(GammaFraction > 0 && GammaFraction <= 1)) throw new ArgumentException($"gamma fraction must be in (0, 1], got {GammaFraction}");
+        if (GammaCap < 1) throw new ArgumentException($"gamma cap must be >= 1, got {GammaCap}");
+        if (FullWeightCount < 1) throw new ArgumentException($"full weight count must be >= 1, got {FullWeightCount}");
+        if (!(MultivariateBandwidth > 0)) throw new ArgumentException($"multivariate bandwidth must be > 0, got {MultivariateBandwidth}");
+    }
+
+    public int Gamma(int n) => Math.Min((int)Math.Ceiling(GammaFraction * n), GammaCap);
+}

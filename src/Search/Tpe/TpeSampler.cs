@@ -1,0 +1,143 @@
+using SweepCluster.Search.Numerics;
+using SweepCluster.Search.Sampling;
+using SweepCluster.Search.Space;
+
+namespace SweepCluster.Search.Tpe;
+
+/// <summary>
+/// Tree-structured Parzen Estimator. Finished trials are ranked (complete by value, then pruned by how far
+/// they got and their last value); the best gamma(n) form l(x), the rest — plus running trials, under the
+/// constant-liar rule — form g(x). Candidates are drawn from l and the one maximising l/g is returned.
+/// </summary>
+public sealed class TpeSampler : ISampler
+{
+    private readonly TpeOptions _options;
+    private readonly RandomSampler _startup = new();
+
+    public TpeSampler(TpeOptions? options = null)
+    {
+        _options = options ?? new TpeOptions();
+        _options.Validate();
+    }
+
+    public TpeOptions Options => _options;
+
+    public Dictionary<string, double> Sample(SamplingContext context)
+    {
+        var finished = 0;
+        foreach (var trial in context.Trials)
+        {
+            if (trial.State is TrialState.Complete or TrialState.Pruned) finished++;
+        }
+        if (finished < _options.NStartupTrials) return _startup.Sample(context);
+
+        var ranked = RankFinished(context.Trials, context.Direction);
+        var running = _options.ConstantLiar
+            ? context.Trials.Where(t => t.State == TrialState.Running && t.Number != context.TrialNumber).ToList()
+            : [];
+
+        var assigned = new Dictionary<string, double>(StringComparer.Ordinal);
+        var space = context.Space;
+        if (_options.Multivariate)
+        {
+            var group = space.Parameters.Where(p => !p.IsConditional).ToList();
+            if (group.Count > 0)
+            {
+                var values = SampleGroup(group, ranked, running, context.Random);
+                for (var d = 0; d < group.Count; d++) assigned[group[d].Name] = values[d];
+            }
+        }
+        foreach (var definition in space.Parameters)
+        {
+            if (assigned.ContainsKey(definition.Name) || !space.IsActive(definition, assigned)) continue;
+            assigned[definition.Name] = SampleGroup([definition], ranked, running, context.Random)[0];
+        }
+        return assigned;
+    }
+
+    /// <summary>Samples a group of parameters jointly from the trials that have all of them.</summary>
+    private double[] SampleGroup(IReadOnlyList<ParamDefinition> group, List<TrialRecord> ranked, List<TrialRecord> running, SeededRandom random)
+    {
+        bool HasAll(TrialRecord t)
+        {
+            foreach (var p in group) if (!t.Params.ContainsKey(p.Name)) return false;
+            return true;
+        }
+
+        var eligible = ranked.Where(HasAll).ToList();
+        var nBelow = _options.Gamma(eligible.Count);
+        var below = eligible.Take(nBelow).ToList();
+        var above = eligible.Skip(nBelow).Concat(running.Where(HasAll)).ToList();
+        // Weights ramp by age, so each group is ordered oldest first.
+        below.Sort((a, b) => a.Number.CompareTo(b.Number));
+        above.Sort((a, b) => a.Number.CompareTo(b.Number));
+
+        var distributions = group.Select(p => p.Distribution).ToList();
+        var l = new ParzenEstimator(distributions, Observations(group, below), _options);
+        var g = new ParzenEstimator(distributions, Observations(group, above), _options);
+
+        var candidates = l.Sample(_options.NEiCandidates, random);
+        var logL = l.LogPdf(candidates);
+        var logG = g.LogPdf(candidates);
+        var best = 0;
+        var bestScore = double.NegativeInfinity;
+        for (var i = 0; i < candidates.Length; i++)
+        {
+            var score = logL[i] - logG[i];
+            if (score > bestScore)
+            {
+                bestScore = score;
+                best = i;
+            }
+        }
+        return candidates[best];
+    }
+
+    private static List<double[]> Observations(IReadOnlyList<ParamDefinition> group, List<TrialRecord> trials)
+    {
+        var observations = new List<double[]>(group.Count);
+        foreach (var p in group)
+        {
+            var values = new double[trials.Count];
+            for (var i = 0; i < trials.Count; i++) values[i] = trials[i].Params[p.Name];
+            observations.Add(values);
+        }
+        return observations;
+    }
+
+    /// <summary>
+    /// Best first: complete trials by loss, then pruned trials by furthest step reached and then their loss
+    /// at that step (a trial pruned late was more promising than one pruned early).
+    /// </summary>
+    internal static List<TrialRecord> RankFinished(IReadOnlyList<TrialRecord> trials, StudyDirection direction)
+    {
+        var ranked = new List<(TrialRecord Trial, int Tier, double StepKey, double Loss)>();
+        foreach (var t in trials)
+        {
+            switch (t.State)
+            {
+                case TrialState.Complete:
+                    ranked.Add((t, 0, 0, NanLast(direction.AsLoss(t.Value ?? double.NaN))));
+                    break;
+                case TrialState.Pruned:
+                    var last = t.LastReport;
+                    ranked.Add(last is { } r
+                        ? (t, 1, -r.Step, NanLast(direction.AsLoss(r.Value)))
+                        : (t, 1, double.PositiveInfinity, double.PositiveInfinity));
+                    break;
+            }
+        }
+        ranked.Sort((a, b) =>
+        {
+            var c = a.Tier.CompareTo(b.Tier);
+            if (c != 0) return c;
+            c = a.StepKey.CompareTo(b.StepKey);
+            if (c != 0) return c;
+            c = a.Loss.CompareTo(b.Loss);
+            return c != 0 ? c : a.Trial.Number.CompareTo(b.Trial.Number);
+        });
+        return ranked.Select(r => r.Trial).ToList();
+    }
+
+    private static double NanLast(double loss) => double.IsNaN(loss) ? double.PositiveInfinity : loss;
+}

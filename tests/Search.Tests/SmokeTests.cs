@@ -1,0 +1,2 @@
+namespace SweepCluster.Search.Tests;
+public class SmokeTests { [Fact] public void Works() => Assert.True(true); }
