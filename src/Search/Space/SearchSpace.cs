@@ -152,7 +152,11 @@ public sealed class SearchSpace
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowTrailingCommas = false });
+            using (var document = JsonDocument.Parse(json))
+            {
+                RejectDuplicateKeys(document.RootElement, "(space)");
+            }
+            root = JsonNode.Parse(json);
         }
         catch (JsonException e)
         {
@@ -160,6 +164,23 @@ public sealed class SearchSpace
         }
         if (root is not JsonObject obj) throw new SearchSpaceException("(space)", "the space must be a JSON object of parameters");
         return FromJson(obj);
+    }
+
+    /// <summary>JsonObject silently refuses duplicate keys only when enumerated; name them up front instead.</summary>
+    private static void RejectDuplicateKeys(JsonElement element, string owner)
+    {
+        if (element.ValueKind != JsonValueKind.Object) return;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in element.EnumerateObject())
+        {
+            if (!seen.Add(property.Name))
+            {
+                throw owner == "(space)"
+                    ? new SearchSpaceException(property.Name, "is declared twice")
+                    : new SearchSpaceException(owner, $"key '{property.Name}' is given twice");
+            }
+            RejectDuplicateKeys(property.Value, owner == "(space)" ? property.Name : owner);
+        }
     }
 
     public static SearchSpace FromJson(JsonObject obj)
@@ -234,7 +255,7 @@ public sealed class SearchSpace
                 case JsonValueKind.True: return true;
                 case JsonValueKind.False: return false;
                 case JsonValueKind.Number:
-                    return element.TryGetInt64(out var l) ? l : element.GetDouble();
+                    return element.TryGetInt64(out var l) ? (object)l : element.GetDouble();
             }
         }
         throw new SearchSpaceException(name, $"\"{key}\" holds {item?.ToJsonString() ?? "null"}, expected a number, string or boolean");

@@ -36,7 +36,7 @@ internal sealed class NumericKernels : KernelDimension
     public double Low { get; }
     public double High { get; }
 
-    public NumericKernels(ParamDistribution distribution, double[] mu, double[] sigma)
+    public NumericKernels(ParamDistribution distribution, double[] mu, double[] sigma, bool omitKernelScale)
     {
         _distribution = distribution;
         (_log, _halfStep, Low, High) = Bounds(distribution);
@@ -49,7 +49,7 @@ internal sealed class NumericKernels : KernelDimension
         {
             _inverseSigma[k] = 1.0 / sigma[k];
             _logMass[k] = TruncatedNormal.LogMass(mu[k], sigma[k], Low, High);
-            _logConstant[k] = -Math.Log(sigma[k]) - StandardNormal.LogSqrt2Pi - _logMass[k];
+            _logConstant[k] = (omitKernelScale ? 0 : -Math.Log(sigma[k])) - StandardNormal.LogSqrt2Pi - _logMass[k];
         }
     }
 

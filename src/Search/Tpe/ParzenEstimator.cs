@@ -111,7 +111,7 @@ internal sealed class ParzenEstimator
         var minSigma = options.ConsiderMagicClip ? range / Math.Min(100.0, 1.0 + (n + 1)) : 1e-12;
         for (var i = 0; i < n; i++) sigma[i] = Math.Clamp(sigma[i], minSigma, range);
         sigma[n] = range; // the prior kernel spans the whole box
-        return new NumericKernels(distribution, mu, sigma);
+        return new NumericKernels(distribution, mu, sigma, options.OmitKernelScale);
     }
 
     /// <summary>

@@ -32,6 +32,12 @@ public sealed record TpeOptions
     /// <summary>Multivariate kernel width as a fraction of the range (before the n^(−1/(d+4)) shrink).</summary>
     public double MultivariateBandwidth { get; init; } = 0.2;
 
+    /// <summary>
+    /// Optuna 3.1 scores each continuous kernel without its 1/σ factor, which weights wide kernels up.
+    /// True reproduces that; false uses proper densities.
+    /// </summary>
+    public bool OmitKernelScale { get; init; } = true;
+
     public void Validate()
     {
         if (NStartupTrials < 0) throw new ArgumentException($"n_startup_trials must be >= 0, got {NStartupTrials}");
