@@ -1,1 +1,3 @@
-System.Console.WriteLine("hi");
+using SweepCluster.Cli;
+
+return SweepCli.Run(args, CliIO.FromConsole());

@@ -73,7 +73,7 @@ public sealed class HyperparameterSearch
     {
         var number = _trials.Count;
         var random = SeededRandom.ForTrial(Settings.Seed, number);
-        var internalParams = _sampler.Sample(new SamplingContext(Settings.Space, _trials, number, Settings.Direction, random));
+        var internalParams = _sampler.Sample(new SamplingContext(Settings.Space, _trials, number, Settings.Direction, random, Settings.Seed));
         _trials.Add(new TrialRecord { Number = number, Params = internalParams });
         return new AskedTrial(number, ExternalParams(internalParams));
     }

@@ -13,12 +13,15 @@ public sealed record SamplerSettings
 {
     public SamplerKind Kind { get; init; } = SamplerKind.Tpe;
 
+    /// <summary>Random search from a scrambled Halton sequence (true) or independent draws (false).</summary>
+    public bool QuasiRandom { get; init; } = true;
+
     /// <summary>TPE options; Multivariate is implied by Kind.</summary>
     public TpeOptions Tpe { get; init; } = new();
 
     public ISampler Create() => Kind switch
     {
-        SamplerKind.Random => new RandomSampler(),
+        SamplerKind.Random => new RandomSampler(QuasiRandom),
         SamplerKind.Tpe => new TpeSampler(Tpe with { Multivariate = false }),
         SamplerKind.TpeMultivariate => new TpeSampler(Tpe with { Multivariate = true }),
         _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "unknown sampler"),

@@ -28,6 +28,7 @@ internal static class SearchSnapshot
             ["sampler"] = new JsonObject
             {
                 ["kind"] = SamplerSettings.KindName(settings.Sampler.Kind),
+                ["quasi_random"] = settings.Sampler.QuasiRandom,
                 ["tpe"] = JsonSerializer.SerializeToNode(settings.Sampler.Tpe, OptionsJson),
             },
             ["pruner"] = JsonSerializer.SerializeToNode(settings.Pruner, OptionsJson),
@@ -67,6 +68,7 @@ internal static class SearchSnapshot
             new SamplerSettings
             {
                 Kind = SamplerSettings.ParseKind(sampler["kind"]!.GetValue<string>()),
+                QuasiRandom = sampler["quasi_random"]?.GetValue<bool>() ?? true,
                 Tpe = sampler["tpe"].Deserialize<TpeOptions>(OptionsJson) ?? new TpeOptions(),
             },
             root["pruner"].Deserialize<PrunerSettings>(OptionsJson),

@@ -6,7 +6,7 @@ namespace SweepCluster.Search.Sampling;
 /// <summary>What a sampler sees when asked for one trial's parameters.</summary>
 /// <param name="Trials">Every trial so far, the one being sampled excluded.</param>
 public sealed record SamplingContext(
-    SearchSpace Space, IReadOnlyList<TrialRecord> Trials, int TrialNumber, StudyDirection Direction, SeededRandom Random);
+    SearchSpace Space, IReadOnlyList<TrialRecord> Trials, int TrialNumber, StudyDirection Direction, SeededRandom Random, long Seed);
 
 public interface ISampler
 {

@@ -6,34 +6,50 @@ namespace SweepCluster.Search.Sampling;
 /// <summary>Draws one internal value uniformly (log-uniformly on log scales) from a distribution.</summary>
 public static class UniformSampling
 {
-    public static double Draw(ParamDistribution distribution, SeededRandom random) => distribution switch
+    public static double Draw(ParamDistribution distribution, SeededRandom random) => FromUnit(distribution, random.NextDouble());
+
+    /// <summary>
+    /// Maps u in [0, 1) to the distribution by its inverse CDF, so a uniform (or quasi-random) u gives a
+    /// uniform draw: every grid value, integer or choice gets an equal share of [0, 1).
+    /// </summary>
+    public static double FromUnit(ParamDistribution distribution, double u) => distribution switch
     {
-        FloatDistribution { Log: true } f => Math.Clamp(Math.Exp(Uniform(Math.Log(f.Low), Math.Log(f.High), random)), f.Low, f.High),
-        FloatDistribution { Step: double step } f => f.Snap(f.Low + random.NextInt(GridSize(f.High - f.Low, step)) * step),
-        FloatDistribution f => Uniform(f.Low, f.High, random),
-        IntDistribution { Log: true } i => i.Snap(Math.Exp(Uniform(Math.Log(i.Low - 0.5), Math.Log(i.High + 0.5), random))),
-        IntDistribution i => i.Low + random.NextInt(checked((int)((i.High - i.Low) / i.Step + 1))) * (double)i.Step,
-        CategoricalDistribution c => random.NextInt(c.Choices.Count),
+        FloatDistribution { Log: true } f => Math.Clamp(Math.Exp(Lerp(Math.Log(f.Low), Math.Log(f.High), u)), f.Low, f.High),
+        FloatDistribution { Step: double step } f => f.Snap(f.Low + Cell(u, GridSize(f.High - f.Low, step)) * step),
+        FloatDistribution f => Lerp(f.Low, f.High, u),
+        IntDistribution { Log: true } i => i.Snap(Math.Exp(Lerp(Math.Log(i.Low - 0.5), Math.Log(i.High + 0.5), u))),
+        IntDistribution i => i.Low + Cell(u, checked((int)((i.High - i.Low) / i.Step + 1))) * (double)i.Step,
+        CategoricalDistribution c => Cell(u, c.Choices.Count),
         _ => throw new NotSupportedException(distribution.GetType().Name),
     };
 
-    private static double Uniform(double low, double high, SeededRandom random) => low + (high - low) * random.NextDouble();
+    private static double Lerp(double low, double high, double u) => low + (high - low) * u;
+
+    private static int Cell(double u, int count) => Math.Min(count - 1, (int)(u * count));
 
     private static int GridSize(double range, double step) => checked((int)Math.Round(range / step) + 1);
 }
 
-/// <summary>Independent uniform sampling of every active parameter.</summary>
-public sealed class RandomSampler : ISampler
+/// <summary>
+/// Random search. By default points come from a scrambled Halton sequence (each point uniform, the set
+/// spread evenly); <c>quasiRandom: false</c> gives independent uniform draws.
+/// </summary>
+public sealed class RandomSampler(bool quasiRandom = true) : ISampler
 {
+    private ScrambledHalton? _halton;
+
     public Dictionary<string, double> Sample(SamplingContext context)
     {
         var assigned = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var definition in context.Space.Parameters)
+        var parameters = context.Space.Parameters;
+        var useSequence = quasiRandom && parameters.Count <= ScrambledHalton.MaxDimensions;
+        if (useSequence) _halton ??= new ScrambledHalton(context.Seed);
+        for (var d = 0; d < parameters.Count; d++)
         {
-            if (context.Space.IsActive(definition, assigned))
-            {
-                assigned[definition.Name] = UniformSampling.Draw(definition.Distribution, context.Random);
-            }
+            var definition = parameters[d];
+            if (!context.Space.IsActive(definition, assigned)) continue;
+            var u = useSequence ? _halton!.Coordinate(context.TrialNumber, d) : context.Random.NextDouble();
+            assigned[definition.Name] = UniformSampling.FromUnit(definition.Distribution, u);
         }
         return assigned;
     }

@@ -17,6 +17,9 @@ public sealed record TpeOptions
     /// <summary>Running trials count as the worst observations, so parallel asks spread out.</summary>
     public bool ConstantLiar { get; init; } = true;
 
+    /// <summary>Start-up trials from a scrambled Halton sequence instead of independent draws.</summary>
+    public bool QuasiRandomStartup { get; init; } = true;
+
     public double PriorWeight { get; init; } = 1.0;
 
     public bool ConsiderMagicClip { get; init; } = true;

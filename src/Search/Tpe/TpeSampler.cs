@@ -12,12 +12,13 @@ namespace SweepCluster.Search.Tpe;
 public sealed class TpeSampler : ISampler
 {
     private readonly TpeOptions _options;
-    private readonly RandomSampler _startup = new();
+    private readonly RandomSampler _startup;
 
     public TpeSampler(TpeOptions? options = null)
     {
         _options = options ?? new TpeOptions();
         _options.Validate();
+        _startup = new RandomSampler(_options.QuasiRandomStartup);
     }
 
     public TpeOptions Options => _options;

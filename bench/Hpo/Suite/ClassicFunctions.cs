@@ -1,0 +1,98 @@
+namespace SweepCluster.Bench.Hpo;
+
+/// <summary>The classic continuous test functions of SUITE.md §1, on plain coordinate arrays.</summary>
+public static class ClassicFunctions
+{
+    public static double Branin(ReadOnlySpan<double> x)
+    {
+        const double a = 1.0, r = 6.0, s = 10.0;
+        const double b = 5.1 / (4.0 * Math.PI * Math.PI);
+        const double c = 5.0 / Math.PI;
+        const double t = 1.0 / (8.0 * Math.PI);
+        var inner = x[1] - b * x[0] * x[0] + c * x[0] - r;
+        return a * inner * inner + s * (1.0 - t) * Math.Cos(x[0]) + s;
+    }
+
+    private static readonly double[] HartmannAlpha = [1.0, 1.2, 3.0, 3.2];
+
+    private static readonly double[,] HartmannA =
+    {
+        { 10, 3, 17, 3.5, 1.7, 8 },
+        { 0.05, 10, 17, 0.1, 8, 14 },
+        { 3, 3.5, 1.7, 10, 17, 8 },
+        { 17, 8, 0.05, 10, 0.1, 14 },
+    };
+
+    // P is given in units of 1e-4; scaled once here so the inner loop matches the spec's formula.
+    private static readonly double[,] HartmannP = Scale(1e-4, new double[,]
+    {
+        { 1312, 1696, 5569, 124, 8283, 5886 },
+        { 2329, 4135, 8307, 3736, 1004, 9991 },
+        { 2348, 1451, 3522, 2883, 3047, 6650 },
+        { 4047, 8828, 8732, 5743, 1091, 381 },
+    });
+
+    public static double Hartmann6(ReadOnlySpan<double> x)
+    {
+        var sum = 0.0;
+        for (var i = 0; i < 4; i++)
+        {
+            var exponent = 0.0;
+            for (var j = 0; j < 6; j++)
+            {
+                var d = x[j] - HartmannP[i, j];
+                exponent += HartmannA[i, j] * d * d;
+            }
+            sum += HartmannAlpha[i] * Math.Exp(-exponent);
+        }
+        return -sum;
+    }
+
+    public static double Rosenbrock(ReadOnlySpan<double> x)
+    {
+        var sum = 0.0;
+        for (var i = 0; i + 1 < x.Length; i++)
+        {
+            var valley = x[i + 1] - x[i] * x[i];
+            var offset = x[i] - 1.0;
+            sum += 100.0 * valley * valley + offset * offset;
+        }
+        return sum;
+    }
+
+    public static double Ackley(ReadOnlySpan<double> x)
+    {
+        double squares = 0, cosines = 0;
+        foreach (var xi in x)
+        {
+            squares += xi * xi;
+            cosines += Math.Cos(2.0 * Math.PI * xi);
+        }
+        var n = x.Length;
+        return -20.0 * Math.Exp(-0.2 * Math.Sqrt(squares / n)) - Math.Exp(cosines / n) + 20.0 + Math.E;
+    }
+
+    public static double Levy(ReadOnlySpan<double> x)
+    {
+        var n = x.Length;
+        static double W(double xi) => 1.0 + (xi - 1.0) / 4.0;
+        static double Sin2(double v) { var s = Math.Sin(v); return s * s; }
+
+        var sum = Sin2(Math.PI * W(x[0]));
+        for (var i = 0; i < n - 1; i++)
+        {
+            var w = W(x[i]);
+            sum += (w - 1.0) * (w - 1.0) * (1.0 + 10.0 * Sin2(Math.PI * w + 1.0));
+        }
+        var last = W(x[n - 1]);
+        return sum + (last - 1.0) * (last - 1.0) * (1.0 + Sin2(2.0 * Math.PI * last));
+    }
+
+    private static double[,] Scale(double factor, double[,] m)
+    {
+        for (var i = 0; i < m.GetLength(0); i++)
+            for (var j = 0; j < m.GetLength(1); j++)
+                m[i, j] *= factor;
+        return m;
+    }
+}

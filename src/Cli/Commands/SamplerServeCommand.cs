@@ -1,0 +1,235 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using SweepCluster.Cli.Protocol;
+using SweepCluster.Cli.State;
+using SweepCluster.Search;
+using SweepCluster.Search.Sampling;
+using SweepCluster.Search.Space;
+using SweepCluster.Search.Tpe;
+
+namespace SweepCluster.Cli.Commands;
+
+/// <summary>
+/// <c>sweep sampler serve</c>: an ask/tell server speaking JSON lines on stdin/stdout (see <see cref="AskTellServer"/>),
+/// so any training script can drive the search engine without a cluster.
+/// </summary>
+public static class SamplerServeCommand
+{
+    public static Command Create(CliIO io)
+    {
+        var space = new Option<string>("--space")
+        {
+            Description = "The search space (SPACE.json).",
+            HelpName = "SPACE.json",
+            Required = true,
+        };
+        var sampler = new Option<string>("--sampler")
+        {
+            Description = "How parameters are proposed.",
+            Required = true,
+        };
+        sampler.AcceptOnlyFromAmong("tpe", "tpe-multivariate", "random");
+        var seed = new Option<long>("--seed")
+        {
+            Description = "Seed; the same seed and history always give the same asks.",
+            Required = true,
+        };
+        var direction = new Option<string>("--direction")
+        {
+            Description = "Whether lower or higher objective values are better.",
+            DefaultValueFactory = _ => "minimize",
+        };
+        direction.AcceptOnlyFromAmong("minimize", "maximize");
+        var nStartupTrials = new Option<int>("--n-startup-trials")
+        {
+            Description = "TPE: finished trials sampled at random before TPE takes over.",
+            DefaultValueFactory = _ => new TpeOptions().NStartupTrials,
+        };
+        var pruner = new Option<string>("--pruner")
+        {
+            Description = "When to stop a trial early on its reported values.",
+            DefaultValueFactory = _ => "none",
+        };
+        pruner.AcceptOnlyFromAmong("none", "median", "percentile");
+        var defaults = new PrunerSettings();
+        var percentile = new Option<double>("--pruner-percentile")
+        {
+            Description = "Percentile pruner: prune trials worse than this percentile (0-100) of completed trials at the same step.",
+            HelpName = "P",
+            DefaultValueFactory = _ => defaults.Percentile,
+        };
+        var prunerStartupTrials = new Option<int>("--pruner-startup-trials")
+        {
+            Description = "Pruner: completed trials needed before anything is pruned.",
+            HelpName = "N",
+            DefaultValueFactory = _ => defaults.NStartupTrials,
+        };
+        var warmupSteps = new Option<int>("--pruner-warmup-steps")
+        {
+            Description = "Pruner: steps of each trial that are never pruned.",
+            HelpName = "K",
+            DefaultValueFactory = _ => defaults.NWarmupSteps,
+        };
+        var intervalSteps = new Option<int>("--pruner-interval-steps")
+        {
+            Description = "Pruner: check once per this many steps.",
+            HelpName = "N",
+            DefaultValueFactory = _ => defaults.IntervalSteps,
+        };
+        var state = new Option<string?>("--state")
+        {
+            Description = "Snapshot file: resumed from when it exists, rewritten atomically after every ask, report and tell.",
+            HelpName = "FILE",
+        };
+
+        AtLeast(nStartupTrials, 0);
+        AtLeast(prunerStartupTrials, 0);
+        AtLeast(warmupSteps, 0);
+        AtLeast(intervalSteps, 1);
+        percentile.Validators.Add(result =>
+        {
+            var p = result.GetValueOrDefault<double>();
+            if (!(p >= 0 && p <= 100)) result.AddError($"--pruner-percentile must be between 0 and 100, got {p}");
+        });
+
+        var command = new Command("serve", """
+            Serve ask/tell over JSON lines: one request per stdin line, one answer per stdout line.
+              {"op":"ask"}                                  -> {"trial":0,"params":{...}}
+              {"op":"report","trial":0,"step":3,"value":0.4} -> {"prune":false}
+              {"op":"tell","trial":0,"value":0.37}          -> {"ok":true}
+              {"op":"tell","trial":0,"state":"pruned"|"failed"[,"error":"..."]}
+              {"op":"best"}, {"op":"trials"}
+            Bad requests get {"error":"..."} and the server keeps serving; end of input stops it (exit 0).
+            Exit codes: 0 ok, 1 runtime failure (e.g. state file not writable), 2 usage or input error.
+            """)
+        {
+            space, sampler, seed, direction, nStartupTrials,
+            pruner, percentile, prunerStartupTrials, warmupSteps, intervalSteps, state,
+        };
+        command.Validators.Add(result =>
+        {
+            // Raw tokens, not GetValue: these run even when a value failed its own validation.
+            var prunerKind = GivenToken(result, pruner) ?? "none";
+            if (prunerKind != "percentile" && IsGiven(result, percentile))
+                result.AddError("--pruner-percentile applies only to --pruner percentile");
+            if (prunerKind == "none")
+            {
+                foreach (var option in new Option[] { prunerStartupTrials, warmupSteps, intervalSteps })
+                    if (IsGiven(result, option)) result.AddError($"{option.Name} needs --pruner median or --pruner percentile");
+            }
+            if (GivenToken(result, sampler) == "random" && IsGiven(result, nStartupTrials))
+                result.AddError("--n-startup-trials applies only to the tpe samplers");
+        });
+
+        command.SetAction(parseResult =>
+        {
+            var settings = new SearchSettings(
+                LoadSpace(parseResult.GetRequiredValue(space)),
+                parseResult.GetValue(direction) == "maximize" ? StudyDirection.Maximize : StudyDirection.Minimize,
+                new SamplerSettings
+                {
+                    Kind = SamplerSettings.ParseKind(parseResult.GetRequiredValue(sampler)),
+                    Tpe = new TpeOptions { NStartupTrials = parseResult.GetValue(nStartupTrials) },
+                },
+                new PrunerSettings
+                {
+                    Kind = PrunerSettings.ParseKind(parseResult.GetRequiredValue(pruner)),
+                    Percentile = parseResult.GetValue(percentile),
+                    NStartupTrials = parseResult.GetValue(prunerStartupTrials),
+                    NWarmupSteps = parseResult.GetValue(warmupSteps),
+                    IntervalSteps = parseResult.GetValue(intervalSteps),
+                },
+                parseResult.GetValue(seed));
+            return Serve(settings, parseResult.GetValue(state), io);
+        });
+        return command;
+    }
+
+    private static int Serve(SearchSettings settings, string? statePath, CliIO io)
+    {
+        using var stateFile = statePath is null ? null : SearchStateFile.Open(statePath);
+        var search = stateFile?.Load() is { } restored
+            ? Resume(restored, settings, stateFile.Path)
+            : CreateSearch(settings);
+        stateFile?.Save(search);
+
+        var server = new AskTellServer(search, stateFile is null ? null : stateFile.Save, io.Error);
+        io.Error.WriteLine(
+            $"sweep: serving {SamplerSettings.KindName(settings.Sampler.Kind)} (seed {settings.Seed}, "
+            + $"{settings.Space.Parameters.Count} parameters, {search.Trials.Count} trials so far); one JSON request per line");
+        server.Run(io.In, io.Out);
+        return ExitCodes.Ok;
+    }
+
+    private static HyperparameterSearch CreateSearch(SearchSettings settings)
+    {
+        try
+        {
+            return HyperparameterSearch.Create(settings);
+        }
+        catch (ArgumentException e)
+        {
+            // Sampler and pruner validate their options on construction.
+            throw new UsageException(e.Message, e);
+        }
+    }
+
+    private static HyperparameterSearch Resume(HyperparameterSearch restored, SearchSettings requested, string path)
+    {
+        // Resuming under other settings would not continue the same search; refuse rather than guess.
+        if (SettingsDifference(restored.Settings, requested) is { } difference)
+        {
+            throw new UsageException(
+                $"state file '{path}' holds a search with {difference}; rerun with the original options or use another --state file");
+        }
+        return restored;
+    }
+
+    internal static string? SettingsDifference(SearchSettings stored, SearchSettings requested)
+    {
+        if (stored.Space.ToJson() != requested.Space.ToJson()) return "a different search space";
+        if (stored.Direction != requested.Direction)
+            return $"direction {stored.Direction.ToString().ToLowerInvariant()}, not {requested.Direction.ToString().ToLowerInvariant()}";
+        if (stored.Seed != requested.Seed) return $"seed {stored.Seed}, not {requested.Seed}";
+        if (stored.Sampler.Kind != requested.Sampler.Kind)
+            return $"sampler {SamplerSettings.KindName(stored.Sampler.Kind)}, not {SamplerSettings.KindName(requested.Sampler.Kind)}";
+        if (stored.Sampler != requested.Sampler) return "different sampler options";
+        if (stored.Pruner.Kind != requested.Pruner.Kind)
+            return $"pruner {stored.Pruner.Kind.ToString().ToLowerInvariant()}, not {requested.Pruner.Kind.ToString().ToLowerInvariant()}";
+        if (stored.Pruner != requested.Pruner) return "different pruner options";
+        return null;
+    }
+
+    private static SearchSpace LoadSpace(string path)
+    {
+        string json;
+        try
+        {
+            json = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"cannot read space file '{path}': {e.Message}", e);
+        }
+        try
+        {
+            return SearchSpace.FromJson(json);
+        }
+        catch (SearchSpaceException e)
+        {
+            throw new UsageException($"space file '{path}': {e.Message}", e);
+        }
+    }
+
+    private static bool IsGiven(CommandResult result, Option option) => result.GetResult(option) is { Implicit: false };
+
+    private static string? GivenToken(CommandResult result, Option option) =>
+        result.GetResult(option) is { Implicit: false, Tokens.Count: > 0 } given ? given.Tokens[^1].Value : null;
+
+    private static void AtLeast(Option<int> option, int minimum) =>
+        option.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<int>();
+            if (value < minimum) result.AddError($"{option.Name} must be >= {minimum}, got {value}");
+        });
+}

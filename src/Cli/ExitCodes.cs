@@ -1,0 +1,17 @@
+namespace SweepCluster.Cli;
+
+/// <summary>Process exit codes shared by every verb.</summary>
+public static class ExitCodes
+{
+    /// <summary>The command did what was asked (for a server: its input ended).</summary>
+    public const int Ok = 0;
+
+    /// <summary>Something failed while running: an I/O error, a state file that could not be written or is locked.</summary>
+    public const int Failure = 1;
+
+    /// <summary>The command line or an input file is wrong: fix the invocation, retrying will not help.</summary>
+    public const int Usage = 2;
+}
+
+/// <summary>An error in what the user gave (arguments, input files); reported without a stack trace, exit code 2.</summary>
+public sealed class UsageException(string message, Exception? inner = null) : Exception(message, inner);

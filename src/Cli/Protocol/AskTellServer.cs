@@ -1,0 +1,193 @@
+using System.Text.Json;
+using SweepCluster.Search;
+using SweepCluster.Search.Sampling;
+
+namespace SweepCluster.Cli.Protocol;
+
+/// <summary>
+/// The JSON-lines ask/tell protocol over a <see cref="HyperparameterSearch"/>: each non-blank input line is one
+/// request object and gets exactly one answer line. A bad request gets <c>{"error":"..."}</c> and serving goes
+/// on; the end of input ends serving.
+/// </summary>
+/// <param name="persist">
+/// Called after every change to the search and before the answer is written, so whatever a client has seen is
+/// durable. If it throws, the client gets an error line and <see cref="Run"/> throws <see cref="StatePersistenceException"/>.
+/// </param>
+/// <param name="diagnostics">Where unexpected failures are logged (never the protocol output).</param>
+public sealed class AskTellServer(HyperparameterSearch search, Action<HyperparameterSearch>? persist = null, TextWriter? diagnostics = null)
+{
+    public const string Ops = "ask, report, tell, best or trials";
+
+    public HyperparameterSearch Search { get; } = search;
+
+    /// <summary>Serves requests until <paramref name="input"/> ends.</summary>
+    public void Run(TextReader input, TextWriter output)
+    {
+        while (input.ReadLine() is { } line)
+        {
+            string? answer;
+            try
+            {
+                answer = Handle(line);
+            }
+            catch (StatePersistenceException e)
+            {
+                WriteLine(output, ProtocolJson.Error(e.Message));
+                throw;
+            }
+            if (answer is not null) WriteLine(output, answer);
+        }
+    }
+
+    /// <summary>The answer to one request line, or null for a blank line (which gets no answer).</summary>
+    public string? Handle(string line)
+    {
+        if (string.IsNullOrWhiteSpace(line)) return null;
+        try
+        {
+            var request = ProtocolRequest.Parse(line);
+            return request.Op switch
+            {
+                "ask" => Ask(request),
+                "report" => Report(request),
+                "tell" => Tell(request),
+                "best" => Best(request),
+                "trials" => Trials(request),
+                _ => throw new ProtocolException($"unknown op \"{request.Op}\" (expected {Ops})"),
+            };
+        }
+        // The engine reports refused operations (unknown trial, report after tell, conflicting tell) with these.
+        catch (Exception e) when (e is ProtocolException or UnknownTrialException or InvalidOperationException or ArgumentException)
+        {
+            return ProtocolJson.Error(e.Message);
+        }
+        catch (Exception e) when (e is not StatePersistenceException)
+        {
+            diagnostics?.WriteLine($"sweep: internal error on request {line}: {e}");
+            return ProtocolJson.Error($"internal error: {e.Message}");
+        }
+    }
+
+    private string Ask(ProtocolRequest request)
+    {
+        request.RejectUnreadFields();
+        var trial = Search.Ask();
+        Persist();
+        return ProtocolJson.Write(w =>
+        {
+            w.WriteNumber("trial", trial.Number);
+            w.WritePropertyName("params");
+            WriteParams(w, trial.Params);
+        });
+    }
+
+    private string Report(ProtocolRequest request)
+    {
+        var trial = request.RequiredInt("trial");
+        var step = request.RequiredInt("step");
+        var value = request.RequiredNumber("value");
+        request.RejectUnreadFields();
+        var prune = Search.Report(trial, step, value);
+        Persist();
+        return ProtocolJson.Write(w => w.WriteBoolean("prune", prune));
+    }
+
+    private string Tell(ProtocolRequest request)
+    {
+        var trial = request.RequiredInt("trial");
+        var state = request.OptionalString("state") ?? "complete";
+        var value = request.OptionalNumber("value");
+        var error = request.OptionalString("error");
+        request.RejectUnreadFields();
+        TrialOutcome outcome = state switch
+        {
+            "complete" or "completed" => new TrialOutcome.Completed(
+                value ?? throw new ProtocolException("a completed trial needs \"value\" (or \"state\":\"pruned\" or \"failed\")")),
+            // As in Optuna, a pruned trial's value is its last report, and a failed one has none.
+            "pruned" or "failed" when value is not null =>
+                throw new ProtocolException($"a {state} trial takes no \"value\" (a pruned trial keeps its last reported value)"),
+            "pruned" => new TrialOutcome.Pruned(),
+            "failed" => new TrialOutcome.Failed(error),
+            _ => throw new ProtocolException($"unknown \"state\" \"{state}\" (expected complete, pruned or failed)"),
+        };
+        if (error is not null && outcome is not TrialOutcome.Failed)
+            throw new ProtocolException("\"error\" goes only with \"state\":\"failed\"");
+        Search.Tell(trial, outcome);
+        Persist();
+        return ProtocolJson.Write(w => w.WriteBoolean("ok", true));
+    }
+
+    private string Best(ProtocolRequest request)
+    {
+        request.RejectUnreadFields();
+        var best = Search.BestTrial;
+        return ProtocolJson.Write(w =>
+        {
+            w.WritePropertyName("best");
+            if (best is null) w.WriteNullValue();
+            else WriteTrial(w, best);
+        });
+    }
+
+    private string Trials(ProtocolRequest request)
+    {
+        request.RejectUnreadFields();
+        return ProtocolJson.Write(w =>
+        {
+            w.WriteStartArray("trials");
+            foreach (var trial in Search.Trials) WriteTrial(w, trial);
+            w.WriteEndArray();
+        });
+    }
+
+    private void WriteTrial(Utf8JsonWriter w, TrialRecord trial)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("trial", trial.Number);
+        w.WriteString("state", trial.State.ToString().ToLowerInvariant());
+        if (trial.Value is double value)
+        {
+            w.WritePropertyName("value");
+            ProtocolJson.WriteFloat(w, value);
+        }
+        if (trial.LastReport is { } last) w.WriteNumber("last_step", last.Step);
+        if (trial.Error is not null) w.WriteString("error", trial.Error);
+        w.WritePropertyName("params");
+        WriteParams(w, Search.ExternalParams(trial.Params));
+        w.WriteEndObject();
+    }
+
+    private static void WriteParams(Utf8JsonWriter w, IReadOnlyDictionary<string, object> parameters)
+    {
+        w.WriteStartObject();
+        foreach (var (name, value) in parameters)
+        {
+            w.WritePropertyName(name);
+            ProtocolJson.WriteValue(w, value);
+        }
+        w.WriteEndObject();
+    }
+
+    private void Persist()
+    {
+        if (persist is null) return;
+        try
+        {
+            persist(Search);
+        }
+        catch (Exception e)
+        {
+            throw new StatePersistenceException($"could not save the search state: {e.Message}", e);
+        }
+    }
+
+    private static void WriteLine(TextWriter output, string line)
+    {
+        output.Write(line);
+        output.Write('\n');
+        output.Flush();
+    }
+}
+
+/// <summary>The search changed but could not be saved; serving stops, since a restart would lose what clients were told.</summary>
+public sealed class StatePersistenceException(string message, Exception inner) : Exception(message, inner);
