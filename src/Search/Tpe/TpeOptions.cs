@@ -8,8 +8,14 @@ public sealed record TpeOptions
     /// <summary>Trials sampled at random before TPE takes over (finished trials: complete or pruned).</summary>
     public int NStartupTrials { get; init; } = 10;
 
-    /// <summary>Candidates drawn from l(x) per ask; the one with the best l(x)/g(x) wins.</summary>
-    public int NEiCandidates { get; init; } = 24;
+    /// <summary>
+    /// Candidates drawn from l(x) per ask; the one with the best l(x)/g(x) wins. Null picks the measured
+    /// default: 12 for univariate TPE (fewer candidates keep the per-parameter marginals exploring; better
+    /// on 6 of 7 suite functions than Optuna's 24), 24 for multivariate.
+    /// </summary>
+    public int? NEiCandidates { get; init; }
+
+    public int EffectiveEiCandidates => NEiCandidates ?? (Multivariate ? 24 : 12);
 
     /// <summary>Sample all unconditional parameters jointly (kernels shared across parameters).</summary>
     public bool Multivariate { get; init; }
@@ -32,8 +38,11 @@ public sealed record TpeOptions
 
     public int GammaCap { get; init; } = 25;
 
-    /// <summary>Multivariate kernel width as a fraction of the range (before the n^(−1/(d+4)) shrink).</summary>
-    public double MultivariateBandwidth { get; init; } = 0.2;
+    /// <summary>
+    /// Multivariate kernel width as a fraction of the range (before the n^(−1/(d+4)) shrink). Optuna uses
+    /// 0.2; 0.15 exploits more and measured better on every suite function (100 seeds).
+    /// </summary>
+    public double MultivariateBandwidth { get; init; } = 0.15;
 
     /// <summary>
     /// Optuna 3.1 scores each continuous kernel without its 1/σ factor, which weights wide kernels up.
@@ -44,7 +53,7 @@ public sealed record TpeOptions
     public void Validate()
     {
         if (NStartupTrials < 0) throw new ArgumentException($"n_startup_trials must be >= 0, got {NStartupTrials}");
-        if (NEiCandidates < 1) throw new ArgumentException($"n_ei_candidates must be >= 1, got {NEiCandidates}");
+        if (NEiCandidates is < 1) throw new ArgumentException($"n_ei_candidates must be >= 1, got {NEiCandidates}");
         if (!(PriorWeight > 0)) throw new ArgumentException($"prior_weight must be > 0, got {PriorWeight}");
         if (!(GammaFraction > 0 && GammaFraction <= 1)) throw new ArgumentException($"gamma fraction must be in (0, 1], got {GammaFraction}");
         if (GammaCap < 1) throw new ArgumentException($"gamma cap must be >= 1, got {GammaCap}");

@@ -33,9 +33,6 @@ public sealed class TpeSampler : ISampler
         if (finished < _options.NStartupTrials) return _startup.Sample(context);
 
         var ranked = RankFinished(context.Trials, context.Direction);
-        var running = _options.ConstantLiar
-            ? context.Trials.Where(t => t.State == TrialState.Running && t.Number != context.TrialNumber).ToList()
-            : [];
 
         var assigned = new Dictionary<string, double>(StringComparer.Ordinal);
         var space = context.Space;
@@ -44,20 +41,20 @@ public sealed class TpeSampler : ISampler
             var group = space.Parameters.Where(p => !p.IsConditional).ToList();
             if (group.Count > 0)
             {
-                var values = SampleGroup(group, ranked, running, context.Random);
+                var values = SampleGroup(group, ranked, context);
                 for (var d = 0; d < group.Count; d++) assigned[group[d].Name] = values[d];
             }
         }
         foreach (var definition in space.Parameters)
         {
             if (assigned.ContainsKey(definition.Name) || !space.IsActive(definition, assigned)) continue;
-            assigned[definition.Name] = SampleGroup([definition], ranked, running, context.Random)[0];
+            assigned[definition.Name] = SampleGroup([definition], ranked, context)[0];
         }
         return assigned;
     }
 
     /// <summary>Samples a group of parameters jointly from the trials that have all of them.</summary>
-    private double[] SampleGroup(IReadOnlyList<ParamDefinition> group, List<TrialRecord> ranked, List<TrialRecord> running, SeededRandom random)
+    private double[] SampleGroup(IReadOnlyList<ParamDefinition> group, List<TrialRecord> ranked, SamplingContext context)
     {
         bool HasAll(TrialRecord t)
         {
@@ -65,19 +62,36 @@ public sealed class TpeSampler : ISampler
             return true;
         }
 
-        var eligible = ranked.Where(HasAll).ToList();
-        var nBelow = _options.Gamma(eligible.Count);
-        var below = eligible.Take(nBelow).ToList();
-        var above = eligible.Skip(nBelow).Concat(running.Where(HasAll)).ToList();
-        // Weights ramp by age, so each group is ordered oldest first.
-        below.Sort((a, b) => a.Number.CompareTo(b.Number));
-        above.Sort((a, b) => a.Number.CompareTo(b.Number));
+        // The best gamma(n) of the eligible finished trials form "below"; everything else eligible is "above".
+        var isBelow = new bool[context.Trials.Count];
+        var eligibleCount = 0;
+        foreach (var t in ranked) if (HasAll(t)) eligibleCount++;
+        var nBelow = _options.Gamma(eligibleCount);
+        var taken = 0;
+        for (var i = 0; i < ranked.Count && taken < nBelow; i++)
+        {
+            if (!HasAll(ranked[i])) continue;
+            isBelow[ranked[i].Number] = true;
+            taken++;
+        }
+        // Both groups in trial order (oldest first), which the weight ramp relies on; running trials join
+        // "above" as the constant liar's worst values.
+        var below = new List<TrialRecord>(nBelow);
+        var above = new List<TrialRecord>(Math.Max(0, context.Trials.Count - nBelow));
+        foreach (var t in context.Trials)
+        {
+            var counts = t.State is TrialState.Complete or TrialState.Pruned
+                || (_options.ConstantLiar && t.State == TrialState.Running && t.Number != context.TrialNumber);
+            if (!counts || !HasAll(t)) continue;
+            if (isBelow[t.Number]) below.Add(t); else above.Add(t);
+        }
 
-        var distributions = group.Select(p => p.Distribution).ToList();
+        var distributions = new ParamDistribution[group.Count];
+        for (var d = 0; d < group.Count; d++) distributions[d] = group[d].Distribution;
         var l = new ParzenEstimator(distributions, Observations(group, below), _options);
         var g = new ParzenEstimator(distributions, Observations(group, above), _options);
 
-        var candidates = l.Sample(_options.NEiCandidates, random);
+        var candidates = l.Sample(_options.EffectiveEiCandidates, context.Random);
         var logL = l.LogPdf(candidates);
         var logG = g.LogPdf(candidates);
         var best = 0;

@@ -1,0 +1,119 @@
+using System.Text.Json;
+
+namespace SweepCluster.Cli.Tests;
+
+/// <summary>The command wiring, run in-process with in-memory streams.</summary>
+public class SweepCliTests
+{
+    private static (int ExitCode, string Out, string Error) Run(string input, params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exitCode = SweepCli.Run(args, new CliIO(new StringReader(input), output, error));
+        return (exitCode, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void Serve_answers_each_request_on_stdout_and_exits_0_at_end_of_input()
+    {
+        using var dir = new TempDirectory();
+        var space = dir.File("space.json", TestSpaces.Mixed);
+        var (exitCode, output, error) = Run("{\"op\":\"ask\"}\n{\"op\":\"tell\",\"trial\":0,\"value\":1}\n{\"op\":\"nope\"}\n",
+            "sampler", "serve", "--space", space, "--sampler", "tpe", "--seed", "3", "--direction", "maximize");
+
+        Assert.Equal(ExitCodes.Ok, exitCode);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.All(lines, line => JsonDocument.Parse(line));
+        Assert.Contains("serving tpe", error);
+    }
+
+    [Fact]
+    public void A_bad_space_file_is_a_usage_error_naming_the_parameter()
+    {
+        using var dir = new TempDirectory();
+        var space = dir.File("space.json", """{"x":{"type":"float","low":0,"high":1},"lr":{"type":"float","low":0,"high":1,"log":true}}""");
+        var (exitCode, output, error) = Run("", "sampler", "serve", "--space", space, "--sampler", "tpe", "--seed", "1");
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Equal("", output);
+        Assert.Contains("parameter 'lr': a log scale needs low > 0", error);
+    }
+
+    [Fact]
+    public void A_missing_space_file_is_a_usage_error()
+    {
+        using var dir = new TempDirectory();
+        var (exitCode, output, error) = Run("", "sampler", "serve", "--space", dir.File("none.json"), "--sampler", "tpe", "--seed", "1");
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Equal("", output);
+        Assert.Contains("cannot read space file", error);
+    }
+
+    [Theory]
+    [InlineData("'annealing' not recognized", "--sampler", "annealing", "--seed", "1")]
+    [InlineData("--seed", "--sampler", "tpe")]
+    [InlineData("'x'", "--sampler", "tpe", "--seed", "x")]
+    [InlineData("--pruner-percentile applies only to --pruner percentile", "--sampler", "tpe", "--seed", "1", "--pruner", "median", "--pruner-percentile", "20")]
+    [InlineData("--pruner-warmup-steps needs --pruner", "--sampler", "tpe", "--seed", "1", "--pruner-warmup-steps", "2")]
+    [InlineData("--pruner-warmup-steps must be >= 0", "--sampler", "tpe", "--seed", "1", "--pruner", "median", "--pruner-warmup-steps", "-1")]
+    [InlineData("--pruner-percentile must be between 0 and 100", "--sampler", "tpe", "--seed", "1", "--pruner", "percentile", "--pruner-percentile", "101")]
+    [InlineData("--n-startup-trials applies only to the tpe samplers", "--sampler", "random", "--seed", "1", "--n-startup-trials", "3")]
+    public void Bad_options_are_usage_errors(string expected, params string[] options)
+    {
+        using var dir = new TempDirectory();
+        var space = dir.File("space.json", TestSpaces.Mixed);
+        var (exitCode, output, error) = Run("{\"op\":\"ask\"}\n", ["sampler", "serve", "--space", space, .. options]);
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Equal("", output);
+        Assert.Contains(expected, error);
+        Assert.Contains("sweep sampler serve --help", error);
+    }
+
+    [Fact]
+    public void No_verb_is_a_usage_error_and_help_is_not()
+    {
+        Assert.Equal(ExitCodes.Usage, Run("").ExitCode);
+        var (exitCode, output, _) = Run("", "sampler", "serve", "--help");
+        Assert.Equal(ExitCodes.Ok, exitCode);
+        Assert.Contains("--pruner-warmup-steps", output);
+    }
+
+    [Fact]
+    public void A_state_file_written_under_other_settings_is_refused()
+    {
+        using var dir = new TempDirectory();
+        var space = dir.File("space.json", TestSpaces.Mixed);
+        var state = dir.File("state.json");
+        string[] serve = ["sampler", "serve", "--space", space, "--sampler", "tpe", "--state", state];
+        Assert.Equal(ExitCodes.Ok, Run("{\"op\":\"ask\"}\n", [.. serve, "--seed", "1"]).ExitCode);
+
+        var (exitCode, output, error) = Run("{\"op\":\"ask\"}\n", [.. serve, "--seed", "2"]);
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Equal("", output);
+        Assert.Contains("holds a search with seed 1, not 2", error);
+    }
+
+    [Fact]
+    public void A_corrupt_state_file_is_a_usage_error()
+    {
+        using var dir = new TempDirectory();
+        var space = dir.File("space.json", TestSpaces.Mixed);
+        var state = dir.File("state.json", "{\"format\":1}");
+        var (exitCode, _, error) = Run("", "sampler", "serve", "--space", space, "--sampler", "tpe", "--seed", "1", "--state", state);
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Contains("is not a search snapshot", error);
+    }
+
+    [Fact]
+    public void A_state_file_in_use_by_another_server_is_a_runtime_failure()
+    {
+        using var dir = new TempDirectory();
+        var space = dir.File("space.json", TestSpaces.Mixed);
+        var state = dir.File("state.json");
+        using var held = State.SearchStateFile.Open(state);
+        var (exitCode, output, error) = Run("", "sampler", "serve", "--space", space, "--sampler", "tpe", "--seed", "1", "--state", state);
+        Assert.Equal(ExitCodes.Failure, exitCode);
+        Assert.Equal("", output);
+        Assert.Contains("cannot lock it", error);
+    }
+}
