@@ -16,7 +16,12 @@ internal static class SearchSnapshot
 {
     private const int FormatVersion = 1;
 
-    private static readonly JsonSerializerOptions OptionsJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    // Enums as names: reordering an enum must never change what an old snapshot means.
+    private static readonly JsonSerializerOptions OptionsJson = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
 
     public static string Write(SearchSettings settings, IReadOnlyList<TrialRecord> trials)
     {
@@ -58,36 +63,52 @@ internal static class SearchSnapshot
 
     public static (SearchSettings Settings, List<TrialRecord> Trials) Read(string json)
     {
+        try
+        {
+            return ReadUnchecked(json);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or ArgumentException)
+        {
+            throw new FormatException($"search snapshot is not readable: {e.Message}", e);
+        }
+    }
+
+    private static JsonNode Required(JsonObject owner, string key, string path) =>
+        owner[key] ?? throw new FormatException($"search snapshot lacks \"{path}\"");
+
+    private static (SearchSettings Settings, List<TrialRecord> Trials) ReadUnchecked(string json)
+    {
         var root = JsonNode.Parse(json) as JsonObject ?? throw new FormatException("search snapshot must be a JSON object");
         var format = root["format"]?.GetValue<int>() ?? 0;
         if (format != FormatVersion) throw new FormatException($"search snapshot format {format} is not supported (expected {FormatVersion})");
-        var sampler = root["sampler"]!.AsObject();
+        var sampler = Required(root, "sampler", "sampler").AsObject();
         var settings = new SearchSettings(
-            SearchSpace.FromJson(root["space"]!.AsObject().DeepClone().AsObject()),
-            root["direction"]!.GetValue<string>() == "maximize" ? StudyDirection.Maximize : StudyDirection.Minimize,
+            SearchSpace.FromJson(Required(root, "space", "space").AsObject().DeepClone().AsObject()),
+            Required(root, "direction", "direction").GetValue<string>() == "maximize" ? StudyDirection.Maximize : StudyDirection.Minimize,
             new SamplerSettings
             {
-                Kind = SamplerSettings.ParseKind(sampler["kind"]!.GetValue<string>()),
+                Kind = SamplerSettings.ParseKind(Required(sampler, "kind", "sampler.kind").GetValue<string>()),
                 QuasiRandom = sampler["quasi_random"]?.GetValue<bool>() ?? true,
                 Tpe = sampler["tpe"].Deserialize<TpeOptions>(OptionsJson) ?? new TpeOptions(),
             },
-            root["pruner"].Deserialize<PrunerSettings>(OptionsJson),
-            root["seed"]!.GetValue<long>());
+            Required(root, "pruner", "pruner").Deserialize<PrunerSettings>(OptionsJson),
+            Required(root, "seed", "seed").GetValue<long>());
         var trials = new List<TrialRecord>();
-        foreach (var node in root["trials"]!.AsArray())
+        foreach (var node in Required(root, "trials", "trials").AsArray())
         {
-            var t = node!.AsObject();
+            var t = node?.AsObject() ?? throw new FormatException("search snapshot has a null trial");
+            var where = $"trials[{trials.Count}]";
             var parameters = new Dictionary<string, double>(StringComparer.Ordinal);
-            foreach (var (name, value) in t["params"]!.AsObject()) parameters[name] = ReadNumber(value);
+            foreach (var (name, value) in Required(t, "params", where + ".params").AsObject()) parameters[name] = ReadNumber(value);
             var intermediate = new SortedDictionary<int, double>();
-            foreach (var (step, value) in t["intermediate"]!.AsObject())
+            foreach (var (step, value) in Required(t, "intermediate", where + ".intermediate").AsObject())
                 intermediate[int.Parse(step, CultureInfo.InvariantCulture)] = ReadNumber(value);
             var record = new TrialRecord
             {
-                Number = t["number"]!.GetValue<int>(),
+                Number = Required(t, "number", where + ".number").GetValue<int>(),
                 Params = parameters,
                 IntermediateValues = intermediate,
-                State = Enum.Parse<TrialState>(t["state"]!.GetValue<string>(), ignoreCase: true),
+                State = Enum.Parse<TrialState>(Required(t, "state", where + ".state").GetValue<string>(), ignoreCase: true),
                 Value = t["value"] is { } v ? ReadNumber(v) : null,
                 Error = t["error"]?.GetValue<string>(),
             };

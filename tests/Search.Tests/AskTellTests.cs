@@ -171,3 +171,24 @@ public class AskTellTests
         Assert.Contains("NaN", search.Trials[0].Error);
     }
 }
+
+public class SearchSnapshotTests
+{
+    [Theory]
+    [InlineData("""{"format":1}""", "sampler")]
+    [InlineData("""{"format":2}""", "format 2 is not supported")]
+    [InlineData("""not json""", "not readable")]
+    public void Damaged_snapshot_is_refused_with_a_format_error_naming_the_problem(string json, string expected)
+    {
+        var error = Assert.Throws<FormatException>(() => HyperparameterSearch.FromJson(json));
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void Snapshot_stores_enums_by_name()
+    {
+        var search = AskTellTests.NewSearch(SamplerKind.Tpe, 1, new PrunerSettings { Kind = PrunerKind.Median });
+        Assert.Contains("\"kind\":\"median\"", search.ToJson());
+        Assert.Equal(PrunerKind.Median, HyperparameterSearch.FromJson(search.ToJson()).Settings.Pruner.Kind);
+    }
+}
