@@ -27,7 +27,8 @@ if (tpeArgument is not null) Console.WriteLine($"TPE options: {BenchmarkRuns.Tpe
 
 Console.WriteLine($"# SweepCluster HPO benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
 Console.WriteLine();
-if (mode is "quality" or "all") BenchmarkRuns.Quality(seeds, trials);
+var plotPath = args.SkipWhile(a => a != "--plot").Skip(1).FirstOrDefault() ?? "hpo-quality.svg";
+if (mode is "quality" or "all") BenchmarkRuns.Quality(seeds, trials, plotPath);
 if (mode is "scaling" or "all") BenchmarkRuns.Scaling(scalingTrials);
 if (mode is "pruning" or "all") BenchmarkRuns.Pruning(Math.Min(seeds, 10), trials);
 
@@ -61,8 +62,9 @@ internal static class BenchmarkRuns
         ("tpe", SamplerKind.Tpe), ("tpe_mv", SamplerKind.TpeMultivariate), ("random", SamplerKind.Random),
     ];
 
-    public static void Quality(int seeds, int trials)
+    public static void Quality(int seeds, int trials, string plotPath)
     {
+        var plot = new RegretPlot();
         Console.WriteLine($"## Best value found (minimisation), {seeds} seeds x {trials} trials: mean / median after 25, 50, 100; Optuna's mean after 100 beside ours");
         Console.WriteLine();
         Console.WriteLine("| function | sampler | after 25 | after 50 | after 100 | Optuna after 100 (mean) | ours ≤ Optuna? | ask ms/trial @~100 | Optuna sampler ms @~100 |");
@@ -88,9 +90,17 @@ internal static class BenchmarkRuns
                     ? (ours100 <= o ? "yes" : $"no (+{ours100 - o:G3} = {(ours100 - o) / standardError:F1} SE)")
                     : "–";
                 var optunaMs = OptunaReference.SamplerMsPerTrial(function.Name, samplerName);
+                var meanCurve = Enumerable.Range(0, trials).Select(i => results.Average(r => r.BestAt[i])).ToArray();
+                var optunaMarkers = new[] { 25, 50, 100 }.Where(c => c <= trials)
+                    .Select(c => (c, OptunaReference.MeanBestAfter(function.Name, samplerName, c)))
+                    .Where(p => p.Item2 is not null).ToDictionary(p => p.c, p => p.Item2!.Value);
+                plot.Add(function.Name, function.KnownOptimum, samplerName, meanCurve, optunaMarkers);
                 Console.WriteLine($"| {function.Name} | {samplerName} | {cells[0]} | {cells[1]} | {cells[2]} | {Fmt(optuna)} | {verdict} | {results.Average(r => r.AskMsLate):F3} | {Fmt(optunaMs)} |");
             }
         }
+        Console.WriteLine();
+        plot.Save(plotPath);
+        Console.WriteLine($"Plot: {Path.GetFullPath(plotPath)} (mean regret vs trials, Optuna's means as circles)");
         Console.WriteLine();
     }
 

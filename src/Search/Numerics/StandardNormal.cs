@@ -39,7 +39,9 @@ public static class StandardNormal
             var la = LogCdf(a);
             return lb + Log1mExp(la - lb);
         }
-        // a <= 0 < b: the mass is at least the mass of one side; 1 − Φ(−a) − Φ(−b)... computed directly.
+        // a <= 0 < b. A tail beyond 9 standard deviations (< 1e-19) is below double precision of the mass.
+        if (b > 9) return LogCdf(-a);
+        if (a < -9) return LogCdf(b);
         var upperTail = Cdf(-b); // mass above b
         var lowerTail = Cdf(a);  // mass below a
         return Log1P(-(upperTail + lowerTail));

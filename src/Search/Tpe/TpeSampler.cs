@@ -56,8 +56,11 @@ public sealed class TpeSampler : ISampler
     /// <summary>Samples a group of parameters jointly from the trials that have all of them.</summary>
     private double[] SampleGroup(IReadOnlyList<ParamDefinition> group, List<TrialRecord> ranked, SamplingContext context)
     {
+        // Every trial holds every unconditional parameter, so only conditional groups need the lookup.
+        var anyConditional = group.Any(p => p.IsConditional);
         bool HasAll(TrialRecord t)
         {
+            if (!anyConditional) return true;
             foreach (var p in group) if (!t.Params.ContainsKey(p.Name)) return false;
             return true;
         }
@@ -126,32 +129,40 @@ public sealed class TpeSampler : ISampler
     /// </summary>
     internal static List<TrialRecord> RankFinished(IReadOnlyList<TrialRecord> trials, StudyDirection direction)
     {
-        var ranked = new List<(TrialRecord Trial, int Tier, double StepKey, double Loss)>();
+        // Sort keys in parallel arrays: this runs once per ask over the whole history.
+        var keys = new RankKey[trials.Count];
+        var count = 0;
         foreach (var t in trials)
         {
             switch (t.State)
             {
                 case TrialState.Complete:
-                    ranked.Add((t, 0, 0, NanLast(direction.AsLoss(t.Value ?? double.NaN))));
+                    keys[count++] = new RankKey(0, 0, NanLast(direction.AsLoss(t.Value ?? double.NaN)), t.Number);
                     break;
                 case TrialState.Pruned:
-                    var last = t.LastReport;
-                    ranked.Add(last is { } r
-                        ? (t, 1, -r.Step, NanLast(direction.AsLoss(r.Value)))
-                        : (t, 1, double.PositiveInfinity, double.PositiveInfinity));
+                    keys[count++] = t.LastReport is { } r
+                        ? new RankKey(1, -r.Step, NanLast(direction.AsLoss(r.Value)), t.Number)
+                        : new RankKey(1, double.PositiveInfinity, double.PositiveInfinity, t.Number);
                     break;
             }
         }
-        ranked.Sort((a, b) =>
+        Array.Sort(keys, 0, count);
+        var ranked = new List<TrialRecord>(count);
+        for (var i = 0; i < count; i++) ranked.Add(trials[keys[i].Number]);
+        return ranked;
+    }
+
+    private readonly record struct RankKey(int Tier, double StepKey, double Loss, int Number) : IComparable<RankKey>
+    {
+        public int CompareTo(RankKey other)
         {
-            var c = a.Tier.CompareTo(b.Tier);
+            var c = Tier.CompareTo(other.Tier);
             if (c != 0) return c;
-            c = a.StepKey.CompareTo(b.StepKey);
+            c = StepKey.CompareTo(other.StepKey);
             if (c != 0) return c;
-            c = a.Loss.CompareTo(b.Loss);
-            return c != 0 ? c : a.Trial.Number.CompareTo(b.Trial.Number);
-        });
-        return ranked.Select(r => r.Trial).ToList();
+            c = Loss.CompareTo(other.Loss);
+            return c != 0 ? c : Number.CompareTo(other.Number);
+        }
     }
 
     private static double NanLast(double loss) => double.IsNaN(loss) ? double.PositiveInfinity : loss;
