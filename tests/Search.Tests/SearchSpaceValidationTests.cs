@@ -56,6 +56,9 @@ public class SearchSpaceValidationTests
         Assert.True(space["beta2"].IsConditional);
 
         var again = SearchSpace.FromJson(space.ToJson());
+        Assert.Equal(space, again);
+        Assert.Equal(new SearchSettings(space, Seed: 3), new SearchSettings(again, Seed: 3));
+        Assert.NotEqual(space, SearchSpace.FromJson("""{"x0":{"type":"float","low":-5,"high":11}}"""));
         Assert.Equal(space.Parameters, again.Parameters, (a, b) => a.Name == b.Name && a.Distribution.Equals(b.Distribution)
             && a.Conditions.Count == b.Conditions.Count);
     }

@@ -18,7 +18,7 @@ public sealed record ParamDefinition(string Name, ParamDistribution Distribution
 /// An ordered, validated set of parameters. Order matters: a conditional parameter may only depend on
 /// parameters declared before it, so sampling in declaration order always knows its parents.
 /// </summary>
-public sealed class SearchSpace
+public sealed class SearchSpace : IEquatable<SearchSpace>
 {
     private readonly Dictionary<string, int> _indexByName;
 
@@ -46,6 +46,13 @@ public sealed class SearchSpace
             }
         }
     }
+
+    /// <summary>Two spaces are equal when they declare the same parameters, in order, with the same settings.</summary>
+    public bool Equals(SearchSpace? other) => other is not null && (ReferenceEquals(this, other) || ToJson() == other.ToJson());
+
+    public override bool Equals(object? obj) => Equals(obj as SearchSpace);
+
+    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(ToJson());
 
     public ParamDefinition this[string name] =>
         _indexByName.TryGetValue(name, out var i) ? Parameters[i] : throw new KeyNotFoundException($"unknown parameter '{name}'");
