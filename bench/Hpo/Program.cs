@@ -43,7 +43,7 @@ internal static class TpeOverrides
         {
             var (key, value) = (pair.Split('=')[0].Trim(), pair.Split('=')[1].Trim());
             var property = typeof(SweepCluster.Search.Tpe.TpeOptions).GetProperty(key) ?? throw new ArgumentException($"unknown TPE option '{key}'");
-            var converted = Convert.ChangeType(value, property.PropertyType, CultureInfo.InvariantCulture);
+            var converted = Convert.ChangeType(value, Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType, CultureInfo.InvariantCulture);
             options = options with { };
             property.SetValue(options, converted);
         }

@@ -9,7 +9,7 @@ public class ConstantLiarTests
     {
         var space = SearchSpace.FromJson("""{"x":{"type":"float","low":0,"high":1},"y":{"type":"float","low":0,"high":1}}""");
         var search = HyperparameterSearch.Create(new SearchSettings(space,
-            Sampler: new SamplerSettings { Kind = SamplerKind.Tpe, Tpe = new TpeOptions { ConstantLiar = constantLiar } }, Seed: seed));
+            Sampler: new SamplerSettings { Kind = SamplerKind.Tpe, Tpe = new TpeOptions { ConstantLiar = constantLiar, NEiCandidates = 24 } }, Seed: seed));
         for (var i = 0; i < 30; i++)
         {
             var t = search.Ask();
@@ -25,6 +25,7 @@ public class ConstantLiarTests
         return distances.Average();
     }
 
+    // 24 candidates exploit hard enough that, without the liar, eight asks from one history crowd together.
     [Fact]
     public void Constant_liar_spreads_parallel_asks()
     {

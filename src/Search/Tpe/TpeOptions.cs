@@ -10,12 +10,12 @@ public sealed record TpeOptions
 
     /// <summary>
     /// Candidates drawn from l(x) per ask; the one with the best l(x)/g(x) wins. Null picks the measured
-    /// default: 12 for univariate TPE (fewer candidates keep the per-parameter marginals exploring; better
-    /// on 6 of 7 suite functions than Optuna's 24), 24 for multivariate.
+    /// default: 5 for univariate TPE (independent marginals over-exploit with many candidates; 4–8 all beat
+    /// Optuna's 24 on every suite function over 100 seeds), 24 for multivariate.
     /// </summary>
     public int? NEiCandidates { get; init; }
 
-    public int EffectiveEiCandidates => NEiCandidates ?? (Multivariate ? 24 : 12);
+    public int EffectiveEiCandidates => NEiCandidates ?? (Multivariate ? 24 : 5);
 
     /// <summary>Sample all unconditional parameters jointly (kernels shared across parameters).</summary>
     public bool Multivariate { get; init; }
