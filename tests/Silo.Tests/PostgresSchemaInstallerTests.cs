@@ -1,0 +1,54 @@
+using Npgsql;
+using SweepCluster.Silo.Storage;
+
+namespace SweepCluster.Silo.Tests;
+
+/// <summary>Our Orleans ADO.NET schema on a real PostgreSQL server.</summary>
+public sealed class PostgresSchemaInstallerTests(PostgresServer server) : IClassFixture<PostgresServer>
+{
+    private async Task<NpgsqlConnection> Open()
+    {
+        var connection = new NpgsqlConnection(server.ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        return connection;
+    }
+
+    private static async Task<List<string>> Column(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+        var values = new List<string>();
+        while (await reader.ReadAsync(TestContext.Current.CancellationToken)) values.Add(reader.GetValue(0).ToString()!);
+        return values;
+    }
+
+    [Fact]
+    public async Task Schema_installs_once_even_when_several_silos_start_together()
+    {
+        var installs = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            await using var connection = await Open();
+            return await SchemaInstaller.EnsureAsync(connection, TestContext.Current.CancellationToken);
+        }));
+        // Another test may already have installed it; either way version 1 is applied at most once.
+        Assert.True(installs.Count(applied => applied.Contains(1)) <= 1);
+        await using var check = await Open();
+        Assert.Equal(["1"], await Column(check, "SELECT version FROM sweep_schema_version"));
+        Assert.Empty(await SchemaInstaller.EnsureAsync(check, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Every_query_orleans_needs_is_installed_on_postgres()
+    {
+        await using var connection = await Open();
+        await SchemaInstaller.EnsureAsync(connection, TestContext.Current.CancellationToken);
+        var keys = await Column(connection, "SELECT querykey FROM orleansquery");
+        string[] required =
+        [
+            "UpdateIAmAlivetimeKey", "InsertMembershipVersionKey", "InsertMembershipKey", "UpdateMembershipKey",
+            "GatewaysQueryKey", "MembershipReadRowKey", "MembershipReadAllKey", "DeleteMembershipTableEntriesKey",
+            "CleanupDefunctSiloEntriesKey", "WriteToStorageKey", "ReadFromStorageKey", "ClearStorageKey", "DeleteStorageKey",
+        ];
+        Assert.Empty(required.Except(keys));
+    }
+}
