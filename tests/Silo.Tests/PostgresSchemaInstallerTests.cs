@@ -13,15 +13,6 @@ public sealed class PostgresSchemaInstallerTests(PostgresServer server) : IClass
         return connection;
     }
 
-    private static async Task<List<string>> Column(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
-        var values = new List<string>();
-        while (await reader.ReadAsync(TestContext.Current.CancellationToken)) values.Add(reader.GetValue(0).ToString()!);
-        return values;
-    }
-
     [Fact]
     public async Task Schema_installs_once_even_when_several_silos_start_together()
     {
@@ -33,7 +24,7 @@ public sealed class PostgresSchemaInstallerTests(PostgresServer server) : IClass
         // Another test may already have installed it; either way version 1 is applied at most once.
         Assert.True(installs.Count(applied => applied.Contains(1)) <= 1);
         await using var check = await Open();
-        Assert.Equal(["1"], await Column(check, "SELECT version FROM sweep_schema_version"));
+        Assert.Equal(["1"], await SchemaAssertions.Column(check, "SELECT version FROM sweep_schema_version"));
         Assert.Empty(await SchemaInstaller.EnsureAsync(check, TestContext.Current.CancellationToken));
     }
 
@@ -42,13 +33,7 @@ public sealed class PostgresSchemaInstallerTests(PostgresServer server) : IClass
     {
         await using var connection = await Open();
         await SchemaInstaller.EnsureAsync(connection, TestContext.Current.CancellationToken);
-        var keys = await Column(connection, "SELECT querykey FROM orleansquery");
-        string[] required =
-        [
-            "UpdateIAmAlivetimeKey", "InsertMembershipVersionKey", "InsertMembershipKey", "UpdateMembershipKey",
-            "GatewaysQueryKey", "MembershipReadRowKey", "MembershipReadAllKey", "DeleteMembershipTableEntriesKey",
-            "CleanupDefunctSiloEntriesKey", "WriteToStorageKey", "ReadFromStorageKey", "ClearStorageKey", "DeleteStorageKey",
-        ];
-        Assert.Empty(required.Except(keys));
+        var keys = await SchemaAssertions.Column(connection, "SELECT querykey FROM orleansquery");
+        Assert.Empty(SchemaAssertions.RequiredQueryKeys.Except(keys));
     }
 }

@@ -21,16 +21,6 @@ public sealed class SchemaInstallerTests : IDisposable
         return connection;
     }
 
-    private static List<string> Column(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var values = new List<string>();
-        while (reader.Read()) values.Add(reader.GetValue(0).ToString()!);
-        return values;
-    }
-
     [Fact]
     public async Task Schema_is_applied_once_and_a_second_run_changes_nothing()
     {
@@ -41,7 +31,7 @@ public sealed class SchemaInstallerTests : IDisposable
         await using (var connection = Open())
         {
             Assert.Empty(await SchemaInstaller.EnsureAsync(connection, TestContext.Current.CancellationToken));
-            Assert.Equal(["1"], Column(connection, "SELECT version FROM sweep_schema_version"));
+            Assert.Equal(["1"], await SchemaAssertions.Column(connection, "SELECT version FROM sweep_schema_version"));
         }
     }
 
@@ -50,18 +40,9 @@ public sealed class SchemaInstallerTests : IDisposable
     {
         await using var connection = Open();
         await SchemaInstaller.EnsureAsync(connection, TestContext.Current.CancellationToken);
-        var keys = Column(connection, "SELECT QueryKey FROM OrleansQuery");
-        string[] required =
-        [
-            // Clustering refuses to start unless all nine exist.
-            "UpdateIAmAlivetimeKey", "InsertMembershipVersionKey", "InsertMembershipKey", "UpdateMembershipKey",
-            "GatewaysQueryKey", "MembershipReadRowKey", "MembershipReadAllKey", "DeleteMembershipTableEntriesKey",
-            "CleanupDefunctSiloEntriesKey",
-            // Grain storage.
-            "WriteToStorageKey", "ReadFromStorageKey", "ClearStorageKey", "DeleteStorageKey",
-        ];
-        Assert.Empty(required.Except(keys));
-        var tables = Column(connection, "SELECT name FROM sqlite_master WHERE type = 'table'");
+        var keys = await SchemaAssertions.Column(connection, "SELECT QueryKey FROM OrleansQuery");
+        Assert.Empty(SchemaAssertions.RequiredQueryKeys.Except(keys));
+        var tables = await SchemaAssertions.Column(connection, "SELECT name FROM sqlite_master WHERE type = 'table'");
         Assert.Contains("OrleansStorage", tables, StringComparer.OrdinalIgnoreCase);
         Assert.Contains("OrleansMembershipTable", tables, StringComparer.OrdinalIgnoreCase);
     }
@@ -77,6 +58,6 @@ public sealed class SchemaInstallerTests : IDisposable
             insert.ExecuteNonQuery();
         }
         await SchemaInstaller.EnsureAsync(connection, TestContext.Current.CancellationToken);
-        Assert.Equal(["7"], Column(connection, "SELECT Version FROM OrleansMembershipVersionTable WHERE DeploymentId = 'keep-me'"));
+        Assert.Equal(["7"], await SchemaAssertions.Column(connection, "SELECT Version FROM OrleansMembershipVersionTable WHERE DeploymentId = 'keep-me'"));
     }
 }
