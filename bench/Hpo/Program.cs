@@ -172,6 +172,7 @@ internal static class BenchmarkRuns
                 ("none", new PrunerSettings()),
                 ("median", new PrunerSettings { Kind = PrunerKind.Median }),
                 ("median_w5", new PrunerSettings { Kind = PrunerKind.Median, NWarmupSteps = 5 }),
+                ("extrapolating", new PrunerSettings { Kind = PrunerKind.Extrapolating, NWarmupSteps = 5 }),
             };
             var runs = pruners.ToDictionary(p => p.Name, p =>
             {
@@ -187,8 +188,8 @@ internal static class BenchmarkRuns
                 var better = Enumerable.Range(0, seeds).Count(s => r[s].BestTrue < equalBudget[s]);
                 Console.WriteLine($"| {name} | {r.Average(x => x.BestObserved):F4} / {Median(r.Select(x => x.BestObserved)):F4} [{Fmt(reference?.BestFinalMean)}] "
                     + $"| {r.Average(x => x.BestTrue):F4} / {Median(r.Select(x => x.BestTrue)):F4} [{Fmt(reference?.BestTrueMean)}] "
-                    + $"| {r.Average(x => x.Steps):F0} ({r.Min(x => x.Steps)}-{r.Max(x => x.Steps)}) [{reference?.StepsMean:F0}] "
-                    + $"| {100.0 * r.Average(x => x.Steps) / (30.0 * trials):F0}% | {r.Average(x => x.PrunedCount):F1} [{reference?.PrunedTrialsMean:F1}] "
+                    + $"| {r.Average(x => x.Steps):F0} ({r.Min(x => x.Steps)}-{r.Max(x => x.Steps)}) [{(reference is null ? "–" : reference.StepsMean.ToString("F0", CultureInfo.InvariantCulture))}] "
+                    + $"| {100.0 * r.Average(x => x.Steps) / (30.0 * trials):F0}% | {r.Average(x => x.PrunedCount):F1} [{(reference is null ? "–" : reference.PrunedTrialsMean.ToString("F1", CultureInfo.InvariantCulture))}] "
                     + $"| {equalBudget.Average():F4} | {better}/{seeds} |");
             }
             Console.WriteLine();

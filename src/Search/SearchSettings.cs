@@ -7,7 +7,7 @@ namespace SweepCluster.Search;
 
 public enum SamplerKind { Tpe, TpeMultivariate, Random }
 
-public enum PrunerKind { None, Median, Percentile }
+public enum PrunerKind { None, Median, Percentile, Extrapolating }
 
 public sealed record SamplerSettings
 {
@@ -57,6 +57,7 @@ public sealed record PrunerSettings
         PrunerKind.None => new NopPruner(),
         PrunerKind.Median => MedianPruner.Create(NStartupTrials, NWarmupSteps, IntervalSteps, NMinTrials),
         PrunerKind.Percentile => new PercentilePruner(Percentile, NStartupTrials, NWarmupSteps, IntervalSteps, NMinTrials),
+        PrunerKind.Extrapolating => new ExtrapolatingPruner(Percentile, NStartupTrials, Math.Max(NWarmupSteps, 5)),
         _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "unknown pruner"),
     };
 
@@ -65,7 +66,8 @@ public sealed record PrunerSettings
         "none" or "nop" => PrunerKind.None,
         "median" => PrunerKind.Median,
         "percentile" => PrunerKind.Percentile,
-        _ => throw new ArgumentException($"unknown pruner '{name}' (expected none, median or percentile)"),
+        "extrapolating" => PrunerKind.Extrapolating,
+        _ => throw new ArgumentException($"unknown pruner '{name}' (expected none, median, percentile or extrapolating)"),
     };
 }
 

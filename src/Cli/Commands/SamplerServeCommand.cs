@@ -50,7 +50,7 @@ public static class SamplerServeCommand
             Description = "When to stop a trial early on its reported values.",
             DefaultValueFactory = _ => "none",
         };
-        pruner.AcceptOnlyFromAmong("none", "median", "percentile");
+        pruner.AcceptOnlyFromAmong("none", "median", "percentile", "extrapolating");
         var defaults = new PrunerSettings();
         var percentile = new Option<double>("--pruner-percentile")
         {
@@ -110,8 +110,8 @@ public static class SamplerServeCommand
         {
             // Raw tokens, not GetValue: these run even when a value failed its own validation.
             var prunerKind = GivenToken(result, pruner) ?? "none";
-            if (prunerKind != "percentile" && IsGiven(result, percentile))
-                result.AddError("--pruner-percentile applies only to --pruner percentile");
+            if (prunerKind is not ("percentile" or "extrapolating") && IsGiven(result, percentile))
+                result.AddError("--pruner-percentile applies only to --pruner percentile or extrapolating");
             if (prunerKind == "none")
             {
                 foreach (var option in new Option[] { prunerStartupTrials, warmupSteps, intervalSteps })

@@ -1,0 +1,94 @@
+using SweepCluster.Search.Sampling;
+
+namespace SweepCluster.Search.Pruning;
+
+/// <summary>
+/// Prunes on a trial's <em>predicted final</em> value rather than its current one: its curve so far is fitted
+/// to y = a + b·e^(−c·t) (the usual shape of a validation-loss curve) and extrapolated to the step the
+/// completed trials finished at, then compared with the given percentile of their final values. Unlike the
+/// median rule it keeps slow starters whose curves are still falling steeply towards a better asymptote.
+/// </summary>
+public sealed class ExtrapolatingPruner : IPruner
+{
+    private static readonly double[] RateGrid = Enumerable.Range(0, 48).Select(i => 0.005 * Math.Pow(10, i / 16.0)).ToArray();
+
+    public double Percentile { get; }
+    public int NStartupTrials { get; }
+    public int NWarmupSteps { get; }
+
+    public ExtrapolatingPruner(double percentile = 50, int nStartupTrials = 5, int nWarmupSteps = 5)
+    {
+        if (!(percentile >= 0 && percentile <= 100)) throw new ArgumentException($"percentile must be in [0, 100], got {percentile}");
+        if (nStartupTrials < 1) throw new ArgumentException($"n_startup_trials must be >= 1, got {nStartupTrials}");
+        if (nWarmupSteps < 4) throw new ArgumentException($"n_warmup_steps must be >= 4 for a three-parameter curve fit, got {nWarmupSteps}");
+        Percentile = percentile;
+        NStartupTrials = nStartupTrials;
+        NWarmupSteps = nWarmupSteps;
+    }
+
+    public bool ShouldPrune(IReadOnlyList<TrialRecord> trials, TrialRecord trial, StudyDirection direction)
+    {
+        var completed = trials.Where(t => t.State == TrialState.Complete && t.LastReport is not null).ToList();
+        if (completed.Count < NStartupTrials) return false;
+        if (trial.LastReport is not { } last || last.Step < NWarmupSteps || trial.IntermediateValues.Count < 4) return false;
+
+        var horizon = completed.Max(t => t.LastReport!.Value.Step);
+        if (last.Step >= horizon) return false;
+        var finals = completed.Select(t => direction.AsLoss(t.LastReport!.Value.Value)).Where(v => !double.IsNaN(v)).ToList();
+        if (finals.Count == 0) return false;
+        var threshold = PercentilePruner.PercentileOf(finals, Percentile);
+
+        var steps = trial.IntermediateValues.Keys.Select(s => (double)s).ToArray();
+        var losses = trial.IntermediateValues.Values.Select(v => direction.AsLoss(v)).ToArray();
+        if (losses.Any(double.IsNaN)) return true;
+        return PredictFinal(steps, losses, horizon) > threshold;
+    }
+
+    /// <summary>
+    /// Least-squares fit of a + b·e^(−c·t): for a fixed rate c, (a, b) is linear regression, so search c on a
+    /// log grid and refine it by golden-section between the best point's neighbours.
+    /// </summary>
+    internal static double PredictFinal(double[] steps, double[] losses, double horizon)
+    {
+        var best = 0;
+        var bestError = double.PositiveInfinity;
+        for (var i = 0; i < RateGrid.Length; i++)
+        {
+            var (error, _) = Fit(steps, losses, RateGrid[i], horizon);
+            if (error < bestError) (bestError, best) = (error, i);
+        }
+        if (double.IsPositiveInfinity(bestError)) return losses[^1];
+        double low = RateGrid[Math.Max(0, best - 1)], high = RateGrid[Math.Min(RateGrid.Length - 1, best + 1)];
+        const double invPhi = 0.6180339887498949;
+        for (var iteration = 0; iteration < 40; iteration++)
+        {
+            var m1 = high - invPhi * (high - low);
+            var m2 = low + invPhi * (high - low);
+            if (Fit(steps, losses, m1, horizon).Error <= Fit(steps, losses, m2, horizon).Error) high = m2; else low = m1;
+        }
+        var refined = Fit(steps, losses, 0.5 * (low + high), horizon);
+        return refined.Error <= bestError ? refined.Prediction : Fit(steps, losses, RateGrid[best], horizon).Prediction;
+    }
+
+    private static (double Error, double Prediction) Fit(double[] steps, double[] losses, double rate, double horizon)
+    {
+        double sx = 0, sy = 0, sxx = 0, sxy = 0;
+        var n = steps.Length;
+        for (var i = 0; i < n; i++)
+        {
+            var x = Math.Exp(-rate * steps[i]);
+            sx += x; sy += losses[i]; sxx += x * x; sxy += x * losses[i];
+        }
+        var denominator = n * sxx - sx * sx;
+        if (Math.Abs(denominator) < 1e-12) return (double.PositiveInfinity, double.NaN);
+        var b = (n * sxy - sx * sy) / denominator;
+        var a = (sy - b * sx) / n;
+        double error = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var r = losses[i] - (a + b * Math.Exp(-rate * steps[i]));
+            error += r * r;
+        }
+        return (error, a + b * Math.Exp(-rate * horizon));
+    }
+}
