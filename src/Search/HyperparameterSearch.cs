@@ -51,8 +51,6 @@ public sealed class HyperparameterSearch
 
     public IReadOnlyList<TrialRecord> Trials => _trials;
 
-    public IEnumerable<TrialRecord> Running => _trials.Where(t => t.State == TrialState.Running);
-
     /// <summary>The best completed trial, or null when none has completed.</summary>
     public TrialRecord? BestTrial
     {

@@ -51,13 +51,13 @@ public sealed class ExtrapolatingPruner : IPruner
     internal static double PredictFinal(double[] steps, double[] losses, double horizon)
     {
         var best = 0;
-        var bestError = double.PositiveInfinity;
+        (double Error, double Prediction) bestFit = (double.PositiveInfinity, losses[^1]);
         for (var i = 0; i < RateGrid.Length; i++)
         {
-            var (error, _) = Fit(steps, losses, RateGrid[i], horizon);
-            if (error < bestError) (bestError, best) = (error, i);
+            var fit = Fit(steps, losses, RateGrid[i], horizon);
+            if (fit.Error < bestFit.Error) (bestFit, best) = (fit, i);
         }
-        if (double.IsPositiveInfinity(bestError)) return losses[^1];
+        if (double.IsPositiveInfinity(bestFit.Error)) return losses[^1];
         double low = RateGrid[Math.Max(0, best - 1)], high = RateGrid[Math.Min(RateGrid.Length - 1, best + 1)];
         const double invPhi = 0.6180339887498949;
         for (var iteration = 0; iteration < 40; iteration++)
@@ -67,7 +67,7 @@ public sealed class ExtrapolatingPruner : IPruner
             if (Fit(steps, losses, m1, horizon).Error <= Fit(steps, losses, m2, horizon).Error) high = m2; else low = m1;
         }
         var refined = Fit(steps, losses, 0.5 * (low + high), horizon);
-        return refined.Error <= bestError ? refined.Prediction : Fit(steps, losses, RateGrid[best], horizon).Prediction;
+        return refined.Error <= bestFit.Error ? refined.Prediction : bestFit.Prediction;
     }
 
     private static (double Error, double Prediction) Fit(double[] steps, double[] losses, double rate, double horizon)

@@ -21,8 +21,6 @@ public sealed class TpeSampler : ISampler
         _startup = new RandomSampler(_options.QuasiRandomStartup);
     }
 
-    public TpeOptions Options => _options;
-
     public Dictionary<string, double> Sample(SamplingContext context)
     {
         var finished = 0;
