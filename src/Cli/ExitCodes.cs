@@ -11,6 +11,12 @@ public static class ExitCodes
 
     /// <summary>The command line or an input file is wrong: fix the invocation, retrying will not help.</summary>
     public const int Usage = 2;
+
+    /// <summary>`sweep watch`: the study was cancelled rather than finished.</summary>
+    public const int Cancelled = 3;
+
+    /// <summary>`sweep best`: no trial has completed yet.</summary>
+    public const int NothingYet = 4;
 }
 
 /// <summary>An error in what the user gave (arguments, input files); reported without a stack trace, exit code 2.</summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SweepCluster.Cli.Cluster;
 using SweepCluster.Cli.Commands;
 
 namespace SweepCluster.Cli;
@@ -10,6 +11,16 @@ public static class SweepCli
     {
         var root = new RootCommand("SweepCluster: hyperparameter search on a cluster, or locally.");
         // Each verb (or verb group) lives in Commands/ and registers here.
+        root.Subcommands.Add(UpCommand.Create(io));
+        root.Subcommands.Add(SubmitCommand.Create(io));
+        root.Subcommands.Add(StatusCommand.Create(io));
+        root.Subcommands.Add(WatchCommand.Create(io));
+        root.Subcommands.Add(TrialsCommand.Create(io));
+        root.Subcommands.Add(BestCommand.Create(io));
+        root.Subcommands.Add(CancelCommand.Create(io));
+        root.Subcommands.Add(WorkersCommand.Create(io));
+        root.Subcommands.Add(SiloCommand.Create(io));
+        root.Subcommands.Add(WorkerCommand.Create(io));
         root.Subcommands.Add(SamplerCommand.Create(io));
         return root;
     }

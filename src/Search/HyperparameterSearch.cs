@@ -76,6 +76,25 @@ public sealed class HyperparameterSearch
         return new AskedTrial(number, ExternalParams(internalParams));
     }
 
+    /// <summary>
+    /// Replays a trial asked earlier (by another process, before a restart) so that the search continues
+    /// exactly where it was: it must be the next trial number and its parameters must lie in the space.
+    /// Tell it afterwards if it has finished.
+    /// </summary>
+    public void Adopt(int number, IReadOnlyDictionary<string, double> internalParams, IEnumerable<KeyValuePair<int, double>> intermediateValues)
+    {
+        if (number != _trials.Count)
+            throw new ArgumentException($"trials are adopted in order: expected trial {_trials.Count}, got {number}");
+        foreach (var name in internalParams.Keys)
+        {
+            if (Settings.Space.Parameters.All(p => p.Name != name))
+                throw new ArgumentException($"trial {number} has parameter '{name}', which is not in the search space");
+        }
+        var record = new TrialRecord { Number = number, Params = new Dictionary<string, double>(internalParams, StringComparer.Ordinal) };
+        foreach (var (step, value) in intermediateValues) record.IntermediateValues.TryAdd(step, value);
+        _trials.Add(record);
+    }
+
     /// <summary>Records an intermediate value; returns true when the trial should be pruned now.</summary>
     public bool Report(int trialNumber, int step, double value)
     {

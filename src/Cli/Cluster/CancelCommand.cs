@@ -1,0 +1,26 @@
+using System.CommandLine;
+
+namespace SweepCluster.Cli.Cluster;
+
+/// <summary><c>sweep cancel ID</c>: stops a study; running trials are told to stop at their next report.</summary>
+public static class CancelCommand
+{
+    public static Command Create(CliIO io)
+    {
+        var id = new Argument<string>("id") { Description = "Study id." };
+        var cluster = ClusterCommandOptions.Cluster();
+        var timeout = ClusterCommandOptions.ConnectTimeout();
+        var command = new Command("cancel", "Cancel a study: no new trials; running ones stop at their next report. Finished results are kept.\n" +
+                                            "Exit codes: 0 cancelled (or already ended), 1 cluster error, 2 no such study.")
+        {
+            id, cluster, timeout,
+        };
+        command.SetAction(async (parse, ct) => await ClusterCommandOptions.WithConnection(parse.GetValue(cluster), parse.GetValue(timeout), async connection =>
+        {
+            var status = await StudyQueries.Cancel(connection.Grains, parse.GetValue(id)!);
+            io.Out.WriteLine($"{status.StudyId}: {status.State.ToString().ToLowerInvariant()} ({status.Finished}/{status.Budget} trials finished)");
+            return ExitCodes.Ok;
+        }, ct));
+        return command;
+    }
+}

@@ -1,0 +1,30 @@
+using SweepCluster.Contracts.Grains;
+using SweepCluster.Contracts.Studies;
+using SweepCluster.Contracts.Trials;
+
+namespace SweepCluster.Cli.Cluster;
+
+/// <summary>Study lookups that turn "no such study" into a usage error (exit 2) instead of a failure.</summary>
+public static class StudyQueries
+{
+    public static Task<StudyStatus> Status(IGrainFactory grains, string studyId) =>
+        Guard(studyId, () => grains.GetGrain<IStudyGrain>(studyId).GetStatus());
+
+    public static Task<IReadOnlyList<TrialView>> Trials(IGrainFactory grains, string studyId) =>
+        Guard(studyId, () => grains.GetGrain<IStudyGrain>(studyId).GetTrials());
+
+    public static Task<StudyStatus> Cancel(IGrainFactory grains, string studyId) =>
+        Guard(studyId, () => grains.GetGrain<IStudyGrain>(studyId).Cancel());
+
+    private static async Task<T> Guard<T>(string studyId, Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (KeyNotFoundException)
+        {
+            throw new UsageException($"no study '{studyId}' (list them with: sweep status)");
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using System.Globalization;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+using SweepCluster.Contracts.Studies;
+using SweepCluster.Contracts.Trials;
+
+namespace SweepCluster.Cli.Cluster;
+
+/// <summary>How studies and trials look on a terminal; shared by status, watch, best and trials.</summary>
+public static class StudyRendering
+{
+    public static IAnsiConsole Console(TextWriter writer) => AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Out = new AnsiConsoleOutput(writer),
+        Ansi = writer == System.Console.Out ? AnsiSupport.Detect : AnsiSupport.No,
+        ColorSystem = writer == System.Console.Out ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+        Interactive = InteractionSupport.No,
+    });
+
+    public static string Number(double? value) => value is double v ? v.ToString("G5", CultureInfo.InvariantCulture) : "-";
+
+    public static string Params(IReadOnlyDictionary<string, object>? parameters) => parameters is null
+        ? "-"
+        : string.Join(", ", parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={Value(p.Value)}"));
+
+    public static string Value(object? value) => value switch
+    {
+        double d => d.ToString("G4", CultureInfo.InvariantCulture),
+        float f => f.ToString("G4", CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        null => "",
+        _ => value.ToString() ?? "",
+    };
+
+    public static string Duration(TimeSpan? span) => span switch
+    {
+        null => "-",
+        { TotalHours: >= 1 } s => $"{(int)s.TotalHours}h{s.Minutes:00}m",
+        { TotalMinutes: >= 1 } s => $"{(int)s.TotalMinutes}m{s.Seconds:00}s",
+        { } s => $"{s.TotalSeconds:0.0}s",
+    };
+
+    /// <summary>The per-backbone table of a study: progress bar, counts by status, best so far.</summary>
+    public static IRenderable StatusTable(StudyStatus status)
+    {
+        var table = new Table().Border(TableBorder.Rounded)
+            .Title($"{Markup.Escape(status.StudyId)} · {status.State.ToString().ToLowerInvariant()} · {status.Metric} ({status.Direction.ToString().ToLowerInvariant()})");
+        table.AddColumn("backbone");
+        table.AddColumn("progress");
+        foreach (var s in new[] { TrialStatus.Waiting, TrialStatus.Running, TrialStatus.Complete, TrialStatus.Pruned, TrialStatus.Failed })
+            table.AddColumn(new TableColumn(s.ToWire()).RightAligned());
+        table.AddColumn(new TableColumn("best").RightAligned());
+        table.AddColumn("best params");
+        foreach (var b in status.Backbones)
+        {
+            table.AddRow(
+                new Markup(Markup.Escape(b.Backbone)),
+                ProgressBar(b.Finished, b.Budget),
+                new Text(b.Count(TrialStatus.Waiting).ToString(CultureInfo.InvariantCulture)),
+                new Text((b.Count(TrialStatus.Leased) + b.Count(TrialStatus.Running)).ToString(CultureInfo.InvariantCulture)),
+                new Text(b.Count(TrialStatus.Complete).ToString(CultureInfo.InvariantCulture)),
+                new Text(b.Count(TrialStatus.Pruned).ToString(CultureInfo.InvariantCulture)),
+                new Text(b.Count(TrialStatus.Failed).ToString(CultureInfo.InvariantCulture)),
+                new Text(Number(b.BestValue)),
+                new Text(Params(b.BestParams)));
+        }
+        table.Caption($"{status.Finished}/{status.Budget} trials finished · ETA {Duration(status.Eta)}");
+        return table;
+    }
+
+    /// <summary>A text progress bar ("████░░░░ 12/30"): renders the same in a live view, a pipe and a test.</summary>
+    public static IRenderable ProgressBar(int done, int total, int width = 20)
+    {
+        var filled = total == 0 ? width : (int)Math.Round(width * Math.Min(1.0, (double)done / total));
+        return new Text($"{new string('█', filled)}{new string('░', width - filled)} {done}/{total}");
+    }
+}

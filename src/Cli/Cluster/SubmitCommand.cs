@@ -1,0 +1,71 @@
+using System.CommandLine;
+using SweepCluster.Contracts.Grains;
+using SweepCluster.Contracts.Studies;
+
+namespace SweepCluster.Cli.Cluster;
+
+/// <summary><c>sweep submit study.yaml</c>: validates the study file, sends it, prints the study id.</summary>
+public static class SubmitCommand
+{
+    public static Command Create(CliIO io)
+    {
+        var file = new Argument<string>("study") { Description = "The study file (YAML; see docs/study-spec.md)." };
+        var id = new Option<string?>("--id") { Description = "Study id (default: the study name plus a timestamp). Resubmitting the same file under the same id is a no-op.", HelpName = "ID" };
+        var check = new Option<bool>("--check") { Description = "Only validate the file (and that its data files exist); submit nothing." };
+        var cluster = ClusterCommandOptions.Cluster();
+        var timeout = ClusterCommandOptions.ConnectTimeout();
+        var command = new Command("submit", "Validate a study file and start the study on the cluster; prints the study id.\nExit codes: 0 submitted, 1 cluster error, 2 invalid study file.")
+        {
+            file, id, check, cluster, timeout,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var spec = Load(parse.GetValue(file)!);
+            if (parse.GetValue(check))
+            {
+                io.Out.WriteLine($"{parse.GetValue(file)}: ok ({spec.Backbones.Count} backbones, {spec.Backbones.Sum(b => b.Trials ?? spec.Budget.TrialsPerBackbone)} trials)");
+                return ExitCodes.Ok;
+            }
+            var studyId = parse.GetValue(id) ?? NewStudyId(spec.Name);
+            ValidateId(studyId);
+            return await ClusterCommandOptions.WithConnection(parse.GetValue(cluster), parse.GetValue(timeout), async connection =>
+            {
+                var status = await connection.Grains.GetGrain<IStudyGrain>(studyId).Submit(spec);
+                io.Out.WriteLine(status.StudyId);
+                io.Error.WriteLine($"submitted {status.StudyId}: {status.Backbones.Count} backbones, {status.Budget} trials. Follow it with: sweep watch {status.StudyId}");
+                return ExitCodes.Ok;
+            }, ct);
+        });
+        return command;
+    }
+
+    /// <summary>Parses and checks a study file; every problem is a usage error naming the key and line.</summary>
+    public static StudySpec Load(string path)
+    {
+        if (!File.Exists(path)) throw new UsageException($"{path}: no such study file");
+        StudySpec spec;
+        try
+        {
+            spec = StudySpecParser.Load(path);
+        }
+        catch (StudySpecException e)
+        {
+            throw new UsageException(e.Message, e);
+        }
+        if (spec.Workload.Kind == WorkloadKind.Train)
+        {
+            var missing = StudySpecParser.MissingFiles(spec);
+            if (missing.Count > 0) throw new UsageException($"{path}: these files do not exist: {string.Join(", ", missing)}");
+        }
+        return spec;
+    }
+
+    public static string NewStudyId(string name) =>
+        $"{name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x1000, 0xFFFF):x4}";
+
+    private static void ValidateId(string id)
+    {
+        if (id.Length is 0 or > 100 || id.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
+            throw new UsageException($"study id '{id}' must be 1-100 characters of letters, digits, '-', '_' or '.'");
+    }
+}

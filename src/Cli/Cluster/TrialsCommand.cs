@@ -1,0 +1,85 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Spectre.Console;
+using SweepCluster.Contracts.Trials;
+
+namespace SweepCluster.Cli.Cluster;
+
+/// <summary><c>sweep trials ID</c>: every trial of a study as a table, CSV or JSON.</summary>
+public static class TrialsCommand
+{
+    public static Command Create(CliIO io)
+    {
+        var id = new Argument<string>("id") { Description = "Study id." };
+        var format = new Option<string>("--format") { Description = "Output format.", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "csv", "json");
+        var backbone = new Option<string?>("--backbone") { Description = "Only this backbone's trials.", HelpName = "NAME" };
+        var status = new Option<string?>("--status") { Description = "Only trials in this status.", HelpName = "STATUS" };
+        status.AcceptOnlyFromAmong(Enum.GetValues<TrialStatus>().Select(s => s.ToWire()).ToArray());
+        var cluster = ClusterCommandOptions.Cluster();
+        var timeout = ClusterCommandOptions.ConnectTimeout();
+        var command = new Command("trials", "List a study's trials: parameters, status, value, attempts, duration.\nExit codes: 0 ok, 1 cluster error, 2 no such study.")
+        {
+            id, format, backbone, status, cluster, timeout,
+        };
+        command.SetAction(async (parse, ct) => await ClusterCommandOptions.WithConnection(parse.GetValue(cluster), parse.GetValue(timeout), async connection =>
+        {
+            IEnumerable<TrialView> trials = await StudyQueries.Trials(connection.Grains, parse.GetValue(id)!);
+            if (parse.GetValue(backbone) is { } b) trials = trials.Where(t => t.Backbone == b);
+            if (parse.GetValue(status) is { } s) trials = trials.Where(t => t.Status.ToWire() == s);
+            var list = trials.OrderBy(t => t.Backbone, StringComparer.Ordinal).ThenBy(t => t.Number).ToList();
+            switch (parse.GetValue(format))
+            {
+                case "json":
+                    io.Out.WriteLine(JsonSerializer.Serialize(list.Select(Json), CliJson.Options));
+                    break;
+                case "csv":
+                    io.Out.Write(Csv(list));
+                    break;
+                default:
+                    var table = new Table().Border(TableBorder.Rounded).AddColumns("backbone", "#", "status", "value", "steps", "attempts", "duration", "params");
+                    foreach (var t in list)
+                        table.AddRow(Markup.Escape(t.Backbone), t.Number.ToString(CultureInfo.InvariantCulture), t.Status.ToWire(), StudyRendering.Number(t.Value),
+                            t.IntermediateValues.Count.ToString(CultureInfo.InvariantCulture), t.Attempts.ToString(CultureInfo.InvariantCulture),
+                            StudyRendering.Duration(t.Duration), Markup.Escape(StudyRendering.Params(t.Params)));
+                    StudyRendering.Console(io.Out).Write(table);
+                    break;
+            }
+            return ExitCodes.Ok;
+        }, ct));
+        return command;
+    }
+
+    private static object Json(TrialView t) => new
+    {
+        study = t.StudyId, backbone = t.Backbone, number = t.Number, status = t.Status.ToWire(), value = t.Value,
+        @params = t.Params, intermediate_values = t.IntermediateValues.ToDictionary(v => v.Step.ToString(CultureInfo.InvariantCulture), v => v.Value),
+        attempts = t.Attempts, error = t.Error, created_utc = t.CreatedUtc, started_utc = t.StartedUtc, finished_utc = t.FinishedUtc,
+        duration_seconds = t.Duration?.TotalSeconds,
+    };
+
+    /// <summary>One row per trial, one column per parameter (the union over trials), RFC 4180 quoting.</summary>
+    public static string Csv(IReadOnlyList<TrialView> trials)
+    {
+        var names = trials.SelectMany(t => t.Params.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var sb = new StringBuilder();
+        sb.AppendLine(string.Join(",", new[] { "backbone", "number", "status", "value", "steps", "attempts", "duration_seconds", "error" }.Concat(names.Select(n => "param_" + n)).Select(Quote)));
+        foreach (var t in trials)
+        {
+            var cells = new List<string>
+            {
+                t.Backbone, t.Number.ToString(CultureInfo.InvariantCulture), t.Status.ToWire(),
+                t.Value?.ToString("R", CultureInfo.InvariantCulture) ?? "", t.IntermediateValues.Count.ToString(CultureInfo.InvariantCulture),
+                t.Attempts.ToString(CultureInfo.InvariantCulture), t.Duration?.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) ?? "", t.Error ?? "",
+            };
+            cells.AddRange(names.Select(n => t.Params.TryGetValue(n, out var v) ? StudyRendering.Value(v is double d ? d.ToString("R", CultureInfo.InvariantCulture) : v) : ""));
+            sb.AppendLine(string.Join(",", cells.Select(Quote)));
+        }
+        return sb.ToString();
+    }
+
+    private static string Quote(string cell) =>
+        cell.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{cell.Replace("\"", "\"\"")}\"" : cell;
+}

@@ -1,0 +1,111 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using SweepCluster.Contracts.Connection;
+using SweepCluster.Contracts.Grains;
+using SweepCluster.Contracts.Studies;
+using SweepCluster.Silo;
+
+namespace SweepCluster.Cli.Cluster;
+
+/// <summary>
+/// <c>sweep up</c>: the whole system on one machine: a silo with embedded durable storage (SQLite in
+/// the data folder) plus N worker processes. A study submitted to it survives a restart of `sweep up`.
+/// </summary>
+public static class UpCommand
+{
+    public static Command Create(CliIO io)
+    {
+        var workers = new Option<int>("--workers") { Description = "Worker processes to start.", DefaultValueFactory = _ => 2, HelpName = "N" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Where the embedded storage lives (default: $SWEEP_HOME, else ~/.sweepcluster).", HelpName = "DIR" };
+        var storage = new Option<string?>("--storage") { Description = "Override the storage: sqlite:PATH, postgres:CONNECTION-STRING or memory.", HelpName = "LOCATION" };
+        var submit = new Option<string?>("--submit") { Description = "Submit this study file once the cluster is up.", HelpName = "STUDY.yaml" };
+        var untilDone = new Option<bool>("--until-done") { Description = "With --submit: follow the study, print the best trials and exit when it ends." };
+        var siloOptions = SiloOptions.Create();
+        var command = new Command("up", "Run a local cluster: one silo with durable storage on disk and N workers, until Ctrl-C.\n" +
+                                        "Exit codes: 0 ok, 1 runtime failure, 2 bad options or study file, 3 (--until-done) the study was cancelled.")
+        {
+            workers, dataDir, storage, submit, untilDone,
+        };
+        siloOptions.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            var count = parse.GetValue(workers);
+            if (count < 0) throw new UsageException("--workers must be >= 0");
+            var study = parse.GetValue(submit) is { } file ? SubmitCommand.Load(file) : null;
+            if (parse.GetValue(untilDone) && study is null) throw new UsageException("--until-done needs --submit");
+            var home = parse.GetValue(dataDir) ?? Environment.GetEnvironmentVariable("SWEEP_HOME")
+                ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".sweepcluster");
+            var location = SiloCommand.ParseStorage(parse.GetValue(storage) ?? $"sqlite:{Path.Combine(home, "sweep.db")}");
+            var options = siloOptions.Read(parse, location);
+
+            using var shutdown = new ShutdownSignal(ct);
+            await using var silo = await SiloHost.BuildAsync(options, shutdown.Token);
+            await silo.StartAsync(shutdown.Token);
+            var cluster = $"localhost:{options.GatewayPort}";
+            io.Error.WriteLine($"SweepCluster is up.\n  cluster:   {cluster}   (other terminals: sweep status --cluster {cluster})\n  storage:   {location}\n" +
+                               (options.MetricsPort > 0 ? $"  metrics:   http://{options.MetricsBind}:{options.MetricsPort}/metrics\n" : "") +
+                               $"  dashboard: {DashboardHint()}\n  workers:   {count} simulated");
+
+            var workerArgs = new List<string> { "--simulated", "--cluster", cluster };
+            await using var children = new WorkerProcesses(io.Error, workerArgs, count);
+            children.Start();
+            var exit = ExitCodes.Ok;
+            try
+            {
+                if (study is not null)
+                {
+                    var grains = silo.Services.GetRequiredService<IGrainFactory>();
+                    var studyId = SubmitCommand.NewStudyId(study.Name);
+                    await grains.GetGrain<IStudyGrain>(studyId).Submit(study);
+                    io.Out.WriteLine(studyId);
+                    if (parse.GetValue(untilDone)) exit = await Follow(io, grains, studyId, shutdown.Token);
+                }
+                if (!parse.GetValue(untilDone)) await Task.Delay(Timeout.Infinite, shutdown.Token);
+            }
+            catch (OperationCanceledException) when (shutdown.Token.IsCancellationRequested)
+            {
+            }
+            io.Error.WriteLine("stopping workers, then the silo");
+            await children.DisposeAsync();
+            await silo.StopAsync(CancellationToken.None);
+            return exit;
+        });
+        return command;
+    }
+
+    /// <summary>Progress lines until the study ends, then the per-backbone table.</summary>
+    private static async Task<int> Follow(CliIO io, IGrainFactory grains, string studyId, CancellationToken cancellationToken)
+    {
+        var last = -1;
+        StudyStatus status;
+        while (true)
+        {
+            status = await grains.GetGrain<IStudyGrain>(studyId).GetStatus();
+            if (status.Finished != last || status.State != StudyState.Running)
+            {
+                io.Error.WriteLine($"{DateTime.Now:HH:mm:ss} {studyId}: {status.Finished}/{status.Budget} trials finished, ETA {StudyRendering.Duration(status.Eta)}  " +
+                                   string.Join("  ", status.Backbones.Select(b => $"{b.Backbone} best {StudyRendering.Number(b.BestValue)}")));
+                last = status.Finished;
+            }
+            if (status.State != StudyState.Running) break;
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        }
+        StudyRendering.Console(io.Out).Write(StudyRendering.StatusTable(status));
+        return status.State == StudyState.Cancelled ? ExitCodes.Cancelled : ExitCodes.Ok;
+    }
+
+    /// <summary>The Grafana dashboard shipped in deploy/, found relative to the working folder or the program.</summary>
+    private static string DashboardHint()
+    {
+        const string relative = "deploy/grafana/sweepcluster-dashboard.json";
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, relative);
+                if (File.Exists(candidate)) return $"import {candidate} into Grafana (Prometheus config: {Path.Combine(dir.FullName, "deploy/prometheus/prometheus.yml")})";
+            }
+        }
+        return $"import {relative} from the SweepCluster repository into Grafana";
+    }
+}

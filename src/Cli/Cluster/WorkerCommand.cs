@@ -1,0 +1,61 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using SweepCluster.Contracts.Trials;
+using SweepCluster.Worker.Leasing;
+
+namespace SweepCluster.Cli.Cluster;
+
+/// <summary><c>sweep worker</c>: lease and run trials until SIGTERM (which releases the running trial).</summary>
+public static class WorkerCommand
+{
+    public static Command Create(CliIO io)
+    {
+        var simulated = new Option<bool>("--simulated") { Description = "Run only simulated workloads (SUITE.md learning curves), no training." };
+        var id = new Option<string?>("--id") { Description = "Worker id shown by `sweep workers` (default: host-pid-random).", HelpName = "ID" };
+        var families = new Option<string[]>("--families") { Description = "Backbone families this worker runs (default: all).", AllowMultipleArgumentsPerToken = true, HelpName = "FAMILY" };
+        var gpuMemory = new Option<long>("--gpu-memory-mb") { Description = "GPU memory this worker offers; backbones that need more are left to others.", HelpName = "MIB" };
+        var maxTrials = new Option<int?>("--max-trials") { Description = "Exit after this many trials.", HelpName = "N" };
+        var logLevel = new Option<string>("--log-level") { Description = "Log level of the Orleans client on stderr (trial progress is always logged).", DefaultValueFactory = _ => "warning" };
+        logLevel.AcceptOnlyFromAmong("trace", "debug", "information", "warning", "error");
+        var cluster = ClusterCommandOptions.Cluster();
+        var timeout = ClusterCommandOptions.ConnectTimeout();
+        timeout.DefaultValueFactory = _ => 60;
+        var command = new Command("worker", "Run a worker: lease trials from the cluster, run them, report every epoch. SIGTERM releases the running trial.")
+        {
+            simulated, id, families, gpuMemory, maxTrials, logLevel, cluster, timeout,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var shutdown = new ShutdownSignal(ct);
+            var level = Enum.Parse<LogLevel>(parse.GetValue(logLevel)!, ignoreCase: true);
+            var isSimulated = parse.GetValue(simulated);
+            var options = new WorkerProcessOptions
+            {
+                Cluster = ClusterCommandOptions.Address(parse.GetValue(cluster)),
+                Worker = new WorkerInfo
+                {
+                    WorkerId = parse.GetValue(id) ?? WorkerProcess.NewWorkerId(),
+                    Host = Environment.MachineName,
+                    ProcessId = Environment.ProcessId,
+                    Families = parse.GetValue(families) ?? [],
+                    GpuMemoryMb = parse.GetValue(gpuMemory),
+                    Device = isSimulated ? "simulated" : "cpu",
+                    // Training arrives with the GPU worker; until then every worker runs simulated trials only.
+                    SimulatedOnly = true,
+                },
+                ConnectTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
+                MaxTrials = parse.GetValue(maxTrials),
+                Logging = logging => CliLogging.ToStandardError(logging, level),
+            };
+            try
+            {
+                await WorkerProcess.RunAsync(options, shutdown.Token);
+            }
+            catch (OperationCanceledException) when (shutdown.Token.IsCancellationRequested)
+            {
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+
+namespace SweepCluster.Cli.Cluster;
+
+/// <summary>
+/// Child `sweep worker` processes for `sweep up`: started with this same executable, their output
+/// prefixed and forwarded, restarted (with back-off) if one dies, and sent SIGTERM on shutdown.
+/// </summary>
+public sealed class WorkerProcesses(TextWriter log, IReadOnlyList<string> workerArgs, int count) : IAsyncDisposable
+{
+    private readonly List<Task> _supervisors = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _gate = new();
+    private readonly Dictionary<int, Process> _running = [];
+
+    public void Start()
+    {
+        for (var i = 1; i <= count; i++)
+        {
+            var index = i;
+            _supervisors.Add(Task.Run(() => Supervise(index)));
+        }
+    }
+
+    /// <summary>The command that runs this program again: the apphost, or `dotnet sweep.dll`.</summary>
+    public static (string FileName, List<string> Prefix) SelfCommand()
+    {
+        var process = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find the sweep executable");
+        return Path.GetFileNameWithoutExtension(process) == "dotnet"
+            ? (process, [typeof(WorkerProcesses).Assembly.Location])
+            : (process, []);
+    }
+
+    private async Task Supervise(int index)
+    {
+        var backoff = TimeSpan.FromSeconds(1);
+        while (!_stop.IsCancellationRequested)
+        {
+            var (file, prefix) = SelfCommand();
+            var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in prefix.Concat(["worker", "--id", $"local-{index}"]).Concat(workerArgs)) info.ArgumentList.Add(a);
+            using var process = Process.Start(info)!;
+            lock (_gate) _running[index] = process;
+            var started = DateTime.UtcNow;
+            var forward = Task.WhenAll(Forward(process.StandardOutput, index), Forward(process.StandardError, index));
+            await process.WaitForExitAsync(CancellationToken.None);
+            await forward;
+            lock (_gate) _running.Remove(index);
+            if (_stop.IsCancellationRequested) return;
+            if (DateTime.UtcNow - started > TimeSpan.FromMinutes(1)) backoff = TimeSpan.FromSeconds(1);
+            lock (_gate) log.WriteLine($"worker local-{index} exited with code {process.ExitCode}; restarting in {backoff.TotalSeconds:0} s");
+            try
+            {
+                await Task.Delay(backoff, _stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+        }
+    }
+
+    private async Task Forward(StreamReader reader, int index)
+    {
+        while (await reader.ReadLineAsync() is { } line)
+            lock (_gate) log.WriteLine($"[worker {index}] {line}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        lock (_gate)
+        {
+            // SIGTERM lets each worker release its trial; the silo is still up to receive that.
+            foreach (var p in _running.Values)
+            {
+                try
+                {
+                    Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])?.WaitForExit();
+                }
+                catch (InvalidOperationException)
+                {
+                }
+            }
+        }
+        var all = Task.WhenAll(_supervisors);
+        if (await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(15))) != all)
+        {
+            lock (_gate)
+                foreach (var p in _running.Values) p.Kill(entireProcessTree: true);
+        }
+        _stop.Dispose();
+    }
+}

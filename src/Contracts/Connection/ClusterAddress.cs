@@ -1,0 +1,54 @@
+using System.Net;
+
+namespace SweepCluster.Contracts.Connection;
+
+/// <summary>
+/// How a client (the CLI, a worker) finds the cluster: <c>localhost[:GATEWAY-PORT]</c> or
+/// <c>HOST:GATEWAY-PORT[,HOST:PORT…]</c> (static gateways; the embedded default), or
+/// <c>postgres:CONNECTION-STRING</c> (gateways read from the cluster's membership table).
+/// Taken from --cluster, else the SWEEP_CLUSTER environment variable, else localhost:30000.
+/// </summary>
+public sealed record ClusterAddress
+{
+    public const string EnvironmentVariable = "SWEEP_CLUSTER";
+    public const int DefaultGatewayPort = 30000;
+    public const string DefaultClusterId = "sweep";
+    public const string ServiceId = "sweepcluster";
+
+    public IReadOnlyList<IPEndPoint> Gateways { get; init; } = [];
+    public StorageLocation? Membership { get; init; }
+    public string ClusterId { get; init; } = DefaultClusterId;
+
+    public static ClusterAddress Resolve(string? option) =>
+        Parse(option ?? Environment.GetEnvironmentVariable(EnvironmentVariable) ?? "localhost");
+
+    public static ClusterAddress Parse(string text)
+    {
+        text = text.Trim();
+        if (text.StartsWith("postgres", StringComparison.OrdinalIgnoreCase) || text.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
+            return new ClusterAddress { Membership = StorageLocation.Parse(text) };
+        var gateways = new List<IPEndPoint>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var colon = part.LastIndexOf(':');
+            var host = colon < 0 ? part : part[..colon];
+            var port = DefaultGatewayPort;
+            if (colon >= 0 && !int.TryParse(part[(colon + 1)..], out port))
+                throw new FormatException($"cluster '{text}': '{part}' has no valid port");
+            gateways.Add(new IPEndPoint(ResolveHost(host), port));
+        }
+        if (gateways.Count == 0) throw new FormatException("cluster address is empty");
+        return new ClusterAddress { Gateways = gateways };
+    }
+
+    private static IPAddress ResolveHost(string host)
+    {
+        if (host is "localhost" or "") return IPAddress.Loopback;
+        if (IPAddress.TryParse(host, out var ip)) return ip;
+        var addresses = Dns.GetHostAddresses(host);
+        return addresses.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+            ?? throw new FormatException($"cluster host '{host}' does not resolve");
+    }
+
+    public override string ToString() => Membership is { } m ? m.ToString() : string.Join(",", Gateways.Select(g => g.ToString()));
+}

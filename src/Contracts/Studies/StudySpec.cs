@@ -1,0 +1,159 @@
+namespace SweepCluster.Contracts.Studies;
+
+/// <summary>
+/// A validated study, as parsed from study.yaml by <see cref="StudySpecParser"/> (docs/study-spec.md
+/// is the schema). Search spaces travel as JSON in src/Search's SPACE.json format, already merged with
+/// per-backbone overrides, so a grain never re-parses YAML.
+/// </summary>
+[GenerateSerializer, Alias("sweep.StudySpec"), Immutable]
+public sealed record StudySpec
+{
+    [Id(0)] public required string Name { get; init; }
+    [Id(1)] public required DataSpec Data { get; init; }
+    [Id(2)] public required IReadOnlyList<BackboneSpec> Backbones { get; init; }
+    [Id(3)] public ObjectiveSpec Objective { get; init; } = new();
+    /// <summary>Stratified k-fold cross-validation folds per trial (1 = a single stratified split).</summary>
+    [Id(4)] public int CvFolds { get; init; } = 5;
+    [Id(5)] public required BudgetSpec Budget { get; init; }
+    [Id(6)] public SamplerSpec Sampler { get; init; } = new();
+    [Id(7)] public PrunerSpec Pruner { get; init; } = new();
+    [Id(8)] public FinalSpec Final { get; init; } = new();
+    [Id(9)] public TrainingSpec Training { get; init; } = new();
+    [Id(10)] public WorkloadSpec Workload { get; init; } = new();
+    [Id(11)] public TrialPolicySpec Trials { get; init; } = new();
+    /// <summary>The study seed: sampler streams, fold splits and training seeds derive from it.</summary>
+    [Id(12)] public int Seed { get; init; }
+
+    public BackboneSpec Backbone(string name) =>
+        Backbones.FirstOrDefault(b => b.Name == name) ?? throw new KeyNotFoundException($"backbone '{name}' is not in study '{Name}'");
+}
+
+[GenerateSerializer, Alias("sweep.DataSpec"), Immutable]
+public sealed record DataSpec
+{
+    /// <summary>Training CSV/TSV (relative paths are resolved against the study file's folder).</summary>
+    [Id(0)] public required string Train { get; init; }
+    /// <summary>Optional file to predict after the final retrain (no labels needed).</summary>
+    [Id(1)] public string? Test { get; init; }
+    [Id(2)] public string TextColumn { get; init; } = "text";
+    /// <summary>One column for binary/multi-class; several for multi-label (e.g. the six Jigsaw labels).</summary>
+    [Id(3)] public IReadOnlyList<string> LabelColumns { get; init; } = ["label"];
+    /// <summary>Raw label value → class index (e.g. EXTREMIST → 1). Empty: labels are already 0..K-1.</summary>
+    [Id(4)] public IReadOnlyDictionary<string, int> LabelMap { get; init; } = new Dictionary<string, int>();
+    [Id(5)] public double HoldoutFraction { get; init; } = 0.2;
+    [Id(6)] public Balancing Balancing { get; init; } = Balancing.None;
+    /// <summary>Column delimiter; null = from the extension (.tsv → tab, else comma).</summary>
+    [Id(7)] public string? Delimiter { get; init; }
+    [Id(8)] public string? IdColumn { get; init; }
+    /// <summary>Rows whose cleaned text is shorter than this many characters are dropped.</summary>
+    [Id(9)] public int MinTextLength { get; init; } = 1;
+}
+
+public enum Balancing { None, Undersample, Oversample, Augment }
+
+public enum BackboneFamily { Bert, DistilBert, Roberta, Electra, DebertaV2 }
+
+[GenerateSerializer, Alias("sweep.BackboneSpec"), Immutable]
+public sealed record BackboneSpec
+{
+    /// <summary>The name trials and reports use (unique in the study), e.g. "distilbert".</summary>
+    [Id(0)] public required string Name { get; init; }
+    [Id(1)] public required BackboneFamily Family { get; init; }
+    /// <summary>Folder with config.json, tokenizer files and weights (may be empty for the simulated workload).</summary>
+    [Id(2)] public string? Checkpoint { get; init; }
+    /// <summary>This backbone's effective search space (study space merged with its overrides), SPACE.json format.</summary>
+    [Id(3)] public required string SpaceJson { get; init; }
+    /// <summary>Workers with less GPU memory (MiB) do not lease this backbone's trials. 0 = any worker.</summary>
+    [Id(4)] public long MinGpuMemoryMb { get; init; }
+    /// <summary>Overrides the study's trials_per_backbone when set.</summary>
+    [Id(5)] public int? Trials { get; init; }
+    [Id(6)] public int MaxSequenceLength { get; init; } = 128;
+}
+
+public enum ObjectiveDirection { Maximize, Minimize }
+
+[GenerateSerializer, Alias("sweep.ObjectiveSpec"), Immutable]
+public sealed record ObjectiveSpec
+{
+    /// <summary>f1 | accuracy | precision | recall | roc_auc | loss (macro over labels for multi-label).</summary>
+    [Id(0)] public string Metric { get; init; } = "f1";
+    [Id(1)] public ObjectiveDirection Direction { get; init; } = ObjectiveDirection.Maximize;
+}
+
+[GenerateSerializer, Alias("sweep.BudgetSpec"), Immutable]
+public sealed record BudgetSpec
+{
+    [Id(0)] public required int TrialsPerBackbone { get; init; }
+    /// <summary>Trials of this study waiting or running at once, over all backbones.</summary>
+    [Id(1)] public int MaxParallel { get; init; } = 4;
+}
+
+[GenerateSerializer, Alias("sweep.SamplerSpec"), Immutable]
+public sealed record SamplerSpec
+{
+    /// <summary>tpe | tpe_multivariate | random (src/Search names).</summary>
+    [Id(0)] public string Kind { get; init; } = "tpe";
+    [Id(1)] public int? StartupTrials { get; init; }
+}
+
+[GenerateSerializer, Alias("sweep.PrunerSpec"), Immutable]
+public sealed record PrunerSpec
+{
+    /// <summary>none | median | percentile | extrapolating.</summary>
+    [Id(0)] public string Kind { get; init; } = "median";
+    [Id(1)] public int StartupTrials { get; init; } = 5;
+    [Id(2)] public int WarmupSteps { get; init; }
+    [Id(3)] public int IntervalSteps { get; init; } = 1;
+    [Id(4)] public double Percentile { get; init; } = 50;
+}
+
+public enum EnsembleKind { Soft, Hard, None }
+
+[GenerateSerializer, Alias("sweep.FinalSpec"), Immutable]
+public sealed record FinalSpec
+{
+    [Id(0)] public bool Retrain { get; init; } = true;
+    [Id(1)] public EnsembleKind Ensemble { get; init; } = EnsembleKind.Soft;
+    /// <summary>Fit ensemble weights on out-of-fold predictions (never on the held-out set).</summary>
+    [Id(2)] public bool FitWeights { get; init; }
+}
+
+/// <summary>Training settings that are not searched (searched ones come from the space by name).</summary>
+[GenerateSerializer, Alias("sweep.TrainingSpec"), Immutable]
+public sealed record TrainingSpec
+{
+    [Id(0)] public int Epochs { get; init; } = 3;
+    [Id(1)] public int EarlyStoppingPatience { get; init; } = 2;
+    [Id(2)] public int BatchSize { get; init; } = 16;
+    [Id(3)] public bool MixedPrecision { get; init; } = true;
+}
+
+public enum WorkloadKind { Train, Simulated }
+
+/// <summary>
+/// What workers run for this study. <c>simulated</c> runs the learning-curve families of
+/// bench/hpo/SUITE.md §5 instead of training, through the same lease/report/complete protocol.
+/// </summary>
+[GenerateSerializer, Alias("sweep.WorkloadSpec"), Immutable]
+public sealed record WorkloadSpec
+{
+    [Id(0)] public WorkloadKind Kind { get; init; } = WorkloadKind.Train;
+    /// <summary>crossing | parallel (simulated only).</summary>
+    [Id(1)] public string CurveFamily { get; init; } = "crossing";
+    /// <summary>Reports (epochs) per simulated trial.</summary>
+    [Id(2)] public int Steps { get; init; } = 10;
+    /// <summary>Wall time per simulated step.</summary>
+    [Id(3)] public double StepSeconds { get; init; } = 0.05;
+    /// <summary>Probability that a simulated trial throws (a bad parameter set), per trial.</summary>
+    [Id(4)] public double FailureRate { get; init; }
+}
+
+/// <summary>How trials are leased and retried.</summary>
+[GenerateSerializer, Alias("sweep.TrialPolicySpec"), Immutable]
+public sealed record TrialPolicySpec
+{
+    /// <summary>A lease not renewed by a heartbeat for this long returns the trial to the queue.</summary>
+    [Id(0)] public double LeaseSeconds { get; init; } = 30;
+    /// <summary>Leases a trial may get before it is marked failed (expired or released leases count).</summary>
+    [Id(1)] public int MaxAttempts { get; init; } = 3;
+}

@@ -1,0 +1,49 @@
+using SweepCluster.Contracts.Trials;
+
+namespace SweepCluster.Contracts.Studies;
+
+public enum StudyState { Running, Finished, Cancelled }
+
+[GenerateSerializer, Alias("sweep.StudyStatus"), Immutable]
+public sealed record StudyStatus
+{
+    [Id(0)] public required string StudyId { get; init; }
+    [Id(1)] public required string Name { get; init; }
+    [Id(2)] public required StudyState State { get; init; }
+    [Id(3)] public required string Metric { get; init; }
+    [Id(4)] public required ObjectiveDirection Direction { get; init; }
+    [Id(5)] public required IReadOnlyList<BackboneStatus> Backbones { get; init; }
+    [Id(6)] public DateTime CreatedUtc { get; init; }
+    [Id(7)] public DateTime? FinishedUtc { get; init; }
+    /// <summary>Estimated time left, from the mean trial duration so far and the trials still to run.</summary>
+    [Id(8)] public TimeSpan? Eta { get; init; }
+
+    public int Budget => Backbones.Sum(b => b.Budget);
+    public int Finished => Backbones.Sum(b => b.Finished);
+    public int Count(TrialStatus status) => Backbones.Sum(b => b.Count(status));
+}
+
+[GenerateSerializer, Alias("sweep.BackboneStatus"), Immutable]
+public sealed record BackboneStatus
+{
+    [Id(0)] public required string Backbone { get; init; }
+    [Id(1)] public required int Budget { get; init; }
+    /// <summary>Trials by status; statuses with no trials may be absent.</summary>
+    [Id(2)] public required IReadOnlyDictionary<TrialStatus, int> Counts { get; init; }
+    [Id(3)] public double? BestValue { get; init; }
+    [Id(4)] public int? BestTrial { get; init; }
+    [Id(5)] public IReadOnlyDictionary<string, object>? BestParams { get; init; }
+
+    public int Count(TrialStatus status) => Counts.TryGetValue(status, out var n) ? n : 0;
+    public int Finished => Counts.Where(c => c.Key.IsFinished()).Sum(c => c.Value);
+}
+
+/// <summary>One line of `sweep status` with no id.</summary>
+[GenerateSerializer, Alias("sweep.StudySummary"), Immutable]
+public sealed record StudySummary
+{
+    [Id(0)] public required string StudyId { get; init; }
+    [Id(1)] public required string Name { get; init; }
+    [Id(2)] public required StudyState State { get; init; }
+    [Id(3)] public DateTime CreatedUtc { get; init; }
+}

@@ -1,0 +1,144 @@
+namespace SweepCluster.Contracts.Trials;
+
+/// <summary>
+/// A trial's life: waiting (in the queue) → leased (a worker claimed it) → running (first report) →
+/// complete | pruned | failed. An expired or released lease sends it back to waiting, up to the
+/// study's max_attempts. Cancelled: its study was cancelled before it finished.
+/// </summary>
+public enum TrialStatus { Waiting, Leased, Running, Complete, Pruned, Failed, Cancelled }
+
+public static class TrialStatusExtensions
+{
+    public static bool IsFinished(this TrialStatus status) =>
+        status is TrialStatus.Complete or TrialStatus.Pruned or TrialStatus.Failed or TrialStatus.Cancelled;
+
+    public static bool IsInFlight(this TrialStatus status) => !status.IsFinished();
+
+    public static string ToWire(this TrialStatus status) => status.ToString().ToLowerInvariant();
+}
+
+/// <summary>Trial grain keys are "{studyId}/{backbone}/{number}": readable in storage and logs.</summary>
+public static class TrialKey
+{
+    public static string Format(string studyId, string backbone, int number) => $"{studyId}/{backbone}/{number}";
+
+    public static (string StudyId, string Backbone, int Number) Parse(string key)
+    {
+        var parts = key.Split('/');
+        if (parts.Length != 3 || !int.TryParse(parts[2], out var number))
+            throw new FormatException($"'{key}' is not a trial key (study/backbone/number)");
+        return (parts[0], parts[1], number);
+    }
+}
+
+/// <summary>What a study hands a new trial grain: everything needed to run it and to rebuild the search.</summary>
+[GenerateSerializer, Alias("sweep.TrialDefinition"), Immutable]
+public sealed record TrialDefinition
+{
+    [Id(0)] public required string StudyId { get; init; }
+    [Id(1)] public required string Backbone { get; init; }
+    [Id(2)] public required int Number { get; init; }
+    /// <summary>Parameter values as the worker uses them (double, long, string or bool).</summary>
+    [Id(3)] public required IReadOnlyDictionary<string, object> Params { get; init; }
+    /// <summary>The sampler's internal representation (categorical = choice index), to replay the search.</summary>
+    [Id(4)] public required IReadOnlyDictionary<string, double> InternalParams { get; init; }
+    [Id(5)] public required int MaxAttempts { get; init; }
+    [Id(6)] public required TimeSpan LeaseDuration { get; init; }
+    [Id(7)] public long MinGpuMemoryMb { get; init; }
+    [Id(8)] public required string Family { get; init; }
+    /// <summary>Runs the simulated workload: any worker may lease it.</summary>
+    [Id(9)] public bool Simulated { get; init; }
+}
+
+/// <summary>A trial as people and the study see it.</summary>
+[GenerateSerializer, Alias("sweep.TrialView"), Immutable]
+public sealed record TrialView
+{
+    [Id(0)] public required string StudyId { get; init; }
+    [Id(1)] public required string Backbone { get; init; }
+    [Id(2)] public required int Number { get; init; }
+    [Id(3)] public required TrialStatus Status { get; init; }
+    [Id(4)] public required IReadOnlyDictionary<string, object> Params { get; init; }
+    [Id(5)] public required IReadOnlyDictionary<string, double> InternalParams { get; init; }
+    [Id(6)] public double? Value { get; init; }
+    /// <summary>Step → reported value, in step order.</summary>
+    [Id(7)] public required IReadOnlyList<StepValue> IntermediateValues { get; init; }
+    [Id(8)] public int Attempts { get; init; }
+    [Id(9)] public string? LeaseOwner { get; init; }
+    [Id(10)] public DateTime? LeaseExpiresUtc { get; init; }
+    [Id(11)] public string? Error { get; init; }
+    [Id(12)] public DateTime CreatedUtc { get; init; }
+    [Id(13)] public DateTime? StartedUtc { get; init; }
+    [Id(14)] public DateTime? FinishedUtc { get; init; }
+
+    public string Key => TrialKey.Format(StudyId, Backbone, Number);
+    public TimeSpan? Duration => StartedUtc is { } s && FinishedUtc is { } f ? f - s : null;
+}
+
+[GenerateSerializer, Alias("sweep.StepValue"), Immutable]
+public readonly record struct StepValue([property: Id(0)] int Step, [property: Id(1)] double Value);
+
+/// <summary>The trial's answer to a report or heartbeat.</summary>
+public enum ReportVerdict
+{
+    Continue,
+    /// <summary>The pruner stopped the trial: the worker stops at once; the trial is pruned.</summary>
+    Prune,
+    /// <summary>The study was cancelled: stop, nothing more is recorded.</summary>
+    Stop,
+    /// <summary>This worker no longer holds the lease (it expired and was given to another): stop, discard.</summary>
+    LeaseLost,
+}
+
+/// <summary>What the queue gives a worker. <see cref="Attempt"/> is the fencing token for every later call.</summary>
+[GenerateSerializer, Alias("sweep.TrialAssignment"), Immutable]
+public sealed record TrialAssignment
+{
+    [Id(0)] public required string StudyId { get; init; }
+    [Id(1)] public required string Backbone { get; init; }
+    [Id(2)] public required int Number { get; init; }
+    [Id(3)] public required int Attempt { get; init; }
+    [Id(4)] public required IReadOnlyDictionary<string, object> Params { get; init; }
+    [Id(5)] public required TimeSpan LeaseDuration { get; init; }
+
+    public string TrialKey => Trials.TrialKey.Format(StudyId, Backbone, Number);
+}
+
+/// <summary>A worker's description of itself, used for capability matching and `sweep workers`.</summary>
+[GenerateSerializer, Alias("sweep.WorkerInfo"), Immutable]
+public sealed record WorkerInfo
+{
+    [Id(0)] public required string WorkerId { get; init; }
+    [Id(1)] public string Host { get; init; } = "";
+    [Id(2)] public int ProcessId { get; init; }
+    /// <summary>Backbone families this worker can run; empty = all.</summary>
+    [Id(3)] public IReadOnlyList<string> Families { get; init; } = [];
+    [Id(4)] public long GpuMemoryMb { get; init; }
+    /// <summary>"cuda", "cpu" or "simulated".</summary>
+    [Id(5)] public string Device { get; init; } = "cpu";
+    /// <summary>Whether it runs only simulated workloads (then it never leases training trials).</summary>
+    [Id(6)] public bool SimulatedOnly { get; init; }
+}
+
+[GenerateSerializer, Alias("sweep.WorkerView"), Immutable]
+public sealed record WorkerView
+{
+    [Id(0)] public required WorkerInfo Info { get; init; }
+    [Id(1)] public DateTime FirstSeenUtc { get; init; }
+    [Id(2)] public DateTime LastSeenUtc { get; init; }
+    [Id(3)] public string? CurrentTrial { get; init; }
+    [Id(4)] public int TrialsFinished { get; init; }
+    [Id(5)] public bool Connected { get; init; }
+}
+
+/// <summary>The result of asking a trial about a lease the queue believes has expired.</summary>
+[GenerateSerializer, Alias("sweep.LeaseCheck"), Immutable]
+public sealed record LeaseCheck
+{
+    /// <summary>Still held (heartbeats extended it): check again at this time.</summary>
+    [Id(0)] public DateTime? AliveUntilUtc { get; init; }
+    /// <summary>Expired and sent back to waiting: the queue re-offers it with this attempt number.</summary>
+    [Id(1)] public int? RequeueAttempt { get; init; }
+    /// <summary>Finished (or failed for too many attempts): forget it.</summary>
+    [Id(2)] public bool Finished { get; init; }
+}

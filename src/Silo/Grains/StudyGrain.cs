@@ -1,0 +1,337 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using SweepCluster.Contracts.Grains;
+using SweepCluster.Contracts.Studies;
+using SweepCluster.Contracts.Trials;
+using SweepCluster.Search;
+using SweepCluster.Silo.Telemetry;
+
+namespace SweepCluster.Silo.Grains;
+
+[GenerateSerializer, Alias("sweep.StudyGrainState")]
+public sealed class StudyGrainState
+{
+    [Id(0)] public StudySpec? Spec { get; set; }
+    [Id(1)] public StudyState State { get; set; } = StudyState.Running;
+    [Id(2)] public DateTime CreatedUtc { get; set; }
+    [Id(3)] public DateTime? FinishedUtc { get; set; }
+    /// <summary>Trials created per backbone. Trial numbers are 0..n-1, so the history is re-read from them.</summary>
+    [Id(4)] public Dictionary<string, int> Created { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// One study. Its stored state is small (spec, status, trials created per backbone); the trial history
+/// lives in the trial grains and is replayed into a fresh search on activation, which gives the same
+/// next asks as before a restart because every ask is seeded by (seed, trial number).
+/// </summary>
+[GrainType("sweep.study")]
+public sealed class StudyGrain(
+    [PersistentState("study", SiloHost.StorageName)] IPersistentState<StudyGrainState> store,
+    SweepMetrics metrics,
+    ILogger<StudyGrain> logger) : Grain, IStudyGrain
+{
+    private const int ReplayBatch = 64;
+    private readonly Dictionary<string, BackboneSearch> _searches = new(StringComparer.Ordinal);
+    private Guid _queueGeneration;
+
+    private StudyGrainState S => store.State;
+    private string StudyId => this.GetPrimaryKeyString();
+    private IWorkQueueGrain Queue => GrainFactory.GetGrain<IWorkQueueGrain>(0);
+
+    /// <summary>One backbone's search and the latest view of each of its trials (index = trial number).</summary>
+    private sealed class BackboneSearch(BackboneSpec spec, HyperparameterSearch search, int budget)
+    {
+        public BackboneSpec Spec { get; } = spec;
+        public HyperparameterSearch Search { get; } = search;
+        public int Budget { get; } = budget;
+        public List<TrialView> Trials { get; } = [];
+        public IEnumerable<TrialView> InFlight => Trials.Where(t => t.Status.IsInFlight());
+    }
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (S.Spec is null) return;
+        CreateSearches(S.Spec);
+        foreach (var run in _searches.Values) await Replay(run, S.Created.GetValueOrDefault(run.Spec.Name));
+        PublishMetrics();
+        logger.LogInformation("study {Study}: resumed with {Trials} trials", StudyId, _searches.Values.Sum(r => r.Trials.Count));
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        metrics.ForgetStudy(StudyId);
+        return Task.CompletedTask;
+    }
+
+    private void CreateSearches(StudySpec spec)
+    {
+        _searches.Clear();
+        foreach (var backbone in spec.Backbones)
+        {
+            var search = HyperparameterSearch.Create(StudySearchSettings.For(spec, backbone));
+            _searches[backbone.Name] = new BackboneSearch(backbone, search, backbone.Trials ?? spec.Budget.TrialsPerBackbone);
+        }
+    }
+
+    /// <summary>Reads trials 0..created-1 back from their grains and feeds them to the search in order.</summary>
+    private async Task Replay(BackboneSearch run, int created)
+    {
+        for (var start = 0; start < created; start += ReplayBatch)
+        {
+            var batch = Enumerable.Range(start, Math.Min(ReplayBatch, created - start))
+                .Select(n => TrialGrain(run.Spec.Name, n).GetView());
+            foreach (var view in await Task.WhenAll(batch))
+            {
+                run.Search.Adopt(view.Number, view.InternalParams, view.IntermediateValues.Select(v => KeyValuePair.Create(v.Step, v.Value)));
+                run.Trials.Add(view);
+                if (view.Status.IsFinished()) Tell(run, view);
+            }
+        }
+    }
+
+    private ITrialGrain TrialGrain(string backbone, int number) =>
+        GrainFactory.GetGrain<ITrialGrain>(TrialKey.Format(StudyId, backbone, number));
+
+    public async Task<StudyStatus> Submit(StudySpec spec)
+    {
+        if (S.Spec is not null)
+        {
+            if (JsonSerializer.Serialize(S.Spec) != JsonSerializer.Serialize(spec))
+                throw new InvalidOperationException($"study '{StudyId}' already exists with a different spec; submit under another id");
+            return await GetStatus();
+        }
+        CreateSearches(spec); // validates every backbone's space and search settings before anything is stored
+        S.Spec = spec;
+        S.State = StudyState.Running;
+        S.CreatedUtc = DateTime.UtcNow;
+        await store.WriteStateAsync();
+        await GrainFactory.GetGrain<IStudyDirectoryGrain>(0).Register(Summary());
+        logger.LogInformation("study {Study}: submitted, {Backbones} backbones", StudyId, spec.Backbones.Count);
+        await Fill();
+        return await GetStatus();
+    }
+
+    private StudySpec Spec => S.Spec ?? throw new KeyNotFoundException($"no study '{StudyId}'");
+
+    private StudySummary Summary() => new() { StudyId = StudyId, Name = Spec.Name, State = S.State, CreatedUtc = S.CreatedUtc };
+
+    public Task<StudySpec> GetSpec() => Task.FromResult(Spec);
+
+    public async Task<StudyStatus> GetStatus()
+    {
+        _ = Spec;
+        await RefreshInFlight(requeue: false);
+        var backbones = _searches.Values.Select(run =>
+        {
+            var best = run.Search.BestTrial;
+            return new BackboneStatus
+            {
+                Backbone = run.Spec.Name,
+                Budget = run.Budget,
+                Counts = run.Trials.GroupBy(t => t.Status).ToDictionary(g => g.Key, g => g.Count()),
+                BestValue = best?.Value,
+                BestTrial = best?.Number,
+                BestParams = best is null ? null : run.Search.ExternalParams(best.Params).ToDictionary(),
+            };
+        }).ToList();
+        return new StudyStatus
+        {
+            StudyId = StudyId,
+            Name = Spec.Name,
+            State = S.State,
+            Metric = Spec.Objective.Metric,
+            Direction = Spec.Objective.Direction,
+            Backbones = backbones,
+            CreatedUtc = S.CreatedUtc,
+            FinishedUtc = S.FinishedUtc,
+            Eta = EstimateRemaining(),
+        };
+    }
+
+    /// <summary>Mean trial duration so far × trials left ÷ trials run in parallel.</summary>
+    private TimeSpan? EstimateRemaining()
+    {
+        if (S.State != StudyState.Running) return TimeSpan.Zero;
+        var durations = _searches.Values.SelectMany(r => r.Trials).Where(t => t.Status.IsFinished() && t.Duration is not null)
+            .Select(t => t.Duration!.Value.TotalSeconds).ToList();
+        if (durations.Count == 0) return null;
+        var left = _searches.Values.Sum(r => r.Budget - r.Trials.Count(t => t.Status.IsFinished()));
+        var parallel = Math.Max(1, Math.Min(Spec.Budget.MaxParallel, left));
+        return TimeSpan.FromSeconds(durations.Average() * left / parallel);
+    }
+
+    public async Task<IReadOnlyList<TrialView>> GetTrials()
+    {
+        _ = Spec;
+        await RefreshInFlight(requeue: false);
+        return _searches.Values.SelectMany(r => r.Trials).ToList();
+    }
+
+    public async Task<StudyStatus> Cancel()
+    {
+        _ = Spec;
+        if (S.State == StudyState.Running)
+        {
+            S.State = StudyState.Cancelled;
+            S.FinishedUtc = DateTime.UtcNow;
+            await store.WriteStateAsync();
+            await Queue.RemoveStudy(StudyId);
+            foreach (var run in _searches.Values)
+            {
+                foreach (var trial in run.InFlight.ToList())
+                {
+                    // Not awaited: a trial may at this moment be waiting on this grain (a report).
+                    TrialGrain(run.Spec.Name, trial.Number).Cancel().Ignore();
+                    run.Trials[trial.Number] = trial with { Status = TrialStatus.Cancelled, Error = "study cancelled" };
+                }
+            }
+            await GrainFactory.GetGrain<IStudyDirectoryGrain>(0).Update(Summary());
+            PublishMetrics();
+            logger.LogInformation("study {Study}: cancelled", StudyId);
+        }
+        return await GetStatus();
+    }
+
+    public async Task Tick()
+    {
+        if (S.Spec is null || S.State != StudyState.Running) return;
+        var generation = await Queue.GetGeneration();
+        await RefreshInFlight(requeue: generation != _queueGeneration);
+        _queueGeneration = generation;
+        await Fill();
+    }
+
+    /// <summary>
+    /// Re-reads the trials in flight: picks up results whose notification was lost, and (after the queue
+    /// lost its memory) puts waiting trials back in the queue and re-registers leased ones.
+    /// </summary>
+    private async Task RefreshInFlight(bool requeue)
+    {
+        var inFlight = _searches.Values.SelectMany(r => r.InFlight.Select(t => (Run: r, Trial: t))).ToList();
+        if (inFlight.Count == 0) return;
+        var views = await Task.WhenAll(inFlight.Select(x => TrialGrain(x.Run.Spec.Name, x.Trial.Number).GetView()));
+        for (var i = 0; i < views.Length; i++)
+        {
+            var (run, view) = (inFlight[i].Run, views[i]);
+            if (view.Status.IsFinished())
+            {
+                Apply(run, view);
+                continue;
+            }
+            run.Trials[view.Number] = view;
+            if (!requeue || S.State != StudyState.Running) continue;
+            if (view.Status == TrialStatus.Waiting) await Queue.Enqueue(EntryFor(run, view, view.Attempts + 1));
+            else await Queue.Track(EntryFor(run, view, view.Attempts), view.LeaseExpiresUtc ?? DateTime.UtcNow);
+        }
+        if (requeue) logger.LogInformation("study {Study}: re-registered {Count} trials with the queue", StudyId, views.Count(v => !v.Status.IsFinished()));
+        await FinishIfDone();
+    }
+
+    private QueueEntry EntryFor(BackboneSearch run, TrialView trial, int attempt) => new()
+    {
+        StudyId = StudyId, Backbone = run.Spec.Name, Family = run.Spec.Family.ToString(), Number = trial.Number, Attempt = attempt,
+        Params = trial.Params, LeaseDuration = TimeSpan.FromSeconds(Spec.Trials.LeaseSeconds),
+        MinGpuMemoryMb = run.Spec.MinGpuMemoryMb, Simulated = Spec.Workload.Kind == WorkloadKind.Simulated,
+    };
+
+    /// <summary>Asks new trials while fewer than max_parallel are in flight and budget is left.</summary>
+    private async Task Fill()
+    {
+        if (S.State != StudyState.Running) return;
+        var created = new List<(BackboneSearch Run, TrialView Trial)>();
+        var inFlight = _searches.Values.Sum(r => r.InFlight.Count());
+        while (inFlight < Spec.Budget.MaxParallel)
+        {
+            // The backbone furthest behind its budget goes next, so backbones progress together.
+            var run = _searches.Values.Where(r => r.Trials.Count < r.Budget)
+                .OrderBy(r => (double)r.Trials.Count / r.Budget).FirstOrDefault();
+            if (run is null) break;
+            var asked = run.Search.Ask();
+            var definition = new TrialDefinition
+            {
+                StudyId = StudyId, Backbone = run.Spec.Name, Number = asked.Number, Family = run.Spec.Family.ToString(),
+                Params = asked.Params, InternalParams = run.Search.Trials[asked.Number].Params,
+                MaxAttempts = Spec.Trials.MaxAttempts, LeaseDuration = TimeSpan.FromSeconds(Spec.Trials.LeaseSeconds),
+                MinGpuMemoryMb = run.Spec.MinGpuMemoryMb, Simulated = Spec.Workload.Kind == WorkloadKind.Simulated,
+            };
+            await TrialGrain(run.Spec.Name, asked.Number).Initialize(definition);
+            var view = new TrialView
+            {
+                StudyId = StudyId, Backbone = run.Spec.Name, Number = asked.Number, Status = TrialStatus.Waiting,
+                Params = asked.Params, InternalParams = definition.InternalParams, IntermediateValues = [], CreatedUtc = DateTime.UtcNow,
+            };
+            run.Trials.Add(view);
+            created.Add((run, view));
+            inFlight++;
+        }
+        if (created.Count == 0) return;
+        foreach (var (run, _) in created) S.Created[run.Spec.Name] = run.Trials.Count;
+        // Recorded before queued: a trial in the queue is always one the study will find again.
+        await store.WriteStateAsync();
+        foreach (var (run, view) in created) _queueGeneration = await Queue.Enqueue(EntryFor(run, view, 1));
+        PublishMetrics();
+    }
+
+    public Task<ReportVerdict> OnReport(string backbone, int number, int step, double value)
+    {
+        if (S.State == StudyState.Cancelled) return Task.FromResult(ReportVerdict.Stop);
+        if (!_searches.TryGetValue(backbone, out var run) || number >= run.Trials.Count) return Task.FromResult(ReportVerdict.Continue);
+        var trial = run.Search.Trials[number];
+        if (trial.IsFinished) return Task.FromResult(ReportVerdict.Continue);
+        if (run.Trials[number].Status != TrialStatus.Running) run.Trials[number] = run.Trials[number] with { Status = TrialStatus.Running };
+        return Task.FromResult(run.Search.Report(number, step, value) ? ReportVerdict.Prune : ReportVerdict.Continue);
+    }
+
+    public async Task OnTrialFinished(TrialView trial)
+    {
+        if (S.Spec is null || !_searches.TryGetValue(trial.Backbone, out var run) || trial.Number >= run.Trials.Count) return;
+        Apply(run, trial);
+        await Fill();
+        await FinishIfDone();
+    }
+
+    private void Apply(BackboneSearch run, TrialView trial)
+    {
+        var wasFinished = run.Trials[trial.Number].Status.IsFinished();
+        run.Trials[trial.Number] = trial;
+        if (wasFinished && trial.Status == TrialStatus.Cancelled) return;
+        Tell(run, trial);
+        PublishMetrics();
+    }
+
+    private void Tell(BackboneSearch run, TrialView trial)
+    {
+        var record = run.Search.Trials[trial.Number];
+        // The search holds the first outcome; a late duplicate or a cancellation cannot change it.
+        if (record.IsFinished) return;
+        foreach (var v in trial.IntermediateValues) record.IntermediateValues.TryAdd(v.Step, v.Value);
+        TrialOutcome outcome = trial.Status switch
+        {
+            TrialStatus.Complete when trial.Value is double v => new TrialOutcome.Completed(v),
+            TrialStatus.Pruned => new TrialOutcome.Pruned(),
+            _ => new TrialOutcome.Failed(trial.Error),
+        };
+        run.Search.Tell(trial.Number, outcome);
+    }
+
+    private async Task FinishIfDone()
+    {
+        if (S.State != StudyState.Running) return;
+        if (_searches.Values.Any(r => r.Trials.Count < r.Budget || r.InFlight.Any())) return;
+        S.State = StudyState.Finished;
+        S.FinishedUtc = DateTime.UtcNow;
+        await store.WriteStateAsync();
+        await GrainFactory.GetGrain<IStudyDirectoryGrain>(0).Update(Summary());
+        logger.LogInformation("study {Study}: finished", StudyId);
+        PublishMetrics();
+    }
+
+    private void PublishMetrics()
+    {
+        foreach (var run in _searches.Values)
+        {
+            var counts = run.Trials.GroupBy(t => t.Status).ToDictionary(g => g.Key, g => g.Count());
+            metrics.SetStudyBackbone(StudyId, run.Spec.Name, counts, run.Search.BestTrial?.Value);
+        }
+    }
+}

@@ -1,0 +1,259 @@
+using Microsoft.Extensions.Logging;
+using SweepCluster.Contracts.Grains;
+using SweepCluster.Contracts.Trials;
+using SweepCluster.Silo.Telemetry;
+
+namespace SweepCluster.Silo.Grains;
+
+[GenerateSerializer, Alias("sweep.TrialGrainState")]
+public sealed class TrialGrainState
+{
+    [Id(0)] public TrialDefinition? Definition { get; set; }
+    [Id(1)] public TrialStatus Status { get; set; } = TrialStatus.Waiting;
+    /// <summary>Leases granted so far; the current lease's attempt number, used as a fencing token.</summary>
+    [Id(2)] public int Attempts { get; set; }
+    [Id(3)] public string? LeaseOwner { get; set; }
+    [Id(4)] public DateTime? LeaseExpiresUtc { get; set; }
+    [Id(5)] public double? Value { get; set; }
+    [Id(6)] public List<StepValue> IntermediateValues { get; set; } = [];
+    [Id(7)] public string? Error { get; set; }
+    [Id(8)] public DateTime CreatedUtc { get; set; }
+    [Id(9)] public DateTime? StartedUtc { get; set; }
+    [Id(10)] public DateTime? FinishedUtc { get; set; }
+}
+
+/// <summary>
+/// One trial: the authority on its status and lease. State transitions (start, finish, expiry) are
+/// persisted before they are acknowledged; intermediate reports are kept in memory (the worker sends
+/// the full list again with its completion), so a report costs no storage write.
+/// </summary>
+[GrainType("sweep.trial")]
+public sealed class TrialGrain(
+    [PersistentState("trial", SiloHost.StorageName)] IPersistentState<TrialGrainState> store,
+    SweepMetrics metrics,
+    ILogger<TrialGrain> logger) : Grain, ITrialGrain
+{
+    private TrialGrainState S => store.State;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // After a silo restart the stored expiry may already be past while the worker is still alive and
+        // about to heartbeat: give it one lease period of grace.
+        if (S.Status is TrialStatus.Leased or TrialStatus.Running && S.Definition is { } d)
+        {
+            var grace = DateTime.UtcNow + d.LeaseDuration;
+            if (S.LeaseExpiresUtc is null || S.LeaseExpiresUtc < grace) S.LeaseExpiresUtc = grace;
+        }
+        return Task.CompletedTask;
+    }
+
+    private TrialDefinition Definition =>
+        S.Definition ?? throw new InvalidOperationException($"trial {this.GetPrimaryKeyString()} was never initialized");
+
+    public async Task Initialize(TrialDefinition definition)
+    {
+        // A study that crashed after creating this trial but before recording it asks again: a trial no
+        // worker has started may take the new parameters; a started one keeps its own.
+        if (S.Definition is not null && (S.Attempts > 0 || S.Status != TrialStatus.Waiting)) return;
+        S.Definition = definition;
+        S.Status = TrialStatus.Waiting;
+        S.CreatedUtc = DateTime.UtcNow;
+        await store.WriteStateAsync();
+    }
+
+    public Task<TrialView> GetView() => Task.FromResult(View());
+
+    private TrialView View()
+    {
+        var d = Definition;
+        return new TrialView
+        {
+            StudyId = d.StudyId,
+            Backbone = d.Backbone,
+            Number = d.Number,
+            Status = S.Status,
+            Params = d.Params,
+            InternalParams = d.InternalParams,
+            Value = S.Value,
+            IntermediateValues = S.IntermediateValues.ToArray(),
+            Attempts = S.Attempts,
+            LeaseOwner = S.LeaseOwner,
+            LeaseExpiresUtc = S.LeaseExpiresUtc,
+            Error = S.Error,
+            CreatedUtc = S.CreatedUtc,
+            StartedUtc = S.StartedUtc,
+            FinishedUtc = S.FinishedUtc,
+        };
+    }
+
+    public async Task<bool> Start(int attempt, WorkerInfo worker)
+    {
+        if (S.Definition is null || S.Status != TrialStatus.Waiting || attempt != S.Attempts + 1) return false;
+        S.Attempts = attempt;
+        S.Status = TrialStatus.Leased;
+        S.LeaseOwner = worker.WorkerId;
+        S.LeaseExpiresUtc = DateTime.UtcNow + Definition.LeaseDuration;
+        S.StartedUtc = DateTime.UtcNow;
+        S.IntermediateValues.Clear();
+        await store.WriteStateAsync();
+        return true;
+    }
+
+    /// <summary>Continue when <paramref name="attempt"/> holds the lease; otherwise why it must stop.</summary>
+    private ReportVerdict LeaseVerdict(int attempt)
+    {
+        if (S.Status == TrialStatus.Cancelled) return ReportVerdict.Stop;
+        if (attempt != S.Attempts || S.Status is not (TrialStatus.Leased or TrialStatus.Running)) return ReportVerdict.LeaseLost;
+        return ReportVerdict.Continue;
+    }
+
+    private void Renew() => S.LeaseExpiresUtc = DateTime.UtcNow + Definition.LeaseDuration;
+
+    public Task<ReportVerdict> Heartbeat(int attempt)
+    {
+        var verdict = LeaseVerdict(attempt);
+        if (verdict == ReportVerdict.Continue) Renew();
+        return Task.FromResult(verdict);
+    }
+
+    public async Task<ReportVerdict> Report(int attempt, int step, double value)
+    {
+        var verdict = LeaseVerdict(attempt);
+        if (verdict != ReportVerdict.Continue) return verdict;
+        Renew();
+        S.Status = TrialStatus.Running;
+        if (S.IntermediateValues.All(v => v.Step != step)) S.IntermediateValues.Add(new StepValue(step, value));
+
+        var d = Definition;
+        try
+        {
+            verdict = await GrainFactory.GetGrain<IStudyGrain>(d.StudyId).OnReport(d.Backbone, d.Number, step, value);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The pruner being unreachable for a moment must not stop a healthy trial.
+            logger.LogWarning(e, "trial {Trial}: study did not answer a report; continuing", this.GetPrimaryKeyString());
+            return ReportVerdict.Continue;
+        }
+        switch (verdict)
+        {
+            case ReportVerdict.Prune:
+                await Finish(TrialStatus.Pruned, value, null);
+                break;
+            case ReportVerdict.Stop:
+                await Finish(TrialStatus.Cancelled, null, "study cancelled");
+                break;
+        }
+        return verdict;
+    }
+
+    public async Task<ReportVerdict> Complete(int attempt, double value, IReadOnlyList<StepValue> intermediateValues)
+    {
+        if (S.Status == TrialStatus.Complete && attempt == S.Attempts) return ReportVerdict.Continue; // a retried call
+        var verdict = LeaseVerdict(attempt);
+        if (verdict != ReportVerdict.Continue) return verdict;
+        foreach (var v in intermediateValues)
+            if (S.IntermediateValues.All(x => x.Step != v.Step)) S.IntermediateValues.Add(v);
+        S.IntermediateValues.Sort((a, b) => a.Step.CompareTo(b.Step));
+        if (double.IsFinite(value)) await Finish(TrialStatus.Complete, value, null);
+        else await Finish(TrialStatus.Failed, null, $"objective value is {value}");
+        return ReportVerdict.Continue;
+    }
+
+    public async Task<ReportVerdict> Fail(int attempt, string error)
+    {
+        if (S.Status == TrialStatus.Failed && attempt == S.Attempts) return ReportVerdict.Continue;
+        var verdict = LeaseVerdict(attempt);
+        if (verdict != ReportVerdict.Continue) return verdict;
+        await Finish(TrialStatus.Failed, null, error);
+        return ReportVerdict.Continue;
+    }
+
+    public async Task Release(int attempt)
+    {
+        if (LeaseVerdict(attempt) != ReportVerdict.Continue) return;
+        var requeue = await ReturnToQueue("released by worker");
+        if (requeue is { } next) await GrainFactory.GetGrain<IWorkQueueGrain>(0).Enqueue(QueueEntryFor(next));
+    }
+
+    public async Task<LeaseCheck> CheckLease(int attempt)
+    {
+        if (S.Definition is null || S.Status.IsFinished()) return new LeaseCheck { Finished = true };
+        if (S.Status == TrialStatus.Waiting)
+        {
+            // Released and re-queued under a newer attempt: the queue's record is stale.
+            if (S.Attempts >= attempt) return new LeaseCheck { Finished = true };
+            // Offered but never started (the worker died between lease and start): the attempt is spent.
+            S.Attempts = attempt;
+        }
+        else
+        {
+            if (attempt != S.Attempts) return new LeaseCheck { Finished = true };
+            if (S.LeaseExpiresUtc is { } expiry && expiry > DateTime.UtcNow) return new LeaseCheck { AliveUntilUtc = expiry };
+        }
+        metrics.LeaseExpired(Definition.Backbone);
+        logger.LogWarning("trial {Trial}: lease {Attempt} held by {Owner} expired", this.GetPrimaryKeyString(), attempt, S.LeaseOwner ?? "(never started)");
+        var requeue = await ReturnToQueue($"lease expired (worker {S.LeaseOwner ?? "never started it"})");
+        return requeue is { } next ? new LeaseCheck { RequeueAttempt = next } : new LeaseCheck { Finished = true };
+    }
+
+    /// <summary>Back to waiting with the next attempt number, or failed when the attempts are spent.</summary>
+    private async Task<int?> ReturnToQueue(string reason)
+    {
+        if (S.Attempts >= Definition.MaxAttempts)
+        {
+            await Finish(TrialStatus.Failed, null, $"{reason}; gave up after {S.Attempts} attempts");
+            return null;
+        }
+        S.Status = TrialStatus.Waiting;
+        S.LeaseOwner = null;
+        S.LeaseExpiresUtc = null;
+        S.IntermediateValues.Clear();
+        await store.WriteStateAsync();
+        return S.Attempts + 1;
+    }
+
+    public async Task Cancel()
+    {
+        if (S.Definition is null || S.Status.IsFinished()) return;
+        S.Status = TrialStatus.Cancelled;
+        S.Error = "study cancelled";
+        S.FinishedUtc = DateTime.UtcNow;
+        S.LeaseOwner = null;
+        await store.WriteStateAsync();
+    }
+
+    private async Task Finish(TrialStatus status, double? value, string? error)
+    {
+        S.Status = status;
+        S.Value = value;
+        S.Error = error;
+        S.FinishedUtc = DateTime.UtcNow;
+        S.LeaseOwner = null;
+        S.LeaseExpiresUtc = null;
+        await store.WriteStateAsync();
+
+        var view = View();
+        metrics.TrialFinished(view);
+        GrainFactory.GetGrain<IWorkQueueGrain>(0).Finished(view.Key).Ignore();
+        try
+        {
+            await GrainFactory.GetGrain<IStudyGrain>(view.StudyId).OnTrialFinished(view);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The result is stored; the study reads it back from this grain when it next activates or ticks.
+            logger.LogWarning(e, "trial {Trial}: study not told of its {Status}; it will find it on its next tick", view.Key, status);
+        }
+    }
+
+    internal QueueEntry QueueEntryFor(int attempt)
+    {
+        var d = Definition;
+        return new QueueEntry
+        {
+            StudyId = d.StudyId, Backbone = d.Backbone, Family = d.Family, Number = d.Number, Attempt = attempt,
+            Params = d.Params, LeaseDuration = d.LeaseDuration, MinGpuMemoryMb = d.MinGpuMemoryMb, Simulated = d.Simulated,
+        };
+    }
+}

@@ -1,0 +1,148 @@
+using System.Data.Common;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using OpenTelemetry.Metrics;
+using Orleans.Configuration;
+using Orleans.Serialization;
+using Orleans.Storage;
+using SweepCluster.Contracts.Connection;
+using SweepCluster.Silo.Storage;
+using SweepCluster.Silo.Telemetry;
+
+namespace SweepCluster.Silo;
+
+public enum ClusteringMode
+{
+    /// <summary>One silo on this machine; clients connect to its gateway port (the embedded default).</summary>
+    Localhost,
+    /// <summary>Membership in the storage database (PostgreSQL for real clusters): any number of silos.</summary>
+    Database,
+}
+
+public sealed record SiloHostOptions
+{
+    public required StorageLocation Storage { get; init; }
+    public ClusteringMode Clustering { get; init; } = ClusteringMode.Localhost;
+    public string ClusterId { get; init; } = ClusterAddress.DefaultClusterId;
+    public int SiloPort { get; init; } = 11111;
+    public int GatewayPort { get; init; } = ClusterAddress.DefaultGatewayPort;
+    /// <summary>HTTP port of /metrics; 0 = no HTTP endpoint.</summary>
+    public int MetricsPort { get; init; } = 9464;
+    /// <summary>Address the metrics endpoint listens on ("0.0.0.0" in containers).</summary>
+    public string MetricsBind { get; init; } = "127.0.0.1";
+    /// <summary>Address other silos and clients reach this silo at (database clustering).</summary>
+    public IPAddress AdvertisedAddress { get; init; } = IPAddress.Loopback;
+    /// <summary>Declare a dead silo dead within seconds (tests, small clusters) instead of Orleans' defaults.</summary>
+    public bool FastFailureDetection { get; init; }
+    public Action<ILoggingBuilder>? Logging { get; init; }
+}
+
+/// <summary>Builds a SweepCluster silo: Orleans (grains, storage, clustering) plus the /metrics endpoint.</summary>
+public static class SiloHost
+{
+    public const string StorageName = "sweep";
+
+    public static async Task<WebApplication> BuildAsync(SiloHostOptions options, CancellationToken cancellationToken = default)
+    {
+        if (options.Storage.Kind != StorageKind.Memory) await EnsureSchemaAsync(options.Storage, cancellationToken);
+        if (options.Clustering == ClusteringMode.Database && options.Storage.Kind == StorageKind.Memory)
+            throw new ArgumentException("database clustering needs sqlite or postgres storage");
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        options.Logging?.Invoke(builder.Logging);
+        builder.WebHost.UseUrls(options.MetricsPort > 0 ? $"http://{options.MetricsBind}:{options.MetricsPort}" : "http://127.0.0.1:0");
+        builder.Services.AddSweepGrainServices();
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(SweepMetrics.MeterName, "Microsoft.Orleans")
+            .AddPrometheusExporter());
+
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = options.ClusterId;
+                o.ServiceId = ClusterAddress.ServiceId;
+            });
+            if (options.Clustering == ClusteringMode.Localhost)
+            {
+                silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort);
+            }
+            else
+            {
+                silo.ConfigureEndpoints(options.AdvertisedAddress, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+                silo.UseAdoNetClustering(o =>
+                {
+                    o.Invariant = options.Storage.AdoNetInvariant;
+                    if (options.Storage.Kind == StorageKind.Sqlite) o.DataSource = new TunedSqliteDataSource(options.Storage.ConnectionString);
+                    else o.ConnectionString = options.Storage.ConnectionString;
+                });
+            }
+            if (options.FastFailureDetection)
+            {
+                silo.Configure<ClusterMembershipOptions>(o =>
+                {
+                    o.ProbeTimeout = TimeSpan.FromSeconds(1);
+                    o.NumMissedProbesLimit = 2;
+                    o.NumVotesForDeathDeclaration = 1;
+                    o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
+                    o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(2);
+                });
+            }
+
+            if (options.Storage.Kind == StorageKind.Memory)
+            {
+                silo.AddMemoryGrainStorage(StorageName);
+            }
+            else
+            {
+                silo.AddAdoNetGrainStorage(StorageName, o =>
+                {
+                    o.Invariant = options.Storage.AdoNetInvariant;
+                    if (options.Storage.Kind == StorageKind.Sqlite) o.DataSource = new TunedSqliteDataSource(options.Storage.ConnectionString);
+                    else o.ConnectionString = options.Storage.ConnectionString;
+                });
+                // Orleans' binary format with our pinned [Alias] names: renaming a C# type never orphans stored state.
+                silo.Services.AddOptions<AdoNetGrainStorageOptions>(StorageName).Configure<Serializer>((o, serializer) =>
+                    o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
+            }
+        });
+
+        var app = builder.Build();
+        app.MapPrometheusScrapingEndpoint();
+        app.MapGet("/healthz", () => "ok");
+        return app;
+    }
+
+    /// <summary>What SweepCluster's grains need from a silo besides storage: metrics and the study ticker.</summary>
+    public static IServiceCollection AddSweepGrainServices(this IServiceCollection services)
+    {
+        services.AddMetrics();
+        services.TryAddSingleton<SweepMetrics>();
+        services.AddHostedService<StudyTicker>();
+        return services;
+    }
+
+    private static async Task EnsureSchemaAsync(StorageLocation storage, CancellationToken cancellationToken)
+    {
+        DbConnection connection = storage.Kind == StorageKind.Sqlite
+            ? new SqliteConnection(storage.ConnectionString)
+            : new NpgsqlConnection(storage.ConnectionString);
+        await using (connection)
+        {
+            if (storage.Kind == StorageKind.Sqlite)
+            {
+                var path = new SqliteConnectionStringBuilder(storage.ConnectionString).DataSource;
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            }
+            await SchemaInstaller.EnsureAsync(connection, cancellationToken);
+        }
+    }
+}

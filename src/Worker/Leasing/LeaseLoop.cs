@@ -1,0 +1,245 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Polly;
+using SweepCluster.Contracts.Grains;
+using SweepCluster.Contracts.Studies;
+using SweepCluster.Contracts.Trials;
+using SweepCluster.Worker.Workloads;
+
+namespace SweepCluster.Worker.Leasing;
+
+public sealed record LeaseLoopOptions
+{
+    public required WorkerInfo Worker { get; init; }
+    /// <summary>Idle polling backs off from the first to the second value while the queue is empty.</summary>
+    public TimeSpan IdlePollMin { get; init; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan IdlePollMax { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan DirectoryHeartbeat { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Stop after this many trials (benchmarks and tests); null = run until cancelled.</summary>
+    public int? MaxTrials { get; init; }
+}
+
+/// <summary>
+/// The worker's main loop: lease a trial, claim it, run it with heartbeats, report every step, complete.
+/// Every call to the cluster goes through the one resilience pipeline. On shutdown the running trial is
+/// released, so another worker picks it up at once instead of after the lease expires.
+/// </summary>
+public sealed class LeaseLoop(
+    IGrainFactory grains,
+    Func<StudySpec, ITrialWorkload> workloadFor,
+    ResiliencePipeline pipeline,
+    LeaseLoopOptions options,
+    ILogger logger)
+{
+    private readonly ConcurrentDictionary<string, StudySpec> _specs = new(StringComparer.Ordinal);
+    private readonly WorkerInfo _worker = options.Worker;
+    private int _finished;
+    private volatile string? _currentTrial;
+
+    public int TrialsFinished => _finished;
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var directoryHeartbeat = HeartbeatDirectoryAsync(heartbeatStop.Token);
+        var idle = options.IdlePollMin;
+        try
+        {
+            while (!stopping.IsCancellationRequested && (options.MaxTrials is not int max || _finished < max))
+            {
+                try
+                {
+                    var assignment = await pipeline.ExecuteAsync(async _ => await grains.GetGrain<IWorkQueueGrain>(0).Lease(_worker), stopping);
+                    if (assignment is null)
+                    {
+                        await Task.Delay(Jitter(idle), stopping);
+                        idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, options.IdlePollMax.Ticks));
+                        continue;
+                    }
+                    idle = options.IdlePollMin;
+                    await RunTrialAsync(assignment, stopping);
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (Exception e)
+                {
+                    // The pipeline already retried: the cluster is down or refusing. Wait and try again.
+                    logger.LogWarning("worker {Worker}: cluster call failed ({Error}); retrying in {Delay} s", _worker.WorkerId, e.Message, options.IdlePollMax.TotalSeconds);
+                    await Task.Delay(options.IdlePollMax, stopping).ContinueWith(_ => { }, TaskScheduler.Default);
+                }
+            }
+        }
+        finally
+        {
+            await heartbeatStop.CancelAsync();
+            await directoryHeartbeat;
+            try
+            {
+                await grains.GetGrain<IWorkerDirectoryGrain>(0).Leave(_worker.WorkerId).WaitAsync(TimeSpan.FromSeconds(2));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                logger.LogDebug(e, "leave not delivered");
+            }
+        }
+    }
+
+    private async Task RunTrialAsync(TrialAssignment assignment, CancellationToken stopping)
+    {
+        var trial = grains.GetGrain<ITrialGrain>(assignment.TrialKey);
+        var attempt = assignment.Attempt;
+        if (!await pipeline.ExecuteAsync(async _ => await trial.Start(attempt, _worker), stopping))
+        {
+            logger.LogDebug("trial {Trial}: offer {Attempt} was stale", assignment.TrialKey, attempt);
+            return;
+        }
+        _currentTrial = assignment.TrialKey;
+        var spec = await SpecFor(assignment.StudyId, stopping);
+        var clock = Stopwatch.StartNew();
+        logger.LogInformation("trial {Trial} attempt {Attempt}: started {Params}", assignment.TrialKey, attempt, FormatParams(assignment.Params));
+
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var reporter = new TrialReporter(trial, attempt, pipeline, run);
+        var heartbeat = HeartbeatTrialAsync(trial, attempt, assignment.LeaseDuration / 3, run);
+        TrialResult result;
+        try
+        {
+            result = await workloadFor(spec).RunAsync(assignment, spec, reporter, run.Token);
+        }
+        catch (OperationCanceledException) when (reporter.StopVerdict is { } verdict)
+        {
+            result = new TrialResult.Stopped(verdict);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            logger.LogInformation("trial {Trial}: worker stopping, releasing the trial", assignment.TrialKey);
+            await run.CancelAsync();
+            await heartbeat;
+            await ReleaseQuietly(trial, attempt);
+            _currentTrial = null;
+            throw;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            result = new TrialResult.Failed($"{e.GetType().Name}: {e.Message}");
+        }
+        await run.CancelAsync();
+        await heartbeat;
+
+        switch (result)
+        {
+            case TrialResult.Completed completed:
+                var ack = await pipeline.ExecuteAsync(async _ => await trial.Complete(attempt, completed.Value, completed.IntermediateValues), CancellationToken.None);
+                logger.LogInformation("trial {Trial}: complete, value {Value:G5} in {Seconds:0.0} s{Note}", assignment.TrialKey, completed.Value,
+                    clock.Elapsed.TotalSeconds, ack == ReportVerdict.Continue ? "" : $" (not recorded: {ack})");
+                break;
+            case TrialResult.Failed failed:
+                await pipeline.ExecuteAsync(async _ => await trial.Fail(attempt, failed.Error), CancellationToken.None);
+                logger.LogWarning("trial {Trial}: failed: {Error}", assignment.TrialKey, failed.Error);
+                break;
+            case TrialResult.Stopped stopped:
+                logger.LogInformation("trial {Trial}: stopped ({Verdict}) after {Seconds:0.0} s", assignment.TrialKey, stopped.Verdict.ToString().ToLowerInvariant(), clock.Elapsed.TotalSeconds);
+                break;
+        }
+        Interlocked.Increment(ref _finished);
+        _currentTrial = null;
+    }
+
+    private async Task ReleaseQuietly(ITrialGrain trial, int attempt)
+    {
+        try
+        {
+            await trial.Release(attempt).WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogWarning("release not delivered ({Error}); the lease will expire instead", e.Message);
+        }
+    }
+
+    private async Task<StudySpec> SpecFor(string studyId, CancellationToken cancellationToken)
+    {
+        if (_specs.TryGetValue(studyId, out var spec)) return spec;
+        spec = await pipeline.ExecuteAsync(async _ => await grains.GetGrain<IStudyGrain>(studyId).GetSpec(), cancellationToken);
+        return _specs.GetOrAdd(studyId, spec);
+    }
+
+    /// <summary>Renews the lease; a verdict other than Continue (lease lost, cancelled) stops the run.</summary>
+    private async Task HeartbeatTrialAsync(ITrialGrain trial, int attempt, TimeSpan interval, CancellationTokenSource run)
+    {
+        try
+        {
+            while (!run.IsCancellationRequested)
+            {
+                await Task.Delay(interval, run.Token);
+                ReportVerdict verdict;
+                try
+                {
+                    verdict = await pipeline.ExecuteAsync(async _ => await trial.Heartbeat(attempt), run.Token);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogWarning("heartbeat failed ({Error}); will try again", e.Message);
+                    continue;
+                }
+                if (verdict != ReportVerdict.Continue)
+                {
+                    logger.LogWarning("trial heartbeat answered {Verdict}: stopping the trial", verdict);
+                    await run.CancelAsync();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task HeartbeatDirectoryAsync(CancellationToken cancellationToken)
+    {
+        var directory = grains.GetGrain<IWorkerDirectoryGrain>(0);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await directory.Heartbeat(_worker, _currentTrial, _finished);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogDebug(e, "directory heartbeat failed");
+            }
+            try
+            {
+                await Task.Delay(options.DirectoryHeartbeat, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private static TimeSpan Jitter(TimeSpan delay) => delay * (0.5 + Random.Shared.NextDouble());
+
+    private static string FormatParams(IReadOnlyDictionary<string, object> parameters) =>
+        string.Join(", ", parameters.Select(p => $"{p.Key}={(p.Value is double d ? d.ToString("G4", System.Globalization.CultureInfo.InvariantCulture) : p.Value)}"));
+
+    /// <summary>Reports through the pipeline; a verdict other than Continue cancels the run.</summary>
+    private sealed class TrialReporter(ITrialGrain trial, int attempt, ResiliencePipeline pipeline, CancellationTokenSource run) : ITrialReporter
+    {
+        public ReportVerdict? StopVerdict { get; private set; }
+
+        public async Task<ReportVerdict> ReportAsync(int step, double value, CancellationToken cancellationToken)
+        {
+            var verdict = await pipeline.ExecuteAsync(async _ => await trial.Report(attempt, step, value), cancellationToken);
+            if (verdict != ReportVerdict.Continue)
+            {
+                StopVerdict = verdict;
+                await run.CancelAsync();
+            }
+            return verdict;
+        }
+    }
+}

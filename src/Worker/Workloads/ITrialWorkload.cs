@@ -1,0 +1,31 @@
+using SweepCluster.Contracts.Studies;
+using SweepCluster.Contracts.Trials;
+
+namespace SweepCluster.Worker.Workloads;
+
+/// <summary>What a worker runs for one leased trial: simulated learning curves or real fine-tuning.</summary>
+public interface ITrialWorkload
+{
+    /// <summary>Runs the trial, reporting after each step (epoch); stops as soon as a report says so.</summary>
+    Task<TrialResult> RunAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken);
+}
+
+/// <summary>Sends one intermediate value to the trial grain and returns its verdict.</summary>
+public interface ITrialReporter
+{
+    Task<ReportVerdict> ReportAsync(int step, double value, CancellationToken cancellationToken);
+}
+
+public abstract record TrialResult
+{
+    private TrialResult() { }
+
+    /// <summary>The objective value (the study's metric) and every value reported on the way.</summary>
+    public sealed record Completed(double Value, IReadOnlyList<StepValue> IntermediateValues) : TrialResult;
+
+    /// <summary>A report was answered with something other than Continue (pruned, cancelled, lease lost).</summary>
+    public sealed record Stopped(ReportVerdict Verdict) : TrialResult;
+
+    /// <summary>The trial cannot succeed with these parameters or this data; not retried.</summary>
+    public sealed record Failed(string Error) : TrialResult;
+}

@@ -1,0 +1,204 @@
+using SweepCluster.Contracts.Studies;
+using SweepCluster.Contracts.Trials;
+
+namespace SweepCluster.Silo.Tests.Cluster;
+
+/// <summary>The lease/report/complete protocol, driven by hand against a real in-process cluster.</summary>
+public sealed class LeaseProtocolTests(SweepTestCluster fixture) : IClassFixture<SweepTestCluster>
+{
+    private IGrainFactory Grains => fixture.Grains;
+    private static string NewId() => "s" + Guid.NewGuid().ToString("N")[..10];
+
+    private async Task<TrialAssignment> LeaseOne(string studyId, WorkerInfo? worker = null)
+    {
+        worker ??= TestStudies.Worker();
+        return await TestStudies.Eventually(() => Grains.Queue().Lease(worker), a => a is not null && a.StudyId == studyId, $"a trial of {studyId}")
+            ?? throw new InvalidOperationException();
+    }
+
+    [Fact]
+    public async Task Submit_queues_max_parallel_trials_and_a_completion_is_counted_once()
+    {
+        var id = NewId();
+        var status = await Grains.Study(id).Submit(TestStudies.Simulated(trials: 3, maxParallel: 2));
+        Assert.Equal(2, status.Count(TrialStatus.Waiting));
+
+        var lease = await LeaseOne(id);
+        Assert.True(await Grains.Trial(lease).Start(lease.Attempt, TestStudies.Worker()));
+        Assert.Equal(ReportVerdict.Continue, await Grains.Trial(lease).Report(lease.Attempt, 1, 0.5));
+        Assert.Equal(ReportVerdict.Continue, await Grains.Trial(lease).Complete(lease.Attempt, 0.4, [new StepValue(1, 0.5), new StepValue(2, 0.4)]));
+        // A retried completion (the ack was lost) is acknowledged again and changes nothing.
+        Assert.Equal(ReportVerdict.Continue, await Grains.Trial(lease).Complete(lease.Attempt, 0.4, [new StepValue(1, 0.5), new StepValue(2, 0.4)]));
+
+        status = await Grains.Study(id).GetStatus();
+        var backbone = Assert.Single(status.Backbones);
+        Assert.Equal(1, backbone.Count(TrialStatus.Complete));
+        Assert.Equal(0.4, backbone.BestValue);
+        // The finished trial's slot was refilled: two in flight again, three created in all.
+        Assert.Equal(3, backbone.Counts.Values.Sum());
+        var view = await Grains.Trial(lease).GetView();
+        Assert.Equal([new StepValue(1, 0.5), new StepValue(2, 0.4)], view.IntermediateValues);
+    }
+
+    [Fact]
+    public async Task A_stale_offer_cannot_start_and_a_stale_attempt_cannot_report()
+    {
+        var id = NewId();
+        await Grains.Study(id).Submit(TestStudies.Simulated(trials: 1, maxParallel: 1));
+        var lease = await LeaseOne(id);
+        Assert.False(await Grains.Trial(lease).Start(lease.Attempt + 1, TestStudies.Worker()));
+        Assert.True(await Grains.Trial(lease).Start(lease.Attempt, TestStudies.Worker()));
+        Assert.False(await Grains.Trial(lease).Start(lease.Attempt, TestStudies.Worker("w2")));
+        Assert.Equal(ReportVerdict.LeaseLost, await Grains.Trial(lease).Report(lease.Attempt + 1, 1, 0.3));
+        Assert.Equal(ReportVerdict.LeaseLost, await Grains.Trial(lease).Complete(lease.Attempt - 1, 0.3, []));
+    }
+
+    [Fact]
+    public async Task An_expired_lease_returns_the_trial_to_the_queue_and_fences_off_the_old_worker()
+    {
+        var id = NewId();
+        await Grains.Study(id).Submit(TestStudies.Simulated(trials: 1, maxParallel: 1, leaseSeconds: 1));
+        var first = await LeaseOne(id);
+        Assert.True(await Grains.Trial(first).Start(first.Attempt, TestStudies.Worker("dead")));
+        Assert.Equal(ReportVerdict.Continue, await Grains.Trial(first).Report(first.Attempt, 1, 0.9));
+
+        // No heartbeats: the lease runs out and the same trial is offered again with the next attempt.
+        var second = await LeaseOne(id, TestStudies.Worker("alive"));
+        Assert.Equal(first.TrialKey, second.TrialKey);
+        Assert.Equal(first.Attempt + 1, second.Attempt);
+        Assert.True(await Grains.Trial(second).Start(second.Attempt, TestStudies.Worker("alive")));
+
+        Assert.Equal(ReportVerdict.LeaseLost, await Grains.Trial(first).Report(first.Attempt, 2, 0.8));
+        Assert.Equal(ReportVerdict.LeaseLost, await Grains.Trial(first).Complete(first.Attempt, 0.8, []));
+        Assert.Equal(ReportVerdict.Continue, await Grains.Trial(second).Complete(second.Attempt, 0.7, [new StepValue(1, 0.7)]));
+
+        var view = await Grains.Trial(second).GetView();
+        Assert.Equal(TrialStatus.Complete, view.Status);
+        Assert.Equal(0.7, view.Value);
+        Assert.Equal(2, view.Attempts);
+        var status = await TestStudies.Eventually(() => Grains.Study(id).GetStatus(), s => s.State == StudyState.Finished, "the study to finish");
+        Assert.Equal(1, status.Count(TrialStatus.Complete));
+    }
+
+    [Fact]
+    public async Task Heartbeats_keep_a_lease_alive_past_its_duration()
+    {
+        var id = NewId();
+        await Grains.Study(id).Submit(TestStudies.Simulated(trials: 1, maxParallel: 1, leaseSeconds: 1));
+        var lease = await LeaseOne(id);
+        Assert.True(await Grains.Trial(lease).Start(lease.Attempt, TestStudies.Worker()));
+        for (var i = 0; i < 10; i++)
+        {
+            await Task.Delay(300, TestContext.Current.CancellationToken);
+            Assert.Equal(ReportVerdict.Continue, await Grains.Trial(lease).Heartbeat(lease.Attempt));
+        }
+        Assert.Equal(1, (await Grains.Trial(lease).GetView()).Attempts);
+    }
+
+    [Fact]
+    public async Task A_trial_whose_leases_keep_expiring_fails_after_max_attempts_and_the_study_goes_on()
+    {
+        var id = NewId();
+        await Grains.Study(id).Submit(TestStudies.Simulated(trials: 2, maxParallel: 1, leaseSeconds: 0.5, maxAttempts: 2));
+        var first = await LeaseOne(id);
+        await Grains.Trial(first).Start(first.Attempt, TestStudies.Worker());
+        var again = await LeaseOne(id);
+        Assert.Equal((first.TrialKey, 2), (again.TrialKey, again.Attempt));
+        await Grains.Trial(again).Start(again.Attempt, TestStudies.Worker());
+
+        // The second expiry spends the last attempt: failed, with the reason; the next trial is created.
+        var next = await LeaseOne(id);
+        Assert.NotEqual(first.TrialKey, next.TrialKey);
+        var failed = await Grains.Trial(first).GetView();
+        Assert.Equal(TrialStatus.Failed, failed.Status);
+        Assert.Contains("gave up after 2 attempts", failed.Error);
+    }
+
+    [Fact]
+    public async Task Released_trial_is_offered_again_at_once()
+    {
+        var id = NewId();
+        await Grains.Study(id).Submit(TestStudies.Simulated(trials: 1, maxParallel: 1, leaseSeconds: 60));
+        var lease = await LeaseOne(id);
+        await Grains.Trial(lease).Start(lease.Attempt, TestStudies.Worker());
+        await Grains.Trial(lease).Release(lease.Attempt);
+        var again = await Grains.Queue().Lease(TestStudies.Worker("w2"));
+        Assert.NotNull(again);
+        Assert.Equal((lease.TrialKey, lease.Attempt + 1), (again.TrialKey, again.Attempt));
+    }
+
+    [Fact]
+    public async Task Training_trials_go_only_to_workers_with_the_family_and_gpu_memory_they_need()
+    {
+        var id = NewId();
+        await Grains.Study(id).Submit(TestStudies.Simulated(trials: 1, maxParallel: 1, kind: WorkloadKind.Train, minGpuMemoryMb: 16000));
+        Assert.Null(await Grains.Queue().Lease(TestStudies.Worker("simulated-only")));
+        Assert.Null(await Grains.Queue().Lease(TestStudies.Worker("small-gpu", simulatedOnly: false, gpuMemoryMb: 8000)));
+        Assert.Null(await Grains.Queue().Lease(TestStudies.Worker("wrong-family", simulatedOnly: false, gpuMemoryMb: 24000, "roberta")));
+        var lease = await Grains.Queue().Lease(TestStudies.Worker("right", simulatedOnly: false, gpuMemoryMb: 24000, "DistilBert", "roberta"));
+        Assert.NotNull(lease);
+        Assert.Equal(id, lease.StudyId);
+    }
+
+    [Fact]
+    public async Task Cancel_empties_the_queue_and_tells_running_trials_to_stop()
+    {
+        var id = NewId();
+        await Grains.Study(id).Submit(TestStudies.Simulated(trials: 5, maxParallel: 3));
+        var running = await LeaseOne(id);
+        await Grains.Trial(running).Start(running.Attempt, TestStudies.Worker());
+
+        var status = await Grains.Study(id).Cancel();
+        Assert.Equal(StudyState.Cancelled, status.State);
+        Assert.Equal(3, status.Count(TrialStatus.Cancelled));
+        var stats = await Grains.Queue().GetStats();
+        var leaseAfter = await Grains.Queue().Lease(TestStudies.Worker("late"));
+        Assert.True(leaseAfter is null || leaseAfter.StudyId != id, "a cancelled study's trial was still offered");
+        Assert.Equal(ReportVerdict.Stop, await Grains.Trial(running).Report(running.Attempt, 1, 0.5));
+        Assert.True(stats.Waiting >= 0);
+    }
+
+    [Fact]
+    public async Task Resubmitting_the_same_spec_is_a_no_op_and_a_different_spec_is_refused()
+    {
+        var id = NewId();
+        var spec = TestStudies.Simulated(trials: 2, maxParallel: 1);
+        await Grains.Study(id).Submit(spec);
+        var again = await Grains.Study(id).Submit(spec);
+        Assert.Equal(1, again.Backbones.Single().Counts.Values.Sum());
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => Grains.Study(id).Submit(spec with { Budget = spec.Budget with { TrialsPerBackbone = 9 } }));
+        Assert.Contains("different spec", e.Message);
+    }
+
+    [Fact]
+    public async Task A_study_finishes_with_exactly_its_budget_across_backbones()
+    {
+        var id = NewId();
+        await Grains.Study(id).Submit(TestStudies.Simulated(trials: 3, maxParallel: 2, backbones: ["a", "b"], pruner: "none"));
+        var worker = TestStudies.Worker();
+        for (var i = 0; i < 6; i++)
+        {
+            var lease = await LeaseOne(id, worker);
+            await Grains.Trial(lease).Start(lease.Attempt, worker);
+            await Grains.Trial(lease).Complete(lease.Attempt, lease.Number + (lease.Backbone == "a" ? 0.5 : 0.25), []);
+        }
+        var status = await TestStudies.Eventually(() => Grains.Study(id).GetStatus(), s => s.State == StudyState.Finished, "the study to finish");
+        Assert.All(status.Backbones, b => Assert.Equal(3, b.Count(TrialStatus.Complete)));
+        Assert.Equal(0.5, status.Backbones.Single(b => b.Backbone == "a").BestValue);
+        Assert.Equal(0.25, status.Backbones.Single(b => b.Backbone == "b").BestValue);
+        Assert.Null(await Grains.Queue().Lease(worker) is { } extra && extra.StudyId == id ? extra : null);
+    }
+
+    [Fact]
+    public async Task A_non_finite_value_marks_the_trial_failed_with_the_reason()
+    {
+        var id = NewId();
+        await Grains.Study(id).Submit(TestStudies.Simulated(trials: 1, maxParallel: 1));
+        var lease = await LeaseOne(id);
+        await Grains.Trial(lease).Start(lease.Attempt, TestStudies.Worker());
+        await Grains.Trial(lease).Complete(lease.Attempt, double.NaN, []);
+        var view = await Grains.Trial(lease).GetView();
+        Assert.Equal(TrialStatus.Failed, view.Status);
+        Assert.Contains("NaN", view.Error);
+    }
+}
