@@ -73,7 +73,7 @@ internal sealed class SweepProcess : IDisposable
     }
 
     /// <summary>The dotnet muxer running this test, so the child uses the same runtime.</summary>
-    private static string DotnetHost()
+    internal static string DotnetHost()
     {
         if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { } hostPath && File.Exists(hostPath)) return hostPath;
         var name = OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet";

@@ -1,3 +1,4 @@
+using SweepCluster.Tests.Shared;
 using Npgsql;
 using SweepCluster.Silo.Storage;
 

@@ -56,7 +56,7 @@ public static class TrialsCommand
     {
         study = t.StudyId, backbone = t.Backbone, number = t.Number, status = t.Status.ToWire(), value = t.Value,
         @params = t.Params, intermediate_values = t.IntermediateValues.ToDictionary(v => v.Step.ToString(CultureInfo.InvariantCulture), v => v.Value),
-        attempts = t.Attempts, error = t.Error, created_utc = t.CreatedUtc, started_utc = t.StartedUtc, finished_utc = t.FinishedUtc,
+        attempts = t.Attempts, lease_owner = t.LeaseOwner, error = t.Error, created_utc = t.CreatedUtc, started_utc = t.StartedUtc, finished_utc = t.FinishedUtc,
         duration_seconds = t.Duration?.TotalSeconds,
     };
 

@@ -50,7 +50,9 @@ public sealed class LeaseLoop(
             {
                 try
                 {
+                    var leaseStarted = Stopwatch.GetTimestamp();
                     var assignment = await pipeline.ExecuteAsync(async _ => await grains.GetGrain<IWorkQueueGrain>(0).Lease(_worker), stopping);
+                    WorkerMetrics.LeaseLatency.Record(Stopwatch.GetElapsedTime(leaseStarted).TotalMilliseconds);
                     if (assignment is null)
                     {
                         await Task.Delay(Jitter(idle), stopping);
@@ -58,7 +60,12 @@ public sealed class LeaseLoop(
                         continue;
                     }
                     idle = options.IdlePollMin;
-                    await RunTrialAsync(assignment, stopping);
+                    var outcome = await RunTrialAsync(assignment, stopping);
+                    if (outcome is not null)
+                    {
+                        WorkerMetrics.TrialLifecycle.Record(Stopwatch.GetElapsedTime(leaseStarted).TotalMilliseconds);
+                        WorkerMetrics.TrialsRun.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+                    }
                 }
                 catch (OperationCanceledException) when (stopping.IsCancellationRequested)
                 {
@@ -87,14 +94,15 @@ public sealed class LeaseLoop(
         }
     }
 
-    private async Task RunTrialAsync(TrialAssignment assignment, CancellationToken stopping)
+    /// <summary>Runs one leased trial; returns how it ended ("complete", "failed", "pruned", …), or null when the offer was stale.</summary>
+    private async Task<string?> RunTrialAsync(TrialAssignment assignment, CancellationToken stopping)
     {
         var trial = grains.GetGrain<ITrialGrain>(assignment.TrialKey);
         var attempt = assignment.Attempt;
         if (!await pipeline.ExecuteAsync(async _ => await trial.Start(attempt, _worker), stopping))
         {
             logger.LogDebug("trial {Trial}: offer {Attempt} was stale", assignment.TrialKey, attempt);
-            return;
+            return null;
         }
         _currentTrial = assignment.TrialKey;
         var spec = await SpecFor(assignment.StudyId, stopping);
@@ -146,6 +154,13 @@ public sealed class LeaseLoop(
         }
         Interlocked.Increment(ref _finished);
         _currentTrial = null;
+        return result switch
+        {
+            TrialResult.Completed => "complete",
+            TrialResult.Failed => "failed",
+            TrialResult.Stopped s => s.Verdict.ToString().ToLowerInvariant(),
+            _ => "unknown",
+        };
     }
 
     private async Task ReleaseQuietly(ITrialGrain trial, int attempt)

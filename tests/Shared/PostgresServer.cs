@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace SweepCluster.Silo.Tests;
+namespace SweepCluster.Tests.Shared;
 
 /// <summary>
 /// A real PostgreSQL server for one test run (Debian's postgresql package): initdb into a temp folder,
@@ -63,7 +63,7 @@ public sealed class PostgresServer : IAsyncLifetime
             throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {process.ExitCode}: {await error}{await output}");
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using SweepCluster.Contracts.Connection;
+using SweepCluster.Contracts.Grains;
+using SweepCluster.Contracts.Studies;
+using SweepCluster.Contracts.Trials;
+using SweepCluster.Silo;
+using SweepCluster.Worker.Leasing;
+using SweepCluster.Worker.Resilience;
+using SweepCluster.Worker.Workloads;
+
+// cluster-bench [--workers 50,500] [--seconds 60] [--warmup 10] [--storage sqlite|memory|postgres:CS] [--clients 4] [--sampler random] [--steps 10]
+// Runs a silo in this process, N simulated workers (lease → start → `steps` reports → complete, zero step
+// time) over a few Orleans client connections, and prints lifecycles per minute and lease latency.
+var options = BenchOptions.Parse(args);
+Console.WriteLine($"cluster-bench: {Environment.ProcessorCount} cores, .NET {Environment.Version}, storage {options.Storage}, sampler {options.Sampler}, " +
+                  $"{options.Steps} reports per trial, {options.Clients} client connections, {options.WarmupSeconds}+{options.Seconds} s per run");
+Console.WriteLine();
+Console.WriteLine("| workers | lifecycles/min | lease p50 ms | lease p99 ms | lifecycle p50 ms | lifecycle p99 ms | reports/s |");
+Console.WriteLine("|---|---|---|---|---|---|---|");
+foreach (var workers in options.Workers)
+{
+    var r = await ScaleRun.RunAsync(options, workers);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"| {workers} | {r.LifecyclesPerMinute:N0} | {r.LeaseP50:0.00} | {r.LeaseP99:0.00} | {r.LifecycleP50:0.0} | {r.LifecycleP99:0.0} | {r.ReportsPerSecond:N0} |"));
+}
+
+internal sealed record BenchOptions(int[] Workers, double Seconds, double WarmupSeconds, string Storage, int Clients, string Sampler, int Steps)
+{
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions([50, 500], 60, 10, "sqlite", 4, "random", 10);
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            o = args[i] switch
+            {
+                "--workers" => o with { Workers = Next().Split(',').Select(int.Parse).ToArray() },
+                "--seconds" => o with { Seconds = double.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--warmup" => o with { WarmupSeconds = double.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--storage" => o with { Storage = Next() },
+                "--clients" => o with { Clients = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--sampler" => o with { Sampler = Next() },
+                "--steps" => o with { Steps = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                _ => throw new ArgumentException($"unknown option {args[i]}"),
+            };
+        }
+        return o;
+    }
+}
+
+internal sealed record ScaleResult(double LifecyclesPerMinute, double LeaseP50, double LeaseP99, double LifecycleP50, double LifecycleP99, double ReportsPerSecond);
+
+internal static class ScaleRun
+{
+    public static async Task<ScaleResult> RunAsync(BenchOptions options, int workerCount)
+    {
+        var folder = Directory.CreateTempSubdirectory("cluster-bench-");
+        var storage = options.Storage == "sqlite" ? $"sqlite:{Path.Combine(folder.FullName, "sweep.db")}" : options.Storage;
+        var gateway = FreePort();
+        await using var silo = await SiloHost.BuildAsync(new SiloHostOptions
+        {
+            Storage = StorageLocation.Parse(storage), SiloPort = FreePort(), GatewayPort = gateway, MetricsPort = 0,
+        });
+        await silo.StartAsync();
+        var connections = new List<ClusterConnection>();
+        for (var i = 0; i < options.Clients; i++)
+            connections.Add(await ClusterConnection.ConnectAsync(ClusterAddress.Parse($"localhost:{gateway}"), TimeSpan.FromSeconds(30)));
+
+        var studyId = $"bench-{workerCount}";
+        await connections[0].Grains.GetGrain<IStudyGrain>(studyId).Submit(Spec(options, workerCount));
+
+        var measuring = false;
+        var leases = new List<double>();
+        var lifecycles = new List<double>();
+        var gate = new Lock();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == WorkerMetrics.MeterName) l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<double>((instrument, value, _, _) =>
+        {
+            if (!Volatile.Read(ref measuring)) return;
+            lock (gate) (instrument == WorkerMetrics.LeaseLatency ? leases : lifecycles).Add(value);
+        });
+        listener.Start();
+
+        using var stop = new CancellationTokenSource();
+        var pipeline = ClusterCallPipeline.Create(new ClusterCallOptions());
+        var loops = Enumerable.Range(0, workerCount).Select(i =>
+        {
+            var worker = new WorkerInfo { WorkerId = $"bench-{i}", SimulatedOnly = true, Device = "simulated" };
+            var loop = new LeaseLoop(connections[i % connections.Count].Grains, WorkloadSelector.For, pipeline,
+                new LeaseLoopOptions { Worker = worker, IdlePollMin = TimeSpan.FromMilliseconds(20), IdlePollMax = TimeSpan.FromMilliseconds(200) },
+                NullLogger.Instance);
+            return Task.Run(() => loop.RunAsync(stop.Token));
+        }).ToList();
+
+        await Task.Delay(TimeSpan.FromSeconds(options.WarmupSeconds));
+        Volatile.Write(ref measuring, true);
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(options.Seconds));
+        Volatile.Write(ref measuring, false);
+        var elapsed = clock.Elapsed;
+
+        await stop.CancelAsync();
+        await Task.WhenAll(loops);
+        await connections[0].Grains.GetGrain<IStudyGrain>(studyId).Cancel();
+        foreach (var c in connections) await c.DisposeAsync();
+        await silo.StopAsync();
+        folder.Delete(recursive: true);
+
+        lock (gate)
+        {
+            leases.Sort();
+            lifecycles.Sort();
+            return new ScaleResult(
+                lifecycles.Count / elapsed.TotalMinutes,
+                Percentile(leases, 0.50), Percentile(leases, 0.99),
+                Percentile(lifecycles, 0.50), Percentile(lifecycles, 0.99),
+                lifecycles.Count * options.Steps / elapsed.TotalSeconds);
+        }
+    }
+
+    private static StudySpec Spec(BenchOptions options, int workers) => new()
+    {
+        Name = "bench",
+        Data = new DataSpec { Train = "unused.csv" },
+        Backbones = ["distilbert", "roberta", "electra"].Select(b => new BackboneSpec
+        {
+            Name = b, Family = BackboneFamily.DistilBert,
+            SpaceJson = """{"lr":{"type":"float","low":1e-5,"high":1e-1,"log":true},"reg":{"type":"float","low":0,"high":1},"momentum":{"type":"float","low":0,"high":0.99}}""",
+        }).ToList(),
+        Objective = new ObjectiveSpec { Metric = "loss", Direction = ObjectiveDirection.Minimize },
+        Budget = new BudgetSpec { TrialsPerBackbone = 10_000_000, MaxParallel = workers + workers / 4 + 4 },
+        Sampler = new SamplerSpec { Kind = options.Sampler },
+        Pruner = new PrunerSpec { Kind = "none" },
+        Workload = new WorkloadSpec { Kind = WorkloadKind.Simulated, Steps = options.Steps, StepSeconds = 0 },
+    };
+
+    private static double Percentile(List<double> sorted, double q) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,159 @@
+using System.Text.Json;
+using SweepCluster.Tests.Shared;
+
+namespace SweepCluster.Cli.Tests.Cluster;
+
+/// <summary>
+/// Whole studies over real processes: a silo (`sweep silo`, embedded SQLite storage) and simulated
+/// workers (`sweep worker --simulated`), driven and inspected with the CLI like a user would.
+/// </summary>
+[Collection(ClusterProcessCollection.Name)]
+public sealed class ClusterProcessTests
+{
+    private static IEnumerable<JsonElement> Of(JsonElement trials, string status) =>
+        trials.EnumerateArray().Where(t => t.GetProperty("status").GetString() == status);
+
+    private static void AssertEachTrialOnce(JsonElement trials, string[] backbones, int perBackbone)
+    {
+        foreach (var b in backbones)
+        {
+            var numbers = trials.EnumerateArray().Where(t => t.GetProperty("backbone").GetString() == b).Select(t => t.GetProperty("number").GetInt32()).Order().ToList();
+            Assert.Equal(Enumerable.Range(0, perBackbone), numbers);
+        }
+    }
+
+    [Fact]
+    public async Task Three_backbones_by_thirty_trials_on_four_workers_finish_with_median_pruning()
+    {
+        await using var cluster = new LocalCluster();
+        await cluster.StartSilo();
+        for (var i = 0; i < 4; i++) cluster.StartWorker($"w{i}");
+        string[] backbones = ["distilbert", "roberta", "electra"];
+        var file = cluster.WriteStudy("study", LocalCluster.SimulatedStudy("three", backbones, trials: 30, maxParallel: 4, steps: 10, stepSeconds: 0.01));
+        var id = await cluster.Submit(file, "three");
+        Assert.Equal("three", id);
+
+        var status = await cluster.WaitUntilFinished(id, 240);
+        Assert.Equal("finished", status.GetProperty("state").GetString());
+        var trials = await cluster.Trials(id);
+        Assert.Equal(90, trials.GetArrayLength());
+        AssertEachTrialOnce(trials, backbones, 30);
+        Assert.Empty(Of(trials, "failed"));
+        Assert.Equal(90, Of(trials, "complete").Count() + Of(trials, "pruned").Count());
+        Assert.True(Of(trials, "pruned").Count() >= 5, $"median pruning should stop some of 90 crossing curves; pruned {Of(trials, "pruned").Count()}");
+
+        // `sweep best` agrees with the best completed trial of each backbone.
+        var best = await Sweep.Json("best", id, "--json", "--cluster", cluster.Address);
+        foreach (var b in backbones)
+        {
+            var expected = Of(trials, "complete").Where(t => t.GetProperty("backbone").GetString() == b).Min(t => t.GetProperty("value").GetDouble());
+            var reported = best.EnumerateArray().Single(x => x.GetProperty("backbone").GetString() == b).GetProperty("value").GetDouble();
+            Assert.Equal(expected, reported);
+        }
+        // Pruned trials stopped early: fewer reports than the 10 steps.
+        Assert.All(Of(trials, "pruned"), t => Assert.True(t.GetProperty("intermediate_values").EnumerateObject().Count() < 10));
+    }
+
+    [Fact]
+    public async Task A_worker_killed_mid_trial_loses_its_lease_and_the_trial_completes_exactly_once()
+    {
+        await using var cluster = new LocalCluster();
+        await cluster.StartSilo();
+        var victim = cluster.StartWorker("victim");
+        var file = cluster.WriteStudy("study", LocalCluster.SimulatedStudy("kill", ["distilbert"], trials: 6, maxParallel: 2, steps: 10, stepSeconds: 0.3, pruner: "none", leaseSeconds: 2));
+        var id = await cluster.Submit(file, "kill-worker");
+
+        var running = await cluster.WaitForTrial(id, t => t.GetProperty("status").GetString() == "running" && t.GetProperty("lease_owner").GetString() == "victim", "running on the victim");
+        victim.KillHard();
+        cluster.StartWorker("survivor");
+
+        await cluster.WaitUntilFinished(id);
+        var trials = await cluster.Trials(id);
+        AssertEachTrialOnce(trials, ["distilbert"], 6);
+        Assert.Equal(6, Of(trials, "complete").Count());
+        var retried = trials.EnumerateArray().Single(t => t.GetProperty("number").GetInt32() == running.GetProperty("number").GetInt32());
+        Assert.Equal("complete", retried.GetProperty("status").GetString());
+        Assert.True(retried.GetProperty("attempts").GetInt32() >= 2, "the killed worker's trial should have been leased again");
+        Assert.Equal(10, retried.GetProperty("intermediate_values").EnumerateObject().Count());
+    }
+
+    [Fact]
+    public async Task A_silo_killed_and_restarted_on_embedded_storage_resumes_the_study_to_the_full_count()
+    {
+        await using var cluster = new LocalCluster();
+        await SiloRestartScenario(cluster);
+    }
+
+    internal static async Task SiloRestartScenario(LocalCluster cluster)
+    {
+        var silo = await cluster.StartSilo();
+        var (gateway, metrics) = (cluster.Silos[0].GatewayPort, cluster.Silos[0].MetricsPort);
+        cluster.StartWorker("w1");
+        cluster.StartWorker("w2");
+        var file = cluster.WriteStudy("study", LocalCluster.SimulatedStudy("restart", ["distilbert", "roberta"], trials: 8, maxParallel: 3, steps: 5, stepSeconds: 0.1, pruner: "none", leaseSeconds: 5));
+        var id = await cluster.Submit(file, "restart");
+        await cluster.WaitForTrial(id, t => t.GetProperty("status").GetString() == "complete", "complete");
+
+        silo.KillHard();
+        cluster.Silos.Clear();
+        await cluster.StartSilo(gatewayPort: gateway, metricsPort: metrics);
+
+        var status = await cluster.WaitUntilFinished(id, 240);
+        Assert.Equal("finished", status.GetProperty("state").GetString());
+        var trials = await cluster.Trials(id);
+        AssertEachTrialOnce(trials, ["distilbert", "roberta"], 8);
+        Assert.Equal(16, Of(trials, "complete").Count());
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterProcessCollection
+{
+    // Process tests share the machine's two cores: run them one at a time.
+    public const string Name = "cluster processes";
+}
+
+/// <summary>The same failures on PostgreSQL: a real server started for this class.</summary>
+[Collection(ClusterProcessCollection.Name)]
+public sealed class PostgresClusterProcessTests(PostgresServer postgres) : IClassFixture<PostgresServer>
+{
+    [Fact]
+    public async Task A_silo_killed_and_restarted_on_postgres_resumes_the_study_to_the_full_count()
+    {
+        await using var cluster = new LocalCluster(FreshDatabase("restart"), databaseClustering: true);
+        await ClusterProcessTests.SiloRestartScenario(cluster);
+    }
+
+    [Fact]
+    public async Task Two_silos_on_postgres_one_killed_and_the_study_goes_on()
+    {
+        await using var cluster = new LocalCluster(FreshDatabase("twosilos"), databaseClustering: true);
+        var first = await cluster.StartSilo();
+        await cluster.StartSilo();
+        cluster.StartWorker("w1");
+        cluster.StartWorker("w2");
+        var file = cluster.WriteStudy("study", LocalCluster.SimulatedStudy("two", ["distilbert", "roberta", "electra"], trials: 6, maxParallel: 3, steps: 5, stepSeconds: 0.1, pruner: "none", leaseSeconds: 5));
+        var id = await cluster.Submit(file, "two-silos");
+        await cluster.WaitForTrial(id, t => t.GetProperty("status").GetString() == "complete", "complete");
+
+        first.KillHard();
+
+        var status = await cluster.WaitUntilFinished(id, 240);
+        Assert.Equal("finished", status.GetProperty("state").GetString());
+        var trials = await cluster.Trials(id);
+        Assert.Equal(18, trials.EnumerateArray().Count(t => t.GetProperty("status").GetString() == "complete"));
+    }
+
+    private string FreshDatabase(string name)
+    {
+        var database = $"{name}_{Guid.NewGuid():N}"[..30];
+        using (var connection = new Npgsql.NpgsqlConnection(postgres.ConnectionString))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"CREATE DATABASE {database}";
+            command.ExecuteNonQuery();
+        }
+        return postgres.ConnectionString.Replace("Database=postgres", $"Database={database}");
+    }
+}

@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using SweepCluster.Tests.Shared;
+
+namespace SweepCluster.Cli.Tests.Cluster;
+
+/// <summary>A real Prometheus (Debian's `prometheus`) scrapes the silo's /metrics and answers queries about a study.</summary>
+[Collection(ClusterProcessCollection.Name)]
+public sealed class PrometheusScrapeTests
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    [Fact]
+    public async Task Prometheus_scrapes_the_silo_and_reads_back_the_studys_trial_counts()
+    {
+        var prometheus = new[] { "/usr/bin/prometheus", "/usr/local/bin/prometheus" }.FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException("prometheus is not installed (apt-get install prometheus; .ci/run does this)");
+        await using var cluster = new LocalCluster();
+        await cluster.StartSilo();
+        var metricsPort = cluster.Silos[0].MetricsPort;
+        cluster.StartWorker("w1");
+        var id = await cluster.Submit(cluster.WriteStudy("prom", LocalCluster.SimulatedStudy("prom", ["distilbert"], trials: 4, maxParallel: 2, steps: 3, stepSeconds: 0.01, pruner: "none")), "prom");
+        await cluster.WaitUntilFinished(id);
+
+        var exposition = await Http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics", TestContext.Current.CancellationToken);
+        Assert.Contains("sweep_trials_finished_total", exposition);
+        Assert.Contains("sweep_queue_waiting", exposition);
+        Assert.Contains("sweep_trial_duration_seconds_bucket", exposition);
+
+        var webPort = PostgresServer.FreePort();
+        var config = cluster.WriteStudy("prometheus", $"""
+            global:
+              scrape_interval: 1s
+              evaluation_interval: 1s
+            scrape_configs:
+              - job_name: sweepcluster
+                static_configs:
+                  - targets: ["127.0.0.1:{metricsPort}"]
+            """);
+        var start = new ProcessStartInfo(prometheus) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in new[] { $"--config.file={config}", $"--storage.tsdb.path={Path.Combine(cluster.Directory, "tsdb")}", $"--web.listen-address=127.0.0.1:{webPort}" })
+            start.ArgumentList.Add(a);
+        using var server = Process.Start(start)!;
+        var log = server.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            var query = Uri.EscapeDataString($"sum(sweep_trials_finished_total{{study=\"{id}\"}})");
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            double? value = null;
+            while (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(1000, TestContext.Current.CancellationToken);
+                try
+                {
+                    using var answer = JsonDocument.Parse(await Http.GetStringAsync($"http://127.0.0.1:{webPort}/api/v1/query?query={query}", TestContext.Current.CancellationToken));
+                    var result = answer.RootElement.GetProperty("data").GetProperty("result");
+                    if (result.GetArrayLength() == 0) continue;
+                    value = double.Parse(result[0].GetProperty("value")[1].GetString()!, CultureInfo.InvariantCulture);
+                    if (value == 4) break;
+                }
+                catch (HttpRequestException)
+                {
+                    // Prometheus is still starting.
+                }
+            }
+            Assert.True(value == 4, $"Prometheus answered {value?.ToString(CultureInfo.InvariantCulture) ?? "nothing"} for {query}");
+
+            using var up = JsonDocument.Parse(await Http.GetStringAsync($"http://127.0.0.1:{webPort}/api/v1/query?query={Uri.EscapeDataString("sweep_trials{status=\"complete\"}")}", TestContext.Current.CancellationToken));
+            var series = up.RootElement.GetProperty("data").GetProperty("result").EnumerateArray()
+                .Single(r => r.GetProperty("metric").GetProperty("study").GetString() == id);
+            Assert.Equal("4", series.GetProperty("value")[1].GetString());
+        }
+        finally
+        {
+            server.Kill();
+            await server.WaitForExitAsync(TestContext.Current.CancellationToken);
+            _ = log;
+        }
+    }
+}
