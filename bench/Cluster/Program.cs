@@ -131,7 +131,7 @@ internal static class ScaleRun
     {
         Name = "bench",
         Data = new DataSpec { Train = "unused.csv" },
-        Backbones = ["distilbert", "roberta", "electra"].Select(b => new BackboneSpec
+        Backbones = new[] { "distilbert", "roberta", "electra" }.Select(b => new BackboneSpec
         {
             Name = b, Family = BackboneFamily.DistilBert,
             SpaceJson = """{"lr":{"type":"float","low":1e-5,"high":1e-1,"log":true},"reg":{"type":"float","low":0,"high":1},"momentum":{"type":"float","low":0,"high":0.99}}""",

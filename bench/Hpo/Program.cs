@@ -4,6 +4,7 @@ using SweepCluster.Bench.Hpo;
 using SweepCluster.Search;
 using SweepCluster.Search.Sampling;
 using SweepCluster.Search.Space;
+using SweepCluster.Search.Synthetic;
 
 // The sampler/pruner benchmark of ../shared/bench/hpo/SUITE.md, printed beside Optuna 3.1.0's figures.
 //   dotnet run -c Release --project bench/Hpo -- [quality|scaling|pruning|all] [--seeds N] [--trials N] [--scaling-trials N]

@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace SweepCluster.Cli.Tests;
 
 /// <summary>The real <c>sweep</c> binary (sweep.dll, copied next to this test assembly) as a child process.</summary>
-internal sealed class SweepProcess : IDisposable
+public sealed class SweepProcess : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 

@@ -1,6 +1,6 @@
 namespace SweepCluster.Cli.Tests;
 
-internal sealed class TempDirectory : IDisposable
+public sealed class TempDirectory : IDisposable
 {
     public string Path { get; } = Directory.CreateTempSubdirectory("sweep-cli-tests-").FullName;
 

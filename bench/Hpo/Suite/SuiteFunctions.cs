@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using SweepCluster.Search.Synthetic;
 
 namespace SweepCluster.Bench.Hpo;
 

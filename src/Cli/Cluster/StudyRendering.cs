@@ -9,13 +9,20 @@ namespace SweepCluster.Cli.Cluster;
 /// <summary>How studies and trials look on a terminal; shared by status, watch, best and trials.</summary>
 public static class StudyRendering
 {
-    public static IAnsiConsole Console(TextWriter writer) => AnsiConsole.Create(new AnsiConsoleSettings
+    public static IAnsiConsole Console(TextWriter writer)
     {
-        Out = new AnsiConsoleOutput(writer),
-        Ansi = writer == System.Console.Out ? AnsiSupport.Detect : AnsiSupport.No,
-        ColorSystem = writer == System.Console.Out ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-        Interactive = InteractionSupport.No,
-    });
+        var terminal = writer == System.Console.Out && !System.Console.IsOutputRedirected;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        // Piped output has no width to fit; wrap whole parameter lists onto one line instead of 80 columns.
+        if (!terminal) console.Profile.Width = 200;
+        return console;
+    }
 
     public static string Number(double? value) => value is double v ? v.ToString("G5", CultureInfo.InvariantCulture) : "-";
 

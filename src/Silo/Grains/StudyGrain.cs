@@ -53,6 +53,8 @@ public sealed class StudyGrain(
         if (S.Spec is null) return;
         CreateSearches(S.Spec);
         foreach (var run in _searches.Values) await Replay(run, S.Created.GetValueOrDefault(run.Spec.Name));
+        // This grain may have died with the queue's silo: make sure the queue knows every trial in flight.
+        if (S.State == StudyState.Running) await SyncWithQueue(await Queue.GetGeneration());
         PublishMetrics();
         logger.LogInformation("study {Study}: resumed with {Trials} trials", StudyId, _searches.Values.Sum(r => r.Trials.Count));
     }
@@ -195,10 +197,19 @@ public sealed class StudyGrain(
     public async Task Tick()
     {
         if (S.Spec is null || S.State != StudyState.Running) return;
-        var generation = await Queue.GetGeneration();
-        await RefreshInFlight(requeue: generation != _queueGeneration);
-        _queueGeneration = generation;
+        await SyncWithQueue(await Queue.GetGeneration());
         await Fill();
+    }
+
+    /// <summary>
+    /// Every queue answer carries its generation; a new one means the queue restarted empty, so this
+    /// study re-queues its waiting trials and re-registers its leased ones. Always re-reads in-flight trials.
+    /// </summary>
+    private async Task SyncWithQueue(Guid generation)
+    {
+        var restarted = generation != _queueGeneration;
+        _queueGeneration = generation;
+        await RefreshInFlight(requeue: restarted);
     }
 
     /// <summary>
@@ -268,7 +279,9 @@ public sealed class StudyGrain(
         foreach (var (run, _) in created) S.Created[run.Spec.Name] = run.Trials.Count;
         // Recorded before queued: a trial in the queue is always one the study will find again.
         await store.WriteStateAsync();
-        foreach (var (run, view) in created) _queueGeneration = await Queue.Enqueue(EntryFor(run, view, 1));
+        var generation = _queueGeneration;
+        foreach (var (run, view) in created) generation = await Queue.Enqueue(EntryFor(run, view, 1));
+        if (generation != _queueGeneration) await SyncWithQueue(generation);
         PublishMetrics();
     }
 

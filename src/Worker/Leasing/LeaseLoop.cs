@@ -121,6 +121,15 @@ public sealed class LeaseLoop(
         {
             result = new TrialResult.Stopped(verdict);
         }
+        catch (ClusterUnreachableException e)
+        {
+            // Not the trial's fault: leave it to its lease, which expires and sends it to another attempt.
+            logger.LogWarning("trial {Trial}: abandoned, the cluster did not take its report ({Error}); its lease will expire", assignment.TrialKey, e.InnerException?.Message);
+            await run.CancelAsync();
+            await heartbeat;
+            _currentTrial = null;
+            return "abandoned";
+        }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
             logger.LogInformation("trial {Trial}: worker stopping, releasing the trial", assignment.TrialKey);
@@ -140,7 +149,8 @@ public sealed class LeaseLoop(
         switch (result)
         {
             case TrialResult.Completed completed:
-                var ack = await pipeline.ExecuteAsync(async _ => await trial.Complete(attempt, completed.Value, completed.IntermediateValues), CancellationToken.None);
+                var ack = await CompleteDurably(trial, attempt, completed, assignment.TrialKey);
+                if (ack is null) return "abandoned";
                 logger.LogInformation("trial {Trial}: complete, value {Value:G5} in {Seconds:0.0} s{Note}", assignment.TrialKey, completed.Value,
                     clock.Elapsed.TotalSeconds, ack == ReportVerdict.Continue ? "" : $" (not recorded: {ack})");
                 break;
@@ -161,6 +171,32 @@ public sealed class LeaseLoop(
             TrialResult.Stopped s => s.Verdict.ToString().ToLowerInvariant(),
             _ => "unknown",
         };
+    }
+
+    /// <summary>
+    /// A finished result is worth waiting for: keeps trying (a silo may be restarting) for a couple of
+    /// minutes before giving up; the trial then reruns when its lease expires. Null when it gave up.
+    /// </summary>
+    private async Task<ReportVerdict?> CompleteDurably(ITrialGrain trial, int attempt, TrialResult.Completed completed, string key)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (true)
+        {
+            try
+            {
+                return await pipeline.ExecuteAsync(async _ => await trial.Complete(attempt, completed.Value, completed.IntermediateValues), CancellationToken.None);
+            }
+            catch (Exception e) when (e is not OperationCanceledException && DateTime.UtcNow < deadline)
+            {
+                logger.LogWarning("trial {Trial}: completion not delivered yet ({Error}); trying again", key, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError("trial {Trial}: completion not delivered for 2 minutes ({Error}); the trial will run again", key, e.Message);
+                return null;
+            }
+        }
     }
 
     private async Task ReleaseQuietly(ITrialGrain trial, int attempt)
@@ -248,7 +284,15 @@ public sealed class LeaseLoop(
 
         public async Task<ReportVerdict> ReportAsync(int step, double value, CancellationToken cancellationToken)
         {
-            var verdict = await pipeline.ExecuteAsync(async _ => await trial.Report(attempt, step, value), cancellationToken);
+            ReportVerdict verdict;
+            try
+            {
+                verdict = await pipeline.ExecuteAsync(async _ => await trial.Report(attempt, step, value), cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                throw new ClusterUnreachableException(e);
+            }
             if (verdict != ReportVerdict.Continue)
             {
                 StopVerdict = verdict;
@@ -258,3 +302,6 @@ public sealed class LeaseLoop(
         }
     }
 }
+
+/// <summary>A cluster call failed even after the pipeline's retries: the trial cannot go on, through no fault of its own.</summary>
+public sealed class ClusterUnreachableException(Exception inner) : Exception($"the cluster did not answer: {inner.Message}", inner);

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace SweepCluster.Cli.Tests.Cluster;
 
 /// <summary>A long-running `sweep` child (silo, worker, up) whose output is collected for assertions and failure messages.</summary>
-internal sealed class ChildProcess : IAsyncDisposable
+public sealed class ChildProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
@@ -100,7 +100,7 @@ internal sealed class ChildProcess : IAsyncDisposable
 }
 
 /// <summary>One-shot `sweep` commands (submit, status, trials, …) run to completion.</summary>
-internal static class Sweep
+public static class Sweep
 {
     public static async Task<(int ExitCode, string Out, string Error)> Run(params string[] args)
     {

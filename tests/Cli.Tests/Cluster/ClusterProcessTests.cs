@@ -50,8 +50,10 @@ public sealed class ClusterProcessTests
             var reported = best.EnumerateArray().Single(x => x.GetProperty("backbone").GetString() == b).GetProperty("value").GetDouble();
             Assert.Equal(expected, reported);
         }
-        // Pruned trials stopped early: fewer reports than the 10 steps.
-        Assert.All(Of(trials, "pruned"), t => Assert.True(t.GetProperty("intermediate_values").EnumerateObject().Count() < 10));
+        // Pruning stops trials early: at most the 10 steps reported, usually fewer.
+        var reportsOfPruned = Of(trials, "pruned").Select(t => t.GetProperty("intermediate_values").EnumerateObject().Count()).ToList();
+        Assert.All(reportsOfPruned, n => Assert.InRange(n, 1, 10));
+        Assert.True(reportsOfPruned.Average() < 9, $"pruned trials reported {reportsOfPruned.Average():0.0} steps on average");
     }
 
     [Fact]
@@ -102,7 +104,8 @@ public sealed class ClusterProcessTests
         Assert.Equal("finished", status.GetProperty("state").GetString());
         var trials = await cluster.Trials(id);
         AssertEachTrialOnce(trials, ["distilbert", "roberta"], 8);
-        Assert.Equal(16, Of(trials, "complete").Count());
+        var notComplete = trials.EnumerateArray().Where(t => t.GetProperty("status").GetString() != "complete").Select(t => t.ToString()).ToList();
+        Assert.True(notComplete.Count == 0, $"not complete:\n{string.Join("\n", notComplete)}\n{cluster.Dump()}");
     }
 }
 

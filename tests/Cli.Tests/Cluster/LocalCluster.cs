@@ -5,7 +5,7 @@ using SweepCluster.Tests.Shared;
 namespace SweepCluster.Cli.Tests.Cluster;
 
 /// <summary>Silos and simulated workers as real `sweep` processes on 127.0.0.1, each on free ports.</summary>
-internal sealed class LocalCluster : IAsyncDisposable
+public sealed class LocalCluster : IAsyncDisposable
 {
     private readonly List<ChildProcess> _processes = [];
     private readonly TempDirectory _dir = new();

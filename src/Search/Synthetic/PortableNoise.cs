@@ -1,7 +1,7 @@
-namespace SweepCluster.Bench.Hpo;
+namespace SweepCluster.Search.Synthetic;
 
 /// <summary>
-/// The suite's portable normal generator (SUITE.md §4). It is a pure function of (stream, seed, i),
+/// The suite's portable normal generator (bench/hpo/SUITE.md §4). It is a pure function of (stream, seed, i),
 /// so a port draws the very same noise as the Python reference regardless of sampler randomness.
 /// </summary>
 public static class PortableNoise

@@ -1,0 +1,303 @@
+using System.Text.RegularExpressions;
+using SweepCluster.Contracts.Studies.Yaml;
+using YamlDotNet.RepresentationModel;
+
+namespace SweepCluster.Contracts.Studies;
+
+/// <summary>
+/// Reads study.yaml (docs/study-spec.md) into a <see cref="StudySpec"/>. Every problem is a
+/// <see cref="StudySpecException"/> naming the key path and line. Data files are not opened here:
+/// workers check them, and <see cref="MissingFiles"/> lists absent ones for the CLI.
+/// </summary>
+public static partial class StudySpecParser
+{
+    private static readonly string[] StudyKeys =
+        ["name", "seed", "data", "objective", "cv_folds", "budget", "sampler", "pruner", "training", "workload", "trials", "final", "search_space", "backbones"];
+    private static readonly string[] DataKeys =
+        ["train", "test", "text_column", "label_column", "label_columns", "label_map", "holdout_fraction", "balancing", "delimiter", "id_column", "min_text_length"];
+    private static readonly string[] ObjectiveKeys = ["metric", "direction"];
+    private static readonly string[] BudgetKeys = ["trials_per_backbone", "max_parallel"];
+    private static readonly string[] SamplerKeys = ["kind", "startup_trials"];
+    private static readonly string[] PrunerKeys = ["kind", "startup_trials", "warmup_steps", "interval_steps", "percentile"];
+    private static readonly string[] TrainingKeys = ["epochs", "early_stopping_patience", "batch_size", "mixed_precision"];
+    private static readonly string[] WorkloadKeys = ["kind", "curve_family", "steps", "step_seconds", "failure_rate"];
+    private static readonly string[] TrialPolicyKeys = ["lease_seconds", "max_attempts"];
+    private static readonly string[] FinalKeys = ["retrain", "ensemble", "fit_weights"];
+    private static readonly string[] BackboneKeys = ["name", "family", "checkpoint", "trials", "min_gpu_memory_mb", "max_sequence_length", "search_space"];
+
+    private static readonly Choices<BackboneFamily> Families = new("family",
+        [("bert", BackboneFamily.Bert), ("distilbert", BackboneFamily.DistilBert), ("roberta", BackboneFamily.Roberta),
+         ("electra", BackboneFamily.Electra), ("deberta-v2", BackboneFamily.DebertaV2)],
+        aliases: [("deberta-v3", BackboneFamily.DebertaV2), ("deberta", BackboneFamily.DebertaV2)]);
+    private static readonly Choices<Balancing> BalancingModes = new("balancing",
+        [("none", Balancing.None), ("undersample", Balancing.Undersample), ("oversample", Balancing.Oversample), ("augment", Balancing.Augment)]);
+    private static readonly Choices<ObjectiveDirection> Directions = new("direction",
+        [("maximize", ObjectiveDirection.Maximize), ("minimize", ObjectiveDirection.Minimize)]);
+    private static readonly Choices<EnsembleKind> EnsembleKinds = new("ensemble",
+        [("soft", EnsembleKind.Soft), ("hard", EnsembleKind.Hard), ("none", EnsembleKind.None)]);
+    private static readonly Choices<WorkloadKind> WorkloadKinds = new("workload kind",
+        [("train", WorkloadKind.Train), ("simulated", WorkloadKind.Simulated)]);
+    private static readonly Choices<string> Metrics = Choices.Names("metric", "f1", "accuracy", "precision", "recall", "roc_auc", "loss");
+    private static readonly Choices<string> SamplerKinds = Choices.Names("sampler kind", "tpe", "tpe_multivariate", "random");
+    private static readonly Choices<string> PrunerKinds = Choices.Names("pruner kind", "none", "median", "percentile", "extrapolating");
+    private static readonly Choices<string> CurveFamilies = Choices.Names("curve family", "crossing", "parallel");
+
+    // Defaults come from the records themselves; required members get placeholders that are never used.
+    private static readonly DataSpec DataDefaults = new() { Train = "" };
+    private static readonly BudgetSpec BudgetDefaults = new() { TrialsPerBackbone = 1 };
+    private static readonly StudySpec StudyDefaults = new() { Name = "", Data = DataDefaults, Backbones = [], Budget = BudgetDefaults };
+    private static readonly BackboneSpec BackboneDefaults = new() { Name = "", Family = BackboneFamily.Bert, SpaceJson = "{}" };
+    private static readonly ObjectiveSpec ObjectiveDefaults = new();
+    private static readonly SamplerSpec SamplerDefaults = new();
+    private static readonly PrunerSpec PrunerDefaults = new();
+    private static readonly TrainingSpec TrainingDefaults = new();
+    private static readonly WorkloadSpec WorkloadDefaults = new();
+    private static readonly TrialPolicySpec TrialPolicyDefaults = new();
+    private static readonly FinalSpec FinalDefaults = new();
+
+    /// <summary>
+    /// Reads a study file. Relative data and checkpoint paths are resolved against the file's folder;
+    /// errors start with the path as given (<c>study.yaml:12: ...</c>).
+    /// </summary>
+    public static StudySpec Load(string path)
+    {
+        string yaml;
+        try
+        {
+            yaml = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StudySpecException("", null, $"cannot read the study file: {e.Message}", path);
+        }
+        try
+        {
+            return Parse(yaml, Path.GetDirectoryName(Path.GetFullPath(path)));
+        }
+        catch (StudySpecException e)
+        {
+            throw e.InFile(path);
+        }
+    }
+
+    /// <summary>
+    /// Parses study YAML. With a <paramref name="baseDirectory"/>, relative data and checkpoint paths are
+    /// resolved against it and made absolute; without one they are kept as written.
+    /// </summary>
+    public static StudySpec Parse(string yaml, string? baseDirectory = null)
+    {
+        var root = StudyYamlDocument.Load(yaml);
+        if (root is not YamlMappingNode)
+            throw YamlValue.WrongType(root, "", "a mapping of study keys (name, data, budget, backbones, ...) at the top level");
+        var study = YamlSection.Of(root, "", StudyKeys);
+        // Read ahead of the backbones: whether they need checkpoints depends on it.
+        var workload = ReadWorkload(study.Section("workload", WorkloadKeys));
+        return new StudySpec
+        {
+            Name = ReadName(study),
+            Seed = study.Int("seed", StudyDefaults.Seed, Bounds.Any),
+            Data = ReadData(study.RequiredSection("data", DataKeys), baseDirectory),
+            Objective = ReadObjective(study.Section("objective", ObjectiveKeys)),
+            CvFolds = study.Int("cv_folds", StudyDefaults.CvFolds, Bounds.Closed(1, 20)),
+            Budget = ReadBudget(study.RequiredSection("budget", BudgetKeys)),
+            Sampler = ReadSampler(study.Section("sampler", SamplerKeys)),
+            Pruner = ReadPruner(study.Section("pruner", PrunerKeys)),
+            Training = ReadTraining(study.Section("training", TrainingKeys)),
+            Workload = workload,
+            Trials = ReadTrialPolicy(study.Section("trials", TrialPolicyKeys)),
+            Final = ReadFinal(study.Section("final", FinalKeys)),
+            Backbones = ReadBackbones(study, ReadStudySpace(study), workload.Kind, baseDirectory),
+        };
+    }
+
+    /// <summary>The train, test and checkpoint paths of <paramref name="spec"/> that do not exist on this machine.</summary>
+    public static IReadOnlyList<string> MissingFiles(StudySpec spec)
+    {
+        var files = new[] { spec.Data.Train, spec.Data.Test }.OfType<string>().Where(f => !File.Exists(f));
+        var folders = spec.Backbones.Select(b => b.Checkpoint).OfType<string>().Where(d => !Directory.Exists(d));
+        return files.Concat(folders).Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    private static string ReadName(YamlSection section)
+    {
+        var name = section.RequiredString("name");
+        return ValidName().IsMatch(name)
+            ? name
+            : throw section.Error("name", $"'{name}' must be 1 to 64 letters, digits, '.', '_' or '-'");
+    }
+
+    private static DataSpec ReadData(YamlSection data, string? baseDirectory) => new()
+    {
+        Train = ResolvePath(data.RequiredString("train"), baseDirectory),
+        Test = data.OptionalString("test") is { } test ? ResolvePath(test, baseDirectory) : null,
+        TextColumn = data.String("text_column", DataDefaults.TextColumn),
+        LabelColumns = ReadLabelColumns(data),
+        LabelMap = ReadLabelMap(data.Section("label_map", knownKeys: null)),
+        HoldoutFraction = data.Number("holdout_fraction", DataDefaults.HoldoutFraction, Bounds.HalfOpen(0, 0.9)),
+        Balancing = data.Choice("balancing", DataDefaults.Balancing, BalancingModes),
+        Delimiter = ReadDelimiter(data),
+        IdColumn = data.OptionalString("id_column"),
+        MinTextLength = data.Int("min_text_length", DataDefaults.MinTextLength, Bounds.AtLeast(0)),
+    };
+
+    /// <summary><c>label_column: x</c> is shorthand for <c>label_columns: [x]</c>; giving both is ambiguous.</summary>
+    private static IReadOnlyList<string> ReadLabelColumns(YamlSection data)
+    {
+        var single = data.OptionalString("label_column");
+        var several = data.OptionalStringList("label_columns");
+        if (single is not null && several is not null)
+            throw data.Error("label_columns", "give label_column or label_columns, not both");
+        if (several is null) return single is null ? DataDefaults.LabelColumns : [single];
+        if (several.Count == 0) throw data.Error("label_columns", "must name at least one column");
+        if (several.GroupBy(c => c).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+            throw data.Error("label_columns", $"column '{repeated.Key}' is listed twice");
+        return several;
+    }
+
+    /// <summary>Several raw labels may share a class, but the classes must be exactly 0..K-1.</summary>
+    private static IReadOnlyDictionary<string, int> ReadLabelMap(YamlSection map)
+    {
+        var classByLabel = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var entry in map.Entries)
+        {
+            classByLabel[entry.Key] = YamlValue.Int(entry.Value, entry.Path, Bounds.AtLeast(0));
+        }
+        var classes = classByLabel.Values.ToHashSet();
+        var skipped = Enumerable.Range(0, classes.Count).Where(c => !classes.Contains(c)).ToList();
+        if (skipped.Count > 0)
+        {
+            throw new StudySpecException(map.Path, map.Line,
+                $"class indices must be 0..K-1 with none skipped; got {string.Join(", ", classes.Order())}, missing {string.Join(", ", skipped)}");
+        }
+        return classByLabel;
+    }
+
+    private static string? ReadDelimiter(YamlSection data)
+    {
+        var delimiter = data.OptionalString("delimiter");
+        return delimiter is null or { Length: 1 }
+            ? delimiter
+            : throw data.Error("delimiter", $"must be a single character (use \"\\t\" for tab), got '{delimiter}'");
+    }
+
+    private static ObjectiveSpec ReadObjective(YamlSection objective) => new()
+    {
+        Metric = objective.Choice("metric", ObjectiveDefaults.Metric, Metrics),
+        Direction = objective.Choice("direction", ObjectiveDefaults.Direction, Directions),
+    };
+
+    private static BudgetSpec ReadBudget(YamlSection budget) => new()
+    {
+        TrialsPerBackbone = budget.RequiredInt("trials_per_backbone", Bounds.AtLeast(1)),
+        MaxParallel = budget.Int("max_parallel", BudgetDefaults.MaxParallel, Bounds.AtLeast(1)),
+    };
+
+    private static SamplerSpec ReadSampler(YamlSection sampler) => new()
+    {
+        Kind = sampler.Choice("kind", SamplerDefaults.Kind, SamplerKinds),
+        StartupTrials = sampler.OptionalInt("startup_trials", Bounds.AtLeast(0)),
+    };
+
+    private static PrunerSpec ReadPruner(YamlSection pruner) => new()
+    {
+        Kind = pruner.Choice("kind", PrunerDefaults.Kind, PrunerKinds),
+        StartupTrials = pruner.Int("startup_trials", PrunerDefaults.StartupTrials, Bounds.AtLeast(0)),
+        WarmupSteps = pruner.Int("warmup_steps", PrunerDefaults.WarmupSteps, Bounds.AtLeast(0)),
+        IntervalSteps = pruner.Int("interval_steps", PrunerDefaults.IntervalSteps, Bounds.AtLeast(1)),
+        Percentile = pruner.Number("percentile", PrunerDefaults.Percentile, Bounds.Open(0, 100)),
+    };
+
+    private static TrainingSpec ReadTraining(YamlSection training) => new()
+    {
+        Epochs = training.Int("epochs", TrainingDefaults.Epochs, Bounds.AtLeast(1)),
+        EarlyStoppingPatience = training.Int("early_stopping_patience", TrainingDefaults.EarlyStoppingPatience, Bounds.AtLeast(0)),
+        BatchSize = training.Int("batch_size", TrainingDefaults.BatchSize, Bounds.AtLeast(1)),
+        MixedPrecision = training.Bool("mixed_precision", TrainingDefaults.MixedPrecision),
+    };
+
+    private static WorkloadSpec ReadWorkload(YamlSection workload) => new()
+    {
+        Kind = workload.Choice("kind", WorkloadDefaults.Kind, WorkloadKinds),
+        CurveFamily = workload.Choice("curve_family", WorkloadDefaults.CurveFamily, CurveFamilies),
+        Steps = workload.Int("steps", WorkloadDefaults.Steps, Bounds.AtLeast(1)),
+        StepSeconds = workload.Number("step_seconds", WorkloadDefaults.StepSeconds, Bounds.AtLeast(0)),
+        FailureRate = workload.Number("failure_rate", WorkloadDefaults.FailureRate, Bounds.Closed(0, 1)),
+    };
+
+    private static TrialPolicySpec ReadTrialPolicy(YamlSection trials) => new()
+    {
+        LeaseSeconds = trials.Number("lease_seconds", TrialPolicyDefaults.LeaseSeconds, Bounds.Above(0)),
+        MaxAttempts = trials.Int("max_attempts", TrialPolicyDefaults.MaxAttempts, Bounds.AtLeast(1)),
+    };
+
+    private static FinalSpec ReadFinal(YamlSection final) => new()
+    {
+        Retrain = final.Bool("retrain", FinalDefaults.Retrain),
+        Ensemble = final.Choice("ensemble", FinalDefaults.Ensemble, EnsembleKinds),
+        FitWeights = final.Bool("fit_weights", FinalDefaults.FitWeights),
+    };
+
+    /// <summary>The study-wide space, validated on its own so its errors name <c>search_space.&lt;param&gt;</c>.</summary>
+    private static YamlSearchSpace? ReadStudySpace(YamlSection study)
+    {
+        if (study.OptionalSection("search_space", knownKeys: null) is not { } section) return null;
+        var space = YamlSearchSpace.Read(section, isOverride: false);
+        space.ToCanonicalJson(); // throws for an invalid space
+        return space;
+    }
+
+    private static IReadOnlyList<BackboneSpec> ReadBackbones(YamlSection study, YamlSearchSpace? studySpace, WorkloadKind workload, string? baseDirectory)
+    {
+        var items = study.RequiredSequence("backbones");
+        if (items.Count == 0) throw study.Error("backbones", "must list at least one backbone");
+        var backbones = new List<BackboneSpec>();
+        var indexByName = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < items.Count; i++)
+        {
+            var section = YamlSection.Of(items[i], KeyPaths.Item("backbones", i), BackboneKeys);
+            var backbone = ReadBackbone(section, studySpace, workload, baseDirectory);
+            if (!indexByName.TryAdd(backbone.Name, i))
+                throw section.Error("name", $"duplicate backbone name '{backbone.Name}' (also backbones[{indexByName[backbone.Name]}])");
+            backbones.Add(backbone);
+        }
+        return backbones;
+    }
+
+    private static BackboneSpec ReadBackbone(YamlSection backbone, YamlSearchSpace? studySpace, WorkloadKind workload, string? baseDirectory) => new()
+    {
+        Name = ReadName(backbone),
+        Family = backbone.RequiredChoice("family", Families),
+        Checkpoint = ReadCheckpoint(backbone, workload, baseDirectory),
+        Trials = backbone.OptionalInt("trials", Bounds.AtLeast(1)),
+        MinGpuMemoryMb = backbone.Long("min_gpu_memory_mb", BackboneDefaults.MinGpuMemoryMb, Bounds.AtLeast(0)),
+        MaxSequenceLength = backbone.Int("max_sequence_length", BackboneDefaults.MaxSequenceLength, Bounds.AtLeast(1)),
+        SpaceJson = ReadBackboneSpace(backbone, studySpace),
+    };
+
+    /// <summary>Training needs weights; the simulated workload needs none.</summary>
+    private static string? ReadCheckpoint(YamlSection backbone, WorkloadKind workload, string? baseDirectory)
+    {
+        var checkpoint = backbone.OptionalString("checkpoint");
+        if (checkpoint is null && workload == WorkloadKind.Train)
+            throw backbone.Error("checkpoint", "required when workload.kind is train (the folder with config.json, tokenizer and weights)");
+        return checkpoint is null ? null : ResolvePath(checkpoint, baseDirectory);
+    }
+
+    private static string ReadBackboneSpace(YamlSection backbone, YamlSearchSpace? studySpace)
+    {
+        var section = backbone.OptionalSection("search_space", knownKeys: null);
+        if (section is null)
+        {
+            return studySpace?.ToCanonicalJson()
+                ?? throw backbone.Error("search_space", "required: the study has no study-wide search_space");
+        }
+        var overrides = YamlSearchSpace.Read(section, isOverride: true);
+        return (studySpace ?? YamlSearchSpace.Empty("search_space")).WithOverrides(overrides).ToCanonicalJson();
+    }
+
+    private static string ResolvePath(string path, string? baseDirectory) =>
+        baseDirectory is null ? path : Path.GetFullPath(Path.Combine(baseDirectory, path));
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
+    private static partial Regex ValidName();
+}

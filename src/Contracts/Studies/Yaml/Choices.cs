@@ -1,0 +1,32 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace SweepCluster.Contracts.Studies.Yaml;
+
+/// <summary>
+/// The names a key accepts and what each means. Aliases are accepted but not advertised, so an
+/// error lists only the canonical names.
+/// </summary>
+internal sealed class Choices<T>(string noun, IReadOnlyList<(string Name, T Value)> options, IReadOnlyList<(string Name, T Value)>? aliases = null)
+{
+    public bool TryGet(string name, [MaybeNullWhen(false)] out T value)
+    {
+        foreach (var (candidate, meaning) in options.Concat(aliases ?? []))
+        {
+            if (candidate == name)
+            {
+                value = meaning;
+                return true;
+            }
+        }
+        value = default;
+        return false;
+    }
+
+    public string Unknown(string name) => $"unknown {noun} '{name}' (expected one of {string.Join(", ", options.Select(o => o.Name))})";
+}
+
+internal static class Choices
+{
+    /// <summary>Choices whose value is the name itself (kinds that src/Search parses by name).</summary>
+    public static Choices<string> Names(string noun, params string[] names) => new(noun, names.Select(n => (n, n)).ToList());
+}

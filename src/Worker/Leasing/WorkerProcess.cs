@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Logging;
+using SweepCluster.Contracts.Connection;
+using SweepCluster.Contracts.Trials;
+using SweepCluster.Worker.Resilience;
+using SweepCluster.Worker.Workloads;
+
+namespace SweepCluster.Worker.Leasing;
+
+public sealed record WorkerProcessOptions
+{
+    public required ClusterAddress Cluster { get; init; }
+    public required WorkerInfo Worker { get; init; }
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    public int? MaxTrials { get; init; }
+    public ClusterCallOptions Calls { get; init; } = new();
+    public Action<ILoggingBuilder>? Logging { get; init; }
+}
+
+/// <summary>A worker process: connect to the cluster, then run the lease loop until stopped.</summary>
+public static class WorkerProcess
+{
+    public static async Task RunAsync(WorkerProcessOptions options, CancellationToken stopping)
+    {
+        using var loggerFactory = LoggerFactory.Create(b => options.Logging?.Invoke(b));
+        var logger = loggerFactory.CreateLogger("SweepCluster.Worker");
+        await using var connection = await ClusterConnection.ConnectAsync(options.Cluster, options.ConnectTimeout, options.Logging, stopping);
+        logger.LogInformation("worker {Worker} connected to {Cluster} ({Device})", options.Worker.WorkerId, options.Cluster, options.Worker.Device);
+        var loop = new LeaseLoop(connection.Grains, WorkloadSelector.For, ClusterCallPipeline.Create(options.Calls, logger),
+            new LeaseLoopOptions { Worker = options.Worker, MaxTrials = options.MaxTrials }, logger);
+        await loop.RunAsync(stopping);
+        logger.LogInformation("worker {Worker} stopped after {Trials} trials", options.Worker.WorkerId, loop.TrialsFinished);
+    }
+
+    /// <summary>A readable id that is unique per process: host-pid-random.</summary>
+    public static string NewWorkerId() => $"{Environment.MachineName}-{Environment.ProcessId}-{Random.Shared.Next(0x100, 0xFFF):x3}";
+}
