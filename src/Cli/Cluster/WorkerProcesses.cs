@@ -67,8 +67,13 @@ public sealed class WorkerProcesses(TextWriter log, IReadOnlyList<string> worker
             lock (_gate) log.WriteLine($"[worker {index}] {line}");
     }
 
+    private bool _disposed;
+
+    /// <summary>Stops every worker (SIGTERM, then kill after 15 s). Safe to call twice.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
+        _disposed = true;
         await _stop.CancelAsync();
         lock (_gate)
         {

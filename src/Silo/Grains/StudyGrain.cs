@@ -208,6 +208,8 @@ public sealed class StudyGrain(
     private async Task SyncWithQueue(Guid generation)
     {
         var restarted = generation != _queueGeneration;
+        if (restarted && _queueGeneration != Guid.Empty)
+            logger.LogInformation("study {Study}: the queue restarted; re-registering the trials in flight", StudyId);
         _queueGeneration = generation;
         await RefreshInFlight(requeue: restarted);
     }
@@ -234,7 +236,6 @@ public sealed class StudyGrain(
             if (view.Status == TrialStatus.Waiting) await Queue.Enqueue(EntryFor(run, view, view.Attempts + 1));
             else await Queue.Track(EntryFor(run, view, view.Attempts), view.LeaseExpiresUtc ?? DateTime.UtcNow);
         }
-        if (requeue) logger.LogInformation("study {Study}: re-registered {Count} trials with the queue", StudyId, views.Count(v => !v.Status.IsFinished()));
         await FinishIfDone();
     }
 

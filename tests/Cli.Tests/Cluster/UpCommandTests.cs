@@ -1,0 +1,59 @@
+using System.Globalization;
+using SweepCluster.Tests.Shared;
+
+namespace SweepCluster.Cli.Tests.Cluster;
+
+/// <summary>`sweep up`: the one-machine cluster the README's main job runs, and its durable embedded storage.</summary>
+[Collection(ClusterProcessCollection.Name)]
+public sealed class UpCommandTests
+{
+    private static string Port() => PostgresServer.FreePort().ToString(CultureInfo.InvariantCulture);
+
+    [Fact]
+    public async Task Up_runs_a_submitted_study_to_the_end_and_a_restarted_up_still_has_it()
+    {
+        using var dir = new TempDirectory();
+        var study = dir.File("study.yaml", LocalCluster.SimulatedStudy("up", ["distilbert", "roberta"], trials: 6, maxParallel: 2, steps: 4, stepSeconds: 0.01));
+        var data = Path.Combine(dir.Path, "data");
+        var gateway = Port();
+        string[] ports = ["--gateway-port", gateway, "--silo-port", Port(), "--metrics-port", Port(), "--data-dir", data];
+
+        var (code, output, error) = await Sweep.Run(["up", "--workers", "2", "--submit", study, "--until-done", .. ports]);
+
+        Assert.True(code == 0, $"exit {code}\n{error}\n{output}");
+        Assert.Contains("SweepCluster is up", error);
+        Assert.Contains("/metrics", error);
+        Assert.Contains("12/12 trials finished", output);
+        var studyId = output.Split('\n')[0].Trim();
+        Assert.StartsWith("up-", studyId);
+        Assert.True(File.Exists(Path.Combine(data, "sweep.db")));
+
+        // A second `sweep up` on the same data folder serves the finished study from disk.
+        await using var again = ChildProcess.Start("up-again", ["up", "--workers", "0", .. ports]);
+        await again.WaitForOutput("SweepCluster is up", 90);
+        var status = await Sweep.Json("status", studyId, "--json", "--cluster", $"localhost:{gateway}");
+        Assert.Equal("finished", status.GetProperty("state").GetString());
+        var trials = await Sweep.Json("trials", studyId, "--format", "json", "--cluster", $"localhost:{gateway}");
+        Assert.Equal(12, trials.GetArrayLength());
+        Assert.Equal(0, await again.TerminateAsync());
+    }
+
+    [Fact]
+    public async Task Cluster_verbs_without_a_cluster_fail_with_exit_1_and_say_where_they_looked()
+    {
+        var (code, _, error) = await Sweep.Run("status", "--cluster", $"localhost:{Port()}", "--connect-timeout", "1");
+        Assert.Equal(1, code);
+        Assert.Contains("no SweepCluster silo answered at 127.0.0.1:", error);
+        Assert.Contains("sweep up", error);
+    }
+
+    [Fact]
+    public async Task Unknown_study_ids_are_usage_errors()
+    {
+        await using var cluster = new LocalCluster();
+        await cluster.StartSilo();
+        var (code, _, error) = await Sweep.Run("status", "nope", "--cluster", cluster.Address);
+        Assert.Equal(2, code);
+        Assert.Contains("no study 'nope'", error);
+    }
+}
