@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using SweepCluster.Contracts.Connection;
+using SweepCluster.Worker.Resilience;
 
 namespace SweepCluster.Cli.Cluster;
 
@@ -38,8 +39,12 @@ public static class ClusterCommandOptions
     {
         var address = Address(cluster);
         await using var connection = await ClusterConnection.ConnectAsync(address, TimeSpan.FromSeconds(timeoutSeconds), DebugLogging, cancellationToken);
-        return await body(connection);
+        // The same resilience as workers: a silo failing over answers after a few retries. Every verb's
+        // calls are reads or idempotent (submit by id, cancel), so repeating the body is safe.
+        return await CliPipeline.ExecuteAsync(async _ => await body(connection), cancellationToken);
     }
+
+    private static readonly Polly.ResiliencePipeline CliPipeline = ClusterCallPipeline.Create(new ClusterCallOptions());
 
     public static void DebugLogging(ILoggingBuilder logging)
     {

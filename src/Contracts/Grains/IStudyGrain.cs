@@ -81,6 +81,13 @@ public sealed record QueueEntry
     [Id(8)] public bool Simulated { get; init; }
 
     public string TrialKey => Trials.TrialKey.Format(StudyId, Backbone, Number);
+
+    /// <summary>The queue entry that offers this trial under <paramref name="attempt"/>.</summary>
+    public static QueueEntry For(TrialDefinition d, int attempt) => new()
+    {
+        StudyId = d.StudyId, Backbone = d.Backbone, Family = d.Family, Number = d.Number, Attempt = attempt,
+        Params = d.Params, LeaseDuration = d.LeaseDuration, MinGpuMemoryMb = d.MinGpuMemoryMb, Simulated = d.Simulated,
+    };
 }
 
 [GenerateSerializer, Alias("sweep.QueueStats"), Immutable]

@@ -239,10 +239,16 @@ public sealed class StudyGrain(
         await FinishIfDone();
     }
 
-    private QueueEntry EntryFor(BackboneSearch run, TrialView trial, int attempt) => new()
+    private QueueEntry EntryFor(BackboneSearch run, TrialView trial, int attempt) =>
+        QueueEntry.For(DefinitionFor(run, trial.Number, trial.Params, trial.InternalParams), attempt);
+
+    /// <summary>What a trial of this backbone is given: its parameters plus the study's lease policy.</summary>
+    private TrialDefinition DefinitionFor(BackboneSearch run, int number, IReadOnlyDictionary<string, object> parameters,
+        IReadOnlyDictionary<string, double> internalParams) => new()
     {
-        StudyId = StudyId, Backbone = run.Spec.Name, Family = run.Spec.Family.ToString(), Number = trial.Number, Attempt = attempt,
-        Params = trial.Params, LeaseDuration = TimeSpan.FromSeconds(Spec.Trials.LeaseSeconds),
+        StudyId = StudyId, Backbone = run.Spec.Name, Number = number, Family = run.Spec.Family.ToString(),
+        Params = parameters, InternalParams = internalParams,
+        MaxAttempts = Spec.Trials.MaxAttempts, LeaseDuration = TimeSpan.FromSeconds(Spec.Trials.LeaseSeconds),
         MinGpuMemoryMb = run.Spec.MinGpuMemoryMb, Simulated = Spec.Workload.Kind == WorkloadKind.Simulated,
     };
 
@@ -259,13 +265,7 @@ public sealed class StudyGrain(
                 .OrderBy(r => (double)r.Trials.Count / r.Budget).FirstOrDefault();
             if (run is null) break;
             var asked = run.Search.Ask();
-            var definition = new TrialDefinition
-            {
-                StudyId = StudyId, Backbone = run.Spec.Name, Number = asked.Number, Family = run.Spec.Family.ToString(),
-                Params = asked.Params, InternalParams = run.Search.Trials[asked.Number].Params,
-                MaxAttempts = Spec.Trials.MaxAttempts, LeaseDuration = TimeSpan.FromSeconds(Spec.Trials.LeaseSeconds),
-                MinGpuMemoryMb = run.Spec.MinGpuMemoryMb, Simulated = Spec.Workload.Kind == WorkloadKind.Simulated,
-            };
+            var definition = DefinitionFor(run, asked.Number, asked.Params, run.Search.Trials[asked.Number].Params);
             await TrialGrain(run.Spec.Name, asked.Number).Initialize(definition);
             var view = new TrialView
             {

@@ -173,7 +173,7 @@ public sealed class TrialGrain(
     {
         if (LeaseVerdict(attempt) != ReportVerdict.Continue) return;
         var requeue = await ReturnToQueue("released by worker");
-        if (requeue is { } next) await GrainFactory.GetGrain<IWorkQueueGrain>(0).Enqueue(QueueEntryFor(next));
+        if (requeue is { } next) await GrainFactory.GetGrain<IWorkQueueGrain>(0).Enqueue(QueueEntry.For(Definition, next));
     }
 
     public async Task<LeaseCheck> CheckLease(int attempt)
@@ -245,15 +245,5 @@ public sealed class TrialGrain(
             // The result is stored; the study reads it back from this grain when it next activates or ticks.
             logger.LogWarning(e, "trial {Trial}: study not told of its {Status}; it will find it on its next tick", view.Key, status);
         }
-    }
-
-    internal QueueEntry QueueEntryFor(int attempt)
-    {
-        var d = Definition;
-        return new QueueEntry
-        {
-            StudyId = d.StudyId, Backbone = d.Backbone, Family = d.Family, Number = d.Number, Attempt = attempt,
-            Params = d.Params, LeaseDuration = d.LeaseDuration, MinGpuMemoryMb = d.MinGpuMemoryMb, Simulated = d.Simulated,
-        };
     }
 }
