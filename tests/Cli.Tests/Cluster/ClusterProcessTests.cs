@@ -80,6 +80,28 @@ public sealed class ClusterProcessTests
     }
 
     [Fact]
+    public async Task A_worker_stopped_with_sigterm_releases_its_trial_at_once()
+    {
+        await using var cluster = new LocalCluster();
+        await cluster.StartSilo();
+        var worker = cluster.StartWorker("leaving");
+        // A 120 s lease: only the release, not an expiry, can put the trial back in the queue quickly.
+        var file = cluster.WriteStudy("study", LocalCluster.SimulatedStudy("sigterm", ["distilbert"], trials: 1, maxParallel: 1, steps: 50, stepSeconds: 0.2, pruner: "none", leaseSeconds: 120));
+        var id = await cluster.Submit(file, "sigterm");
+        await cluster.WaitForTrial(id, t => t.GetProperty("status").GetString() == "running", "running");
+
+        Assert.Equal(0, await worker.TerminateAsync());
+        Assert.Contains("releasing the trial", worker.Output);
+
+        var released = await cluster.WaitForTrial(id, t => t.GetProperty("status").GetString() == "waiting", "back in the queue", timeoutSeconds: 10);
+        Assert.Equal(1, released.GetProperty("attempts").GetInt32());
+        cluster.StartWorker("next");
+        var resumed = await cluster.WaitForTrial(id, t => t.GetProperty("status").GetString() == "running", "running on the next worker");
+        Assert.Equal("next", resumed.GetProperty("lease_owner").GetString());
+        Assert.Equal(2, resumed.GetProperty("attempts").GetInt32());
+    }
+
+    [Fact]
     public async Task A_silo_killed_and_restarted_on_embedded_storage_resumes_the_study_to_the_full_count()
     {
         await using var cluster = new LocalCluster();
