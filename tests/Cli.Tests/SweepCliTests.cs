@@ -116,4 +116,54 @@ public class SweepCliTests
         Assert.Equal("", output);
         Assert.Contains("cannot lock it", error);
     }
+
+    [Theory]
+    [InlineData("up")]
+    [InlineData("submit")]
+    [InlineData("status")]
+    [InlineData("watch")]
+    [InlineData("trials")]
+    [InlineData("best")]
+    [InlineData("cancel")]
+    [InlineData("workers")]
+    [InlineData("silo")]
+    [InlineData("worker")]
+    public void Every_cluster_verb_has_help_with_the_cluster_options_and_exit_codes(string verb)
+    {
+        var (exitCode, output, _) = Run("", verb, "--help");
+        Assert.Equal(ExitCodes.Ok, exitCode);
+        Assert.Contains($" {verb} ", output); // the usage line
+        if (verb is not ("up" or "silo")) Assert.Contains("--cluster", output);
+        if (verb is not ("silo" or "worker")) Assert.Contains("Exit codes", output);
+    }
+
+    [Fact]
+    public void Submit_check_validates_a_study_file_without_a_cluster()
+    {
+        using var dir = new TempDirectory();
+        var yaml = Cluster.LocalCluster.SimulatedStudy("ok", ["distilbert", "roberta"], trials: 5, maxParallel: 2, steps: 3, stepSeconds: 0);
+        var good = dir.File("good.yaml", yaml);
+        var (exitCode, output, _) = Run("", "submit", good, "--check");
+        Assert.Equal(ExitCodes.Ok, exitCode);
+        Assert.Contains("ok (2 backbones, 10 trials)", output);
+
+        var bad = dir.File("bad.yaml", yaml.Replace("family: roberta", "family: gpt2"));
+        (exitCode, output, var error) = Run("", "submit", bad, "--check");
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Contains("bad.yaml:15: backbones[1].family: unknown family 'gpt2'", error);
+    }
+
+    [Fact]
+    public void Trials_csv_has_one_column_per_parameter_and_quotes_what_needs_it()
+    {
+        var trial = new SweepCluster.Contracts.Trials.TrialView
+        {
+            StudyId = "s", Backbone = "bert", Number = 0, Status = SweepCluster.Contracts.Trials.TrialStatus.Failed,
+            Params = new Dictionary<string, object> { ["lr"] = 0.001, ["opt"] = "adam,w" },
+            InternalParams = new Dictionary<string, double>(), IntermediateValues = [new(1, 0.5)], Attempts = 2, Error = "said \"no\"",
+        };
+        var csv = SweepCluster.Cli.Cluster.TrialsCommand.Csv([trial]).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
+        Assert.Equal("backbone,number,status,value,steps,attempts,duration_seconds,error,param_lr,param_opt", csv[0]);
+        Assert.Equal("bert,0,failed,,1,2,,\"said \"\"no\"\"\",0.001,\"adam,w\"", csv[1]);
+    }
 }
