@@ -38,14 +38,46 @@ public sealed class StudyGrain(
     private string StudyId => this.GetPrimaryKeyString();
     private IWorkQueueGrain Queue => GrainFactory.GetGrain<IWorkQueueGrain>(0);
 
-    /// <summary>One backbone's search and the latest view of each of its trials (index = trial number).</summary>
+    /// <summary>
+    /// One backbone's search and the latest view of each of its trials (index = trial number), with the
+    /// counts by status and the set in flight kept up to date, so nothing scans the whole history per call.
+    /// </summary>
     private sealed class BackboneSearch(BackboneSpec spec, HyperparameterSearch search, int budget)
     {
+        private readonly List<TrialView> _trials = [];
+        private readonly SortedSet<int> _inFlight = [];
+        private readonly Dictionary<TrialStatus, int> _counts = [];
+
         public BackboneSpec Spec { get; } = spec;
         public HyperparameterSearch Search { get; } = search;
         public int Budget { get; } = budget;
-        public List<TrialView> Trials { get; } = [];
-        public IEnumerable<TrialView> InFlight => Trials.Where(t => t.Status.IsInFlight());
+        public IReadOnlyList<TrialView> Trials => _trials;
+        public int Created => _trials.Count;
+        public int InFlightCount => _inFlight.Count;
+        public IEnumerable<TrialView> InFlight => _inFlight.Select(n => _trials[n]);
+        public IReadOnlyDictionary<TrialStatus, int> Counts => _counts;
+        public int Finished => _trials.Count - _inFlight.Count;
+
+        public void Add(TrialView view)
+        {
+            if (view.Number != _trials.Count) throw new InvalidOperationException($"trial {view.Number} added out of order");
+            _trials.Add(view);
+            Count(view, +1);
+        }
+
+        public void Set(TrialView view)
+        {
+            Count(_trials[view.Number], -1);
+            _trials[view.Number] = view;
+            Count(view, +1);
+        }
+
+        private void Count(TrialView view, int delta)
+        {
+            _counts[view.Status] = _counts.GetValueOrDefault(view.Status) + delta;
+            if (view.Status.IsInFlight() && delta > 0) _inFlight.Add(view.Number);
+            else if (delta > 0) _inFlight.Remove(view.Number);
+        }
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -56,7 +88,7 @@ public sealed class StudyGrain(
         // This grain may have died with the queue's silo: make sure the queue knows every trial in flight.
         if (S.State == StudyState.Running) await SyncWithQueue(await Queue.GetGeneration());
         PublishMetrics();
-        logger.LogInformation("study {Study}: resumed with {Trials} trials", StudyId, _searches.Values.Sum(r => r.Trials.Count));
+        logger.LogInformation("study {Study}: resumed with {Trials} trials", StudyId, _searches.Values.Sum(r => r.Created));
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -85,7 +117,7 @@ public sealed class StudyGrain(
             foreach (var view in await Task.WhenAll(batch))
             {
                 run.Search.Adopt(view.Number, view.InternalParams, view.IntermediateValues.Select(v => KeyValuePair.Create(v.Step, v.Value)));
-                run.Trials.Add(view);
+                run.Add(view);
                 if (view.Status.IsFinished()) Tell(run, view);
             }
         }
@@ -130,7 +162,7 @@ public sealed class StudyGrain(
             {
                 Backbone = run.Spec.Name,
                 Budget = run.Budget,
-                Counts = run.Trials.GroupBy(t => t.Status).ToDictionary(g => g.Key, g => g.Count()),
+                Counts = run.Counts.Where(c => c.Value > 0).ToDictionary(),
                 BestValue = best?.Value,
                 BestTrial = best?.Number,
                 BestParams = best is null ? null : run.Search.ExternalParams(best.Params).ToDictionary(),
@@ -157,7 +189,7 @@ public sealed class StudyGrain(
         var durations = _searches.Values.SelectMany(r => r.Trials).Where(t => t.Status.IsFinished() && t.Duration is not null)
             .Select(t => t.Duration!.Value.TotalSeconds).ToList();
         if (durations.Count == 0) return null;
-        var left = _searches.Values.Sum(r => r.Budget - r.Trials.Count(t => t.Status.IsFinished()));
+        var left = _searches.Values.Sum(r => r.Budget - r.Finished);
         var parallel = Math.Max(1, Math.Min(Spec.Budget.MaxParallel, left));
         return TimeSpan.FromSeconds(durations.Average() * left / parallel);
     }
@@ -184,7 +216,7 @@ public sealed class StudyGrain(
                 {
                     // Not awaited: a trial may at this moment be waiting on this grain (a report).
                     TrialGrain(run.Spec.Name, trial.Number).Cancel().Ignore();
-                    run.Trials[trial.Number] = trial with { Status = TrialStatus.Cancelled, Error = "study cancelled" };
+                    run.Set(trial with { Status = TrialStatus.Cancelled, Error = "study cancelled" });
                 }
             }
             await GrainFactory.GetGrain<IStudyDirectoryGrain>(0).Update(Summary());
@@ -231,7 +263,7 @@ public sealed class StudyGrain(
                 Apply(run, view);
                 continue;
             }
-            run.Trials[view.Number] = view;
+            run.Set(view);
             if (!requeue || S.State != StudyState.Running) continue;
             if (view.Status == TrialStatus.Waiting) await Queue.Enqueue(EntryFor(run, view, view.Attempts + 1));
             else await Queue.Track(EntryFor(run, view, view.Attempts), view.LeaseExpiresUtc ?? DateTime.UtcNow);
@@ -257,12 +289,12 @@ public sealed class StudyGrain(
     {
         if (S.State != StudyState.Running) return;
         var created = new List<(BackboneSearch Run, TrialView Trial)>();
-        var inFlight = _searches.Values.Sum(r => r.InFlight.Count());
+        var inFlight = _searches.Values.Sum(r => r.InFlightCount);
         while (inFlight < Spec.Budget.MaxParallel)
         {
             // The backbone furthest behind its budget goes next, so backbones progress together.
-            var run = _searches.Values.Where(r => r.Trials.Count < r.Budget)
-                .OrderBy(r => (double)r.Trials.Count / r.Budget).FirstOrDefault();
+            var run = _searches.Values.Where(r => r.Created < r.Budget)
+                .OrderBy(r => (double)r.Created / r.Budget).FirstOrDefault();
             if (run is null) break;
             var asked = run.Search.Ask();
             var definition = DefinitionFor(run, asked.Number, asked.Params, run.Search.Trials[asked.Number].Params);
@@ -272,12 +304,12 @@ public sealed class StudyGrain(
                 StudyId = StudyId, Backbone = run.Spec.Name, Number = asked.Number, Status = TrialStatus.Waiting,
                 Params = asked.Params, InternalParams = definition.InternalParams, IntermediateValues = [], CreatedUtc = DateTime.UtcNow,
             };
-            run.Trials.Add(view);
+            run.Add(view);
             created.Add((run, view));
             inFlight++;
         }
         if (created.Count == 0) return;
-        foreach (var (run, _) in created) S.Created[run.Spec.Name] = run.Trials.Count;
+        foreach (var (run, _) in created) S.Created[run.Spec.Name] = run.Created;
         // Recorded before queued: a trial in the queue is always one the study will find again.
         await store.WriteStateAsync();
         var generation = _queueGeneration;
@@ -289,16 +321,16 @@ public sealed class StudyGrain(
     public Task<ReportVerdict> OnReport(string backbone, int number, int step, double value)
     {
         if (S.State == StudyState.Cancelled) return Task.FromResult(ReportVerdict.Stop);
-        if (!_searches.TryGetValue(backbone, out var run) || number >= run.Trials.Count) return Task.FromResult(ReportVerdict.Continue);
+        if (!_searches.TryGetValue(backbone, out var run) || number >= run.Created) return Task.FromResult(ReportVerdict.Continue);
         var trial = run.Search.Trials[number];
         if (trial.IsFinished) return Task.FromResult(ReportVerdict.Continue);
-        if (run.Trials[number].Status != TrialStatus.Running) run.Trials[number] = run.Trials[number] with { Status = TrialStatus.Running };
+        if (run.Trials[number].Status != TrialStatus.Running) run.Set(run.Trials[number] with { Status = TrialStatus.Running });
         return Task.FromResult(run.Search.Report(number, step, value) ? ReportVerdict.Prune : ReportVerdict.Continue);
     }
 
     public async Task OnTrialFinished(TrialView trial)
     {
-        if (S.Spec is null || !_searches.TryGetValue(trial.Backbone, out var run) || trial.Number >= run.Trials.Count) return;
+        if (S.Spec is null || !_searches.TryGetValue(trial.Backbone, out var run) || trial.Number >= run.Created) return;
         Apply(run, trial);
         await Fill();
         await FinishIfDone();
@@ -307,7 +339,7 @@ public sealed class StudyGrain(
     private void Apply(BackboneSearch run, TrialView trial)
     {
         var wasFinished = run.Trials[trial.Number].Status.IsFinished();
-        run.Trials[trial.Number] = trial;
+        run.Set(trial);
         if (wasFinished && trial.Status == TrialStatus.Cancelled) return;
         Tell(run, trial);
         PublishMetrics();
@@ -331,7 +363,7 @@ public sealed class StudyGrain(
     private async Task FinishIfDone()
     {
         if (S.State != StudyState.Running) return;
-        if (_searches.Values.Any(r => r.Trials.Count < r.Budget || r.InFlight.Any())) return;
+        if (_searches.Values.Any(r => r.Created < r.Budget || r.InFlightCount > 0)) return;
         S.State = StudyState.Finished;
         S.FinishedUtc = DateTime.UtcNow;
         await store.WriteStateAsync();
@@ -344,8 +376,7 @@ public sealed class StudyGrain(
     {
         foreach (var run in _searches.Values)
         {
-            var counts = run.Trials.GroupBy(t => t.Status).ToDictionary(g => g.Key, g => g.Count());
-            metrics.SetStudyBackbone(StudyId, run.Spec.Name, counts, run.Search.BestTrial?.Value);
+            metrics.SetStudyBackbone(StudyId, run.Spec.Name, run.Counts.ToDictionary(), run.Search.BestTrial?.Value);
         }
     }
 }
