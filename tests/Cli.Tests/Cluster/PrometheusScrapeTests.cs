@@ -9,6 +9,19 @@ namespace SweepCluster.Cli.Tests.Cluster;
 [Collection(ClusterProcessCollection.Name)]
 public sealed class PrometheusScrapeTests
 {
+    /// <summary>The expressions of deploy/grafana/sweepcluster-dashboard.json, found from the test's folder upwards.</summary>
+    private static List<string> DashboardQueries()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "deploy/grafana/sweepcluster-dashboard.json"))) dir = dir.Parent;
+        Assert.NotNull(dir);
+        using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.FullName, "deploy/grafana/sweepcluster-dashboard.json")));
+        var queries = dashboard.RootElement.GetProperty("panels").EnumerateArray()
+            .SelectMany(p => p.GetProperty("targets").EnumerateArray()).Select(t => t.GetProperty("expr").GetString()!).ToList();
+        Assert.True(queries.Count >= 10);
+        return queries;
+    }
+
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
     [Fact]
@@ -70,6 +83,15 @@ public sealed class PrometheusScrapeTests
             var series = up.RootElement.GetProperty("data").GetProperty("result").EnumerateArray()
                 .Single(r => r.GetProperty("metric").GetProperty("study").GetString() == id);
             Assert.Equal("4", series.GetProperty("value")[1].GetString());
+
+            // Every query of the shipped Grafana dashboard is valid PromQL against these series.
+            foreach (var expr in DashboardQueries())
+            {
+                var concrete = expr.Replace("$study", ".*").Replace("$backbone", ".*");
+                using var answer = JsonDocument.Parse(await Http.GetStringAsync(
+                    $"http://127.0.0.1:{webPort}/api/v1/query?query={Uri.EscapeDataString(concrete)}", TestContext.Current.CancellationToken));
+                Assert.Equal("success", answer.RootElement.GetProperty("status").GetString());
+            }
         }
         finally
         {
