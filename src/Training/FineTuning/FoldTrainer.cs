@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using SweepCluster.Training.Evaluation;
+using SweepCluster.Training.Optimization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SweepCluster.Training.FineTuning;
+
+/// <summary>What a model is trained to predict: one class per row, or several independent 0/1 labels.</summary>
+public abstract record TrainingTargets
+{
+    private TrainingTargets() { }
+
+    public abstract int Outputs { get; }
+
+    public sealed record SingleLabel(int[] Classes, int ClassCount) : TrainingTargets
+    {
+        public override int Outputs => ClassCount;
+    }
+
+    public sealed record MultiLabel(int[][] Labels) : TrainingTargets
+    {
+        public override int Outputs => Labels[0].Length;
+    }
+}
+
+/// <summary>Tokenised rows: ids with the family's special tokens, already truncated.</summary>
+public sealed record TokenizedRows(IReadOnlyList<long[]> Ids, long PadTokenId);
+
+/// <summary>One epoch's validation: the scores, the probabilities (for out-of-fold ensembling) and the training loss.</summary>
+public sealed record EpochResult(int Epoch, double TrainLoss, double Metric, ClassificationReport Report, double[][] Probabilities, double SamplesPerSecond);
+
+/// <summary>The fold's outcome at its best epoch (early stopping keeps the best, not the last).</summary>
+public sealed record FoldResult(double BestMetric, int BestEpoch, int EpochsRun, double[][] BestProbabilities, bool Stopped);
+
+/// <summary>
+/// Fine-tunes one model on one fold: AdamW with backbone/head learning rates and layer-wise decay,
+/// no weight decay on biases and norms, linear warm-up then cosine decay, gradient accumulation and
+/// clipping, label smoothing, batches grouped by length. After each epoch it scores the validation
+/// rows and asks <c>afterEpoch</c> whether to go on (the pruner's answer); early stopping by patience.
+/// </summary>
+public sealed partial class FoldTrainer(ILogger logger)
+{
+    public async Task<FoldResult> RunAsync(
+        nn.Module<Tensor, Tensor, Tensor> model, Device device, TrialHyperparameters hp, string metric, bool higherIsBetter,
+        TokenizedRows rows, TrainingTargets targets, int[] train, int[] validation, int seed, string label,
+        Func<EpochResult, Task<bool>> afterEpoch, CancellationToken cancellationToken)
+    {
+        model.to(device);
+        using var optimizer = CreateOptimizer(model, hp);
+        var groups = optimizer.ParamGroups.ToList();
+        var baseRates = groups.Select(g => g.LearningRate).ToArray();
+        var batchesPerEpoch = (train.Length + hp.BatchSize - 1) / hp.BatchSize;
+        var stepsPerEpoch = (batchesPerEpoch + hp.GradientAccumulationSteps - 1) / hp.GradientAccumulationSteps;
+        var schedule = new LearningRateSchedule(stepsPerEpoch * hp.Epochs, hp.WarmupRatio);
+        var random = new Random(seed);
+        var step = 0;
+        FoldResult? best = null;
+        var sinceBest = 0;
+
+        for (var epoch = 1; epoch <= hp.Epochs; epoch++)
+        {
+            model.train();
+            var clock = Stopwatch.StartNew();
+            double lossSum = 0;
+            var seen = 0;
+            var batches = LengthBuckets(train, rows, hp.BatchSize, random);
+            for (var b = 0; b < batches.Count; b++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                var (ids, mask) = Batch(rows, batches[b], device);
+                var logits = model.forward(ids, mask);
+                var loss = Loss(logits, targets, batches[b], hp.LabelSmoothing, device);
+                (loss / hp.GradientAccumulationSteps).backward();
+                lossSum += loss.item<float>() * batches[b].Length;
+                seen += batches[b].Length;
+                if ((b + 1) % hp.GradientAccumulationSteps == 0 || b == batches.Count - 1)
+                {
+                    nn.utils.clip_grad_norm_(model.parameters(), hp.MaxGradNorm);
+                    var factor = schedule.Factor(step++);
+                    for (var g = 0; g < groups.Count; g++) groups[g].LearningRate = baseRates[g] * factor;
+                    optimizer.step();
+                    optimizer.zero_grad();
+                }
+                if ((b + 1) % 20 == 0 || b == batches.Count - 1)
+                    logger.LogInformation("{Label} epoch {Epoch}/{Epochs} batch {Batch}/{Batches} loss {Loss:0.0000} {Rate:0.0} samples/s",
+                        label, epoch, hp.Epochs, b + 1, batches.Count, lossSum / seen, seen / clock.Elapsed.TotalSeconds);
+            }
+            var samplesPerSecond = seen / clock.Elapsed.TotalSeconds;
+
+            var probabilities = Predict(model, rows, validation, hp.BatchSize * 2, targets is TrainingTargets.MultiLabel, device);
+            var report = Score(probabilities, targets, validation);
+            var value = report.Metric(metric);
+            var result = new EpochResult(epoch, lossSum / seen, value, report, probabilities, samplesPerSecond);
+            logger.LogInformation("{Label} epoch {Epoch}: train loss {Loss:0.0000}, validation {Metric} {Value:0.0000}, accuracy {Accuracy:0.0000}",
+                label, epoch, lossSum / seen, metric, value, report.Accuracy);
+
+            if (best is null || (higherIsBetter ? value > best.BestMetric : value < best.BestMetric))
+            {
+                best = new FoldResult(value, epoch, epoch, probabilities, false);
+                sinceBest = 0;
+            }
+            else
+            {
+                sinceBest++;
+            }
+            best = best with { EpochsRun = epoch };
+            if (!await afterEpoch(result)) return best with { Stopped = true };
+            if (sinceBest >= hp.EarlyStoppingPatience && epoch < hp.Epochs)
+            {
+                logger.LogInformation("{Label}: no improvement for {Patience} epochs, stopping early at epoch {Epoch}", label, sinceBest, epoch);
+                break;
+            }
+        }
+        return best!;
+    }
+
+    /// <summary>Parameter groups: the head at its own rate; body layers by depth with layer-wise decay; no decay on biases and norms.</summary>
+    internal static AdamW CreateOptimizer(nn.Module model, TrialHyperparameters hp)
+    {
+        var named = model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
+        var maxDepth = named.Select(p => Depth(p.name)).Where(d => d is not null).Select(d => d!.Value).DefaultIfEmpty(0).Max() + 1;
+        var groups = named
+            .GroupBy(p =>
+            {
+                var depth = Depth(p.name);
+                var rate = depth is int d ? hp.LearningRate * LearningRateSchedule.LayerFactor(d, maxDepth, hp.LayerDecay) : hp.HeadLearningRate;
+                var decay = !NoDecay().IsMatch(p.name);
+                return (rate, decay);
+            })
+            .Select(g => new AdamW.ParamGroup(g.Select(p => p.parameter), new AdamW.Options
+            {
+                LearningRate = g.Key.rate,
+                weight_decay = g.Key.decay ? hp.WeightDecay : 0,
+            }))
+            .ToList();
+        return optim.AdamW(groups, hp.LearningRate, hp.Beta1, hp.Beta2, hp.AdamEpsilon, hp.WeightDecay);
+    }
+
+    /// <summary>Depth in the backbone (embeddings 0, encoder layer i at i+1), or null for the task head.</summary>
+    internal static int? Depth(string name)
+    {
+        var layer = LayerIndex().Match(name);
+        if (layer.Success) return int.Parse(layer.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) + 1;
+        if (name.Contains(".embeddings.", StringComparison.Ordinal) || name.Contains("embeddings_project", StringComparison.Ordinal)) return 0;
+        if (name.Contains(".encoder.", StringComparison.Ordinal) || name.Contains(".transformer.", StringComparison.Ordinal)) return 1;
+        return null;
+    }
+
+    [GeneratedRegex(@"\.layer\.(\d+)\.")]
+    private static partial Regex LayerIndex();
+
+    [GeneratedRegex(@"(bias$|LayerNorm|layer_norm|norm\.weight$)")]
+    private static partial Regex NoDecay();
+
+    /// <summary>Rows sorted by length within shuffled chunks, then cut into batches that are shuffled: little padding, still random.</summary>
+    internal static List<int[]> LengthBuckets(int[] indices, TokenizedRows rows, int batchSize, Random random)
+    {
+        var shuffled = indices.OrderBy(_ => random.Next()).ToArray();
+        var chunk = batchSize * 50;
+        var batches = new List<int[]>();
+        for (var start = 0; start < shuffled.Length; start += chunk)
+        {
+            var sorted = shuffled.Skip(start).Take(chunk).OrderBy(i => rows.Ids[i].Length).ToArray();
+            for (var b = 0; b < sorted.Length; b += batchSize) batches.Add(sorted.Skip(b).Take(batchSize).ToArray());
+        }
+        return batches.OrderBy(_ => random.Next()).ToList();
+    }
+
+    /// <summary>Pads a batch to its longest row (dynamic padding) and builds the attention mask.</summary>
+    internal static (Tensor Ids, Tensor Mask) Batch(TokenizedRows rows, int[] batch, Device device)
+    {
+        var length = batch.Max(i => rows.Ids[i].Length);
+        var ids = new long[batch.Length * length];
+        var mask = new long[batch.Length * length];
+        for (var r = 0; r < batch.Length; r++)
+        {
+            var row = rows.Ids[batch[r]];
+            for (var t = 0; t < length; t++)
+            {
+                ids[r * length + t] = t < row.Length ? row[t] : rows.PadTokenId;
+                mask[r * length + t] = t < row.Length ? 1 : 0;
+            }
+        }
+        return (tensor(ids, [batch.Length, length], device: device), tensor(mask, [batch.Length, length], device: device));
+    }
+
+    private static Tensor Loss(Tensor logits, TrainingTargets targets, int[] batch, double smoothing, Device device)
+    {
+        switch (targets)
+        {
+            case TrainingTargets.SingleLabel single:
+                var classes = tensor(batch.Select(i => (long)single.Classes[i]).ToArray(), device: device);
+                return nn.functional.cross_entropy(logits, classes, label_smoothing: smoothing);
+            case TrainingTargets.MultiLabel multi:
+                var k = multi.Outputs;
+                var values = new float[batch.Length * k];
+                for (var r = 0; r < batch.Length; r++)
+                for (var j = 0; j < k; j++)
+                    values[r * k + j] = (float)(multi.Labels[batch[r]][j] * (1 - smoothing) + 0.5 * smoothing);
+                return nn.functional.binary_cross_entropy_with_logits(logits, tensor(values, [batch.Length, k], device: device));
+            default:
+                throw new ArgumentException($"unknown targets {targets}");
+        }
+    }
+
+    /// <summary>Probabilities for <paramref name="indices"/> in their order: softmax (single-label) or sigmoid (multi-label).</summary>
+    public static double[][] Predict(nn.Module<Tensor, Tensor, Tensor> model, TokenizedRows rows, int[] indices, int batchSize, bool multiLabel, Device device)
+    {
+        model.eval();
+        var output = new double[indices.Length][];
+        using var noGrad = no_grad();
+        for (var start = 0; start < indices.Length; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var batch = indices.Skip(start).Take(batchSize).ToArray();
+            var (ids, mask) = Batch(rows, batch, device);
+            var logits = model.forward(ids, mask).to(float64);
+            var probabilities = (multiLabel ? logits.sigmoid() : logits.softmax(-1)).cpu();
+            var flat = probabilities.data<double>().ToArray();
+            var k = (int)probabilities.shape[1];
+            for (var r = 0; r < batch.Length; r++) output[start + r] = flat.AsSpan(r * k, k).ToArray();
+        }
+        return output;
+    }
+
+    private static ClassificationReport Score(double[][] probabilities, TrainingTargets targets, int[] validation) => targets switch
+    {
+        TrainingTargets.SingleLabel single => ClassificationMetrics.SingleLabel(probabilities, validation.Select(i => single.Classes[i]).ToArray()),
+        TrainingTargets.MultiLabel multi => ClassificationMetrics.MultiLabel(probabilities, validation.Select(i => multi.Labels[i]).ToArray()),
+        _ => throw new ArgumentException($"unknown targets {targets}"),
+    };
+}
