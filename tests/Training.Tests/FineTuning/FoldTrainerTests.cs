@@ -1,0 +1,114 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.VisualBasic.FileIO;
+using SweepCluster.Contracts.Studies;
+using SweepCluster.Training.FineTuning;
+using SweepCluster.Training.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SweepCluster.Training.Tests.FineTuning;
+
+/// <summary>
+/// The fold trainer on the real extremism data with a small bag-of-embeddings classifier: the training
+/// loop (optimiser groups, schedule, accumulation, clipping, validation, early stopping, pruning stop)
+/// is what is under test here, not a backbone.
+/// </summary>
+public sealed class FoldTrainerTests
+{
+    static FoldTrainerTests() => TorchRuntime.EnsureLoadable();
+
+    /// <summary>Mean of token embeddings under the mask, then a linear head; names like a backbone's so depths resolve.</summary>
+    private sealed class BagClassifier : nn.Module<Tensor, Tensor, Tensor>
+    {
+        private readonly TorchSharp.Modules.Embedding word_embeddings;
+        private readonly TorchSharp.Modules.Linear classifier;
+
+        public BagClassifier(long vocabulary, long dim, long outputs) : base("bag")
+        {
+            word_embeddings = nn.Embedding(vocabulary, dim);
+            classifier = nn.Linear(dim, outputs);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor ids, Tensor mask)
+        {
+            var m = mask.unsqueeze(-1).to(float32);
+            var pooled = (word_embeddings.forward(ids) * m).sum(1) / m.sum(1).clamp_min(1);
+            return classifier.forward(pooled);
+        }
+    }
+
+    private static (TokenizedRows Rows, int[] Labels) Extremism()
+    {
+        var path = "";
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null && path == ""; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "shared/data/extremism/train.csv"))) path = Path.Combine(dir.FullName, "shared/data/extremism/train.csv");
+        using var parser = new TextFieldParser(path) { Delimiters = [","], HasFieldsEnclosedInQuotes = true };
+        parser.ReadFields();
+        var ids = new List<long[]>();
+        var labels = new List<int>();
+        while (parser.ReadFields() is { } f)
+        {
+            // A stand-in tokeniser: [CLS]=1, then each word hashed into 4,096 buckets (stable FNV-1a).
+            ids.Add([1, .. f[1].ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(64).Select(w => 2 + (long)(Fnv(w) % 4096))]);
+            labels.Add(f[2] == "EXTREMIST" ? 1 : 0);
+        }
+        return (new TokenizedRows(ids, PadTokenId: 0), labels.ToArray());
+    }
+
+    private static ulong Fnv(string s)
+    {
+        var h = 14695981039346656037UL;
+        foreach (var c in s) { h ^= c; h *= 1099511628211UL; }
+        return h;
+    }
+
+    [Fact]
+    public async Task A_fold_learns_the_task_and_reports_every_epoch()
+    {
+        random.manual_seed(7);
+        var (rows, labels) = Extremism();
+        var validation = Enumerable.Range(0, labels.Length).Where(i => i % 5 == 0).ToArray();
+        var train = Enumerable.Range(0, labels.Length).Where(i => i % 5 != 0).ToArray();
+        using var model = new BagClassifier(4100, 32, 2);
+        var hp = TrialHyperparameters.From(new Dictionary<string, object> { ["learning_rate"] = 0.01, ["head_learning_rate"] = 0.01, ["gradient_accumulation_steps"] = 2L },
+            new TrainingSpec { Epochs = 4, BatchSize = 32, EarlyStoppingPatience = 4 });
+        var epochs = new List<EpochResult>();
+
+        var result = await new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, hp, "accuracy", higherIsBetter: true, rows,
+            new TrainingTargets.SingleLabel(labels, 2), train, validation, seed: 3, "test", e => { epochs.Add(e); return Task.FromResult(true); },
+            TestContext.Current.CancellationToken);
+
+        Assert.Equal(4, epochs.Count);
+        Assert.True(epochs[^1].TrainLoss < epochs[0].TrainLoss * 0.8, $"train loss {epochs[0].TrainLoss:0.000} → {epochs[^1].TrainLoss:0.000}");
+        Assert.True(result.BestMetric > 0.75, $"validation accuracy {result.BestMetric:0.000}");
+        Assert.Equal(validation.Length, result.BestProbabilities.Length);
+        Assert.All(result.BestProbabilities, p => Assert.Equal(1.0, p.Sum(), 6));
+    }
+
+    [Fact]
+    public async Task A_prune_answer_stops_the_fold_after_that_epoch()
+    {
+        var (rows, labels) = Extremism();
+        using var model = new BagClassifier(4100, 8, 2);
+        var hp = TrialHyperparameters.From(new Dictionary<string, object>(), new TrainingSpec { Epochs = 5, BatchSize = 64 });
+        var seen = 0;
+        var result = await new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, hp, "f1", true, rows, new TrainingTargets.SingleLabel(labels, 2),
+            Enumerable.Range(0, 400).ToArray(), Enumerable.Range(400, 100).ToArray(), 1, "test", _ => Task.FromResult(++seen < 2),
+            TestContext.Current.CancellationToken);
+        Assert.Equal(2, seen);
+        Assert.True(result.Stopped);
+        Assert.Equal(2, result.EpochsRun);
+    }
+
+    [Fact]
+    public void Parameter_depths_follow_the_checkpoint_names()
+    {
+        Assert.Equal(0, FoldTrainer.Depth("bert.embeddings.word_embeddings.weight"));
+        Assert.Equal(1, FoldTrainer.Depth("bert.encoder.layer.0.attention.self.query.weight"));
+        Assert.Equal(12, FoldTrainer.Depth("roberta.encoder.layer.11.output.dense.bias"));
+        Assert.Equal(0, FoldTrainer.Depth("electra.embeddings_project.weight"));
+        Assert.Null(FoldTrainer.Depth("classifier.out_proj.weight"));
+        Assert.Null(FoldTrainer.Depth("pre_classifier.weight"));
+    }
+}
