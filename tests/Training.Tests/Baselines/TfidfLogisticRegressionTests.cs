@@ -1,4 +1,3 @@
-using Microsoft.VisualBasic.FileIO;
 using SweepCluster.Training.Baselines;
 using SweepCluster.Training.Evaluation;
 
@@ -7,36 +6,14 @@ namespace SweepCluster.Training.Tests.Baselines;
 /// <summary>The baseline on the real extremism data (../shared/data/extremism/train.csv).</summary>
 public sealed class TfidfLogisticRegressionTests
 {
-    private static (List<string> Texts, List<int> Labels) Extremism()
-    {
-        var path = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, FindUp("shared/data/extremism/train.csv")));
-        using var parser = new TextFieldParser(path) { Delimiters = [","], HasFieldsEnclosedInQuotes = true };
-        parser.ReadFields(); // header
-        var texts = new List<string>();
-        var labels = new List<int>();
-        while (parser.ReadFields() is { } fields)
-        {
-            texts.Add(fields[1]);
-            labels.Add(fields[2] == "EXTREMIST" ? 1 : 0);
-        }
-        return (texts, labels);
-    }
-
-    private static string FindUp(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, relative))) return Path.Combine(dir.FullName, relative);
-        throw new FileNotFoundException($"{relative} not found above {AppContext.BaseDirectory}");
-    }
-
     [Fact]
     public void Baseline_learns_the_extremism_task_well_above_chance_on_held_out_rows()
     {
-        var (texts, labels) = Extremism();
-        Assert.Equal(2250, texts.Count);
+        var (texts, labels) = (ExtremismData.Texts, ExtremismData.Labels);
+        Assert.Equal(2250, texts.Length);
         // Every fifth row held out (the classes are interleaved evenly enough for this check).
-        var heldOut = Enumerable.Range(0, texts.Count).Where(i => i % 5 == 0).ToArray();
-        var train = Enumerable.Range(0, texts.Count).Where(i => i % 5 != 0).ToArray();
+        var heldOut = Enumerable.Range(0, texts.Length).Where(i => i % 5 == 0).ToArray();
+        var train = Enumerable.Range(0, texts.Length).Where(i => i % 5 != 0).ToArray();
         var model = TfidfLogisticRegression.Fit(train.Select(i => texts[i]).ToList(), train.Select(i => labels[i]).ToList(), classes: 2);
         var report = ClassificationMetrics.SingleLabel(model.PredictProbabilities(heldOut.Select(i => texts[i]).ToList()), heldOut.Select(i => labels[i]).ToList());
         Assert.True(report.Accuracy > 0.70, $"held-out accuracy {report.Accuracy:0.000}");

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.VisualBasic.FileIO;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Training.FineTuning;
 using SweepCluster.Training.Runtime;
@@ -40,20 +39,9 @@ public sealed class FoldTrainerTests
 
     private static (TokenizedRows Rows, int[] Labels) Extremism()
     {
-        var path = "";
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null && path == ""; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "shared/data/extremism/train.csv"))) path = Path.Combine(dir.FullName, "shared/data/extremism/train.csv");
-        using var parser = new TextFieldParser(path) { Delimiters = [","], HasFieldsEnclosedInQuotes = true };
-        parser.ReadFields();
-        var ids = new List<long[]>();
-        var labels = new List<int>();
-        while (parser.ReadFields() is { } f)
-        {
-            // A stand-in tokeniser: [CLS]=1, then each word hashed into 4,096 buckets (stable FNV-1a).
-            ids.Add([1, .. f[1].ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(64).Select(w => 2 + (long)(Fnv(w) % 4096))]);
-            labels.Add(f[2] == "EXTREMIST" ? 1 : 0);
-        }
-        return (new TokenizedRows(ids, PadTokenId: 0), labels.ToArray());
+        // A stand-in tokeniser: [CLS]=1, then each word hashed into 4,096 buckets (stable FNV-1a).
+        var ids = ExtremismData.Texts.Select(t => (long[])[1, .. t.ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(64).Select(w => 2 + (long)(Fnv(w) % 4096))]).ToList();
+        return (new TokenizedRows(ids, PadTokenId: 0), ExtremismData.Labels);
     }
 
     private static ulong Fnv(string s)
