@@ -56,4 +56,27 @@ public sealed class UpCommandTests
         Assert.Equal(2, code);
         Assert.Contains("no study 'nope'", error);
     }
+
+    [Fact]
+    public async Task Watch_follows_a_study_to_its_end_and_exits_3_when_it_was_cancelled()
+    {
+        await using var cluster = new LocalCluster();
+        await cluster.StartSilo();
+        cluster.StartWorker("w1");
+        var quick = await cluster.Submit(cluster.WriteStudy("quick", LocalCluster.SimulatedStudy("quick", ["distilbert"], trials: 3, maxParallel: 1, steps: 2, stepSeconds: 0.01)), "quick");
+        var (code, output, error) = await Sweep.Run("watch", quick, "--interval", "0.2", "--cluster", cluster.Address);
+        Assert.True(code == 0, $"watch exited {code}: {error}");
+        Assert.Contains("finished 3/3", output);
+        Assert.Contains("3/3 trials finished", output);
+
+        var slow = await cluster.Submit(cluster.WriteStudy("slow", LocalCluster.SimulatedStudy("slow", ["distilbert"], trials: 50, maxParallel: 1, steps: 100, stepSeconds: 0.1)), "slow");
+        var watch = Sweep.Run("watch", slow, "--interval", "0.2", "--cluster", cluster.Address);
+        await cluster.WaitForTrial(slow, t => t.GetProperty("status").GetString() == "running", "running");
+        Assert.Contains("slow: cancelled", await Sweep.Ok("cancel", slow, "--cluster", cluster.Address));
+        var (watchCode, watchOutput, _) = await watch;
+        Assert.Equal(3, watchCode);
+        Assert.Contains("cancelled", watchOutput);
+        var trials = await cluster.Trials(slow);
+        Assert.Contains(trials.EnumerateArray(), t => t.GetProperty("status").GetString() == "cancelled");
+    }
 }
