@@ -1,0 +1,65 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SweepCluster.Training.Checkpoints;
+
+/// <summary>What loading a checkpoint did: keys loaded, and head keys left freshly initialised (said, not silent).</summary>
+public sealed record LoadReport(string File, int Loaded, IReadOnlyList<string> NewlyInitialised);
+
+/// <summary>
+/// Loads checkpoint weights into a module whose parameter names mirror the checkpoint's keys. Base-model
+/// checkpoints saved without the family prefix ("embeddings.…" for "bert.embeddings.…") are matched by
+/// adding the prefix. A missing, unexpected or wrongly shaped key is an error naming each one; only the
+/// task head (classifier, pre_classifier, pooler for heads a base checkpoint lacks) may be missing.
+/// </summary>
+public static class CheckpointLoader
+{
+    private static readonly string[] HeadPrefixes = ["classifier.", "pre_classifier."];
+
+    public static LoadReport Load(nn.Module module, string folder)
+    {
+        var safetensors = Path.Combine(folder, "model.safetensors");
+        var pickle = Path.Combine(folder, "pytorch_model.bin");
+        if (!File.Exists(safetensors))
+        {
+            throw File.Exists(pickle)
+                ? new NotSupportedException($"{folder}: only pytorch_model.bin is present; reading it is not supported yet — convert it to model.safetensors")
+                : new FileNotFoundException($"{folder}: no model.safetensors or pytorch_model.bin", safetensors);
+        }
+        var weights = SafeTensors.Read(safetensors);
+        try
+        {
+            return Apply(module, weights, safetensors);
+        }
+        finally
+        {
+            foreach (var t in weights.Values) t.Dispose();
+        }
+    }
+
+    public static LoadReport Apply(nn.Module module, IReadOnlyDictionary<string, Tensor> weights, string source)
+    {
+        var expected = module.state_dict();
+        var prefix = expected.Keys.Select(k => k.Split('.')[0]).FirstOrDefault(p => !HeadPrefixes.Any(h => h.StartsWith(p + ".", StringComparison.Ordinal))) ?? "";
+        string Resolve(string key) => expected.ContainsKey(key) ? key : expected.ContainsKey($"{prefix}.{key}") ? $"{prefix}.{key}" : key;
+        var mapped = weights.ToDictionary(kv => Resolve(kv.Key), kv => kv.Value, StringComparer.Ordinal);
+
+        var problems = new List<string>();
+        foreach (var key in mapped.Keys.Where(k => !expected.ContainsKey(k)).Order()) problems.Add($"unexpected key '{key}'");
+        var missing = expected.Keys.Where(k => !mapped.ContainsKey(k)).Order().ToList();
+        var newHead = missing.Where(k => HeadPrefixes.Any(h => k.StartsWith(h, StringComparison.Ordinal))).ToList();
+        foreach (var key in missing.Except(newHead)) problems.Add($"missing key '{key}'");
+        foreach (var (key, tensor) in mapped.Where(kv => expected.ContainsKey(kv.Key)))
+        {
+            if (!tensor.shape.SequenceEqual(expected[key].shape))
+                problems.Add($"key '{key}' has shape [{string.Join(", ", tensor.shape)}], the model expects [{string.Join(", ", expected[key].shape)}]");
+        }
+        if (problems.Count > 0) throw new InvalidDataException($"{source} does not fit the model: {string.Join("; ", problems)}");
+
+        using (no_grad())
+        {
+            foreach (var (key, tensor) in mapped) expected[key].copy_(tensor.to(expected[key].dtype));
+        }
+        return new LoadReport(source, mapped.Count, newHead);
+    }
+}
