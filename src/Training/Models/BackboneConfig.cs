@@ -18,6 +18,8 @@ public sealed record BackboneConfig
     public double LayerNormEps { get; init; } = 1e-12;
     public string Activation { get; init; } = "gelu";
     public int PadTokenId { get; init; }
+    /// <summary>Dropout before the classification head (DistilBERT's seq_classif_dropout); null = hidden dropout.</summary>
+    public double? ClassifierDropout { get; init; }
     public int? NumLabels { get; init; }
 
     public static BackboneConfig Load(string checkpointFolder)
@@ -57,8 +59,27 @@ public sealed record BackboneConfig
                 PadTokenId = Int("pad_token_id", 0),
                 NumLabels = Labels(),
             },
+            // DistilBERT names the same quantities differently and has no token types.
+            "distilbert" => new BackboneConfig
+            {
+                ModelType = type,
+                VocabSize = Int("vocab_size"),
+                HiddenSize = Int("dim"),
+                Layers = Int("n_layers"),
+                Heads = Int("n_heads"),
+                IntermediateSize = Int("hidden_dim"),
+                MaxPositions = Int("max_position_embeddings", 512),
+                TypeVocabSize = 0,
+                HiddenDropout = Number("dropout", 0.1),
+                AttentionDropout = Number("attention_dropout", 0.1),
+                ClassifierDropout = Number("seq_classif_dropout", 0.2),
+                LayerNormEps = 1e-12,
+                Activation = Text("activation", "gelu"),
+                PadTokenId = Int("pad_token_id", 0),
+                NumLabels = Labels(),
+            },
             "" => throw new InvalidDataException($"{source}: 'model_type' is missing"),
-            _ => throw new InvalidDataException($"{source}: model_type '{type}' is not supported here yet (bert is; roberta, electra, distilbert and deberta-v2 are planned)"),
+            _ => throw new InvalidDataException($"{source}: model_type '{type}' is not supported here yet (bert and distilbert are; roberta, electra and deberta-v2 are planned)"),
         };
     }
 }
