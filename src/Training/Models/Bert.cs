@@ -44,14 +44,12 @@ public sealed class BertSelfAttention : nn.Module<Tensor, Tensor, Tensor>
     private readonly Linear value;
     private readonly Dropout dropout;
     private readonly int _heads;
-    private readonly int _headSize;
 
     public BertSelfAttention(BackboneConfig config) : base("self")
     {
         if (config.HiddenSize % config.Heads != 0)
             throw new InvalidDataException($"hidden_size {config.HiddenSize} is not a multiple of num_attention_heads {config.Heads}");
         _heads = config.Heads;
-        _headSize = config.HiddenSize / config.Heads;
         query = nn.Linear(config.HiddenSize, config.HiddenSize);
         key = nn.Linear(config.HiddenSize, config.HiddenSize);
         value = nn.Linear(config.HiddenSize, config.HiddenSize);
@@ -59,18 +57,9 @@ public sealed class BertSelfAttention : nn.Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
-    private Tensor Split(Tensor x) => x.view(x.shape[0], x.shape[1], _heads, _headSize).transpose(1, 2);
-
     /// <param name="additiveMask">[batch, 1, 1, seq]: 0 where attended, a large negative where padded.</param>
-    public override Tensor forward(Tensor hidden, Tensor additiveMask)
-    {
-        var q = Split(query.forward(hidden));
-        var k = Split(key.forward(hidden));
-        var v = Split(value.forward(hidden));
-        var scores = q.matmul(k.transpose(-1, -2)) / Math.Sqrt(_headSize) + additiveMask;
-        var context = dropout.forward(scores.softmax(-1)).matmul(v);
-        return context.transpose(1, 2).contiguous().view(hidden.shape[0], hidden.shape[1], _heads * _headSize);
-    }
+    public override Tensor forward(Tensor hidden, Tensor additiveMask) =>
+        AttentionMath.Attend(query.forward(hidden), key.forward(hidden), value.forward(hidden), additiveMask, _heads, dropout);
 }
 
 /// <summary>A dense projection, dropout, and a residual LayerNorm: BERT's "output" blocks.</summary>
@@ -190,8 +179,7 @@ public sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>The pooled [CLS] representation.</summary>
     public override Tensor forward(Tensor ids, Tensor attentionMask)
     {
-        var additive = (1 - attentionMask.unsqueeze(1).unsqueeze(2).to(float32)) * -1e9f;
-        return pooler.forward(encoder.forward(embeddings.forward(ids), additive));
+        return pooler.forward(encoder.forward(embeddings.forward(ids), AttentionMath.AdditiveMask(attentionMask)));
     }
 }
 

@@ -39,12 +39,10 @@ public sealed class DistilBertAttention : nn.Module<Tensor, Tensor, Tensor>
     private readonly Linear out_lin;
     private readonly Dropout dropout;
     private readonly int _heads;
-    private readonly int _headSize;
 
     public DistilBertAttention(BackboneConfig config) : base("attention")
     {
         _heads = config.Heads;
-        _headSize = config.HiddenSize / config.Heads;
         q_lin = nn.Linear(config.HiddenSize, config.HiddenSize);
         k_lin = nn.Linear(config.HiddenSize, config.HiddenSize);
         v_lin = nn.Linear(config.HiddenSize, config.HiddenSize);
@@ -53,14 +51,8 @@ public sealed class DistilBertAttention : nn.Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
-    private Tensor Split(Tensor x) => x.view(x.shape[0], x.shape[1], _heads, _headSize).transpose(1, 2);
-
-    public override Tensor forward(Tensor hidden, Tensor additiveMask)
-    {
-        var scores = Split(q_lin.forward(hidden)).matmul(Split(k_lin.forward(hidden)).transpose(-1, -2)) / Math.Sqrt(_headSize) + additiveMask;
-        var context = dropout.forward(scores.softmax(-1)).matmul(Split(v_lin.forward(hidden)));
-        return out_lin.forward(context.transpose(1, 2).contiguous().view(hidden.shape[0], hidden.shape[1], _heads * _headSize));
-    }
+    public override Tensor forward(Tensor hidden, Tensor additiveMask) =>
+        out_lin.forward(AttentionMath.Attend(q_lin.forward(hidden), k_lin.forward(hidden), v_lin.forward(hidden), additiveMask, _heads, dropout));
 }
 
 public sealed class DistilBertFeedForward : nn.Module<Tensor, Tensor>
@@ -137,8 +129,7 @@ public sealed class DistilBertModel : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>Every position's hidden state.</summary>
     public override Tensor forward(Tensor ids, Tensor attentionMask)
     {
-        var additive = (1 - attentionMask.unsqueeze(1).unsqueeze(2).to(float32)) * -1e9f;
-        return transformer.forward(embeddings.forward(ids), additive);
+        return transformer.forward(embeddings.forward(ids), AttentionMath.AdditiveMask(attentionMask));
     }
 }
 
