@@ -288,6 +288,23 @@ public sealed class StudyGrain(
     private async Task Fill()
     {
         if (S.State != StudyState.Running) return;
+        try
+        {
+            await FillSlots();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // An ask the search made may not have reached its trial grain (a silo failing over). The
+            // search cannot take an ask back, so start afresh: the next activation replays exactly the
+            // trials that were recorded, and asks the rest again.
+            logger.LogWarning("study {Study}: could not create trials ({Error}); reloading from storage", StudyId, e.Message);
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+
+    private async Task FillSlots()
+    {
         var created = new List<(BackboneSearch Run, TrialView Trial)>();
         var inFlight = _searches.Values.Sum(r => r.InFlightCount);
         while (inFlight < Spec.Budget.MaxParallel)
