@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using SweepCluster.Training.Evaluation;
 using SweepCluster.Training.Optimization;
+using SweepCluster.Training.Tokenization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -56,7 +57,6 @@ public sealed partial class FoldTrainer(ILogger logger)
         var batchesPerEpoch = (train.Length + hp.BatchSize - 1) / hp.BatchSize;
         var stepsPerEpoch = (batchesPerEpoch + hp.GradientAccumulationSteps - 1) / hp.GradientAccumulationSteps;
         var schedule = new LearningRateSchedule(stepsPerEpoch * hp.Epochs, hp.WarmupRatio);
-        var random = new Random(seed);
         var step = 0;
         FoldResult? best = null;
         var sinceBest = 0;
@@ -67,7 +67,7 @@ public sealed partial class FoldTrainer(ILogger logger)
             var clock = Stopwatch.StartNew();
             double lossSum = 0;
             var seen = 0;
-            var batches = LengthBuckets(train, rows, hp.BatchSize, random);
+            var batches = LengthBatches.Plan(train, i => rows.Ids[i].Length, hp.BatchSize, unchecked(seed * 1009 + epoch));
             for (var b = 0; b < batches.Count; b++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -156,20 +156,6 @@ public sealed partial class FoldTrainer(ILogger logger)
 
     [GeneratedRegex(@"(bias$|LayerNorm|layer_norm|norm\.weight$)")]
     private static partial Regex NoDecay();
-
-    /// <summary>Rows sorted by length within shuffled chunks, then cut into batches that are shuffled: little padding, still random.</summary>
-    internal static List<int[]> LengthBuckets(int[] indices, TokenizedRows rows, int batchSize, Random random)
-    {
-        var shuffled = indices.OrderBy(_ => random.Next()).ToArray();
-        var chunk = batchSize * 50;
-        var batches = new List<int[]>();
-        for (var start = 0; start < shuffled.Length; start += chunk)
-        {
-            var sorted = shuffled.Skip(start).Take(chunk).OrderBy(i => rows.Ids[i].Length).ToArray();
-            for (var b = 0; b < sorted.Length; b += batchSize) batches.Add(sorted.Skip(b).Take(batchSize).ToArray());
-        }
-        return batches.OrderBy(_ => random.Next()).ToList();
-    }
 
     /// <summary>Pads a batch to its longest row (dynamic padding) and builds the attention mask.</summary>
     internal static (Tensor Ids, Tensor Mask) Batch(TokenizedRows rows, int[] batch, Device device)

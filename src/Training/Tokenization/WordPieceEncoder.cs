@@ -1,61 +1,96 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Microsoft.ML.Tokenizers;
 
 namespace SweepCluster.Training.Tokenization;
 
 /// <summary>
-/// WordPiece for the BERT, DistilBERT and ELECTRA families, from a checkpoint's vocab.txt through
-/// Microsoft.ML.Tokenizers' BertTokenizer: [CLS] tokens [SEP], truncated to the maximum length with
-/// [SEP] kept. Lower-casing follows tokenizer_config.json (do_lower_case, default true); uncased
-/// vocabularies also strip accents, which BertTokenizer does only with RemoveNonSpacingMarks.
+/// WordPiece for the BERT, DistilBERT and ELECTRA families from a checkpoint's vocab.txt: BERT's
+/// basic tokenization here, then Microsoft.ML.Tokenizers' WordPieceTokenizer on each word.
+/// BertTokenizer 2.0.1 is not used because it drops symbols BERT keeps ($, =, ^, emoji → [UNK]) and
+/// glues words across tabs and line breaks (both found by the reference test on tokenizer.json).
+/// Lower-casing follows tokenizer_config.json (do_lower_case, default true); accents are stripped
+/// when lower-casing unless strip_accents says otherwise, as in Hugging Face.
 /// </summary>
-public sealed class WordPieceEncoder
+public sealed class WordPieceEncoder : TextEncoder
 {
-    private readonly BertTokenizer _tokenizer;
+    private readonly WordPieceTokenizer _tokenizer;
+    private readonly bool _lowerCase;
+    private readonly bool _stripAccents;
 
-    public long PadTokenId => _tokenizer.PaddingTokenId;
-    public long ClassificationTokenId => _tokenizer.ClassificationTokenId;
-    public long SeparatorTokenId => _tokenizer.SeparatorTokenId;
+    private WordPieceEncoder(WordPieceTokenizer tokenizer, bool lowerCase, bool stripAccents, SpecialTokenIds special, int vocabularySize)
+        : base(special, vocabularySize) => (_tokenizer, _lowerCase, _stripAccents) = (tokenizer, lowerCase, stripAccents);
 
-    private WordPieceEncoder(BertTokenizer tokenizer) => _tokenizer = tokenizer;
+    public static WordPieceEncoder Load(string checkpointFolder) => Load(checkpointFolder, SpecialTokens.Read(checkpointFolder, SpecialTokens.WordPiece));
 
-    public static WordPieceEncoder Load(string checkpointFolder)
+    internal static WordPieceEncoder Load(string checkpointFolder, SpecialTokens special)
     {
-        var vocabulary = Path.Combine(checkpointFolder, "vocab.txt");
-        if (!File.Exists(vocabulary))
-            throw new FileNotFoundException($"{checkpointFolder}: no vocab.txt (the WordPiece vocabulary of BERT, DistilBERT and ELECTRA checkpoints)", vocabulary);
-        var lowerCase = LowerCase(checkpointFolder);
-        using var stream = File.OpenRead(vocabulary);
-        return new WordPieceEncoder(BertTokenizer.Create(stream, new BertOptions
+        var vocabularyFile = Path.Combine(checkpointFolder, "vocab.txt");
+        if (!File.Exists(vocabularyFile))
+            throw new FileNotFoundException($"{checkpointFolder}: no vocab.txt (the WordPiece vocabulary of BERT, DistilBERT and ELECTRA checkpoints)", vocabularyFile);
+        // One token a line, the line number is the id; read here to resolve special tokens and size the embeddings.
+        var lines = File.ReadAllLines(vocabularyFile);
+        var vocabulary = new Dictionary<string, int>();
+        for (var id = 0; id < lines.Length; id++) vocabulary.TryAdd(lines[id], id);
+        var ids = special.Resolve(t => vocabulary.TryGetValue(t, out var id) ? id : null, checkpointFolder);
+
+        var (lowerCase, stripAccents) = Casing(checkpointFolder);
+        using var stream = File.OpenRead(vocabularyFile);
+        var tokenizer = WordPieceTokenizer.Create(stream, new WordPieceOptions
         {
-            LowerCaseBeforeTokenization = lowerCase,
-            RemoveNonSpacingMarks = lowerCase,
-        }));
+            PreTokenizer = PreTokenizer.CreateWhiteSpace(), // words are already split by BasicTokenize
+            UnknownToken = special.Unknown,
+        });
+        return new WordPieceEncoder(tokenizer, lowerCase, stripAccents, ids, lines.Length);
     }
 
-    private static bool LowerCase(string folder)
+    private static (bool LowerCase, bool StripAccents) Casing(string folder)
     {
         var config = Path.Combine(folder, "tokenizer_config.json");
-        if (!File.Exists(config)) return true;
+        if (!File.Exists(config)) return (true, true);
         using var json = JsonDocument.Parse(File.ReadAllText(config));
-        return !json.RootElement.TryGetProperty("do_lower_case", out var lower) || lower.ValueKind != JsonValueKind.False;
+        var lowerCase = Flag(json.RootElement, "do_lower_case") ?? true;
+        return (lowerCase, Flag(json.RootElement, "strip_accents") ?? lowerCase);
     }
 
-    /// <summary>[CLS] + word pieces + [SEP], at most <paramref name="maxLength"/> ids.</summary>
-    public long[] Encode(string text, int maxLength)
+    private static bool? Flag(JsonElement root, string key) =>
+        root.TryGetProperty(key, out var value) && value.ValueKind is JsonValueKind.True or JsonValueKind.False ? value.GetBoolean() : null;
+
+    protected override IReadOnlyList<int> Pieces(string text) => _tokenizer.EncodeToIds(BasicTokenize(text));
+
+    protected override string DecodePieces(IEnumerable<int> pieces) => _tokenizer.Decode(pieces);
+
+    /// <summary>
+    /// BERT's BasicTokenizer as one space-separated string: drop control characters, make all
+    /// whitespace a space, lower-case and strip accents as configured, and stand every punctuation
+    /// mark and CJK ideograph apart as its own word.
+    /// </summary>
+    private string BasicTokenize(string text)
     {
-        if (maxLength < 2) throw new ArgumentException($"max length must be >= 2, got {maxLength}");
-        // BERT splits on every whitespace character; BertTokenizer 2.0.1 glues words across tabs and
-        // line breaks (found by the reference test), so make all whitespace plain spaces first.
-        var pieces = _tokenizer.EncodeToIds(string.Create(text.Length, text, (span, t) =>
+        if (_lowerCase) text = text.ToLowerInvariant();
+        if (_stripAccents) text = text.Normalize(NormalizationForm.FormD);
+        var words = new StringBuilder(text.Length + 16);
+        foreach (var rune in text.EnumerateRunes())
         {
-            for (var i = 0; i < t.Length; i++) span[i] = char.IsWhiteSpace(t[i]) ? ' ' : t[i];
-        }), addSpecialTokens: false);
-        var kept = Math.Min(pieces.Count, maxLength - 2);
-        var ids = new long[kept + 2];
-        ids[0] = ClassificationTokenId;
-        for (var i = 0; i < kept; i++) ids[i + 1] = pieces[i];
-        ids[^1] = SeparatorTokenId;
-        return ids;
+            if (rune.Value is 0 or 0xFFFD || (Rune.IsControl(rune) && !Rune.IsWhiteSpace(rune))) continue;
+            if (_stripAccents && Rune.GetUnicodeCategory(rune) == UnicodeCategory.NonSpacingMark) continue;
+            if (Rune.IsWhiteSpace(rune)) words.Append(' ');
+            else if (IsPunctuation(rune) || IsCjkIdeograph(rune.Value)) words.Append(' ').Append(rune.ToString()).Append(' ');
+            else words.Append(rune.ToString());
+        }
+        return words.ToString();
     }
+
+    // BERT counts all non-alphanumeric ASCII ($, =, ^, `) as punctuation, though Unicode calls some of them symbols.
+    private static bool IsPunctuation(Rune rune) =>
+        (rune.IsAscii && char.IsAsciiLetterOrDigit((char)rune.Value) is false && rune.Value is > 32 and < 127) ||
+        Rune.GetUnicodeCategory(rune) is UnicodeCategory.ConnectorPunctuation or UnicodeCategory.DashPunctuation
+            or UnicodeCategory.OpenPunctuation or UnicodeCategory.ClosePunctuation or UnicodeCategory.InitialQuotePunctuation
+            or UnicodeCategory.FinalQuotePunctuation or UnicodeCategory.OtherPunctuation;
+
+    // The CJK Unified Ideographs blocks BERT splits character by character (not Hangul, Hiragana or Katakana).
+    private static bool IsCjkIdeograph(int c) =>
+        c is >= 0x4E00 and <= 0x9FFF or >= 0x3400 and <= 0x4DBF or >= 0x20000 and <= 0x2A6DF or >= 0x2A700 and <= 0x2B73F
+            or >= 0x2B740 and <= 0x2B81F or >= 0x2B820 and <= 0x2CEAF or >= 0xF900 and <= 0xFAFF or >= 0x2F800 and <= 0x2FA1F;
 }

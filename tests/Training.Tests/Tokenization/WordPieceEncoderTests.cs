@@ -8,108 +8,150 @@ namespace SweepCluster.Training.Tests.Tokenization;
 /// <summary>
 /// Our WordPiece (Microsoft.ML.Tokenizers) against an independent reference: the vocabulary of the
 /// Hugging Face fast tokenizer's own tokenizer.json (all-MiniLM-L6-v2, uncased BERT) and the BERT
-/// algorithm written out plainly here: clean, lower-case, strip accents, split on whitespace and
-/// punctuation, then greedy longest-match-first with "##" continuations.
+/// algorithm written out plainly here: clean, lower-case, strip accents, split on whitespace,
+/// punctuation and CJK characters, then greedy longest-match-first with "##" continuations.
 /// </summary>
 public sealed class WordPieceEncoderTests
 {
-    private static string Folder()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (Directory.Exists(Path.Combine(dir.FullName, "shared/models/tokenizers/all-MiniLM-L6-v2")))
-                return Path.Combine(dir.FullName, "shared/models/tokenizers/all-MiniLM-L6-v2");
-        throw new DirectoryNotFoundException("shared/models/tokenizers/all-MiniLM-L6-v2");
-    }
+    private static readonly string Folder = TokenizerFiles.Folder("all-MiniLM-L6-v2");
+    private static readonly Lazy<WordPieceEncoder> Encoder = new(() => WordPieceEncoder.Load(Folder));
 
     private static readonly Lazy<Dictionary<string, int>> Vocabulary = new(() =>
     {
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder(), "tokenizer.json")));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "tokenizer.json")));
         return json.RootElement.GetProperty("model").GetProperty("vocab").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
     });
 
-    private static List<long> Reference(string text)
+    private static List<long> Reference(string text, int maxLength = int.MaxValue)
     {
         var vocab = Vocabulary.Value;
         var cleaned = new StringBuilder();
-        foreach (var c in text.ToLowerInvariant().Normalize(NormalizationForm.FormD))
+        foreach (var rune in text.ToLowerInvariant().Normalize(NormalizationForm.FormD).EnumerateRunes())
         {
-            var category = CharUnicodeInfo.GetUnicodeCategory(c);
-            if (category == UnicodeCategory.NonSpacingMark || c == 0 || c == 0xFFFD || (char.IsControl(c) && !char.IsWhiteSpace(c))) continue;
-            if (char.IsWhiteSpace(c)) cleaned.Append(' ');
-            else if (IsPunctuation(c)) cleaned.Append(' ').Append(c).Append(' ');
-            else cleaned.Append(c);
+            var category = Rune.GetUnicodeCategory(rune);
+            if (category == UnicodeCategory.NonSpacingMark || rune.Value == 0 || rune.Value == 0xFFFD ||
+                (Rune.IsControl(rune) && !Rune.IsWhiteSpace(rune))) continue;
+            if (Rune.IsWhiteSpace(rune)) cleaned.Append(' ');
+            else if (IsPunctuation(rune) || IsCjk(rune.Value)) cleaned.Append(' ').Append(rune.ToString()).Append(' ');
+            else cleaned.Append(rune.ToString());
         }
-        var ids = new List<long> { vocab["[CLS]"] };
+        var pieces = new List<long>();
         foreach (var word in cleaned.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var pieces = new List<long>();
-            var start = 0;
-            while (start < word.Length)
-            {
-                var end = word.Length;
-                int? found = null;
-                while (end > start)
-                {
-                    var piece = (start > 0 ? "##" : "") + word[start..end];
-                    if (vocab.TryGetValue(piece, out var id)) { found = id; break; }
-                    end--;
-                }
-                if (found is null) { pieces = [vocab["[UNK]"]]; break; }
-                pieces.Add(found.Value);
-                start = end;
-            }
-            ids.AddRange(pieces);
-        }
+            pieces.AddRange(WordPieces(word, vocab));
+        var ids = new List<long> { vocab["[CLS]"] };
+        ids.AddRange(pieces.Take(maxLength - 2));
         ids.Add(vocab["[SEP]"]);
         return ids;
     }
 
-    private static bool IsPunctuation(char c) =>
-        (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126) || char.IsPunctuation(c);
+    private static List<long> WordPieces(string word, Dictionary<string, int> vocab)
+    {
+        if (word.EnumerateRunes().Count() > 100) return [vocab["[UNK]"]]; // max_input_chars_per_word
+        var pieces = new List<long>();
+        var start = 0;
+        while (start < word.Length)
+        {
+            int? found = null;
+            var end = word.Length;
+            for (; end > start; end--)
+            {
+                if (char.IsLowSurrogate(word[end - 1]) && end - 1 > start) continue; // never cut a surrogate pair
+                if (vocab.TryGetValue((start > 0 ? "##" : "") + word[start..end], out var id)) { found = id; break; }
+            }
+            if (found is null) return [vocab["[UNK]"]];
+            pieces.Add(found.Value);
+            start = end;
+        }
+        return pieces;
+    }
+
+    private static bool IsPunctuation(Rune r) =>
+        (r.Value >= 33 && r.Value <= 47) || (r.Value >= 58 && r.Value <= 64) || (r.Value >= 91 && r.Value <= 96) || (r.Value >= 123 && r.Value <= 126) ||
+        Rune.GetUnicodeCategory(r) is UnicodeCategory.ConnectorPunctuation or UnicodeCategory.DashPunctuation or UnicodeCategory.OpenPunctuation
+            or UnicodeCategory.ClosePunctuation or UnicodeCategory.InitialQuotePunctuation or UnicodeCategory.FinalQuotePunctuation or UnicodeCategory.OtherPunctuation;
+
+    private static bool IsCjk(int c) =>
+        (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF) || (c >= 0x2A700 && c <= 0x2B73F) ||
+        (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B820 && c <= 0x2CEAF) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
 
     public static TheoryData<string> Sentences => new()
     {
         "Hello, world!",
         "sixth forms should burn to the ground",
         "The café served crème brûlée; naïve coöperation.",
+        "Ångström, Øresund, São Paulo, Zürich, Kraków",
         "I can't believe it's not butter!!!",
         "unbelievably antidisestablishmentarianism",
         "e-mail me at someone@example.com (now)",
         "Numbers 3.14159 and 1,000,000 and 42nd",
         "WHY ARE YOU SHOUTING?",
-        "tabs\tand\nnewlines   collapse",
+        "tabs\tand\nnewlines   collapse\r\n",
+        "“Smart quotes” — and an en–dash… ¿qué? ¡sí!",
+        "emoji 😀🔥 and hearts ❤️ mixed in text 👍🏽",
+        "xqzvbnmwrtp glorpfizzle zzzzzzzz",
+        "中文字符 mixed with English 日本語",
+        "#hashtag @mention $100 50% a&b <tag> [brackets] {braces} ~tilde^ `code` |pipe| back\\slash",
+        "   leading and trailing spaces   ",
+        "",
+        "straße résumé façade jalapeño",
+        "Дмитрий говорит по-русски",
+        "a" + new string('b', 120) + " word",
     };
 
     [Theory]
     [MemberData(nameof(Sentences))]
-    public void Ids_match_the_reference_tokenizer_definition(string text)
-    {
-        var encoder = WordPieceEncoder.Load(Folder());
-        Assert.Equal(Reference(text), encoder.Encode(text, 512));
-    }
+    public void Ids_match_the_reference_tokenizer_definition(string text) =>
+        Assert.Equal(Reference(text), Encoder.Value.Encode(text, 512));
 
     [Fact]
     public void Ids_match_on_real_extremism_rows()
     {
-        var encoder = WordPieceEncoder.Load(Folder());
-        foreach (var text in ExtremismData.Texts.Take(200)) Assert.Equal(Reference(text), encoder.Encode(text, 512));
+        foreach (var text in ExtremismData.Texts.Take(300)) Assert.Equal(Reference(text), Encoder.Value.Encode(text, 512));
+    }
+
+    [Fact]
+    public void Ids_match_on_wikipedia_detox_comments()
+    {
+        var comments = TokenizerFiles.DetoxComments().ToList();
+        Assert.True(comments.Count > 200);
+        foreach (var text in comments) Assert.Equal(Reference(text, 512), Encoder.Value.Encode(text, 512));
+    }
+
+    [Fact]
+    public void Long_real_text_is_truncated_like_the_reference_and_keeps_the_separator()
+    {
+        var text = string.Join(" ", TokenizerFiles.DetoxComments());
+        var ids = Encoder.Value.Encode(text, 128);
+        Assert.Equal(128, ids.Length);
+        Assert.Equal(Reference(text, 128), ids);
+        Assert.Equal(Vocabulary.Value["[SEP]"], ids[^1]);
     }
 
     [Fact]
     public void Truncation_keeps_the_separator()
     {
-        var encoder = WordPieceEncoder.Load(Folder());
-        var ids = encoder.Encode(string.Join(' ', Enumerable.Repeat("word", 100)), 16);
+        var ids = Encoder.Value.Encode(string.Join(' ', Enumerable.Repeat("word", 100)), 16);
         Assert.Equal(16, ids.Length);
         Assert.Equal(Vocabulary.Value["[CLS]"], ids[0]);
         Assert.Equal(Vocabulary.Value["[SEP]"], ids[^1]);
-        Assert.Equal(Vocabulary.Value["[PAD]"], encoder.PadTokenId);
+        Assert.Equal(Vocabulary.Value["[PAD]"], Encoder.Value.PadTokenId);
+        Assert.Equal(Vocabulary.Value.Count, Encoder.Value.VocabularySize);
     }
+
+    [Fact]
+    public void Too_short_a_maximum_is_refused() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => Encoder.Value.Encode("hi", 1));
+
+    [Fact]
+    public void Decode_gives_back_the_lower_cased_words() =>
+        Assert.Equal("hello, world!", Encoder.Value.Decode(Encoder.Value.Encode("Hello, world!", 32)));
 
     [Fact]
     public void A_folder_without_a_vocabulary_is_named_in_the_error()
     {
-        var e = Assert.Throws<FileNotFoundException>(() => WordPieceEncoder.Load(Path.GetTempPath()));
+        var folder = TokenizerFiles.TemporaryFolder();
+        var e = Assert.Throws<FileNotFoundException>(() => WordPieceEncoder.Load(folder));
+        Assert.Contains(folder, e.Message);
         Assert.Contains("no vocab.txt", e.Message);
     }
 }
