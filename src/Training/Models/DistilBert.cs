@@ -67,7 +67,7 @@ public sealed class DistilBertFeedForward : nn.Module<Tensor, Tensor>
         lin1 = nn.Linear(config.HiddenSize, config.IntermediateSize);
         lin2 = nn.Linear(config.IntermediateSize, config.HiddenSize);
         dropout = nn.Dropout(config.HiddenDropout);
-        _activation = config.Activation;
+        _activation = Activations.Check(config.Activation);
         RegisterComponents();
     }
 
@@ -134,14 +134,14 @@ public sealed class DistilBertModel : nn.Module<Tensor, Tensor, Tensor>
 }
 
 /// <summary>DistilBertForSequenceClassification: [CLS] → pre_classifier → ReLU → dropout → classifier.</summary>
-public sealed class DistilBertForSequenceClassification : nn.Module<Tensor, Tensor, Tensor>
+public sealed class DistilBertForSequenceClassification : SequenceClassificationModel
 {
     private readonly DistilBertModel distilbert;
     private readonly Linear pre_classifier;
     private readonly Dropout dropout;
     private readonly Linear classifier;
 
-    public DistilBertForSequenceClassification(BackboneConfig config, int labels) : base("DistilBertForSequenceClassification")
+    public DistilBertForSequenceClassification(BackboneConfig config, int labels) : base("DistilBertForSequenceClassification", "distilbert", config.Layers, labels)
     {
         distilbert = new DistilBertModel(config);
         pre_classifier = nn.Linear(config.HiddenSize, config.HiddenSize);
