@@ -14,7 +14,7 @@ public sealed record LoadReport(string File, int Loaded, IReadOnlyList<string> N
 /// </summary>
 public static class CheckpointLoader
 {
-    private static readonly string[] HeadPrefixes = ["classifier.", "pre_classifier."];
+    private static readonly string[] HeadPrefixes = ["classifier.", "pre_classifier.", "pooler."];
 
     public static LoadReport Load(nn.Module module, string folder)
     {

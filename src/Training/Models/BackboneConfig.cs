@@ -48,7 +48,12 @@ public sealed record BackboneConfig
     public bool ShareAttentionKey { get; init; }
     /// <summary>Absolute position embeddings added to the input (false for DeBERTa-v3).</summary>
     public bool PositionBiasedInput { get; init; } = true;
+    /// <summary>conv_kernel_size: above 0, DeBERTa-v2's convolution beside the first layer.</summary>
     public int ConvKernelSize { get; init; }
+    public string ConvActivation { get; init; } = "tanh";
+    public int ConvGroups { get; init; } = 1;
+    /// <summary>pooler_hidden_size: the width of DeBERTa's ContextPooler; null = hidden size.</summary>
+    public int? PoolerHiddenSize { get; init; }
     public double PoolerDropout { get; init; }
     public string PoolerActivation { get; init; } = "gelu";
 
@@ -190,6 +195,9 @@ public sealed record BackboneConfig
                 ShareAttentionKey = Flag("share_att_key", false),
                 PositionBiasedInput = Flag("position_biased_input", true),
                 ConvKernelSize = Int("conv_kernel_size", 0),
+                ConvActivation = Text("conv_act", "tanh"),
+                ConvGroups = Int("conv_groups", 1),
+                PoolerHiddenSize = OptionalInt("pooler_hidden_size"),
                 PoolerDropout = Number("pooler_dropout", 0),
                 PoolerActivation = Text("pooler_hidden_act", "gelu"),
             },
@@ -224,9 +232,19 @@ public sealed record BackboneConfig
             throw new InvalidDataException($"{source}: hidden size {HiddenSize} is not a multiple of the number of attention heads {Heads}");
         if (EmbeddingSize is < 1) throw new InvalidDataException($"{source}: embedding_size must be positive, got {EmbeddingSize}");
         if (PadTokenId < 0 || PadTokenId >= VocabSize) throw new InvalidDataException($"{source}: pad_token_id {PadTokenId} is outside the vocabulary of {VocabSize}");
-        if (ConvKernelSize > 0) throw new InvalidDataException($"{source}: conv_kernel_size {ConvKernelSize} (DeBERTa-v2's convolution layer) is not implemented");
         _ = Activations.Check(Activation, source);
-        if (ModelType == "deberta-v2") _ = Activations.Check(PoolerActivation, source);
+        if (ModelType == "deberta-v2")
+        {
+            _ = Activations.Check(PoolerActivation, source);
+            if (ConvKernelSize > 0)
+            {
+                _ = Activations.Check(ConvActivation, source);
+                if (ConvKernelSize % 2 == 0) throw new InvalidDataException($"{source}: conv_kernel_size {ConvKernelSize} must be odd to keep the sequence length");
+                if (ConvGroups < 1 || HiddenSize % ConvGroups != 0) throw new InvalidDataException($"{source}: conv_groups {ConvGroups} must divide hidden_size {HiddenSize}");
+            }
+            if (PoolerHiddenSize is not null && PoolerHiddenSize != HiddenSize)
+                throw new InvalidDataException($"{source}: pooler_hidden_size {PoolerHiddenSize} differs from hidden_size {HiddenSize}; the pooler reads the first token's hidden state, so they must match");
+        }
         return this;
     }
 }

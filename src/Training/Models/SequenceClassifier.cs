@@ -13,6 +13,7 @@ public static class SequenceClassifier
         BackboneFamily.DistilBert => new DistilBertForSequenceClassification(config, labels),
         BackboneFamily.Roberta => new RobertaForSequenceClassification(config, labels),
         BackboneFamily.Electra => new ElectraForSequenceClassification(config, labels),
-        _ => throw new NotSupportedException($"backbone family {family} is not implemented yet"),
+        BackboneFamily.DebertaV2 => new DebertaV2ForSequenceClassification(config, labels),
+        _ => throw new ArgumentOutOfRangeException(nameof(family), family, "unknown backbone family"),
     };
 }

@@ -9,9 +9,13 @@ namespace SweepCluster.Training.Tokenization;
 public sealed class SentencePieceEncoder : TextEncoder
 {
     private readonly SentencePieceTokenizer _tokenizer;
+    private readonly int _unknownId;
 
-    private SentencePieceEncoder(SentencePieceTokenizer tokenizer, SpecialTokenIds special, int vocabularySize) : base(special, vocabularySize) =>
+    private SentencePieceEncoder(SentencePieceTokenizer tokenizer, SpecialTokenIds special, int vocabularySize) : base(special, vocabularySize)
+    {
         _tokenizer = tokenizer;
+        _unknownId = special.Unknown;
+    }
 
     public static SentencePieceEncoder Load(string checkpointFolder) => Load(checkpointFolder, SpecialTokens.Read(checkpointFolder, SpecialTokens.DebertaV3));
 
@@ -28,7 +32,21 @@ public sealed class SentencePieceEncoder : TextEncoder
         return new SentencePieceEncoder(tokenizer, ids, vocabulary.Values.Max() + 1);
     }
 
-    protected override IReadOnlyList<int> Pieces(string text) => _tokenizer.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false);
+    /// <summary>
+    /// SentencePiece itself merges a run of unknown characters into one unknown piece ("UPPER" → one
+    /// [UNK]); Microsoft.ML.Tokenizers 2.0.1 emits one per character, so runs are collapsed here.
+    /// </summary>
+    protected override IReadOnlyList<int> Pieces(string text)
+    {
+        var ids = _tokenizer.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false);
+        var merged = new List<int>(ids.Count);
+        foreach (var id in ids)
+        {
+            if (id == _unknownId && merged.Count > 0 && merged[^1] == _unknownId) continue;
+            merged.Add(id);
+        }
+        return merged;
+    }
 
     protected override string DecodePieces(IEnumerable<int> pieces) => _tokenizer.Decode(pieces);
 }

@@ -40,7 +40,7 @@ public sealed record SpecialTokens(string Start, string End, string Pad, string 
 
     /// <summary>The ids of these tokens in <paramref name="vocabulary"/>, or an error naming the token the vocabulary lacks.</summary>
     public SpecialTokenIds Resolve(Func<string, int?> vocabulary, string folder) =>
-        new(Id(vocabulary, Start, folder), Id(vocabulary, End, folder), Id(vocabulary, Pad, folder));
+        new(Id(vocabulary, Start, folder), Id(vocabulary, End, folder), Id(vocabulary, Pad, folder), Id(vocabulary, Unknown, folder));
 
     private static int Id(Func<string, int?> vocabulary, string token, string folder) =>
         vocabulary(token) ?? throw new InvalidDataException($"{folder}: the vocabulary has no {token} token");

@@ -39,4 +39,4 @@ public abstract class TextEncoder(SpecialTokenIds special, int vocabularySize) :
 }
 
 /// <summary>The ids of the framing and padding tokens, as resolved in the family's vocabulary.</summary>
-public sealed record SpecialTokenIds(int Start, int End, int Pad);
+public sealed record SpecialTokenIds(int Start, int End, int Pad, int Unknown);

@@ -13,7 +13,7 @@ public sealed class ReferenceParityTests
 {
     static ReferenceParityTests() => TorchRuntime.EnsureLoadable();
 
-    public static TheoryData<string> Families => new("bert", "distilbert", "roberta", "electra");
+    public static TheoryData<string> Families => new("bert", "distilbert", "roberta", "electra", "deberta-v3", "deberta-v2");
 
     [Theory]
     [MemberData(nameof(Families))]
