@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using SweepCluster.Training.Evaluation;
+using SweepCluster.Training.Models;
 using SweepCluster.Training.Optimization;
 using SweepCluster.Training.Tokenization;
 using TorchSharp;
@@ -46,7 +47,7 @@ public sealed record FoldResult(double BestMetric, int BestEpoch, int EpochsRun,
 public sealed partial class FoldTrainer(ILogger logger)
 {
     public async Task<FoldResult> RunAsync(
-        nn.Module<Tensor, Tensor, Tensor> model, Device device, TrialHyperparameters hp, string metric, bool higherIsBetter,
+        SequenceClassificationModel model, Device device, TrialHyperparameters hp, string metric, bool higherIsBetter,
         TokenizedRows rows, TrainingTargets targets, int[] train, int[] validation, int seed, string label,
         Func<EpochResult, Task<bool>> afterEpoch, CancellationToken cancellationToken)
     {
@@ -119,20 +120,22 @@ public sealed partial class FoldTrainer(ILogger logger)
         return best!;
     }
 
-    /// <summary>Parameter groups: the head at its own rate; body layers by depth with layer-wise decay; no decay on biases and norms.</summary>
-    internal static AdamW CreateOptimizer(nn.Module model, TrialHyperparameters hp)
+    /// <summary>
+    /// Parameter groups: the head at its own rate; the backbone by depth (embeddings 0, layer i at i + 1)
+    /// with layer-wise decay from the top layer down; no weight decay on biases and norms.
+    /// </summary>
+    internal static AdamW CreateOptimizer(SequenceClassificationModel model, TrialHyperparameters hp)
     {
-        var named = model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
-        var maxDepth = named.Select(p => Depth(p.name)).Where(d => d is not null).Select(d => d!.Value).DefaultIfEmpty(0).Max() + 1;
-        var groups = named
+        var groups = model.ParameterGroupsByDepth()
+            .SelectMany(depth => depth.Parameters.Where(p => p.Parameter.requires_grad).Select(p => (depth.Depth, p.Name, p.Parameter)))
             .GroupBy(p =>
             {
-                var depth = Depth(p.name);
-                var rate = depth is int d ? hp.LearningRate * LearningRateSchedule.LayerFactor(d, maxDepth, hp.LayerDecay) : hp.HeadLearningRate;
-                var decay = !NoDecay().IsMatch(p.name);
-                return (rate, decay);
+                var rate = p.Depth == model.HeadDepth
+                    ? hp.HeadLearningRate
+                    : hp.LearningRate * LearningRateSchedule.LayerFactor(p.Depth, model.HeadDepth, hp.LayerDecay);
+                return (rate, decay: !NoDecay().IsMatch(p.Name));
             })
-            .Select(g => new AdamW.ParamGroup(g.Select(p => p.parameter), new AdamW.Options
+            .Select(g => new AdamW.ParamGroup(g.Select(p => p.Parameter), new AdamW.Options
             {
                 LearningRate = g.Key.rate,
                 weight_decay = g.Key.decay ? hp.WeightDecay : 0,
@@ -140,19 +143,6 @@ public sealed partial class FoldTrainer(ILogger logger)
             .ToList();
         return optim.AdamW(groups, hp.LearningRate, hp.Beta1, hp.Beta2, hp.AdamEpsilon, hp.WeightDecay);
     }
-
-    /// <summary>Depth in the backbone (embeddings 0, encoder layer i at i+1), or null for the task head.</summary>
-    internal static int? Depth(string name)
-    {
-        var layer = LayerIndex().Match(name);
-        if (layer.Success) return int.Parse(layer.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) + 1;
-        if (name.Contains(".embeddings.", StringComparison.Ordinal) || name.Contains("embeddings_project", StringComparison.Ordinal)) return 0;
-        if (name.Contains(".encoder.", StringComparison.Ordinal) || name.Contains(".transformer.", StringComparison.Ordinal)) return 1;
-        return null;
-    }
-
-    [GeneratedRegex(@"\.layer\.(\d+)\.")]
-    private static partial Regex LayerIndex();
 
     [GeneratedRegex(@"(bias$|LayerNorm|layer_norm|norm\.weight$)")]
     private static partial Regex NoDecay();

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Training.FineTuning;
+using SweepCluster.Training.Models;
 using SweepCluster.Training.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -17,12 +18,12 @@ public sealed class FoldTrainerTests
     static FoldTrainerTests() => TorchRuntime.EnsureLoadable();
 
     /// <summary>Mean of token embeddings under the mask, then a linear head; names like a backbone's so depths resolve.</summary>
-    private sealed class BagClassifier : nn.Module<Tensor, Tensor, Tensor>
+    private sealed class BagClassifier : SequenceClassificationModel
     {
         private readonly TorchSharp.Modules.Embedding word_embeddings;
         private readonly TorchSharp.Modules.Linear classifier;
 
-        public BagClassifier(long vocabulary, long dim, long outputs) : base("bag")
+        public BagClassifier(long vocabulary, long dim, long outputs) : base("bag", "bag", 0, (int)outputs)
         {
             word_embeddings = nn.Embedding(vocabulary, dim);
             classifier = nn.Linear(dim, outputs);
@@ -90,13 +91,16 @@ public sealed class FoldTrainerTests
     }
 
     [Fact]
-    public void Parameter_depths_follow_the_checkpoint_names()
+    public void The_head_gets_its_own_rate_and_lower_layers_decayed_rates()
     {
-        Assert.Equal(0, FoldTrainer.Depth("bert.embeddings.word_embeddings.weight"));
-        Assert.Equal(1, FoldTrainer.Depth("bert.encoder.layer.0.attention.self.query.weight"));
-        Assert.Equal(12, FoldTrainer.Depth("roberta.encoder.layer.11.output.dense.bias"));
-        Assert.Equal(0, FoldTrainer.Depth("electra.embeddings_project.weight"));
-        Assert.Null(FoldTrainer.Depth("classifier.out_proj.weight"));
-        Assert.Null(FoldTrainer.Depth("pre_classifier.weight"));
+        var config = BackboneConfig.Parse("""
+            {"model_type": "bert", "vocab_size": 30, "hidden_size": 8, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 16}
+            """);
+        using var model = SequenceClassifier.Create(BackboneFamily.Bert, config, 2);
+        var hp = new TrialHyperparameters { LearningRate = 1e-3, HeadLearningRate = 5e-3, LayerDecay = 0.5 };
+        using var optimizer = FoldTrainer.CreateOptimizer(model, hp);
+        var rates = optimizer.ParamGroups.Select(g => g.LearningRate).Distinct().Order().ToArray();
+        // embeddings 1e-3·0.5³, layer 0 ·0.5², layer 1 ·0.5, head (classifier and pooler) 5e-3
+        Assert.Equal([1e-3 * 0.125, 1e-3 * 0.25, 1e-3 * 0.5, 5e-3], rates, (a, b) => Math.Abs(a - b) < 1e-12);
     }
 }

@@ -60,9 +60,22 @@ public sealed class DistilBertTests
     }
 
     [Fact]
-    public void Families_not_built_yet_are_refused_by_name()
+    public void Every_family_builds_its_hugging_face_class()
     {
-        var e = Assert.Throws<NotSupportedException>(() => SequenceClassifier.Create(BackboneFamily.DebertaV2, Tiny(), 2));
-        Assert.Contains("DebertaV2", e.Message);
+        foreach (var family in Enum.GetValues<BackboneFamily>())
+        {
+            var config = BackboneConfig.Load(HuggingFaceFixtures.Folder(family switch
+            {
+                BackboneFamily.Bert => "bert",
+                BackboneFamily.DistilBert => "distilbert",
+                BackboneFamily.Roberta => "roberta",
+                BackboneFamily.Electra => "electra",
+                _ => "deberta-v3",
+            }));
+            Assert.Equal(family, config.Family);
+            using var model = SequenceClassifier.Create(family, config, 3);
+            Assert.Equal(3, model.Labels);
+            Assert.EndsWith("ForSequenceClassification", model.GetName());
+        }
     }
 }
