@@ -18,18 +18,15 @@ public static class CheckpointLoader
 
     public static LoadReport Load(nn.Module module, string folder)
     {
+        // safetensors first: it is the format Hugging Face prefers, and it needs no pickle at all.
         var safetensors = Path.Combine(folder, "model.safetensors");
         var pickle = Path.Combine(folder, "pytorch_model.bin");
-        if (!File.Exists(safetensors))
-        {
-            throw File.Exists(pickle)
-                ? new NotSupportedException($"{folder}: only pytorch_model.bin is present; reading it is not supported yet — convert it to model.safetensors")
-                : new FileNotFoundException($"{folder}: no model.safetensors or pytorch_model.bin", safetensors);
-        }
-        var weights = SafeTensors.Read(safetensors);
+        var (file, weights) = File.Exists(safetensors) ? (safetensors, SafeTensors.Read(safetensors))
+            : File.Exists(pickle) ? (pickle, PyTorchArchive.Read(pickle))
+            : throw new FileNotFoundException($"{folder}: no model.safetensors or pytorch_model.bin", safetensors);
         try
         {
-            return Apply(module, weights, safetensors);
+            return Apply(module, weights, file);
         }
         finally
         {
