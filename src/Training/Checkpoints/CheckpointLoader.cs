@@ -3,8 +3,11 @@ using static TorchSharp.torch;
 
 namespace SweepCluster.Training.Checkpoints;
 
-/// <summary>What loading a checkpoint did: keys loaded, and head keys left freshly initialised (said, not silent).</summary>
-public sealed record LoadReport(string File, int Loaded, IReadOnlyList<string> NewlyInitialised);
+/// <summary>
+/// What loading a checkpoint did: keys loaded, head keys left freshly initialised (absent, or shaped for
+/// another number of labels), and pre-training heads the classifier has no use for — said, not silent.
+/// </summary>
+public sealed record LoadReport(string File, int Loaded, IReadOnlyList<string> NewlyInitialised, IReadOnlyList<string> Ignored);
 
 /// <summary>
 /// Loads checkpoint weights into a module whose parameter names mirror the checkpoint's keys. Base-model
@@ -15,6 +18,14 @@ public sealed record LoadReport(string File, int Loaded, IReadOnlyList<string> N
 public static class CheckpointLoader
 {
     private static readonly string[] HeadPrefixes = ["classifier.", "pre_classifier.", "pooler."];
+
+    /// <summary>
+    /// Heads of pre-training checkpoints (masked-LM, replaced-token detection) that a sequence classifier
+    /// drops, as transformers does: BERT's cls., RoBERTa's lm_head., ELECTRA's discriminator_predictions.
+    /// and generator heads, DistilBERT's vocab_*, DeBERTa's lm_predictions. and mask_predictions.
+    /// </summary>
+    private static readonly string[] PretrainingHeadPrefixes =
+        ["cls.", "lm_head.", "discriminator_predictions.", "generator_predictions.", "generator_lm_head.", "vocab_transform.", "vocab_layer_norm.", "vocab_projector.", "lm_predictions.", "mask_predictions."];
 
     public static LoadReport Load(nn.Module module, string folder)
     {
@@ -40,11 +51,17 @@ public static class CheckpointLoader
         var prefix = expected.Keys.Select(k => k.Split('.')[0]).FirstOrDefault(p => !HeadPrefixes.Any(h => h.StartsWith(p + ".", StringComparison.Ordinal))) ?? "";
         string Resolve(string key) => expected.ContainsKey(key) ? key : expected.ContainsKey($"{prefix}.{key}") ? $"{prefix}.{key}" : key;
         var mapped = weights.ToDictionary(kv => Resolve(kv.Key), kv => kv.Value, StringComparer.Ordinal);
+        var ignored = mapped.Keys.Where(k => !expected.ContainsKey(k) && IsIgnorable(k, prefix)).Order().ToList();
+        foreach (var key in ignored) mapped.Remove(key);
+        // A classifier head trained for another number of labels is replaced, like a missing one.
+        var reshapedHead = mapped.Where(kv => expected.TryGetValue(kv.Key, out var target) && IsHead(kv.Key) && !kv.Value.shape.SequenceEqual(target.shape))
+            .Select(kv => kv.Key).ToList();
+        foreach (var key in reshapedHead) mapped.Remove(key);
 
         var problems = new List<string>();
         foreach (var key in mapped.Keys.Where(k => !expected.ContainsKey(k)).Order()) problems.Add($"unexpected key '{key}'");
         var missing = expected.Keys.Where(k => !mapped.ContainsKey(k)).Order().ToList();
-        var newHead = missing.Where(k => HeadPrefixes.Any(h => k.StartsWith(h, StringComparison.Ordinal))).ToList();
+        var newHead = missing.Where(IsHead).ToList();
         foreach (var key in missing.Except(newHead)) problems.Add($"missing key '{key}'");
         foreach (var (key, tensor) in mapped.Where(kv => expected.ContainsKey(kv.Key)))
         {
@@ -57,6 +74,14 @@ public static class CheckpointLoader
         {
             foreach (var (key, tensor) in mapped) expected[key].copy_(tensor.to(expected[key].dtype));
         }
-        return new LoadReport(source, mapped.Count, newHead);
+        return new LoadReport(source, mapped.Count, newHead, ignored);
     }
+
+    private static bool IsHead(string key) => HeadPrefixes.Any(h => key.StartsWith(h, StringComparison.Ordinal));
+
+    /// <summary>Pre-training heads, position-id buffers older checkpoints saved, and a pooler the model does not have (RoBERTa's).</summary>
+    private static bool IsIgnorable(string key, string prefix) =>
+        PretrainingHeadPrefixes.Any(h => key.StartsWith(h, StringComparison.Ordinal))
+        || key.EndsWith(".position_ids", StringComparison.Ordinal)
+        || key.StartsWith(prefix + ".pooler.", StringComparison.Ordinal);
 }

@@ -85,6 +85,24 @@ public sealed class SafeTensorsTests : IDisposable
     }
 
     [Fact]
+    public void Pretraining_heads_are_dropped_and_a_head_for_other_labels_is_replaced_and_both_are_said()
+    {
+        manual_seed(6);
+        using var source = new BertForSequenceClassification(Tiny(), 6);
+        var weights = source.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value);
+        weights["cls.predictions.bias"] = zeros(50);
+        weights["cls.predictions.transform.dense.weight"] = zeros(16, 16);
+        weights["bert.embeddings.position_ids"] = arange(32, dtype: int64).unsqueeze(0);
+        SafeTensors.Write(Path.Combine(_dir, "model.safetensors"), weights);
+
+        using var target = new BertForSequenceClassification(Tiny(), 2);
+        var report = CheckpointLoader.Load(target, _dir);
+        Assert.Equal(["bert.embeddings.position_ids", "cls.predictions.bias", "cls.predictions.transform.dense.weight"], report.Ignored);
+        Assert.Equal(["classifier.bias", "classifier.weight"], report.NewlyInitialised.Order());
+        Assert.Equal([2L, 16L], target.state_dict()["classifier.weight"].shape);
+    }
+
+    [Fact]
     public void Missing_unexpected_and_misshapen_keys_are_each_named()
     {
         using var source = new BertForSequenceClassification(Tiny(), 2);
