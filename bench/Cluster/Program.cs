@@ -95,7 +95,7 @@ internal static class ScaleRun
         var loops = Enumerable.Range(0, workerCount).Select(i =>
         {
             var worker = new WorkerInfo { WorkerId = $"bench-{i}", SimulatedOnly = true, Device = "simulated" };
-            var loop = new LeaseLoop(connections[i % connections.Count].Grains, WorkloadSelector.For, pipeline,
+            var loop = new LeaseLoop(connections[i % connections.Count].Grains, new WorkloadSelector(null, NullLogger.Instance).For, pipeline,
                 new LeaseLoopOptions { Worker = worker, IdlePollMin = TimeSpan.FromMilliseconds(20), IdlePollMax = TimeSpan.FromMilliseconds(200) },
                 NullLogger.Instance);
             return Task.Run(() => loop.RunAsync(stop.Token));

@@ -22,6 +22,7 @@ public static class SweepCli
         root.Subcommands.Add(SiloCommand.Create(io));
         root.Subcommands.Add(WorkerCommand.Create(io));
         root.Subcommands.Add(SamplerCommand.Create(io));
+        root.Subcommands.Add(Training.CheckpointCommand.Create(io));
         return root;
     }
 

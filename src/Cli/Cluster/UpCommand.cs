@@ -37,6 +37,7 @@ public static class UpCommand
                 ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".sweepcluster");
             var location = SiloCommand.ParseStorage(parse.GetValue(storage) ?? $"sqlite:{Path.Combine(home, "sweep.db")}");
             var options = siloOptions.Read(parse, location);
+            var artifactsRoot = Path.GetFullPath(Path.Combine(home, "artifacts"));
 
             using var shutdown = new ShutdownSignal(ct);
             await using var silo = await SiloHost.BuildAsync(options, shutdown.Token);
@@ -44,9 +45,11 @@ public static class UpCommand
             var cluster = $"localhost:{options.GatewayPort}";
             io.Error.WriteLine($"SweepCluster is up.\n  cluster:   {cluster}   (other terminals: sweep status --cluster {cluster})\n  storage:   {location}\n" +
                                (options.MetricsPort > 0 ? $"  metrics:   http://{options.MetricsBind}:{options.MetricsPort}/metrics\n" : "") +
-                               $"  dashboard: {DashboardHint()}\n  workers:   {count} simulated");
+                               $"  dashboard: {DashboardHint()}\n  workers:   {count} (training and simulated; artifacts in {artifactsRoot})");
 
-            var workerArgs = new List<string> { "--simulated", "--cluster", cluster };
+            // Each local worker gets an equal share of the cores, so parallel trials do not fight over them.
+            var threadsPerWorker = Math.Max(1, Environment.ProcessorCount / Math.Max(1, count));
+            var workerArgs = new List<string> { "--cluster", cluster, "--artifacts", artifactsRoot, "--threads", threadsPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture) };
             await using var children = new WorkerProcesses(io.Error, workerArgs, count);
             children.Start();
             var exit = ExitCodes.Ok;

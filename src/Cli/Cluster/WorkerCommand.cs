@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Worker.Leasing;
+using SweepCluster.Worker.Training;
 
 namespace SweepCluster.Cli.Cluster;
 
@@ -15,6 +16,10 @@ public static class WorkerCommand
         var families = new Option<string[]>("--families") { Description = "Backbone families this worker runs (default: all).", AllowMultipleArgumentsPerToken = true, HelpName = "FAMILY" };
         var gpuMemory = new Option<long>("--gpu-memory-mb") { Description = "GPU memory this worker offers; backbones that need more are left to others.", HelpName = "MIB" };
         var maxTrials = new Option<int?>("--max-trials") { Description = "Exit after this many trials.", HelpName = "N" };
+        var device = new Option<string>("--device") { Description = "Where to train: auto (CUDA when available), cuda or cpu.", DefaultValueFactory = _ => "auto" };
+        device.AcceptOnlyFromAmong("auto", "cuda", "cpu");
+        var artifacts = new Option<string?>("--artifacts") { Description = "Folder for trial artifacts (out-of-fold probabilities, models); shared storage on a cluster. Default: $SWEEP_ARTIFACTS, else ./artifacts.", HelpName = "DIR" };
+        var threads = new Option<int>("--threads") { Description = "CPU threads for training (0: all cores).", HelpName = "N" };
         var logLevel = new Option<string>("--log-level") { Description = "Log level of the Orleans client on stderr (trial progress is always logged).", DefaultValueFactory = _ => "warning" };
         logLevel.AcceptOnlyFromAmong("trace", "debug", "information", "warning", "error");
         var cluster = ClusterCommandOptions.Cluster();
@@ -22,13 +27,19 @@ public static class WorkerCommand
         timeout.DefaultValueFactory = _ => 60;
         var command = new Command("worker", "Run a worker: lease trials from the cluster, run them, report every epoch. SIGTERM releases the running trial.")
         {
-            simulated, id, families, gpuMemory, maxTrials, logLevel, cluster, timeout,
+            simulated, id, families, gpuMemory, device, artifacts, threads, maxTrials, logLevel, cluster, timeout,
         };
         command.SetAction(async (parse, ct) =>
         {
             using var shutdown = new ShutdownSignal(ct);
             var level = Enum.Parse<LogLevel>(parse.GetValue(logLevel)!, ignoreCase: true);
             var isSimulated = parse.GetValue(simulated);
+            var training = isSimulated ? null : new TrainingWorkloadOptions
+            {
+                ArtifactsRoot = Path.GetFullPath(parse.GetValue(artifacts) ?? Environment.GetEnvironmentVariable("SWEEP_ARTIFACTS") ?? "artifacts"),
+                Device = parse.GetValue(device)!,
+                Threads = parse.GetValue(threads),
+            };
             var options = new WorkerProcessOptions
             {
                 Cluster = ClusterCommandOptions.Address(parse.GetValue(cluster)),
@@ -39,10 +50,10 @@ public static class WorkerCommand
                     ProcessId = Environment.ProcessId,
                     Families = parse.GetValue(families) ?? [],
                     GpuMemoryMb = parse.GetValue(gpuMemory),
-                    Device = isSimulated ? "simulated" : "cpu",
-                    // Training arrives with the GPU worker; until then every worker runs simulated trials only.
-                    SimulatedOnly = true,
+                    Device = isSimulated ? "simulated" : TrainingDeviceName(parse.GetValue(device)!),
+                    SimulatedOnly = isSimulated,
                 },
+                Training = training,
                 ConnectTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
                 MaxTrials = parse.GetValue(maxTrials),
                 Logging = logging => CliLogging.ToStandardError(logging, level),
@@ -58,4 +69,7 @@ public static class WorkerCommand
         });
         return command;
     }
+
+    /// <summary>The device name `sweep workers` shows; loading torch to probe CUDA is left to the first training trial.</summary>
+    private static string TrainingDeviceName(string requested) => requested == "auto" ? "auto (cuda if available, else cpu)" : requested;
 }

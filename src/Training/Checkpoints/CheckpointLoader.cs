@@ -61,7 +61,9 @@ public static class CheckpointLoader
         var problems = new List<string>();
         foreach (var key in mapped.Keys.Where(k => !expected.ContainsKey(k)).Order()) problems.Add($"unexpected key '{key}'");
         var missing = expected.Keys.Where(k => !mapped.ContainsKey(k)).Order().ToList();
-        var newHead = missing.Where(IsHead).ToList();
+        // BERT's pooler belongs to the base model, yet a checkpoint saved without it (an MLM-only export)
+        // is usable: like transformers, initialise it and say so.
+        var newHead = missing.Where(k => IsHead(k) || k.StartsWith(prefix + ".pooler.", StringComparison.Ordinal)).ToList();
         foreach (var key in missing.Except(newHead)) problems.Add($"missing key '{key}'");
         foreach (var (key, tensor) in mapped.Where(kv => expected.ContainsKey(kv.Key)))
         {

@@ -14,6 +14,8 @@ public sealed record WorkerProcessOptions
     public int? MaxTrials { get; init; }
     public ClusterCallOptions Calls { get; init; } = new();
     public Action<ILoggingBuilder>? Logging { get; init; }
+    /// <summary>How this worker trains; null = simulated workloads only.</summary>
+    public Training.TrainingWorkloadOptions? Training { get; init; }
 }
 
 /// <summary>A worker process: connect to the cluster, then run the lease loop until stopped.</summary>
@@ -25,7 +27,7 @@ public static class WorkerProcess
         var logger = loggerFactory.CreateLogger("SweepCluster.Worker");
         await using var connection = await ClusterConnection.ConnectAsync(options.Cluster, options.ConnectTimeout, options.Logging, stopping);
         logger.LogInformation("worker {Worker} connected to {Cluster} ({Device})", options.Worker.WorkerId, options.Cluster, options.Worker.Device);
-        var loop = new LeaseLoop(connection.Grains, WorkloadSelector.For, ClusterCallPipeline.Create(options.Calls, logger),
+        var loop = new LeaseLoop(connection.Grains, new WorkloadSelector(options.Training, logger).For, ClusterCallPipeline.Create(options.Calls, logger),
             new LeaseLoopOptions { Worker = options.Worker, MaxTrials = options.MaxTrials }, logger);
         await loop.RunAsync(stopping);
         logger.LogInformation("worker {Worker} stopped after {Trials} trials", options.Worker.WorkerId, loop.TrialsFinished);
