@@ -52,6 +52,17 @@ public sealed class LocalCluster : IAsyncDisposable
         return worker;
     }
 
+    /// <summary>A training worker (`sweep worker`, CPU, one thread) writing its artifacts under this cluster's folder.</summary>
+    public ChildProcess StartTrainingWorker(string id)
+    {
+        var worker = ChildProcess.Start(id, "worker", "--id", id, "--cluster", Address, "--device", "cpu", "--threads", "1",
+            "--artifacts", ArtifactsRoot, "--log-level", "information");
+        _processes.Add(worker);
+        return worker;
+    }
+
+    public string ArtifactsRoot => System.IO.Path.Combine(Directory, "artifacts");
+
     public string WriteStudy(string name, string yaml) => _dir.File(name + ".yaml", yaml);
 
     public async Task<string> Submit(string studyFile, string id) => (await Sweep.Ok("submit", studyFile, "--id", id, "--cluster", Address)).Trim();
