@@ -12,6 +12,15 @@ internal static class ExtremismData
     /// <summary>EXTREMIST = 1, NON_EXTREMIST = 0.</summary>
     public static int[] Labels => Rows.Value.Labels;
 
+    /// <summary>The same file loaded by the product's own reader, as a study names it.</summary>
+    public static SweepCluster.Training.Data.LabelledDataset Dataset => Loaded.Value;
+
+    private static readonly Lazy<SweepCluster.Training.Data.LabelledDataset> Loaded = new(() => SweepCluster.Training.Data.LabelledDataset.Load(new SweepCluster.Contracts.Studies.DataSpec
+    {
+        Train = Find("shared/data/extremism/train.csv"), TextColumn = "Original_Message", LabelColumns = ["Extremism_Label"],
+        LabelMap = new Dictionary<string, int> { ["NON_EXTREMIST"] = 0, ["EXTREMIST"] = 1 }, IdColumn = "ID",
+    }));
+
     private static (string[], int[]) Read()
     {
         using var parser = new TextFieldParser(Find("shared/data/extremism/train.csv")) { Delimiters = [","], HasFieldsEnclosedInQuotes = true };
