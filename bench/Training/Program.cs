@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using System.Globalization;
+using SweepCluster.Training.Models;
+using SweepCluster.Training.Runtime;
+using static TorchSharp.torch;
+
+// Training samples/s of BertForSequenceClassification on CPU: one step is forward, cross-entropy,
+// backward, gradient clipping, AdamW. Same shapes, thread count and step as pytorch_reference.py.
+//   training-bench [--sizes base,small] [--threads 2] [--batch 8] [--seq 128] [--steps 5] [--warmup 2]
+
+var options = Args.Parse(args);
+TorchRuntime.EnsureLoadable();
+set_num_threads(options.Threads);
+Console.WriteLine($"TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version}, {options.Threads} threads, batch {options.Batch}, seq {options.Sequence}, {options.Steps} timed steps after {options.Warmup} warm-up");
+Console.WriteLine("size   layers hidden  params(M)  s/step  samples/s");
+foreach (var size in options.Sizes)
+{
+    var (layers, hidden, heads) = size switch { "base" => (12, 768, 12), "small" => (4, 256, 4), _ => throw new ArgumentException($"unknown size {size}") };
+    var config = BackboneConfig.Parse($$"""
+        {"model_type": "bert", "vocab_size": 30522, "hidden_size": {{hidden}}, "num_hidden_layers": {{layers}}, "num_attention_heads": {{heads}},
+         "intermediate_size": {{4 * hidden}}, "max_position_embeddings": 512}
+        """);
+    manual_seed(0);
+    using var model = new BertForSequenceClassification(config, 2);
+    model.train();
+    using var optimizer = optim.AdamW(model.parameters(), lr: 2e-5);
+    using var ids = randint(1000, 30000, [options.Batch, options.Sequence], dtype: int64);
+    using var mask = ones(options.Batch, options.Sequence, dtype: int64);
+    using var labels = randint(0, 2, [options.Batch], dtype: int64);
+    var parameters = model.parameters().Sum(p => p.numel()) / 1e6;
+
+    void Step()
+    {
+        using var scope = NewDisposeScope();
+        var loss = nn.functional.cross_entropy(model.forward(ids, mask), labels);
+        loss.backward();
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0);
+        optimizer.step();
+        optimizer.zero_grad();
+    }
+
+    for (var i = 0; i < options.Warmup; i++) Step();
+    var clock = Stopwatch.StartNew();
+    for (var i = 0; i < options.Steps; i++) Step();
+    var perStep = clock.Elapsed.TotalSeconds / options.Steps;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{size,-6} {layers,6} {hidden,6} {parameters,10:0.0} {perStep,7:0.000} {options.Batch / perStep,10:0.00}"));
+}
+
+internal sealed record Args(string[] Sizes, int Threads, int Batch, int Sequence, int Steps, int Warmup)
+{
+    public static Args Parse(string[] args)
+    {
+        string Value(string name, string fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+        int Int(string name, int fallback) => int.Parse(Value(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+        return new Args(Value("--sizes", "base,small").Split(','), Int("--threads", 2), Int("--batch", 8), Int("--seq", 128), Int("--steps", 5), Int("--warmup", 2));
+    }
+}

@@ -1,0 +1,93 @@
+"""The PyTorch side of training-bench: the same BERT-for-classification shapes and training step
+(forward, cross-entropy, backward, clip_grad_norm_, AdamW) written with plain torch.nn, so it needs only
+Debian's python3-torch. Run through run.sh, which pins BLAS and thread counts for both sides.
+
+    python3 pytorch_reference.py [--sizes base,small] [--threads 2] [--batch 8] [--seq 128] [--steps 5] [--warmup 2]
+"""
+import argparse
+import math
+import time
+
+import torch
+from torch import nn
+
+
+class Layer(nn.Module):
+    def __init__(self, hidden, heads, intermediate):
+        super().__init__()
+        self.heads = heads
+        self.query, self.key, self.value = (nn.Linear(hidden, hidden) for _ in range(3))
+        self.attention_output, self.attention_norm = nn.Linear(hidden, hidden), nn.LayerNorm(hidden, eps=1e-12)
+        self.intermediate, self.output = nn.Linear(hidden, intermediate), nn.Linear(intermediate, hidden)
+        self.output_norm = nn.LayerNorm(hidden, eps=1e-12)
+        self.dropout = nn.Dropout(0.1)
+
+    def split(self, x):
+        b, s, h = x.shape
+        return x.view(b, s, self.heads, h // self.heads).transpose(1, 2)
+
+    def forward(self, x, additive_mask):
+        q, k, v = self.split(self.query(x)), self.split(self.key(x)), self.split(self.value(x))
+        scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1]) + additive_mask
+        context = (self.dropout(scores.softmax(-1)) @ v).transpose(1, 2).reshape(x.shape)
+        x = self.attention_norm(self.dropout(self.attention_output(context)) + x)
+        return self.output_norm(self.dropout(self.output(nn.functional.gelu(self.intermediate(x)))) + x)
+
+
+class Classifier(nn.Module):
+    def __init__(self, layers, hidden, heads):
+        super().__init__()
+        self.words, self.positions, self.types = nn.Embedding(30522, hidden), nn.Embedding(512, hidden), nn.Embedding(2, hidden)
+        self.norm, self.dropout = nn.LayerNorm(hidden, eps=1e-12), nn.Dropout(0.1)
+        self.layers = nn.ModuleList(Layer(hidden, heads, 4 * hidden) for _ in range(layers))
+        self.pooler, self.classifier = nn.Linear(hidden, hidden), nn.Linear(hidden, 2)
+
+    def forward(self, ids, mask):
+        positions = torch.arange(ids.shape[1]).unsqueeze(0)
+        x = self.dropout(self.norm(self.words(ids) + self.positions(positions) + self.types(torch.zeros_like(ids))))
+        additive = (1 - mask[:, None, None, :].float()) * -1e9
+        for layer in self.layers:
+            x = layer(x, additive)
+        return self.classifier(self.dropout(torch.tanh(self.pooler(x[:, 0]))))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--sizes", default="base,small")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--seq", type=int, default=128)
+    p.add_argument("--steps", type=int, default=5)
+    p.add_argument("--warmup", type=int, default=2)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, batch {a.batch}, seq {a.seq}, {a.steps} timed steps after {a.warmup} warm-up")
+    print("size   layers hidden  params(M)  s/step  samples/s")
+    for size in a.sizes.split(","):
+        layers, hidden, heads = {"base": (12, 768, 12), "small": (4, 256, 4)}[size]
+        torch.manual_seed(0)
+        model = Classifier(layers, hidden, heads).train()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5)
+        ids = torch.randint(1000, 30000, (a.batch, a.seq))
+        mask = torch.ones(a.batch, a.seq, dtype=torch.long)
+        labels = torch.randint(0, 2, (a.batch,))
+
+        def step():
+            loss = nn.functional.cross_entropy(model(ids, mask), labels)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            optimizer.zero_grad()
+
+        for _ in range(a.warmup):
+            step()
+        start = time.perf_counter()
+        for _ in range(a.steps):
+            step()
+        per_step = (time.perf_counter() - start) / a.steps
+        params = sum(p.numel() for p in model.parameters()) / 1e6
+        print(f"{size:<6} {layers:6} {hidden:6} {params:10.1f} {per_step:7.3f} {a.batch / per_step:10.2f}")
+
+
+if __name__ == "__main__":
+    main()
