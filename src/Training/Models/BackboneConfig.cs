@@ -132,22 +132,26 @@ public sealed record BackboneConfig
         var numLabels = OptionalInt("num_labels") ?? labelNames?.Count;
 
         var type = Text("model_type", "");
+        // BERT's config names, which RoBERTa, ELECTRA and DeBERTa-v2 share.
+        BackboneConfig BertNames(double layerNormEps, int typeVocabulary) => new()
+        {
+            ModelType = type,
+            VocabSize = Int("vocab_size"),
+            HiddenSize = Int("hidden_size"),
+            Layers = Int("num_hidden_layers"),
+            Heads = Int("num_attention_heads"),
+            IntermediateSize = Int("intermediate_size"),
+            MaxPositions = Int("max_position_embeddings", 512),
+            TypeVocabSize = Int("type_vocab_size", typeVocabulary),
+            HiddenDropout = Number("hidden_dropout_prob", 0.1),
+            AttentionDropout = Number("attention_probs_dropout_prob", 0.1),
+            LayerNormEps = Number("layer_norm_eps", layerNormEps),
+            Activation = Text("hidden_act", "gelu"),
+        };
         var config = type switch
         {
-            "bert" or "roberta" or "electra" => new BackboneConfig
+            "bert" or "roberta" or "electra" => BertNames(1e-12, typeVocabulary: 2) with
             {
-                ModelType = type,
-                VocabSize = Int("vocab_size"),
-                HiddenSize = Int("hidden_size"),
-                Layers = Int("num_hidden_layers"),
-                Heads = Int("num_attention_heads"),
-                IntermediateSize = Int("intermediate_size"),
-                MaxPositions = Int("max_position_embeddings", 512),
-                TypeVocabSize = Int("type_vocab_size", 2),
-                HiddenDropout = Number("hidden_dropout_prob", 0.1),
-                AttentionDropout = Number("attention_probs_dropout_prob", 0.1),
-                LayerNormEps = Number("layer_norm_eps", 1e-12),
-                Activation = Text("hidden_act", "gelu"),
                 PadTokenId = Int("pad_token_id", type == "roberta" ? 1 : 0),
                 EmbeddingSize = type == "electra" ? OptionalInt("embedding_size") : null,
                 ClassifierDropout = OptionalNumber("classifier_dropout"),
@@ -170,20 +174,8 @@ public sealed record BackboneConfig
                 Activation = Text("activation", "gelu"),
                 PadTokenId = Int("pad_token_id", 0),
             },
-            "deberta-v2" => new BackboneConfig
+            "deberta-v2" => BertNames(1e-7, typeVocabulary: 0) with
             {
-                ModelType = type,
-                VocabSize = Int("vocab_size"),
-                HiddenSize = Int("hidden_size"),
-                Layers = Int("num_hidden_layers"),
-                Heads = Int("num_attention_heads"),
-                IntermediateSize = Int("intermediate_size"),
-                MaxPositions = Int("max_position_embeddings", 512),
-                TypeVocabSize = Int("type_vocab_size", 0),
-                HiddenDropout = Number("hidden_dropout_prob", 0.1),
-                AttentionDropout = Number("attention_probs_dropout_prob", 0.1),
-                LayerNormEps = Number("layer_norm_eps", 1e-7),
-                Activation = Text("hidden_act", "gelu"),
                 PadTokenId = Int("pad_token_id", 0),
                 EmbeddingSize = OptionalInt("embedding_size"),
                 ClassifierDropout = OptionalNumber("cls_dropout"),

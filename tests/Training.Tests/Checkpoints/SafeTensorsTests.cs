@@ -106,13 +106,13 @@ public sealed class SafeTensorsTests : IDisposable
     public void Missing_unexpected_and_misshapen_keys_are_each_named()
     {
         using var source = new BertForSequenceClassification(Tiny(), 2);
-        var weights = source.state_dict().Where(kv => kv.Key != "bert.pooler.dense.bias").ToDictionary(kv => kv.Key, kv => kv.Value);
+        var weights = source.state_dict().Where(kv => kv.Key != "bert.encoder.layer.0.output.dense.bias").ToDictionary(kv => kv.Key, kv => kv.Value);
         weights["bert.extra.weight"] = zeros(2);
         weights["bert.embeddings.word_embeddings.weight"] = zeros(49, 16);
         SafeTensors.Write(Path.Combine(_dir, "model.safetensors"), weights);
         using var target = new BertForSequenceClassification(Tiny(), 2);
         var e = Assert.Throws<InvalidDataException>(() => CheckpointLoader.Load(target, _dir));
-        Assert.Contains("missing key 'bert.pooler.dense.bias'", e.Message);
+        Assert.Contains("missing key 'bert.encoder.layer.0.output.dense.bias'", e.Message);
         Assert.Contains("unexpected key 'bert.extra.weight'", e.Message);
         Assert.Contains("key 'bert.embeddings.word_embeddings.weight' has shape [49, 16], the model expects [50, 16]", e.Message);
     }
