@@ -50,7 +50,7 @@ public static class WorkerCommand
                     ProcessId = Environment.ProcessId,
                     Families = parse.GetValue(families) ?? [],
                     GpuMemoryMb = parse.GetValue(gpuMemory),
-                    Device = isSimulated ? "simulated" : TrainingDeviceName(parse.GetValue(device)!),
+                    Device = isSimulated ? "simulated" : TrainingDeviceName(parse.GetValue(device)!, parse.GetValue(threads)),
                     SimulatedOnly = isSimulated,
                 },
                 Training = training,
@@ -70,6 +70,18 @@ public static class WorkerCommand
         return command;
     }
 
-    /// <summary>The device name `sweep workers` shows; loading torch to probe CUDA is left to the first training trial.</summary>
-    private static string TrainingDeviceName(string requested) => requested == "auto" ? "auto (cuda if available, else cpu)" : requested;
+    /// <summary>The device this worker will train on, as `sweep workers` shows it (loads the native torch library to probe CUDA).</summary>
+    private static string TrainingDeviceName(string requested, int threads)
+    {
+        SweepCluster.Training.Runtime.TorchRuntime.EnsureLoadable();
+        if (threads > 0) TorchSharp.torch.set_num_threads(threads);
+        try
+        {
+            return TrainingDevice.Describe(TrainingDevice.Resolve(requested));
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new UsageException(e.Message, e);
+        }
+    }
 }

@@ -46,13 +46,18 @@ public sealed record FoldResult(double BestMetric, int BestEpoch, int EpochsRun,
 /// </summary>
 public sealed partial class FoldTrainer(ILogger logger)
 {
+    /// <summary>Float32, or bfloat16 compute with float32 master weights (the worker's choice on CUDA).</summary>
+    public TrainingPrecision Precision { get; init; }
+
     public async Task<FoldResult> RunAsync(
         SequenceClassificationModel model, Device device, TrialHyperparameters hp, string metric, bool higherIsBetter,
         TokenizedRows rows, TrainingTargets targets, int[] train, int[] validation, int seed, string label,
         Func<EpochResult, Task<bool>> afterEpoch, CancellationToken cancellationToken)
     {
         model.to(device);
-        using var optimizer = CreateOptimizer(model, hp);
+        using var mixed = Precision == TrainingPrecision.BFloat16Mixed ? new MixedPrecisionWeights(model) : null;
+        using var optimizer = CreateOptimizer(model, hp, mixed is null ? null : mixed.MasterOf);
+        var stepped = mixed?.Masters.ToList() ?? model.parameters().ToList();
         var groups = optimizer.ParamGroups.ToList();
         var baseRates = groups.Select(g => g.LearningRate).ToArray();
         var batchesPerEpoch = (train.Length + hp.BatchSize - 1) / hp.BatchSize;
@@ -75,17 +80,19 @@ public sealed partial class FoldTrainer(ILogger logger)
                 using var scope = NewDisposeScope();
                 var (ids, mask) = Batch(rows, batches[b], device);
                 var logits = model.forward(ids, mask);
-                var loss = Loss(logits, targets, batches[b], hp.LabelSmoothing, device);
+                var loss = Loss(logits.to(float32), targets, batches[b], hp.LabelSmoothing, device);
                 (loss / hp.GradientAccumulationSteps).backward();
                 lossSum += loss.item<float>() * batches[b].Length;
                 seen += batches[b].Length;
                 if ((b + 1) % hp.GradientAccumulationSteps == 0 || b == batches.Count - 1)
                 {
-                    nn.utils.clip_grad_norm_(model.parameters(), hp.MaxGradNorm);
+                    mixed?.GradientsToMasters();
+                    nn.utils.clip_grad_norm_(stepped, hp.MaxGradNorm);
                     var factor = schedule.Factor(step++);
                     for (var g = 0; g < groups.Count; g++) groups[g].LearningRate = baseRates[g] * factor;
                     optimizer.step();
                     optimizer.zero_grad();
+                    mixed?.MastersToModel();
                 }
                 if ((b + 1) % 20 == 0 || b == batches.Count - 1)
                     logger.LogInformation("{Label} epoch {Epoch}/{Epochs} batch {Batch}/{Batches} loss {Loss:0.0000} {Rate:0.0} samples/s",
@@ -124,10 +131,11 @@ public sealed partial class FoldTrainer(ILogger logger)
     /// Parameter groups: the head at its own rate; the backbone by depth (embeddings 0, layer i at i + 1)
     /// with layer-wise decay from the top layer down; no weight decay on biases and norms.
     /// </summary>
-    internal static AdamW CreateOptimizer(SequenceClassificationModel model, TrialHyperparameters hp)
+    /// <param name="masterOf">With mixed precision, the float32 master each named parameter is updated through.</param>
+    internal static AdamW CreateOptimizer(SequenceClassificationModel model, TrialHyperparameters hp, Func<string, Parameter>? masterOf = null)
     {
         var groups = model.ParameterGroupsByDepth()
-            .SelectMany(depth => depth.Parameters.Where(p => p.Parameter.requires_grad).Select(p => (depth.Depth, p.Name, p.Parameter)))
+            .SelectMany(depth => depth.Parameters.Where(p => p.Parameter.requires_grad).Select(p => (depth.Depth, p.Name, Parameter: masterOf?.Invoke(p.Name) ?? p.Parameter)))
             .GroupBy(p =>
             {
                 var rate = p.Depth == model.HeadDepth

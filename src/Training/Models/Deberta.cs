@@ -142,7 +142,7 @@ public sealed class DisentangledSelfAttention : nn.Module<Tensor, Tensor, Tensor
                 scores += key.matmul(positionQuery.transpose(-1, -2)).gather(-1, index).transpose(-1, -2) / scale;
             }
         }
-        var probabilities = dropout.forward(softmax(scores + additiveMask, -1));
+        var probabilities = dropout.forward(softmax(scores + additiveMask.to(scores.dtype), -1));
         return AttentionMath.MergeHeads(probabilities.matmul(value));
     }
 }

@@ -81,7 +81,7 @@ internal static class AttentionMath
     public static Tensor Attend(Tensor query, Tensor key, Tensor value, Tensor additiveMask, int heads, Dropout dropout)
     {
         var q = SplitHeads(query, heads);
-        var scores = q.matmul(SplitHeads(key, heads).transpose(-1, -2)) / Math.Sqrt(q.shape[^1]) + additiveMask;
+        var scores = q.matmul(SplitHeads(key, heads).transpose(-1, -2)) / Math.Sqrt(q.shape[^1]) + additiveMask.to(q.dtype);
         return MergeHeads(dropout.forward(scores.softmax(-1)).matmul(SplitHeads(value, heads)));
     }
 }

@@ -74,7 +74,11 @@ public sealed class TrainingWorkload : ITrialWorkload
         var reports = new List<StepValue>();
         var folds = new List<FoldSummary>();
         var outOfFold = new Dictionary<int, double[]>();
-        var trainer = new FoldTrainer(_logger);
+        // Mixed precision where it pays: bfloat16 tensor cores on CUDA; on CPUs without bf16 units it would be slower.
+        var trainer = new FoldTrainer(_logger)
+        {
+            Precision = spec.Training.MixedPrecision && Device.type == DeviceType.CUDA ? TrainingPrecision.BFloat16Mixed : TrainingPrecision.Float32,
+        };
         var trialSeed = unchecked(spec.Seed * 7919 + assignment.Number * 104729);
         ReportVerdict? stop = null;
 
@@ -135,9 +139,9 @@ public static class TrainingDevice
         _ => throw new ArgumentException($"unknown device '{requested}' (auto, cpu, cuda)"),
     };
 
-    /// <summary>The device's name for `sweep workers`, and its memory in MiB when it is a GPU (0 otherwise).</summary>
-    public static (string Name, long MemoryMb) Describe(Device device) =>
-        device.type == DeviceType.CUDA ? ("cuda", 0) : ("cpu", 0);
+    /// <summary>The device's name for `sweep workers`: cuda (with the device count) or cpu (with its thread count).</summary>
+    public static string Describe(Device device) =>
+        device.type == DeviceType.CUDA ? $"cuda ({cuda.device_count()} device(s))" : $"cpu ({get_num_threads()} threads)";
 }
 
 /// <summary>A trial's files under the artifacts root: summary.json and oof.csv (out-of-fold probabilities by training row).</summary>

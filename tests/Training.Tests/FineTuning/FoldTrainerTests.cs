@@ -32,8 +32,9 @@ public sealed class FoldTrainerTests
 
         public override Tensor forward(Tensor ids, Tensor mask)
         {
-            var m = mask.unsqueeze(-1).to(float32);
-            var pooled = (word_embeddings.forward(ids) * m).sum(1) / m.sum(1).clamp_min(1);
+            var embedded = word_embeddings.forward(ids);
+            var m = mask.unsqueeze(-1).to(embedded.dtype);
+            var pooled = (embedded * m).sum(1) / m.sum(1).clamp_min(1);
             return classifier.forward(pooled);
         }
     }
@@ -73,6 +74,44 @@ public sealed class FoldTrainerTests
         Assert.True(result.BestMetric > 0.75, $"validation accuracy {result.BestMetric:0.000}");
         Assert.Equal(validation.Length, result.BestProbabilities.Length);
         Assert.All(result.BestProbabilities, p => Assert.Equal(1.0, p.Sum(), 6));
+    }
+
+    [Fact]
+    public async Task Mixed_precision_computes_in_bfloat16_updates_float32_masters_and_still_learns()
+    {
+        random.manual_seed(7);
+        var (rows, labels) = Extremism();
+        var validation = Enumerable.Range(0, labels.Length).Where(i => i % 5 == 0).ToArray();
+        var train = Enumerable.Range(0, labels.Length).Where(i => i % 5 != 0).ToArray();
+        using var model = new BagClassifier(4100, 32, 2);
+        var hp = TrialHyperparameters.From(new Dictionary<string, object> { ["learning_rate"] = 0.01, ["head_learning_rate"] = 0.01 },
+            new TrainingSpec { Epochs = 4, BatchSize = 32, EarlyStoppingPatience = 4 });
+        var losses = new List<double>();
+
+        var result = await new FoldTrainer(NullLogger.Instance) { Precision = TrainingPrecision.BFloat16Mixed }.RunAsync(model, CPU, hp, "accuracy", true, rows,
+            new TrainingTargets.SingleLabel(labels, 2), train, validation, seed: 3, "bf16", e => { losses.Add(e.TrainLoss); return Task.FromResult(true); },
+            TestContext.Current.CancellationToken);
+
+        Assert.All(model.parameters(), p => Assert.Equal(ScalarType.BFloat16, p.dtype));
+        Assert.True(losses[^1] < losses[0] * 0.8, $"train loss {string.Join(" → ", losses.Select(l => l.ToString("0.000")))}");
+        Assert.True(result.BestMetric > 0.75, $"validation accuracy {result.BestMetric:0.000}");
+    }
+
+    [Fact]
+    public async Task Every_family_trains_an_epoch_in_mixed_precision()
+    {
+        var (rows, labels) = Extremism();
+        var small = new TokenizedRows(rows.Ids.Take(96).Select(r => r.Select(id => id % 300).ToArray()).ToList(), 0);
+        foreach (var name in new[] { "bert", "distilbert", "roberta", "electra", "deberta-v3", "deberta-v2" })
+        {
+            var config = BackboneConfig.Load(Models.HuggingFaceFixtures.Folder(name));
+            using var model = SequenceClassifier.Create(config.Family, config, 2);
+            var hp = TrialHyperparameters.From(new Dictionary<string, object>(), new TrainingSpec { Epochs = 1, BatchSize = 16 });
+            var result = await new FoldTrainer(NullLogger.Instance) { Precision = TrainingPrecision.BFloat16Mixed }.RunAsync(model, CPU, hp, "accuracy", true, small,
+                new TrainingTargets.SingleLabel(labels, 2), Enumerable.Range(0, 64).ToArray(), Enumerable.Range(64, 32).ToArray(), seed: 1, name,
+                e => { Assert.True(double.IsFinite(e.TrainLoss), $"{name}: loss {e.TrainLoss}"); return Task.FromResult(true); }, TestContext.Current.CancellationToken);
+            Assert.All(result.BestProbabilities, p => Assert.Equal(1.0, p.Sum(), 2));
+        }
     }
 
     [Fact]
