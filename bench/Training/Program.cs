@@ -7,10 +7,16 @@ using static TorchSharp.torch;
 // Training samples/s of BertForSequenceClassification on CPU: one step is forward, cross-entropy,
 // backward, gradient clipping, AdamW. Same shapes, thread count and step as pytorch_reference.py.
 //   training-bench [--sizes base,small] [--threads 2] [--batch 8] [--seq 128] [--steps 5] [--warmup 2]
+//   training-bench memory [--trials 100]: resident memory over many trials (the worker must not grow)
 
 var options = Args.Parse(args);
 TorchRuntime.EnsureLoadable();
 set_num_threads(options.Threads);
+if (args.Contains("memory"))
+{
+    await MemoryGrowth.RunAsync(options);
+    return;
+}
 Console.WriteLine($"TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version}, {options.Threads} threads, batch {options.Batch}, seq {options.Sequence}, {options.Steps} timed steps after {options.Warmup} warm-up");
 Console.WriteLine("size   layers hidden  params(M)  s/step  samples/s");
 foreach (var size in options.Sizes)
@@ -46,12 +52,12 @@ foreach (var size in options.Sizes)
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{size,-6} {layers,6} {hidden,6} {parameters,10:0.0} {perStep,7:0.000} {options.Batch / perStep,10:0.00}"));
 }
 
-internal sealed record Args(string[] Sizes, int Threads, int Batch, int Sequence, int Steps, int Warmup)
+internal sealed record Args(string[] Sizes, int Threads, int Batch, int Sequence, int Steps, int Warmup, int Trials)
 {
     public static Args Parse(string[] args)
     {
         string Value(string name, string fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
         int Int(string name, int fallback) => int.Parse(Value(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
-        return new Args(Value("--sizes", "base,small").Split(','), Int("--threads", 2), Int("--batch", 8), Int("--seq", 128), Int("--steps", 5), Int("--warmup", 2));
+        return new Args(Value("--sizes", "base,small").Split(','), Int("--threads", 2), Int("--batch", 8), Int("--seq", 128), Int("--steps", 5), Int("--warmup", 2), Int("--trials", 100));
     }
 }
