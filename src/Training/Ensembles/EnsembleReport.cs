@@ -1,0 +1,64 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace SweepCluster.Training.Ensembles;
+
+/// <summary>
+/// What the ensemble step found, as written to ARTIFACTS/STUDY/ensemble/ensemble.json and read by
+/// `sweep report` and `sweep predict`: every scored model on the held-out rows, the ensemble first.
+/// </summary>
+public sealed record EnsembleReport
+{
+    public required string StudyId { get; init; }
+    /// <summary>The study's metric (f1, accuracy, precision, recall, roc_auc, loss) and whether higher is better.</summary>
+    public required string Metric { get; init; }
+    public required bool HigherIsBetter { get; init; }
+    /// <summary>Binary, MultiClass or MultiLabel.</summary>
+    public required string Task { get; init; }
+    /// <summary>Class names in id order (single-label) or label column names (multi-label).</summary>
+    public required IReadOnlyList<string> ClassNames { get; init; }
+    /// <summary>soft (weighted mean of probabilities), hard (majority vote) or none (best member alone).</summary>
+    public required string Method { get; init; }
+    /// <summary>How the weights were chosen, in words (equal, or fitted on out-of-fold predictions and how).</summary>
+    public required string WeightsMethod { get; init; }
+    /// <summary>Member (backbone) name → weight; weights sum to 1.</summary>
+    public required IReadOnlyDictionary<string, double> Weights { get; init; }
+    /// <summary>Decision thresholds chosen on out-of-fold data: one for binary (positive class), one per label for multi-label, none for multi-class (arg max).</summary>
+    public required IReadOnlyList<double> Thresholds { get; init; }
+    public required int HeldOutRows { get; init; }
+    public required int OutOfFoldRows { get; init; }
+    /// <summary>Scored models: the ensemble first, then hard voting, then each member, then the TF-IDF baseline.</summary>
+    public required IReadOnlyList<ScoreRow> Rows { get; init; }
+    /// <summary>One sentence: whether the ensemble beats its best member on the held-out rows, and by how much.</summary>
+    public required string Verdict { get; init; }
+    /// <summary>Each member's trained model folder, relative to the study's artifacts folder.</summary>
+    public required IReadOnlyDictionary<string, string> MemberModels { get; init; }
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static EnsembleReport FromJson(string json, string source = "ensemble.json") =>
+        JsonSerializer.Deserialize<EnsembleReport>(json, Json) ?? throw new InvalidDataException($"{source}: empty");
+
+    public static EnsembleReport Load(string path) =>
+        File.Exists(path) ? FromJson(File.ReadAllText(path), path) : throw new FileNotFoundException($"{path}: no ensemble report (has the study's ensemble step run?)", path);
+}
+
+/// <summary>One scored model on the held-out rows.</summary>
+public sealed record ScoreRow
+{
+    public required string Name { get; init; }
+    /// <summary>ensemble, hard-vote, member or baseline.</summary>
+    public required string Kind { get; init; }
+    /// <summary>accuracy, precision, recall, f1, roc_auc, loss (macro over labels for multi-label).</summary>
+    public required IReadOnlyDictionary<string, double> Metrics { get; init; }
+    /// <summary>Multi-label: ROC-AUC of each label; single-label: of each class against the rest.</summary>
+    public IReadOnlyDictionary<string, double>? RocAucByLabel { get; init; }
+    /// <summary>Confusion matrices, rows true and columns predicted: one ("all") for single-label, one 2×2 per label for multi-label.</summary>
+    public required IReadOnlyDictionary<string, int[][]> Confusion { get; init; }
+}
