@@ -18,6 +18,8 @@ public static class SweepCli
         root.Subcommands.Add(TrialsCommand.Create(io));
         root.Subcommands.Add(BestCommand.Create(io));
         root.Subcommands.Add(CancelCommand.Create(io));
+        root.Subcommands.Add(FinalizeCommand.Create(io));
+        root.Subcommands.Add(Training.PredictCommand.Create(io));
         root.Subcommands.Add(WorkersCommand.Create(io));
         root.Subcommands.Add(SiloCommand.Create(io));
         root.Subcommands.Add(WorkerCommand.Create(io));

@@ -16,6 +16,9 @@ public static class StudyQueries
     public static Task<StudyStatus> Cancel(IGrainFactory grains, string studyId) =>
         Guard(studyId, () => grains.GetGrain<IStudyGrain>(studyId).Cancel());
 
+    public static Task<StudyStatus> Finalize(IGrainFactory grains, string studyId) =>
+        Guard(studyId, () => grains.GetGrain<IStudyGrain>(studyId).Finalize());
+
     private static async Task<T> Guard<T>(string studyId, Func<Task<T>> call)
     {
         try

@@ -58,6 +58,8 @@ public static class StudyRendering
             table.AddColumn(new TableColumn(s.ToWire()).RightAligned());
         table.AddColumn(new TableColumn("best").RightAligned());
         table.AddColumn("best params");
+        var staged = status.Backbones.Any(b => b.FinalStatus is not null);
+        if (staged) table.AddColumn(new TableColumn("final (held-out)").RightAligned());
         foreach (var b in status.Backbones)
         {
             table.AddRow(
@@ -70,10 +72,20 @@ public static class StudyRendering
                 new Text(b.Count(TrialStatus.Failed).ToString(CultureInfo.InvariantCulture)),
                 new Text(Number(b.BestValue)),
                 new Text(Params(b.BestParams)));
+            if (staged) table.Rows.Update(table.Rows.Count - 1, table.Columns.Count - 1, new Text(Stage(b.FinalStatus, b.FinalValue)));
         }
-        table.Caption($"{status.Finished}/{status.Budget} trials finished · ETA {Duration(status.Eta)}");
+        var ensemble = status.EnsembleStatus is null ? "" : $" · ensemble {Stage(status.EnsembleStatus, status.EnsembleValue)}";
+        table.Caption($"{status.Finished}/{status.Budget} trials finished · stage {status.Stage}{ensemble} · ETA {Duration(status.Eta)}");
         return table;
     }
+
+    /// <summary>A post-search job's state: its status, and its held-out value once complete.</summary>
+    private static string Stage(TrialStatus? status, double? value) => status switch
+    {
+        null => "-",
+        TrialStatus.Complete => Number(value),
+        _ => status.Value.ToWire(),
+    };
 
     /// <summary>A text progress bar ("████░░░░ 12/30"): renders the same in a live view, a pipe and a test.</summary>
     public static IRenderable ProgressBar(int done, int total, int width = 20)

@@ -61,7 +61,7 @@ public static class UpCommand
                     var studyId = SubmitCommand.NewStudyId(study.Name);
                     await grains.GetGrain<IStudyGrain>(studyId).Submit(study);
                     io.Out.WriteLine(studyId);
-                    if (parse.GetValue(untilDone)) exit = await Follow(io, grains, studyId, shutdown.Token);
+                    if (parse.GetValue(untilDone)) exit = await Follow(io, grains, studyId, artifactsRoot, shutdown.Token);
                 }
                 if (!parse.GetValue(untilDone)) await Task.Delay(Timeout.Infinite, shutdown.Token);
             }
@@ -77,23 +77,37 @@ public static class UpCommand
     }
 
     /// <summary>Progress lines until the study ends, then the per-backbone table.</summary>
-    private static async Task<int> Follow(CliIO io, IGrainFactory grains, string studyId, CancellationToken cancellationToken)
+    private static async Task<int> Follow(CliIO io, IGrainFactory grains, string studyId, string artifactsRoot, CancellationToken cancellationToken)
     {
-        var last = -1;
+        var last = "";
         StudyStatus status;
         while (true)
         {
             status = await grains.GetGrain<IStudyGrain>(studyId).GetStatus();
-            if (status.Finished != last || status.State != StudyState.Running)
+            var stages = string.Join(" ", status.Backbones.Where(b => b.FinalStatus is not null).Select(b => $"{b.Backbone}:final {b.FinalStatus.ToString()!.ToLowerInvariant()}"))
+                         + (status.EnsembleStatus is { } e ? $" ensemble {e.ToString().ToLowerInvariant()}" : "");
+            var line = $"{status.Finished}/{status.Budget} trials finished, stage {status.Stage} {stages}";
+            if (line != last || status.State != StudyState.Running)
             {
-                io.Error.WriteLine($"{DateTime.Now:HH:mm:ss} {studyId}: {status.Finished}/{status.Budget} trials finished, ETA {StudyRendering.Duration(status.Eta)}  " +
+                io.Error.WriteLine($"{DateTime.Now:HH:mm:ss} {studyId}: {line}, ETA {StudyRendering.Duration(status.Eta)}  " +
                                    string.Join("  ", status.Backbones.Select(b => $"{b.Backbone} best {StudyRendering.Number(b.BestValue)}")));
-                last = status.Finished;
+                last = line;
             }
             if (status.State != StudyState.Running) break;
             await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
         }
         StudyRendering.Console(io.Out).Write(StudyRendering.StatusTable(status));
+        var ensemble = Path.Combine(artifactsRoot, studyId, "ensemble");
+        if (File.Exists(Path.Combine(ensemble, "ensemble.json")))
+        {
+            var report = SweepCluster.Training.Ensembles.EnsembleReport.Load(Path.Combine(ensemble, "ensemble.json"));
+            io.Out.WriteLine($"held-out rows: {report.HeldOutRows}");
+            foreach (var row in report.Rows)
+                io.Out.WriteLine($"  {row.Name,-40} " + string.Join("  ", row.Metrics.Where(m => m.Key != "loss").Select(m => $"{m.Key} {m.Value:0.0000}")));
+            io.Out.WriteLine(report.Verdict);
+            io.Out.WriteLine($"artifacts: {Path.Combine(artifactsRoot, studyId)}");
+            if (File.Exists(Path.Combine(ensemble, "submission.csv"))) io.Out.WriteLine($"submission: {Path.Combine(ensemble, "submission.csv")}");
+        }
         return status.State == StudyState.Cancelled ? ExitCodes.Cancelled : ExitCodes.Ok;
     }
 

@@ -17,6 +17,8 @@ public interface IStudyGrain : IGrainWithStringKey
     [Alias("GetSpec")] Task<StudySpec> GetSpec();
     [Alias("GetTrials")] Task<IReadOnlyList<TrialView>> GetTrials();
     [Alias("Cancel")] Task<StudyStatus> Cancel();
+    /// <summary>Stops asking new trials: once those in flight finish, the final retrain and the ensemble follow.</summary>
+    [Alias("Finalize")] Task<StudyStatus> Finalize();
 
     /// <summary>Periodic nudge from the study directory: re-queues after a queue restart, tops up, finishes.</summary>
     [Alias("Tick"), OneWay] Task Tick();

@@ -17,6 +17,11 @@ public sealed record StudyStatus
     [Id(7)] public DateTime? FinishedUtc { get; init; }
     /// <summary>Estimated time left, from the mean trial duration so far and the trials still to run.</summary>
     [Id(8)] public TimeSpan? Eta { get; init; }
+    /// <summary>search, final retrain, ensemble, or done.</summary>
+    [Id(9)] public string Stage { get; init; } = "search";
+    /// <summary>The ensemble step's status and its held-out value, once scheduled.</summary>
+    [Id(10)] public TrialStatus? EnsembleStatus { get; init; }
+    [Id(11)] public double? EnsembleValue { get; init; }
 
     public int Budget => Backbones.Sum(b => b.Budget);
     public int Finished => Backbones.Sum(b => b.Finished);
@@ -33,6 +38,9 @@ public sealed record BackboneStatus
     [Id(3)] public double? BestValue { get; init; }
     [Id(4)] public int? BestTrial { get; init; }
     [Id(5)] public IReadOnlyDictionary<string, object>? BestParams { get; init; }
+    /// <summary>The final retrain's status and its held-out value, once scheduled.</summary>
+    [Id(6)] public TrialStatus? FinalStatus { get; init; }
+    [Id(7)] public double? FinalValue { get; init; }
 
     public int Count(TrialStatus status) => Counts.TryGetValue(status, out var n) ? n : 0;
     public int Finished => Counts.Where(c => c.Key.IsFinished()).Sum(c => c.Value);

@@ -17,6 +17,10 @@ public sealed class StudyGrainState
     [Id(3)] public DateTime? FinishedUtc { get; set; }
     /// <summary>Trials created per backbone. Trial numbers are 0..n-1, so the history is re-read from them.</summary>
     [Id(4)] public Dictionary<string, int> Created { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>`sweep finalize`: ask no more trials; go on to the final retrain once those in flight finish.</summary>
+    [Id(5)] public bool FinalizeRequested { get; set; }
+    /// <summary>The post-search jobs scheduled so far, by job name (<see cref="StudyJobs"/>), in order.</summary>
+    [Id(6)] public List<string> StageJobs { get; set; } = [];
 }
 
 /// <summary>
@@ -25,7 +29,7 @@ public sealed class StudyGrainState
 /// next asks as before a restart because every ask is seeded by (seed, trial number).
 /// </summary>
 [GrainType("sweep.study")]
-public sealed class StudyGrain(
+public sealed partial class StudyGrain(
     [PersistentState("study", SiloHost.StorageName)] IPersistentState<StudyGrainState> store,
     SweepMetrics metrics,
     ILogger<StudyGrain> logger) : Grain, IStudyGrain
@@ -85,6 +89,7 @@ public sealed class StudyGrain(
         if (S.Spec is null) return;
         CreateSearches(S.Spec);
         foreach (var run in _searches.Values) await Replay(run, S.Created.GetValueOrDefault(run.Spec.Name));
+        await LoadStageJobs();
         // This grain may have died with the queue's silo: make sure the queue knows every trial in flight.
         if (S.State == StudyState.Running) await SyncWithQueue(await Queue.GetGeneration());
         PublishMetrics();
@@ -166,6 +171,8 @@ public sealed class StudyGrain(
                 BestValue = best?.Value,
                 BestTrial = best?.Number,
                 BestParams = best is null ? null : run.Search.ExternalParams(best.Params).ToDictionary(),
+                FinalStatus = StageJob(StudyJobs.FinalRetrainOf(run.Spec.Name))?.Status,
+                FinalValue = StageJob(StudyJobs.FinalRetrainOf(run.Spec.Name))?.Value,
             };
         }).ToList();
         return new StudyStatus
@@ -179,6 +186,9 @@ public sealed class StudyGrain(
             CreatedUtc = S.CreatedUtc,
             FinishedUtc = S.FinishedUtc,
             Eta = EstimateRemaining(),
+            Stage = StageName(),
+            EnsembleStatus = StageJob(StudyJobs.EnsembleName)?.Status,
+            EnsembleValue = StageJob(StudyJobs.EnsembleName)?.Value,
         };
     }
 
@@ -219,6 +229,7 @@ public sealed class StudyGrain(
                     run.Set(trial with { Status = TrialStatus.Cancelled, Error = "study cancelled" });
                 }
             }
+            CancelStageJobs();
             await GrainFactory.GetGrain<IStudyDirectoryGrain>(0).Update(Summary());
             PublishMetrics();
             logger.LogInformation("study {Study}: cancelled", StudyId);
@@ -252,8 +263,13 @@ public sealed class StudyGrain(
     /// </summary>
     private async Task RefreshInFlight(bool requeue)
     {
+        await RefreshStageJobs(requeue);
         var inFlight = _searches.Values.SelectMany(r => r.InFlight.Select(t => (Run: r, Trial: t))).ToList();
-        if (inFlight.Count == 0) return;
+        if (inFlight.Count == 0)
+        {
+            await FinishIfDone();
+            return;
+        }
         var views = await Task.WhenAll(inFlight.Select(x => TrialGrain(x.Run.Spec.Name, x.Trial.Number).GetView()));
         for (var i = 0; i < views.Length; i++)
         {
@@ -310,7 +326,7 @@ public sealed class StudyGrain(
         while (inFlight < Spec.Budget.MaxParallel)
         {
             // The backbone furthest behind its budget goes next, so backbones progress together.
-            var run = _searches.Values.Where(r => r.Created < r.Budget)
+            var run = _searches.Values.Where(r => !SearchSpent(r))
                 .OrderBy(r => (double)r.Created / r.Budget).FirstOrDefault();
             if (run is null) break;
             var asked = run.Search.Ask();
@@ -347,6 +363,11 @@ public sealed class StudyGrain(
 
     public async Task OnTrialFinished(TrialView trial)
     {
+        if (S.Spec is not null && StudyJobs.Parse(trial.Backbone).Stage != JobStage.Search)
+        {
+            await OnStageJobFinished(trial);
+            return;
+        }
         if (S.Spec is null || !_searches.TryGetValue(trial.Backbone, out var run) || trial.Number >= run.Created) return;
         Apply(run, trial);
         await Fill();
@@ -380,7 +401,7 @@ public sealed class StudyGrain(
     private async Task FinishIfDone()
     {
         if (S.State != StudyState.Running) return;
-        if (_searches.Values.Any(r => r.Created < r.Budget || r.InFlightCount > 0)) return;
+        if (!await AdvanceStages()) return;
         S.State = StudyState.Finished;
         S.FinishedUtc = DateTime.UtcNow;
         await store.WriteStateAsync();

@@ -33,6 +33,13 @@ public sealed record EnsembleReport
     public required string Verdict { get; init; }
     /// <summary>Each member's trained model folder, relative to the study's artifacts folder.</summary>
     public required IReadOnlyDictionary<string, string> MemberModels { get; init; }
+    /// <summary>The training file's column names, so predictions are written the way its labels were.</summary>
+    public string TextColumn { get; init; } = "text";
+    public string? IdColumn { get; init; }
+    public IReadOnlyList<string> LabelColumns { get; init; } = ["label"];
+
+    /// <summary>The rule `sweep predict` and the ensemble step apply to members' probabilities.</summary>
+    public EnsembleRule Rule => new(Method, Task, Weights, Thresholds);
 
     private static readonly JsonSerializerOptions Json = new()
     {

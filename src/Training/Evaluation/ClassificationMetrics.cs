@@ -42,8 +42,11 @@ public sealed record ClassificationReport(
 
 public static class ClassificationMetrics
 {
-    /// <summary>Single-label: <paramref name="probabilities"/>[i] sums to 1 over classes; <paramref name="labels"/>[i] in 0..K-1.</summary>
-    public static ClassificationReport SingleLabel(IReadOnlyList<double[]> probabilities, IReadOnlyList<int> labels)
+    /// <summary>
+    /// Single-label: <paramref name="probabilities"/>[i] sums to 1 over classes; <paramref name="labels"/>[i] in 0..K-1.
+    /// Binary tasks may set <paramref name="positiveThreshold"/>: class 1 is predicted when its probability reaches it (arg max otherwise).
+    /// </summary>
+    public static ClassificationReport SingleLabel(IReadOnlyList<double[]> probabilities, IReadOnlyList<int> labels, double? positiveThreshold = null)
     {
         Check(probabilities.Count, labels.Count);
         var k = probabilities[0].Length;
@@ -51,7 +54,8 @@ public static class ClassificationMetrics
         double loss = 0;
         for (var i = 0; i < labels.Count; i++)
         {
-            matrix[labels[i], ArgMax(probabilities[i])]++;
+            var predicted = positiveThreshold is double t && k == 2 ? (probabilities[i][1] >= t ? 1 : 0) : ArgMax(probabilities[i]);
+            matrix[labels[i], predicted]++;
             loss -= Math.Log(Math.Max(probabilities[i][labels[i]], 1e-12));
         }
         var perClass = Enumerable.Range(0, k).Select(c =>
@@ -74,7 +78,11 @@ public static class ClassificationMetrics
     }
 
     /// <summary>Multi-label: per-label independent probabilities and 0/1 targets; accuracy is per label, averaged.</summary>
-    public static ClassificationReport MultiLabel(IReadOnlyList<double[]> probabilities, IReadOnlyList<int[]> targets, double threshold = 0.5)
+    public static ClassificationReport MultiLabel(IReadOnlyList<double[]> probabilities, IReadOnlyList<int[]> targets, double threshold = 0.5) =>
+        MultiLabel(probabilities, targets, Enumerable.Repeat(threshold, probabilities.Count == 0 ? 0 : probabilities[0].Length).ToArray());
+
+    /// <summary>Multi-label with a decision threshold per label.</summary>
+    public static ClassificationReport MultiLabel(IReadOnlyList<double[]> probabilities, IReadOnlyList<int[]> targets, IReadOnlyList<double> thresholds)
     {
         Check(probabilities.Count, targets.Count);
         var labels = probabilities[0].Length;
@@ -87,7 +95,7 @@ public static class ClassificationMetrics
             for (var i = 0; i < targets.Count; i++)
             {
                 var p = probabilities[i][j];
-                matrix[targets[i][j], p >= threshold ? 1 : 0]++;
+                matrix[targets[i][j], p >= thresholds[j] ? 1 : 0]++;
                 loss -= targets[i][j] == 1 ? Math.Log(Math.Max(p, 1e-12)) : Math.Log(Math.Max(1 - p, 1e-12));
             }
             var (precision, recall, f1, support) = FromMatrix(matrix, 1);

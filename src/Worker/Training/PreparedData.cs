@@ -17,8 +17,7 @@ public sealed record PreparedData(LabelledDataset Dataset, DataSplits Splits, Ba
     public static PreparedData Load(StudySpec spec, BackboneSpec backbone, ISynonymSource? synonyms)
     {
         var checkpoint = backbone.Checkpoint ?? throw new InvalidDataException($"backbone '{backbone.Name}' names no checkpoint folder");
-        var dataset = LabelledDataset.Load(spec.Data);
-        var splits = DataSplits.Stratified(dataset.Strata(), spec.Data.HoldoutFraction, spec.CvFolds, spec.Seed);
+        var (dataset, splits) = LoadSplits(spec);
         var config = BackboneConfig.Load(checkpoint);
         if (config.Family != backbone.Family)
             throw new InvalidDataException($"backbone '{backbone.Name}' is declared {backbone.Family} but {checkpoint}/config.json is model_type '{config.ModelType}'");
@@ -30,6 +29,13 @@ public sealed record PreparedData(LabelledDataset Dataset, DataSplits Splits, Ba
             : null;
         var balancer = new TrainingSetBalancer(spec.Data.Balancing, dataset, rows, text => encoder.Encode(text, maxLength), augmenter);
         return new PreparedData(dataset, splits, config, encoder, rows, balancer);
+    }
+
+    /// <summary>The study's dataset and its splits, the same for every backbone, trial and worker (seeded by the study).</summary>
+    public static (LabelledDataset Dataset, DataSplits Splits) LoadSplits(StudySpec spec)
+    {
+        var dataset = LabelledDataset.Load(spec.Data);
+        return (dataset, DataSplits.Stratified(dataset.Strata(), spec.Data.HoldoutFraction, spec.CvFolds, spec.Seed));
     }
 }
 

@@ -30,7 +30,7 @@ public sealed record TrainingWorkloadOptions
 /// stop the trial at once), the mean over folds as the value, and the out-of-fold probabilities kept under
 /// the artifacts folder for the ensemble.
 /// </summary>
-public sealed class TrainingWorkload : ITrialWorkload
+public sealed partial class TrainingWorkload : ITrialWorkload
 {
     /// <summary>Steps of fold k are k·StepsPerFold + epoch, so every trial reports fold k's epoch e at the same step.</summary>
     public const int StepsPerFold = 1000;
@@ -50,7 +50,15 @@ public sealed class TrainingWorkload : ITrialWorkload
 
     public Device Device { get; }
 
-    public async Task<TrialResult> RunAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken)
+    public Task<TrialResult> RunAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken) =>
+        StudyJobs.Parse(assignment.Backbone) switch
+        {
+            (JobStage.FinalRetrain, var backbone) => RunFinalRetrainAsync(assignment, spec, backbone!, reporter, cancellationToken),
+            (JobStage.Ensemble, _) => RunEnsembleAsync(assignment, spec, reporter, cancellationToken),
+            _ => RunSearchTrialAsync(assignment, spec, reporter, cancellationToken),
+        };
+
+    private async Task<TrialResult> RunSearchTrialAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken)
     {
         var backbone = spec.Backbones.FirstOrDefault(b => b.Name == assignment.Backbone);
         if (backbone is null) return new TrialResult.Failed($"study '{spec.Name}' has no backbone '{assignment.Backbone}'");
@@ -63,9 +71,8 @@ public sealed class TrainingWorkload : ITrialWorkload
             data = _data.Get(assignment.StudyId, spec, backbone);
             hp = TrialHyperparameters.From(assignment.Params, spec.Training);
         }
-        catch (Exception e) when (e is DataFileException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException)
+        catch (Exception e) when (IsPermanent(e))
         {
-            // Bad data, a broken checkpoint or impossible parameters fail the same way on every retry.
             return new TrialResult.Failed(e.Message);
         }
 
@@ -74,11 +81,7 @@ public sealed class TrainingWorkload : ITrialWorkload
         var reports = new List<StepValue>();
         var folds = new List<FoldSummary>();
         var outOfFold = new Dictionary<int, double[]>();
-        // Mixed precision where it pays: bfloat16 tensor cores on CUDA; on CPUs without bf16 units it would be slower.
-        var trainer = new FoldTrainer(_logger)
-        {
-            Precision = spec.Training.MixedPrecision && Device.type == DeviceType.CUDA ? TrainingPrecision.BFloat16Mixed : TrainingPrecision.Float32,
-        };
+        var trainer = TrainerFor(spec);
         var trialSeed = unchecked(spec.Seed * 7919 + assignment.Number * 104729);
         ReportVerdict? stop = null;
 
@@ -125,6 +128,19 @@ public sealed class TrainingWorkload : ITrialWorkload
     }
 }
 
+public sealed partial class TrainingWorkload
+{
+    /// <summary>Mixed precision where it pays: bfloat16 tensor cores on CUDA; on CPUs without bf16 units it would be slower.</summary>
+    private FoldTrainer TrainerFor(StudySpec spec) => new(_logger)
+    {
+        Precision = spec.Training.MixedPrecision && Device.type == DeviceType.CUDA ? TrainingPrecision.BFloat16Mixed : TrainingPrecision.Float32,
+    };
+
+    /// <summary>Bad data, a broken checkpoint or impossible parameters: they fail the same way on every retry.</summary>
+    private static bool IsPermanent(Exception e) =>
+        e is DataFileException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException;
+}
+
 /// <summary>One fold's outcome: its best validation metric, at which epoch, and how many epochs ran.</summary>
 public sealed record FoldSummary(int Fold, double BestMetric, int BestEpoch, int EpochsRun);
 
@@ -150,6 +166,41 @@ public static class TrialArtifacts
     public static string Folder(string root, string studyId, string backbone, int number) =>
         Path.Combine(root, studyId, backbone, $"trial-{number:D4}");
 
+    /// <summary>The final retrain's trained model (a <see cref="SweepCluster.Training.Ensembles.TrainedModel"/> folder).</summary>
+    public static string FinalModel(string root, string studyId, string backbone) => Path.Combine(root, studyId, backbone, "final");
+
+    /// <summary>The final model's probabilities on the held-out rows.</summary>
+    public static string FinalHeldOut(string root, string studyId, string backbone) => Path.Combine(root, studyId, backbone, "final-heldout.csv");
+
+    /// <summary>ensemble.json, submission.csv and probabilities.csv.</summary>
+    public static string Ensemble(string root, string studyId) => Path.Combine(root, studyId, "ensemble");
+
+    /// <summary>Reads a probabilities file written by <see cref="WriteProbabilities"/>: row index → probabilities.</summary>
+    public static Dictionary<int, double[]> ReadProbabilities(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: missing (was the job that writes it lost?)", path);
+        var result = new Dictionary<int, double[]>();
+        foreach (var line in File.ReadLines(path).Skip(1))
+        {
+            var fields = line.Split(',');
+            result[int.Parse(fields[0], CultureInfo.InvariantCulture)] = fields.Skip(2).Select(f => double.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+        }
+        return result;
+    }
+
+    /// <summary>Probabilities by training-file row (index and id), one column per class.</summary>
+    internal static void WriteProbabilities(string path, PreparedData data, IEnumerable<KeyValuePair<int, double[]>> probabilities)
+    {
+        var csv = new StringBuilder();
+        csv.Append("row,id,").AppendJoin(',', data.Dataset.ClassNames.Select(c => "p_" + c)).Append('\n');
+        foreach (var (row, p) in probabilities.OrderBy(p => p.Key))
+        {
+            csv.Append(row.ToString(CultureInfo.InvariantCulture)).Append(',').Append(data.Dataset.Ids[row]).Append(',')
+               .AppendJoin(',', p.Select(v => v.ToString("R", CultureInfo.InvariantCulture))).Append('\n');
+        }
+        WriteAtomically(path, csv.ToString());
+    }
+
     internal static void Write(string root, TrialAssignment assignment, PreparedData data, TrialHyperparameters hp,
         IReadOnlyList<FoldSummary> folds, IReadOnlyDictionary<int, double[]> outOfFold, double value)
     {
@@ -162,19 +213,11 @@ public static class TrialArtifacts
             hyperparameters = hp, folds, classes = data.Dataset.ClassNames, task = data.Dataset.Kind.ToString(),
         };
         WriteAtomically(Path.Combine(folder, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
-
-        var csv = new StringBuilder();
-        csv.Append("row,id,").AppendJoin(',', data.Dataset.ClassNames.Select(c => "p_" + c)).Append('\n');
-        foreach (var (row, probabilities) in outOfFold.OrderBy(p => p.Key))
-        {
-            csv.Append(row.ToString(CultureInfo.InvariantCulture)).Append(',').Append(data.Dataset.Ids[row]).Append(',')
-               .AppendJoin(',', probabilities.Select(p => p.ToString("R", CultureInfo.InvariantCulture))).Append('\n');
-        }
-        WriteAtomically(Path.Combine(folder, "oof.csv"), csv.ToString());
+        WriteProbabilities(Path.Combine(folder, "oof.csv"), data, outOfFold);
     }
 
     /// <summary>Write then rename, so a reader never sees half a file (a worker can die mid-write).</summary>
-    private static void WriteAtomically(string path, string content)
+    internal static void WriteAtomically(string path, string content)
     {
         var temporary = path + ".tmp-" + Environment.ProcessId;
         File.WriteAllText(temporary, content);

@@ -1,0 +1,161 @@
+using Microsoft.Extensions.Logging;
+using SweepCluster.Contracts.Grains;
+using SweepCluster.Contracts.Studies;
+using SweepCluster.Contracts.Trials;
+
+namespace SweepCluster.Silo.Grains;
+
+// After the search: each backbone whose budget is spent gets a final retrain with its best parameters
+// (as soon as its own search is done), and once every final retrain has finished, the ensemble step
+// runs. Both are leased jobs in trial grains (StudyJobs names them), so a lost worker's job is retried
+// like any trial; this grain only records which it scheduled and reads their outcome back.
+public sealed partial class StudyGrain
+{
+    private readonly Dictionary<string, TrialView> _stageJobs = new(StringComparer.Ordinal);
+
+    /// <summary>Training studies with final.retrain go on to the final retrain and ensemble; simulated ones end with the search.</summary>
+    private bool HasPostSearchStages => Spec.Workload.Kind == WorkloadKind.Train && Spec.Final.Retrain;
+
+    private bool SearchSpent(BackboneSearch run) => run.Created >= run.Budget || S.FinalizeRequested;
+
+    private TrialView? StageJob(string name) => _stageJobs.GetValueOrDefault(name);
+
+    public async Task<StudyStatus> Finalize()
+    {
+        _ = Spec;
+        if (S.State == StudyState.Running && !S.FinalizeRequested)
+        {
+            S.FinalizeRequested = true;
+            await store.WriteStateAsync();
+            logger.LogInformation("study {Study}: finalize requested; no new trials", StudyId);
+            await FinishIfDone();
+        }
+        return await GetStatus();
+    }
+
+    private async Task LoadStageJobs()
+    {
+        var views = await Task.WhenAll(S.StageJobs.Select(name => TrialGrain(name, 0).GetView()));
+        foreach (var view in views) _stageJobs[view.Backbone] = view;
+    }
+
+    /// <summary>Re-reads unfinished post-search jobs (a lost notification), and re-queues them after a queue restart.</summary>
+    private async Task RefreshStageJobs(bool requeue)
+    {
+        var open = _stageJobs.Values.Where(v => !v.Status.IsFinished()).ToList();
+        foreach (var job in open)
+        {
+            var view = await TrialGrain(job.Backbone, 0).GetView();
+            _stageJobs[view.Backbone] = view;
+            if (view.Status.IsFinished() || !requeue || S.State != StudyState.Running) continue;
+            var entry = QueueEntry.For(StageDefinition(view.Backbone, view.Params), view.Status == TrialStatus.Waiting ? view.Attempts + 1 : view.Attempts);
+            if (view.Status == TrialStatus.Waiting) await Queue.Enqueue(entry);
+            else await Queue.Track(entry, view.LeaseExpiresUtc ?? DateTime.UtcNow);
+        }
+    }
+
+    private async Task OnStageJobFinished(TrialView job)
+    {
+        if (!_stageJobs.ContainsKey(job.Backbone)) return;
+        _stageJobs[job.Backbone] = job;
+        logger.LogInformation("study {Study}: {Job} {Status}{Error}", StudyId, job.Backbone, job.Status, job.Error is null ? "" : $" ({job.Error})");
+        await FinishIfDone();
+    }
+
+    /// <summary>Schedules what is due; true when nothing is left to run (the study can finish).</summary>
+    private async Task<bool> AdvanceStages()
+    {
+        var searchDone = _searches.Values.All(r => SearchSpent(r) && r.InFlightCount == 0);
+        if (!HasPostSearchStages) return searchDone;
+
+        foreach (var run in _searches.Values.Where(r => SearchSpent(r) && r.InFlightCount == 0))
+        {
+            var name = StudyJobs.FinalRetrainOf(run.Spec.Name);
+            if (_stageJobs.ContainsKey(name)) continue;
+            if (run.Search.BestTrial is not { } best)
+            {
+                logger.LogWarning("study {Study}: backbone {Backbone} has no completed trial; no final retrain", StudyId, run.Spec.Name);
+                continue;
+            }
+            var parameters = run.Search.ExternalParams(best.Params).ToDictionary();
+            parameters[StudyJobs.SourceTrialParam] = (long)best.Number;
+            if (FinalEpochs(best.IntermediateValues) is int epochs) parameters[StudyJobs.EpochsParam] = (long)epochs;
+            await Schedule(name, parameters);
+        }
+        if (!searchDone) return false;
+        var finals = _searches.Values.Select(r => StageJob(StudyJobs.FinalRetrainOf(r.Spec.Name))).OfType<TrialView>().ToList();
+        if (finals.Any(f => !f.Status.IsFinished())) return false;
+        if (!finals.Any(f => f.Status == TrialStatus.Complete))
+        {
+            if (finals.Count > 0) logger.LogWarning("study {Study}: no final retrain completed; no ensemble", StudyId);
+            return true;
+        }
+        if (StageJob(StudyJobs.EnsembleName) is not { } ensemble)
+        {
+            await Schedule(StudyJobs.EnsembleName, new Dictionary<string, object>());
+            return false;
+        }
+        return ensemble.Status.IsFinished();
+    }
+
+    /// <summary>
+    /// The final retrain's epochs: where the best trial's folds peaked (reports are numbered 1000·fold +
+    /// epoch), averaged over folds and rounded; null when it reported nothing, leaving the study's default.
+    /// </summary>
+    internal static int? FinalEpochs(IReadOnlyDictionary<int, double> reports, bool higherIsBetter = true)
+    {
+        if (reports.Count == 0) return null;
+        var bestEpochs = reports.GroupBy(r => r.Key / 1000)
+            .Select(fold => (higherIsBetter ? fold.OrderByDescending(r => r.Value) : fold.OrderBy(r => r.Value)).ThenBy(r => r.Key).First().Key % 1000)
+            .ToList();
+        return Math.Max(1, (int)Math.Round(bestEpochs.Average(), MidpointRounding.AwayFromZero));
+    }
+
+    private int? FinalEpochs(IDictionary<int, double> reports) =>
+        FinalEpochs(reports.ToDictionary(), Spec.Objective.Direction == ObjectiveDirection.Maximize);
+
+    private TrialDefinition StageDefinition(string name, IReadOnlyDictionary<string, object> parameters)
+    {
+        var (_, backbone) = StudyJobs.Parse(name);
+        var spec = backbone is null ? null : Spec.Backbones.First(b => b.Name == backbone);
+        return new TrialDefinition
+        {
+            StudyId = StudyId, Backbone = name, Number = 0, Family = spec?.Family.ToString() ?? "",
+            Params = parameters, InternalParams = new Dictionary<string, double>(),
+            MaxAttempts = Spec.Trials.MaxAttempts, LeaseDuration = TimeSpan.FromSeconds(Spec.Trials.LeaseSeconds),
+            MinGpuMemoryMb = spec?.MinGpuMemoryMb ?? 0, Simulated = false,
+        };
+    }
+
+    private async Task Schedule(string name, IReadOnlyDictionary<string, object> parameters)
+    {
+        var definition = StageDefinition(name, parameters);
+        await TrialGrain(name, 0).Initialize(definition);
+        S.StageJobs.Add(name);
+        // Recorded before queued, as trials are: a queued job is always one the study finds again.
+        await store.WriteStateAsync();
+        _stageJobs[name] = new TrialView
+        {
+            StudyId = StudyId, Backbone = name, Number = 0, Status = TrialStatus.Waiting, Params = parameters,
+            InternalParams = definition.InternalParams, IntermediateValues = [], CreatedUtc = DateTime.UtcNow,
+        };
+        var generation = await Queue.Enqueue(QueueEntry.For(definition, 1));
+        if (generation != _queueGeneration) await SyncWithQueue(generation);
+        logger.LogInformation("study {Study}: scheduled {Job} ({Params})", StudyId, name, string.Join(", ", parameters.Select(p => $"{p.Key}={p.Value}")));
+    }
+
+    private void CancelStageJobs()
+    {
+        foreach (var job in _stageJobs.Values.Where(v => !v.Status.IsFinished()).ToList())
+        {
+            TrialGrain(job.Backbone, 0).Cancel().Ignore();
+            _stageJobs[job.Backbone] = job with { Status = TrialStatus.Cancelled, Error = "study cancelled" };
+        }
+    }
+
+    private string StageName() =>
+        S.State != StudyState.Running ? "done"
+        : _stageJobs.ContainsKey(StudyJobs.EnsembleName) ? "ensemble"
+        : _stageJobs.Count > 0 ? "final retrain"
+        : "search";
+}

@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Text;
+using static TorchSharp.torch;
+
+namespace SweepCluster.Training.Ensembles;
+
+/// <summary>Every member's probabilities for a set of texts, the ensemble's, and its decisions.</summary>
+public sealed record PredictionSet(IReadOnlyDictionary<string, double[][]> Members, double[][] Ensemble, int[][] Decisions);
+
+/// <summary>
+/// Predictions of a finished study from its artifacts alone (ensemble.json and the members' trained
+/// model folders): what the ensemble step writes for the study's test file and what `sweep predict` writes
+/// for any file.
+/// </summary>
+public static class EnsemblePredictions
+{
+    public static PredictionSet Predict(string studyFolder, EnsembleReport report, IReadOnlyList<string> texts, Device? device = null, Action<string>? progress = null)
+    {
+        var members = new Dictionary<string, double[][]>(StringComparer.Ordinal);
+        foreach (var (name, relative) in report.MemberModels)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            using var model = TrainedModel.Load(Path.Combine(studyFolder, relative), device);
+            members[name] = model.Predict(texts);
+            progress?.Invoke($"{name}: {texts.Count} rows in {clock.Elapsed.TotalSeconds:0.0}s");
+        }
+        var rule = report.Rule;
+        var ensemble = Ensembler.Combine(rule, members);
+        return new PredictionSet(members, ensemble, ensemble.Select(p => Ensembler.Decide(p, rule)).ToArray());
+    }
+
+    /// <summary>
+    /// The submission: id and, for single-label tasks, the label column with the training file's own class
+    /// names (e.g. EXTREMIST); for multi-label tasks one probability column per label (as Jigsaw scores them).
+    /// </summary>
+    public static void WriteSubmission(string path, EnsembleReport report, IReadOnlyList<string> ids, PredictionSet predictions, string? idColumn = null)
+    {
+        var sb = new StringBuilder();
+        var id = idColumn ?? report.IdColumn ?? "id";
+        var multiLabel = report.Task == "MultiLabel";
+        sb.Append(Csv(id)).Append(',').AppendJoin(',', (multiLabel ? report.ClassNames : [report.LabelColumns[0]]).Select(Csv)).Append('\n');
+        for (var i = 0; i < ids.Count; i++)
+        {
+            sb.Append(Csv(ids[i])).Append(',');
+            if (multiLabel) sb.AppendJoin(',', predictions.Ensemble[i].Select(Number));
+            else sb.Append(Csv(report.ClassNames[Array.IndexOf(predictions.Decisions[i], 1)]));
+            sb.Append('\n');
+        }
+        WriteAtomically(path, sb.ToString());
+    }
+
+    /// <summary>Per-model probabilities: the ensemble's then each member's, one column per class or label.</summary>
+    public static void WriteProbabilities(string path, EnsembleReport report, IReadOnlyList<string> ids, PredictionSet predictions, string? idColumn = null)
+    {
+        var sources = new List<(string Name, double[][] Values)> { ("ensemble", predictions.Ensemble) };
+        sources.AddRange(predictions.Members.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => (m.Key, m.Value)));
+        var sb = new StringBuilder();
+        sb.Append(Csv(idColumn ?? report.IdColumn ?? "id"));
+        foreach (var (name, _) in sources)
+            foreach (var c in report.ClassNames) sb.Append(',').Append(Csv($"{name}:p_{c}"));
+        sb.Append('\n');
+        for (var i = 0; i < ids.Count; i++)
+        {
+            sb.Append(Csv(ids[i]));
+            foreach (var (_, values) in sources)
+                foreach (var p in values[i]) sb.Append(',').Append(Number(p));
+            sb.Append('\n');
+        }
+        WriteAtomically(path, sb.ToString());
+    }
+
+    private static string Number(double p) => p.ToString("0.######", CultureInfo.InvariantCulture);
+
+    private static string Csv(string field) =>
+        field.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + field.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : field;
+
+    private static void WriteAtomically(string path, string content)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(folder);
+        var temporary = Path.Combine(folder, "." + Path.GetFileName(path) + ".tmp-" + Environment.ProcessId);
+        File.WriteAllText(temporary, content);
+        File.Move(temporary, path, overwrite: true);
+    }
+}

@@ -1,0 +1,79 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using SweepCluster.Contracts.Studies;
+using SweepCluster.Contracts.Trials;
+using SweepCluster.Training.Checkpoints;
+using SweepCluster.Training.Ensembles;
+using SweepCluster.Training.FineTuning;
+using SweepCluster.Training.Models;
+using SweepCluster.Worker.Workloads;
+using static TorchSharp.torch;
+
+namespace SweepCluster.Worker.Training;
+
+// The final retrain: the backbone's best parameters on every non-held-out row (balanced as the folds
+// were), for the epochs where the best trial's folds peaked, no early stopping and no pruning. The
+// held-out rows are scored once per epoch only so the last epoch's probabilities can be kept for the
+// ensemble step; nothing about training looks at them. Each epoch reports its training loss (progress,
+// and the channel through which a cancelled study stops the job).
+public sealed partial class TrainingWorkload
+{
+    private async Task<TrialResult> RunFinalRetrainAsync(TrialAssignment assignment, StudySpec spec, string backboneName, ITrialReporter reporter, CancellationToken cancellationToken)
+    {
+        var backbone = spec.Backbones.FirstOrDefault(b => b.Name == backboneName);
+        if (backbone?.Checkpoint is null) return new TrialResult.Failed($"study '{spec.Name}' has no backbone '{backboneName}' with a checkpoint");
+        PreparedData data;
+        TrialHyperparameters hp;
+        try
+        {
+            data = _data.Get(assignment.StudyId, spec, backbone);
+            hp = TrialHyperparameters.From(assignment.Params, spec.Training);
+        }
+        catch (Exception e) when (IsPermanent(e))
+        {
+            return new TrialResult.Failed(e.Message);
+        }
+        hp = hp with { EarlyStoppingPatience = hp.Epochs + 1 };
+        var sourceTrial = assignment.Params.TryGetValue(StudyJobs.SourceTrialParam, out var source) ? Convert.ToInt32(source, CultureInfo.InvariantCulture) : -1;
+        var label = $"{assignment.StudyId}/{backbone.Name} final retrain";
+        var heldOut = data.Splits.HeldOut;
+        if (heldOut.Length == 0) return new TrialResult.Failed("the final retrain and the ensemble are scored on held-out rows; set data.holdout_fraction above 0");
+        var training = Enumerable.Range(0, data.Dataset.Count).Except(heldOut).ToArray();
+        var seed = unchecked(spec.Seed * 7919 + 999_983);
+        var (rows, targets, train) = data.Balancer.Apply(training, seed);
+        _logger.LogInformation("{Job}: trial {Trial}'s parameters, {Epochs} epochs on {Rows} rows ({Balancing})", label, sourceTrial, hp.Epochs, train.Length, spec.Data.Balancing);
+
+        manual_seed(seed);
+        var config = hp.Dropout is { } dropout ? data.Config.WithDropout(dropout) : data.Config;
+        using var model = SequenceClassifier.Create(backbone.Family, config, data.Dataset.Targets.Outputs);
+        CheckpointLoader.Load(model, backbone.Checkpoint);
+        EpochResult? last = null;
+        var reports = new List<StepValue>();
+        ReportVerdict? stop = null;
+        await TrainerFor(spec).RunAsync(model, Device, hp, spec.Objective.Metric, spec.Objective.Direction == ObjectiveDirection.Maximize,
+            rows, targets, train, heldOut, seed, label,
+            async epoch =>
+            {
+                last = epoch;
+                reports.Add(new StepValue(epoch.Epoch, epoch.TrainLoss));
+                var verdict = await reporter.ReportAsync(epoch.Epoch, epoch.TrainLoss, cancellationToken);
+                if (verdict == ReportVerdict.Continue) return true;
+                stop = verdict;
+                return false;
+            },
+            cancellationToken);
+        if (stop is { } stopped) return new TrialResult.Stopped(stopped);
+
+        var folder = TrialArtifacts.FinalModel(_options.ArtifactsRoot, assignment.StudyId, backbone.Name);
+        TrainedModel.Save(folder, model, backbone.Checkpoint, new TrainedModelInfo
+        {
+            Backbone = backbone.Name, Family = backbone.Family, Task = data.Dataset.Kind.ToString(), ClassNames = data.Dataset.ClassNames,
+            MaxSequenceLength = backbone.MaxSequenceLength, SourceTrial = sourceTrial, Epochs = hp.Epochs,
+        });
+        TrialArtifacts.WriteProbabilities(TrialArtifacts.FinalHeldOut(_options.ArtifactsRoot, assignment.StudyId, backbone.Name), data,
+            heldOut.Select((row, i) => KeyValuePair.Create(row, last!.Probabilities[i])));
+        GC.Collect();
+        _logger.LogInformation("{Job}: saved to {Folder}; held-out {Metric} {Value:0.0000}", label, folder, spec.Objective.Metric, last!.Metric);
+        return new TrialResult.Completed(last.Metric, reports);
+    }
+}
