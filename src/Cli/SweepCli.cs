@@ -17,6 +17,7 @@ public static class SweepCli
         root.Subcommands.Add(WatchCommand.Create(io));
         root.Subcommands.Add(TrialsCommand.Create(io));
         root.Subcommands.Add(BestCommand.Create(io));
+        root.Subcommands.Add(ReportCommand.Create(io));
         root.Subcommands.Add(CancelCommand.Create(io));
         root.Subcommands.Add(FinalizeCommand.Create(io));
         root.Subcommands.Add(Training.PredictCommand.Create(io));

@@ -124,6 +124,7 @@ public class SweepCliTests
     [InlineData("watch")]
     [InlineData("trials")]
     [InlineData("best")]
+    [InlineData("report")]
     [InlineData("cancel")]
     [InlineData("workers")]
     [InlineData("silo")]
