@@ -98,9 +98,13 @@ public static class UpCommand
         }
         StudyRendering.Console(io.Out).Write(StudyRendering.StatusTable(status));
         var ensemble = Path.Combine(artifactsRoot, studyId, "ensemble");
-        if (File.Exists(Path.Combine(ensemble, "ensemble.json")))
+        var report = File.Exists(Path.Combine(ensemble, "ensemble.json")) ? SweepCluster.Training.Ensembles.EnsembleReport.Load(Path.Combine(ensemble, "ensemble.json")) : null;
+        var page = Path.Combine(artifactsRoot, studyId, "report.html");
+        Directory.CreateDirectory(Path.GetDirectoryName(page)!);
+        await File.WriteAllTextAsync(page, Reports.StudyReportPage.Render(status, await grains.GetGrain<IStudyGrain>(studyId).GetTrials(), report), cancellationToken);
+        io.Out.WriteLine($"report: {page}");
+        if (report is not null)
         {
-            var report = SweepCluster.Training.Ensembles.EnsembleReport.Load(Path.Combine(ensemble, "ensemble.json"));
             io.Out.WriteLine($"held-out rows: {report.HeldOutRows}");
             foreach (var row in report.Rows)
                 io.Out.WriteLine($"  {row.Name,-40} " + string.Join("  ", row.Metrics.Where(m => m.Key != "loss").Select(m => $"{m.Key} {m.Value:0.0000}")));
