@@ -8,9 +8,16 @@ using static TorchSharp.torch;
 // backward, gradient clipping, AdamW. Same shapes, thread count and step as pytorch_reference.py.
 //   training-bench [--sizes base,small] [--threads 2] [--batch 8] [--seq 128] [--steps 5] [--warmup 2]
 //   training-bench memory [--trials 100]: resident memory over many trials (the worker must not grow)
+//   training-bench cuda-check FIXTURES [--batch 32 --seq 128]: the CUDA path on a GPU machine (parity, mixed precision, speed)
 
 var options = Args.Parse(args);
 TorchRuntime.EnsureLoadable();
+if (args.Length > 1 && args[0] == "cuda-check")
+{
+    // Before any other torch call: the first one picks the native backend, and only this one may pick CUDA.
+    await CudaCheck.RunAsync(args[1], options);
+    return;
+}
 set_num_threads(options.Threads);
 if (args.Contains("memory"))
 {

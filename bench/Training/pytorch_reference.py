@@ -43,7 +43,7 @@ class Classifier(nn.Module):
         self.pooler, self.classifier = nn.Linear(hidden, hidden), nn.Linear(hidden, 2)
 
     def forward(self, ids, mask):
-        positions = torch.arange(ids.shape[1]).unsqueeze(0)
+        positions = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0)
         x = self.dropout(self.norm(self.words(ids) + self.positions(positions) + self.types(torch.zeros_like(ids))))
         additive = (1 - mask[:, None, None, :].float()) * -1e9
         for layer in self.layers:
@@ -59,6 +59,8 @@ def main():
     p.add_argument("--seq", type=int, default=128)
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--bf16", action="store_true", help="autocast to bfloat16 (the GPU comparison for our mixed precision)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, batch {a.batch}, seq {a.seq}, {a.steps} timed steps after {a.warmup} warm-up")
@@ -66,14 +68,16 @@ def main():
     for size in a.sizes.split(","):
         layers, hidden, heads = {"base": (12, 768, 12), "small": (4, 256, 4)}[size]
         torch.manual_seed(0)
-        model = Classifier(layers, hidden, heads).train()
+        model = Classifier(layers, hidden, heads).to(a.device).train()
         optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5)
-        ids = torch.randint(1000, 30000, (a.batch, a.seq))
-        mask = torch.ones(a.batch, a.seq, dtype=torch.long)
-        labels = torch.randint(0, 2, (a.batch,))
+        ids = torch.randint(1000, 30000, (a.batch, a.seq), device=a.device)
+        mask = torch.ones(a.batch, a.seq, dtype=torch.long, device=a.device)
+        labels = torch.randint(0, 2, (a.batch,), device=a.device)
 
         def step():
-            loss = nn.functional.cross_entropy(model(ids, mask), labels)
+            with torch.autocast(a.device, dtype=torch.bfloat16, enabled=a.bf16):
+                logits = model(ids, mask)
+            loss = nn.functional.cross_entropy(logits.float(), labels)
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -81,9 +85,13 @@ def main():
 
         for _ in range(a.warmup):
             step()
+        if a.device == "cuda":
+            torch.cuda.synchronize()
         start = time.perf_counter()
         for _ in range(a.steps):
             step()
+        if a.device == "cuda":
+            torch.cuda.synchronize()
         per_step = (time.perf_counter() - start) / a.steps
         params = sum(p.numel() for p in model.parameters()) / 1e6
         print(f"{size:<6} {layers:6} {hidden:6} {params:10.1f} {per_step:7.3f} {a.batch / per_step:10.2f}")
