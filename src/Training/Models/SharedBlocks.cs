@@ -77,12 +77,17 @@ internal static class AttentionMath
     /// <summary>[batch, heads, seq, d] → [batch, seq, heads·d].</summary>
     public static Tensor MergeHeads(Tensor x) => x.transpose(1, 2).contiguous().view(x.shape[0], x.shape[2], -1);
 
-    /// <summary>softmax(QKᵀ/√d + mask)·V over <paramref name="heads"/> heads, merged back to [batch, seq, hidden].</summary>
+    /// <summary>
+    /// softmax(QKᵀ/√d + mask)·V over <paramref name="heads"/> heads, merged back to [batch, seq, hidden], with
+    /// dropout on the attention weights while training. libtorch's fused kernel computes it (flash or
+    /// memory-efficient attention on GPUs) rather than four separate operations.
+    /// </summary>
     public static Tensor Attend(Tensor query, Tensor key, Tensor value, Tensor additiveMask, int heads, Dropout dropout)
     {
         var q = SplitHeads(query, heads);
-        var scores = q.matmul(SplitHeads(key, heads).transpose(-1, -2)) / Math.Sqrt(q.shape[^1]) + additiveMask.to(q.dtype);
-        return MergeHeads(dropout.forward(scores.softmax(-1)).matmul(SplitHeads(value, heads)));
+        var attended = nn.functional.scaled_dot_product_attention(q, SplitHeads(key, heads), SplitHeads(value, heads),
+            additiveMask.to(q.dtype), dropout.training ? dropout.p : 0);
+        return MergeHeads(attended);
     }
 }
 

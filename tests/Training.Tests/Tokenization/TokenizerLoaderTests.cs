@@ -37,8 +37,16 @@ public sealed class TokenizerLoaderTests
         Assert.StartsWith($"{folder}: {expected}", e.Message);
     }
 
-    [Fact(Skip = "No DeBERTa-v3 spm.model on these machines, and none can be written here (no Python sentencepiece): SentencePieceEncoder's ids are untested until one is brought.")]
-    public void DebertaV3_spm_model_gives_cls_pieces_sep() { }
+    /// <summary>The DeBERTa-v3-layout spm.model fixture (SentencePieceEncoderTests checks every id against transformers).</summary>
+    [Fact]
+    public void DebertaV3_spm_model_gives_cls_pieces_sep()
+    {
+        var encoder = TokenizerLoader.Load(Models.HuggingFaceFixtures.Folder("deberta-v3-spm"), BackboneFamily.DebertaV2);
+        var ids = encoder.Encode("should burn to the ground", 16);
+        Assert.Equal(1, ids[0]);
+        Assert.Equal(2, ids[^1]);
+        Assert.True(ids.Length > 3);
+    }
 
     [Fact]
     public void A_missing_folder_is_named()
