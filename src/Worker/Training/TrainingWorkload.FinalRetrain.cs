@@ -20,19 +20,8 @@ public sealed partial class TrainingWorkload
 {
     private async Task<TrialResult> RunFinalRetrainAsync(TrialAssignment assignment, StudySpec spec, string backboneName, ITrialReporter reporter, CancellationToken cancellationToken)
     {
-        var backbone = spec.Backbones.FirstOrDefault(b => b.Name == backboneName);
-        if (backbone?.Checkpoint is null) return new TrialResult.Failed($"study '{spec.Name}' has no backbone '{backboneName}' with a checkpoint");
-        PreparedData data;
-        TrialHyperparameters hp;
-        try
-        {
-            data = _data.Get(assignment.StudyId, spec, backbone);
-            hp = TrialHyperparameters.From(assignment.Params, spec.Training);
-        }
-        catch (Exception e) when (IsPermanent(e))
-        {
-            return new TrialResult.Failed(e.Message);
-        }
+        var (backbone, data, hp, failure) = Prepare(assignment, spec, backboneName);
+        if (failure is not null) return failure;
         hp = hp with { EarlyStoppingPatience = hp.Epochs + 1 };
         var sourceTrial = assignment.Params.TryGetValue(StudyJobs.SourceTrialParam, out var source) ? Convert.ToInt32(source, CultureInfo.InvariantCulture) : -1;
         var label = $"{assignment.StudyId}/{backbone.Name} final retrain";
@@ -46,7 +35,7 @@ public sealed partial class TrainingWorkload
         manual_seed(seed);
         var config = hp.Dropout is { } dropout ? data.Config.WithDropout(dropout) : data.Config;
         using var model = SequenceClassifier.Create(backbone.Family, config, data.Dataset.Targets.Outputs);
-        CheckpointLoader.Load(model, backbone.Checkpoint);
+        CheckpointLoader.Load(model, backbone.Checkpoint!);
         EpochResult? last = null;
         var reports = new List<StepValue>();
         ReportVerdict? stop = null;
@@ -65,7 +54,7 @@ public sealed partial class TrainingWorkload
         if (stop is { } stopped) return new TrialResult.Stopped(stopped);
 
         var folder = TrialArtifacts.FinalModel(_options.ArtifactsRoot, assignment.StudyId, backbone.Name);
-        TrainedModel.Save(folder, model, backbone.Checkpoint, new TrainedModelInfo
+        TrainedModel.Save(folder, model, backbone.Checkpoint!, new TrainedModelInfo
         {
             Backbone = backbone.Name, Family = backbone.Family, Task = data.Dataset.Kind.ToString(), ClassNames = data.Dataset.ClassNames,
             MaxSequenceLength = backbone.MaxSequenceLength, SourceTrial = sourceTrial, Epochs = hp.Epochs,

@@ -60,21 +60,8 @@ public sealed partial class TrainingWorkload : ITrialWorkload
 
     private async Task<TrialResult> RunSearchTrialAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken)
     {
-        var backbone = spec.Backbones.FirstOrDefault(b => b.Name == assignment.Backbone);
-        if (backbone is null) return new TrialResult.Failed($"study '{spec.Name}' has no backbone '{assignment.Backbone}'");
-        if (backbone.Checkpoint is null) return new TrialResult.Failed($"backbone '{backbone.Name}' names no checkpoint folder");
-
-        PreparedData data;
-        TrialHyperparameters hp;
-        try
-        {
-            data = _data.Get(assignment.StudyId, spec, backbone);
-            hp = TrialHyperparameters.From(assignment.Params, spec.Training);
-        }
-        catch (Exception e) when (IsPermanent(e))
-        {
-            return new TrialResult.Failed(e.Message);
-        }
+        var (backbone, data, hp, failure) = Prepare(assignment, spec, assignment.Backbone);
+        if (failure is not null) return failure;
 
         var label = $"{assignment.TrialKey}";
         var higherIsBetter = spec.Objective.Direction == ObjectiveDirection.Maximize;
@@ -94,7 +81,7 @@ public sealed partial class TrainingWorkload : ITrialWorkload
             FoldResult result;
             using (var model = SequenceClassifier.Create(backbone.Family, config, data.Dataset.Targets.Outputs))
             {
-                var load = CheckpointLoader.Load(model, backbone.Checkpoint);
+                var load = CheckpointLoader.Load(model, backbone.Checkpoint!);
                 if (k == 0 && load.NewlyInitialised.Count > 0)
                     _logger.LogInformation("{Trial}: new classification head initialised ({Keys}) on {Checkpoint}", label, string.Join(", ", load.NewlyInitialised), backbone.Checkpoint);
                 var foldIndex = k;
@@ -135,6 +122,25 @@ public sealed partial class TrainingWorkload
     {
         Precision = spec.Training.MixedPrecision && Device.type == DeviceType.CUDA ? TrainingPrecision.BFloat16Mixed : TrainingPrecision.Float32,
     };
+
+    /// <summary>
+    /// The backbone (its checkpoint named), its prepared data and the job's parameters — or the failure that ends the job for good
+    /// (no such backbone, no checkpoint, bad data, impossible parameters).
+    /// </summary>
+    private (BackboneSpec Backbone, PreparedData Data, TrialHyperparameters Hp, TrialResult.Failed? Failure) Prepare(TrialAssignment assignment, StudySpec spec, string backboneName)
+    {
+        var backbone = spec.Backbones.FirstOrDefault(b => b.Name == backboneName);
+        if (backbone is null) return (null!, null!, null!, new TrialResult.Failed($"study '{spec.Name}' has no backbone '{backboneName}'"));
+        if (backbone.Checkpoint is null) return (backbone, null!, null!, new TrialResult.Failed($"backbone '{backbone.Name}' names no checkpoint folder"));
+        try
+        {
+            return (backbone, _data.Get(assignment.StudyId, spec, backbone), TrialHyperparameters.From(assignment.Params, spec.Training), null);
+        }
+        catch (Exception e) when (IsPermanent(e))
+        {
+            return (backbone, null!, null!, new TrialResult.Failed(e.Message));
+        }
+    }
 
     /// <summary>Bad data, a broken checkpoint or impossible parameters: they fail the same way on every retry.</summary>
     private static bool IsPermanent(Exception e) =>
