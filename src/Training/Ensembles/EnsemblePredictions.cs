@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using SweepCluster.Training.Storage;
 using static TorchSharp.torch;
 
 namespace SweepCluster.Training.Ensembles;
@@ -46,7 +47,7 @@ public static class EnsemblePredictions
             else sb.Append(Csv(report.ClassNames[Array.IndexOf(predictions.Decisions[i], 1)]));
             sb.Append('\n');
         }
-        WriteAtomically(path, sb.ToString());
+        AtomicFile.WriteAllText(path, sb.ToString());
     }
 
     /// <summary>Per-model probabilities: the ensemble's then each member's, one column per class or label.</summary>
@@ -66,20 +67,11 @@ public static class EnsemblePredictions
                 foreach (var p in values[i]) sb.Append(',').Append(Number(p));
             sb.Append('\n');
         }
-        WriteAtomically(path, sb.ToString());
+        AtomicFile.WriteAllText(path, sb.ToString());
     }
 
     private static string Number(double p) => p.ToString("0.######", CultureInfo.InvariantCulture);
 
     private static string Csv(string field) =>
         field.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + field.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : field;
-
-    private static void WriteAtomically(string path, string content)
-    {
-        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(folder);
-        var temporary = Path.Combine(folder, "." + Path.GetFileName(path) + ".tmp-" + Environment.ProcessId);
-        File.WriteAllText(temporary, content);
-        File.Move(temporary, path, overwrite: true);
-    }
 }

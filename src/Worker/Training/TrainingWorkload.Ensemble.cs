@@ -5,6 +5,7 @@ using SweepCluster.Training.Baselines;
 using SweepCluster.Training.Data;
 using SweepCluster.Training.Ensembles;
 using SweepCluster.Training.FineTuning;
+using SweepCluster.Training.Storage;
 using SweepCluster.Worker.Workloads;
 
 namespace SweepCluster.Worker.Training;
@@ -90,7 +91,7 @@ public sealed partial class TrainingWorkload
         };
         var folder = TrialArtifacts.Ensemble(root, studyId);
         Directory.CreateDirectory(folder);
-        TrialArtifacts.WriteAtomically(Path.Combine(folder, "ensemble.json"), report.ToJson());
+        AtomicFile.WriteAllText(Path.Combine(folder, "ensemble.json"), report.ToJson());
         _logger.LogInformation("{Study} ensemble: {Verdict}\n{Table}", studyId, report.Verdict,
             string.Join("\n", report.Rows.Select(r => $"  {r.Name,-40} {metric} {r.Metrics.GetValueOrDefault(metric):0.0000}")));
 

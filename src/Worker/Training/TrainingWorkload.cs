@@ -8,6 +8,7 @@ using SweepCluster.Training.Checkpoints;
 using SweepCluster.Training.Data;
 using SweepCluster.Training.FineTuning;
 using SweepCluster.Training.Models;
+using SweepCluster.Training.Storage;
 using SweepCluster.Worker.Workloads;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -204,7 +205,7 @@ public static class TrialArtifacts
             csv.Append(row.ToString(CultureInfo.InvariantCulture)).Append(',').Append(data.Dataset.Ids[row]).Append(',')
                .AppendJoin(',', p.Select(v => v.ToString("R", CultureInfo.InvariantCulture))).Append('\n');
         }
-        WriteAtomically(path, csv.ToString());
+        AtomicFile.WriteAllText(path, csv.ToString());
     }
 
     internal static void Write(string root, TrialAssignment assignment, PreparedData data, TrialHyperparameters hp,
@@ -218,15 +219,7 @@ public static class TrialArtifacts
             @params = assignment.Params.ToDictionary(p => p.Key, p => p.Value.ToString()),
             hyperparameters = hp, folds, classes = data.Dataset.ClassNames, task = data.Dataset.Kind.ToString(),
         };
-        WriteAtomically(Path.Combine(folder, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(Path.Combine(folder, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
         WriteProbabilities(Path.Combine(folder, "oof.csv"), data, outOfFold);
-    }
-
-    /// <summary>Write then rename, so a reader never sees half a file (a worker can die mid-write).</summary>
-    internal static void WriteAtomically(string path, string content)
-    {
-        var temporary = path + ".tmp-" + Environment.ProcessId;
-        File.WriteAllText(temporary, content);
-        File.Move(temporary, path, overwrite: true);
     }
 }
