@@ -191,6 +191,30 @@ public sealed class TrainingStudyTests
     }
 
     [Fact]
+    public async Task Finalize_stops_the_search_early_and_the_study_goes_on_to_the_final_retrain_and_ensemble()
+    {
+        await using var cluster = new LocalCluster();
+        var (bert, _) = Checkpoints(cluster);
+        var file = cluster.WriteStudy("finalize", ExtremismStudy("finalize",
+            $"  - {{name: bert-tiny, family: bert, checkpoint: {bert}, max_sequence_length: 48}}", trials: 50, maxParallel: 1));
+        await cluster.StartSilo();
+        cluster.StartTrainingWorker("f1");
+        var id = await cluster.Submit(file, "finalize");
+        await cluster.WaitForTrial(id, t => t.GetProperty("status").GetString() == "complete", "complete", 300);
+
+        var said = await Sweep.Ok("finalize", id, "--cluster", cluster.Address);
+        Assert.Contains(id, said);
+        var status = await cluster.WaitUntilFinished(id, 300);
+        Assert.Equal("finished", status.GetProperty("state").GetString());
+        var trials = (await cluster.Trials(id)).EnumerateArray().ToList();
+        Assert.InRange(trials.Count, 1, 3); // the trial in flight when finalize came, and at most one more asked just before
+        Assert.All(trials, t => Assert.NotEqual("waiting", t.GetProperty("status").GetString()));
+        Assert.Equal("complete", status.GetProperty("backbones")[0].GetProperty("final_status").GetString());
+        Assert.Equal("complete", status.GetProperty("ensemble_status").GetString());
+        Assert.Equal(2, (await Sweep.Run("finalize", "no-such-study", "--cluster", cluster.Address)).ExitCode);
+    }
+
+    [Fact]
     public async Task A_multi_label_study_on_the_six_jigsaw_labels_ends_with_per_label_roc_auc_and_a_probability_submission()
     {
         await using var cluster = new LocalCluster();
