@@ -199,7 +199,8 @@ public sealed partial class StudyGrain(
         var durations = _searches.Values.SelectMany(r => r.Trials).Where(t => t.Status.IsFinished() && t.Duration is not null)
             .Select(t => t.Duration!.Value.TotalSeconds).ToList();
         if (durations.Count == 0) return null;
-        var left = _searches.Values.Sum(r => r.Budget - r.Finished);
+        // After `sweep finalize` only the trials in flight are left.
+        var left = _searches.Values.Sum(r => S.FinalizeRequested ? r.InFlightCount : r.Budget - r.Finished);
         var parallel = Math.Max(1, Math.Min(Spec.Budget.MaxParallel, left));
         return TimeSpan.FromSeconds(durations.Average() * left / parallel);
     }

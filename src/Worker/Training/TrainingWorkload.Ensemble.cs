@@ -58,10 +58,27 @@ public sealed partial class TrainingWorkload
         cancellationToken.ThrowIfCancellationRequested();
 
         var method = spec.Final.Ensemble switch { EnsembleKind.Hard => "hard", EnsembleKind.None => "none", _ => "soft" };
-        var (weights, weightsMethod) = spec.Final.FitWeights && members.Count > 1
-            ? (Ensembler.FitWeights(oof, targets, oofRows, multiLabel),
-               $"fitted on the out-of-fold predictions of each backbone's best trial ({oofRows.Length} rows): the non-negative weights summing to 1 that minimise the soft vote's log loss, over a grid of the simplex")
-            : (Ensembler.EqualWeights(oof.Keys), "equal weights");
+        IReadOnlyDictionary<string, double> weights;
+        string weightsMethod;
+        if (method == "none")
+        {
+            // No vote: the member whose out-of-fold predictions score best stands alone.
+            var best = oof.Keys.Select(name => (name, Value: Ensembler.Score(oof[name], targets, oofRows,
+                    Ensembler.ChooseThresholds(oof[name], targets, oofRows, metric, higherIsBetter)).Metric(metric)))
+                .OrderBy(m => higherIsBetter ? -m.Value : m.Value).First();
+            weights = new Dictionary<string, double> { [best.name] = 1.0 };
+            weightsMethod = $"no vote: {best.name}, the member with the best out-of-fold {metric} ({best.Value:0.0000}), alone";
+        }
+        else if (spec.Final.FitWeights && members.Count > 1)
+        {
+            weights = Ensembler.FitWeights(oof, targets, oofRows, multiLabel);
+            weightsMethod = $"fitted on the out-of-fold predictions of each backbone's best trial ({oofRows.Length} rows): the non-negative weights summing to 1 that minimise the soft vote's log loss, over a grid of the simplex";
+        }
+        else
+        {
+            weights = Ensembler.EqualWeights(oof.Keys);
+            weightsMethod = "equal weights";
+        }
         var task = dataset.Kind.ToString();
         var unthresholded = new EnsembleRule(method, task, weights, multiLabel ? Enumerable.Repeat(0.5, dataset.ClassNames.Count).ToArray() : []);
         var thresholds = Ensembler.ChooseThresholds(Ensembler.Combine(unthresholded with { Method = method == "hard" ? "soft" : method }, oof), targets, oofRows, metric, higherIsBetter);
