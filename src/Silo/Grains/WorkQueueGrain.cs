@@ -95,7 +95,8 @@ public sealed class WorkQueueGrain(SweepMetrics metrics, ILogger<WorkQueueGrain>
     {
         if (entry.Simulated) return true;
         if (worker.SimulatedOnly) return false;
-        if (worker.Families.Count > 0 && !worker.Families.Contains(entry.Family, StringComparer.OrdinalIgnoreCase)) return false;
+        // A job of no family (the ensemble step) runs on any training worker.
+        if (entry.Family.Length > 0 && worker.Families.Count > 0 && !worker.Families.Contains(entry.Family, StringComparer.OrdinalIgnoreCase)) return false;
         return entry.MinGpuMemoryMb <= 0 || worker.GpuMemoryMb >= entry.MinGpuMemoryMb;
     }
 
