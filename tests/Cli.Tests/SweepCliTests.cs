@@ -154,6 +154,38 @@ public class SweepCliTests
         Assert.Contains("bad.yaml:15: backbones[1].family: unknown family 'gpt2'", error);
     }
 
+    /// <summary>A training study whose every trial would fail is refused at the door, with each problem named.</summary>
+    [Fact]
+    public void Submit_refuses_a_training_study_with_a_missing_column_or_an_unusable_checkpoint()
+    {
+        using var dir = new TempDirectory();
+        static string Shared(string relative)
+        {
+            for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+                if (Path.Exists(Path.Combine(d.FullName, "shared", relative))) return Path.Combine(d.FullName, "shared", relative);
+            throw new FileNotFoundException(relative);
+        }
+        var noWeights = Shared("models/tokenizers/bert-tiny-emotion-config"); // config.json and vocab.txt, no weights
+        var study = dir.File("study.yaml", $$"""
+            name: preflight
+            data: {train: {{Shared("data/extremism/train.csv")}}, text_column: Original_Message, label_column: Extremism_Lbl}
+            budget: {trials_per_backbone: 2}
+            workload: {kind: train}
+            search_space:
+              learning_rate: {type: float, low: 1.0e-5, high: 1.0e-3, log: true}
+            backbones:
+              - {name: a, family: bert, checkpoint: {{noWeights}}}
+              - {name: b, family: roberta, checkpoint: {{noWeights}}}
+            """);
+        var (exitCode, _, error) = Run("", "submit", study, "--check");
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Contains("the study cannot run", error);
+        Assert.Contains("train.csv", error);
+        Assert.Contains("Extremism_Lbl", error);
+        Assert.Contains($"{noWeights}: no model.safetensors or pytorch_model.bin", error);
+        Assert.Contains("backbone 'b' is declared Roberta, but", error);
+    }
+
     [Fact]
     public void Trials_csv_has_one_column_per_parameter_and_quotes_what_needs_it()
     {

@@ -56,6 +56,8 @@ public static class SubmitCommand
         {
             var missing = StudySpecParser.MissingFiles(spec);
             if (missing.Count > 0) throw new UsageException($"{path}: these files do not exist: {string.Join(", ", missing)}");
+            var problems = SweepCluster.Worker.Training.StudyPreflight.Problems(spec);
+            if (problems.Count > 0) throw new UsageException($"{path}: the study cannot run:\n  " + string.Join("\n  ", problems));
         }
         return spec;
     }
