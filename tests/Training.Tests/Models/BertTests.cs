@@ -87,7 +87,8 @@ public sealed class BertTests
         var encoder = WordPieceEncoder.Load(folder);
         var rows = new TokenizedRows(data.Texts.Select(t => encoder.Encode(t, 48)).ToList(), encoder.PadTokenId);
         var fold = DataSplits.Stratified(data.Strata(), 0.0, 1, seed: 5).Folds[0];
-        var config = BackboneConfig.Load(folder) with { HiddenSize = 64, Layers = 2, Heads = 2, IntermediateSize = 128 };
+        // No dropout: its masks would come from the global generator, which tests running alongside share.
+        var config = (BackboneConfig.Load(folder) with { HiddenSize = 64, Layers = 2, Heads = 2, IntermediateSize = 128 }).WithDropout(0);
         using var model = new BertForSequenceClassification(config, 2);
         var hp = TrialHyperparameters.From(new Dictionary<string, object> { ["learning_rate"] = 1e-3, ["warmup_ratio"] = 0.1 },
             new TrainingSpec { Epochs = 8, BatchSize = 32, EarlyStoppingPatience = 8 });
