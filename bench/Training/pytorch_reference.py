@@ -93,8 +93,26 @@ def main():
         if a.device == "cuda":
             torch.cuda.synchronize()
         per_step = (time.perf_counter() - start) / a.steps
+
+        def forward_backward():
+            with torch.autocast(a.device, dtype=torch.bfloat16, enabled=a.bf16):
+                logits = model(ids, mask)
+            nn.functional.cross_entropy(logits.float(), labels).backward()
+            optimizer.zero_grad()
+
+        for _ in range(a.warmup):
+            forward_backward()
+        if a.device == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        for _ in range(a.steps):
+            forward_backward()
+        if a.device == "cuda":
+            torch.cuda.synchronize()
+        without_optimizer = (time.perf_counter() - start) / a.steps
         params = sum(p.numel() for p in model.parameters()) / 1e6
-        print(f"{size:<6} {layers:6} {hidden:6} {params:10.1f} {per_step:7.3f} {a.batch / per_step:10.2f}")
+        print(f"{size:<6} {layers:6} {hidden:6} {params:10.1f} {per_step:7.3f} {a.batch / per_step:10.2f}"
+              f"   forward+backward alone {without_optimizer:.4f} s ({without_optimizer / per_step:.0%} of the step)")
 
 
 if __name__ == "__main__":
