@@ -51,6 +51,20 @@ class Classifier(nn.Module):
         return self.classifier(self.dropout(torch.tanh(self.pooler(x[:, 0]))))
 
 
+def seconds(run, a):
+    """Mean seconds of one call after the warm-up, waiting for the GPU to finish."""
+    for _ in range(a.warmup):
+        run()
+    if a.device == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(a.steps):
+        run()
+    if a.device == "cuda":
+        torch.cuda.synchronize()
+    return (time.perf_counter() - start) / a.steps
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--sizes", default="base,small")
@@ -74,42 +88,23 @@ def main():
         mask = torch.ones(a.batch, a.seq, dtype=torch.long, device=a.device)
         labels = torch.randint(0, 2, (a.batch,), device=a.device)
 
-        def step():
-            with torch.autocast(a.device, dtype=torch.bfloat16, enabled=a.bf16):
-                logits = model(ids, mask)
-            loss = nn.functional.cross_entropy(logits.float(), labels)
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            optimizer.zero_grad()
-
-        for _ in range(a.warmup):
-            step()
-        if a.device == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        for _ in range(a.steps):
-            step()
-        if a.device == "cuda":
-            torch.cuda.synchronize()
-        per_step = (time.perf_counter() - start) / a.steps
-
         def forward_backward():
             with torch.autocast(a.device, dtype=torch.bfloat16, enabled=a.bf16):
                 logits = model(ids, mask)
             nn.functional.cross_entropy(logits.float(), labels).backward()
+
+        def step():
+            forward_backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
             optimizer.zero_grad()
 
-        for _ in range(a.warmup):
+        def without_optimizer():
             forward_backward()
-        if a.device == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        for _ in range(a.steps):
-            forward_backward()
-        if a.device == "cuda":
-            torch.cuda.synchronize()
-        without_optimizer = (time.perf_counter() - start) / a.steps
+            optimizer.zero_grad()
+
+        per_step = seconds(step, a)
+        without_optimizer = seconds(without_optimizer, a)
         params = sum(p.numel() for p in model.parameters()) / 1e6
         print(f"{size:<6} {layers:6} {hidden:6} {params:10.1f} {per_step:7.3f} {a.batch / per_step:10.2f}"
               f"   forward+backward alone {without_optimizer:.4f} s ({without_optimizer / per_step:.0%} of the step)")
