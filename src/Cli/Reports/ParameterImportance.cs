@@ -37,7 +37,7 @@ public static class ParameterImportance
     public static double Spearman(IReadOnlyList<double> x, IReadOnlyList<double> y)
     {
         if (x.Count != y.Count) throw new ArgumentException("x and y must have the same length");
-        var (rx, ry) = (Ranks(x), Ranks(y));
+        var (rx, ry) = (SweepCluster.Training.Evaluation.Ranks.Average(x), SweepCluster.Training.Evaluation.Ranks.Average(y));
         var (mx, my) = (rx.Average(), ry.Average());
         double covariance = 0, varianceX = 0, varianceY = 0;
         for (var i = 0; i < rx.Length; i++)
@@ -47,20 +47,5 @@ public static class ParameterImportance
             varianceY += (ry[i] - my) * (ry[i] - my);
         }
         return varianceX > 0 && varianceY > 0 ? covariance / Math.Sqrt(varianceX * varianceY) : 0;
-    }
-
-    private static double[] Ranks(IReadOnlyList<double> values)
-    {
-        var order = Enumerable.Range(0, values.Count).OrderBy(i => values[i]).ToArray();
-        var ranks = new double[values.Count];
-        for (var start = 0; start < order.Length;)
-        {
-            var end = start;
-            while (end + 1 < order.Length && values[order[end + 1]] == values[order[start]]) end++;
-            var average = (start + end) / 2.0 + 1;
-            for (var k = start; k <= end; k++) ranks[order[k]] = average;
-            start = end + 1;
-        }
-        return ranks;
     }
 }

@@ -111,16 +111,7 @@ public static class ClassificationMetrics
     /// <summary>Area under the ROC curve by the rank-sum (Mann-Whitney U) formula, ties counted half; null without both classes.</summary>
     public static double? RocAuc(double[] scores, bool[] positive)
     {
-        var order = Enumerable.Range(0, scores.Length).OrderBy(i => scores[i]).ToArray();
-        var ranks = new double[scores.Length];
-        for (var start = 0; start < order.Length;)
-        {
-            var end = start;
-            while (end + 1 < order.Length && scores[order[end + 1]] == scores[order[start]]) end++;
-            var averageRank = (start + end) / 2.0 + 1;
-            for (var t = start; t <= end; t++) ranks[order[t]] = averageRank;
-            start = end + 1;
-        }
+        var ranks = Ranks.Average(scores);
         long positives = positive.Count(p => p), negatives = positive.Length - positives;
         if (positives == 0 || negatives == 0) return null;
         var rankSum = Enumerable.Range(0, ranks.Length).Where(i => positive[i]).Sum(i => ranks[i]);
