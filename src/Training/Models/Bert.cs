@@ -37,6 +37,12 @@ public sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>
+    /// The encoder's last hidden state [batch, length, hidden] for token ids [batch, length] and a 0/1 attention mask
+    /// [batch, length] (token types all 0): Hugging Face's BertModel last_hidden_state.
+    /// </summary>
+    public Tensor LastHiddenState(Tensor ids, Tensor attentionMask) => encoder.forward(embeddings.forward(ids), attentionMask);
+
     /// <summary>The pooled [CLS] representation [batch, hidden].</summary>
     public override Tensor forward(Tensor ids, Tensor attentionMask) => pooler.forward(encoder.forward(embeddings.forward(ids), attentionMask));
 }
