@@ -232,7 +232,7 @@ public sealed class SafeTensorsFile : IDisposable
         {
             header = JsonNode.Parse(json)?.AsObject() ?? throw new InvalidDataException($"{path}: the header is JSON null, not an object");
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
         {
             throw new InvalidDataException($"{path}: the header is not a valid JSON object ({e.Message})", e);
         }
