@@ -6,8 +6,9 @@ using static TorchSharp.torch;
 
 // Training samples/s of BertForSequenceClassification on CPU: one step is forward, cross-entropy,
 // backward, gradient clipping, AdamW. Same shapes, thread count and step as pytorch_reference.py.
-//   training-bench [--sizes base,small] [--threads 2] [--batch 8] [--seq 128] [--steps 5] [--warmup 2]
+//   training-bench [--sizes base,small,minilm] [--threads 2] [--batch 8] [--seq 128] [--steps 5] [--warmup 2]
 //   training-bench memory [--trials 100]: resident memory over many trials (the worker must not grow)
+//   training-bench load-memory [--checkpoint DIR] [--tokenizer DIR]: peak resident memory of loading a BERT-base checkpoint
 //   training-bench cuda-check FIXTURES [--batch 32 --seq 128]: the CUDA path on a GPU machine (parity, mixed precision, speed)
 
 var options = Args.Parse(args);
@@ -19,6 +20,10 @@ if (args.Length > 1 && args[0] == "cuda-check")
     return;
 }
 set_num_threads(options.Threads);
+if (args.Contains("load-memory"))
+{
+    Environment.Exit(LoadMemory.Run(options, args));
+}
 if (args.Contains("memory"))
 {
     await MemoryGrowth.RunAsync(options);
@@ -28,7 +33,12 @@ Console.WriteLine($"TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Vers
 Console.WriteLine("size   layers hidden  params(M)  s/step  samples/s");
 foreach (var size in options.Sizes)
 {
-    var (layers, hidden, heads) = size switch { "base" => (12, 768, 12), "small" => (4, 256, 4), _ => throw new ArgumentException($"unknown size {size}") };
+    // minilm: the encoder shape of sentence-transformers/all-MiniLM-L6-v2 and snowflake-arctic-embed-xs.
+    var (layers, hidden, heads) = size switch
+    {
+        "base" => (12, 768, 12), "small" => (4, 256, 4), "minilm" => (6, 384, 12),
+        _ => throw new ArgumentException($"unknown size {size} (base, small or minilm)"),
+    };
     var config = BackboneConfig.Parse($$"""
         {"model_type": "bert", "vocab_size": 30522, "hidden_size": {{hidden}}, "num_hidden_layers": {{layers}}, "num_attention_heads": {{heads}},
          "intermediate_size": {{4 * hidden}}, "max_position_embeddings": 512}
@@ -59,12 +69,13 @@ foreach (var size in options.Sizes)
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{size,-6} {layers,6} {hidden,6} {parameters,10:0.0} {perStep,7:0.000} {options.Batch / perStep,10:0.00}"));
 }
 
-internal sealed record Args(string[] Sizes, int Threads, int Batch, int Sequence, int Steps, int Warmup, int Trials)
+internal sealed record Args(string[] Sizes, int Threads, int Batch, int Sequence, int Steps, int Warmup, int Trials, string Checkpoint, string Tokenizer)
 {
     public static Args Parse(string[] args)
     {
         string Value(string name, string fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
         int Int(string name, int fallback) => int.Parse(Value(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
-        return new Args(Value("--sizes", "base,small").Split(','), Int("--threads", 2), Int("--batch", 8), Int("--seq", 128), Int("--steps", 5), Int("--warmup", 2), Int("--trials", 100));
+        return new Args(Value("--sizes", "base,small").Split(','), Int("--threads", 2), Int("--batch", 8), Int("--seq", 128), Int("--steps", 5), Int("--warmup", 2), Int("--trials", 100),
+            Value("--checkpoint", Path.Combine(Path.GetTempPath(), "sweep-load-memory-bert-base")), Value("--tokenizer", "/work/shared/models/tokenizers/all-MiniLM-L6-v2"));
     }
 }

@@ -2,7 +2,7 @@
 (forward, cross-entropy, backward, clip_grad_norm_, AdamW) written with plain torch.nn, so it needs only
 Debian's python3-torch. Run through run.sh, which pins BLAS and thread counts for both sides.
 
-    python3 pytorch_reference.py [--sizes base,small] [--threads 2] [--batch 8] [--seq 128] [--steps 5] [--warmup 2]
+    python3 pytorch_reference.py [--sizes base,small,minilm] [--threads 2] [--batch 8] [--seq 128] [--steps 5] [--warmup 2]
 """
 import argparse
 import math
@@ -80,7 +80,8 @@ def main():
     print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, batch {a.batch}, seq {a.seq}, {a.steps} timed steps after {a.warmup} warm-up")
     print("size   layers hidden  params(M)  s/step  samples/s")
     for size in a.sizes.split(","):
-        layers, hidden, heads = {"base": (12, 768, 12), "small": (4, 256, 4)}[size]
+        # minilm: the encoder shape of sentence-transformers/all-MiniLM-L6-v2 and snowflake-arctic-embed-xs.
+        layers, hidden, heads = {"base": (12, 768, 12), "small": (4, 256, 4), "minilm": (6, 384, 12)}[size]
         torch.manual_seed(0)
         model = Classifier(layers, hidden, heads).to(a.device).train()
         optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5)

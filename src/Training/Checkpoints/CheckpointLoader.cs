@@ -27,17 +27,28 @@ public static class CheckpointLoader
     private static readonly string[] PretrainingHeadPrefixes =
         ["cls.", "lm_head.", "discriminator_predictions.", "generator_predictions.", "generator_lm_head.", "vocab_transform.", "vocab_layer_norm.", "vocab_projector.", "lm_predictions.", "mask_predictions."];
 
+    /// <summary>
+    /// Loads model.safetensors (preferred) or pytorch_model.bin from <paramref name="folder"/> into
+    /// <paramref name="module"/>. A safetensors file is checked by its header first, then read one tensor
+    /// at a time into the module, so loading peaks near the model's own size plus its largest tensor.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The folder has neither file.</exception>
+    /// <exception cref="InvalidDataException">The file is malformed, or keys are missing, unexpected or misshapen (each named).</exception>
     public static LoadReport Load(nn.Module module, string folder)
     {
         // safetensors first: it is the format Hugging Face prefers, and it needs no pickle at all.
         var safetensors = Path.Combine(folder, "model.safetensors");
         var pickle = Path.Combine(folder, "pytorch_model.bin");
-        var (file, weights) = File.Exists(safetensors) ? (safetensors, SafeTensors.Read(safetensors))
-            : File.Exists(pickle) ? (pickle, PyTorchArchive.Read(pickle))
-            : throw new FileNotFoundException($"{folder}: no model.safetensors or pytorch_model.bin", safetensors);
+        if (File.Exists(safetensors))
+        {
+            using var file = SafeTensors.Open(safetensors);
+            return Apply(module, file.Entries.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal), file.Read, owned: true, safetensors);
+        }
+        if (!File.Exists(pickle)) throw new FileNotFoundException($"{folder}: no model.safetensors or pytorch_model.bin", safetensors);
+        var weights = PyTorchArchive.Read(pickle);
         try
         {
-            return Apply(module, weights, file);
+            return Apply(module, weights, pickle);
         }
         finally
         {
@@ -45,16 +56,26 @@ public static class CheckpointLoader
         }
     }
 
-    public static LoadReport Apply(nn.Module module, IReadOnlyDictionary<string, Tensor> weights, string source)
+    /// <summary>Copies <paramref name="weights"/> (not disposed) into <paramref name="module"/>; <paramref name="source"/> names them in errors.</summary>
+    /// <exception cref="InvalidDataException">Keys are missing, unexpected or misshapen (each named).</exception>
+    public static LoadReport Apply(nn.Module module, IReadOnlyDictionary<string, Tensor> weights, string source) =>
+        Apply(module, weights.ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal), key => weights[key], owned: false, source);
+
+    /// <summary>
+    /// Checks every key and shape before copying anything, then fetches each tensor in turn
+    /// (disposing it after the copy when <paramref name="owned"/>), so a streaming source holds one at a time.
+    /// </summary>
+    private static LoadReport Apply(nn.Module module, IReadOnlyDictionary<string, long[]> shapes, Func<string, Tensor> fetch, bool owned, string source)
     {
         var expected = module.state_dict();
         var prefix = expected.Keys.Select(k => k.Split('.')[0]).FirstOrDefault(p => !HeadPrefixes.Any(h => h.StartsWith(p + ".", StringComparison.Ordinal))) ?? "";
         string Resolve(string key) => expected.ContainsKey(key) ? key : expected.ContainsKey($"{prefix}.{key}") ? $"{prefix}.{key}" : key;
-        var mapped = weights.ToDictionary(kv => Resolve(kv.Key), kv => kv.Value, StringComparer.Ordinal);
+        // Model key -> (checkpoint key, shape).
+        var mapped = shapes.ToDictionary(kv => Resolve(kv.Key), kv => (Name: kv.Key, Shape: kv.Value), StringComparer.Ordinal);
         var ignored = mapped.Keys.Where(k => !expected.ContainsKey(k) && IsIgnorable(k, prefix)).Order().ToList();
         foreach (var key in ignored) mapped.Remove(key);
         // A classifier head trained for another number of labels is replaced, like a missing one.
-        var reshapedHead = mapped.Where(kv => expected.TryGetValue(kv.Key, out var target) && IsHead(kv.Key) && !kv.Value.shape.SequenceEqual(target.shape))
+        var reshapedHead = mapped.Where(kv => expected.TryGetValue(kv.Key, out var target) && IsHead(kv.Key) && !kv.Value.Shape.SequenceEqual(target.shape))
             .Select(kv => kv.Key).ToList();
         foreach (var key in reshapedHead) mapped.Remove(key);
 
@@ -65,16 +86,27 @@ public static class CheckpointLoader
         // is usable: like transformers, initialise it and say so.
         var newHead = missing.Where(k => IsHead(k) || k.StartsWith(prefix + ".pooler.", StringComparison.Ordinal)).ToList();
         foreach (var key in missing.Except(newHead)) problems.Add($"missing key '{key}'");
-        foreach (var (key, tensor) in mapped.Where(kv => expected.ContainsKey(kv.Key)))
+        foreach (var (key, (_, shape)) in mapped.Where(kv => expected.ContainsKey(kv.Key)))
         {
-            if (!tensor.shape.SequenceEqual(expected[key].shape))
-                problems.Add($"key '{key}' has shape [{string.Join(", ", tensor.shape)}], the model expects [{string.Join(", ", expected[key].shape)}]");
+            if (!shape.SequenceEqual(expected[key].shape))
+                problems.Add($"key '{key}' has shape [{string.Join(", ", shape)}], the model expects [{string.Join(", ", expected[key].shape)}]");
         }
         if (problems.Count > 0) throw new InvalidDataException($"{source} does not fit the model: {string.Join("; ", problems)}");
 
         using (no_grad())
         {
-            foreach (var (key, tensor) in mapped) expected[key].copy_(tensor.to(expected[key].dtype));
+            foreach (var (key, (name, _)) in mapped)
+            {
+                var tensor = fetch(name);
+                try
+                {
+                    expected[key].copy_(tensor); // copy_ converts the dtype (a float16 checkpoint into float32 weights)
+                }
+                finally
+                {
+                    if (owned) tensor.Dispose();
+                }
+            }
         }
         return new LoadReport(source, mapped.Count, newHead, ignored);
     }
