@@ -8,8 +8,8 @@ namespace SweepCluster.Bench.Ensemble;
 /// <summary>The benchmark's datasets (../shared/data) and splits, and its probability files.</summary>
 public static class BenchData
 {
-    /// <summary>Rows used from each dataset: all 2,250 of extremism; a stratified 2,250 of Davidson's 24,783 (same cost per split).</summary>
-    public const int Rows = 2250;
+    /// <summary>Rows used from each dataset: all 2,250 of extremism; a fixed stratified 1,200 of Davidson's 24,783 (what 2 cores allow).</summary>
+    public static int Rows(string name) => name == "davidson" ? 1200 : 2250;
 
     public static (LabelledDataset Dataset, HashSet<int> Subset) Load(string name)
     {
@@ -25,9 +25,10 @@ public static class BenchData
             _ => throw new ArgumentException($"unknown dataset '{name}' (extremism, davidson)"),
         };
         var dataset = LabelledDataset.Load(spec);
-        if (dataset.Count <= Rows) return (dataset, Enumerable.Range(0, dataset.Count).ToHashSet());
+        var wanted = Rows(name);
+        if (dataset.Count <= wanted) return (dataset, Enumerable.Range(0, dataset.Count).ToHashSet());
         // A fixed stratified subset (seed 0): the same rows for every split seed.
-        var subset = DataSplits.Stratified(dataset.Strata(), 1.0 - (double)Rows / dataset.Count, 2, 0).Folds.SelectMany(f => f.Validation).ToHashSet();
+        var subset = DataSplits.Stratified(dataset.Strata(), 1.0 - (double)wanted / dataset.Count, 2, 0).Folds.SelectMany(f => f.Validation).ToHashSet();
         return (dataset, subset);
     }
 

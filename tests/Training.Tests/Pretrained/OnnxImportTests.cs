@@ -118,25 +118,32 @@ public sealed class OnnxImportTests
         var folder = PretrainedEncoders.Checkpoint(PretrainedEncoders.ArcticXs);
         var config = BackboneConfig.Load(folder);
         var encoder = TokenizerLoader.Load(folder, BackboneFamily.Bert);
-        // 96 training and 48 validation rows of the real extremism data, sequence length 24: a few seconds per epoch on 2 cores.
-        var texts = ExtremismData.Texts;
-        var labels = ExtremismData.Labels;
-        var rows = new TokenizedRows(texts.Take(144).Select(t => encoder.Encode(t, 24)).ToList(), encoder.PadTokenId);
-        var train = Enumerable.Range(0, 144).Where(i => i % 3 != 0).ToArray();
-        var validation = Enumerable.Range(0, 144).Where(i => i % 3 == 0).ToArray();
+        // 96 rows of the real extremism data, sequence length 24: a few seconds per epoch on 2 cores. The loss is measured on the
+        // rows trained on (eval mode, no dropout), before and after: fine-tuning must fit them.
+        var rows = new TokenizedRows(ExtremismData.Texts.Take(96).Select(t => encoder.Encode(t, 24)).ToList(), encoder.PadTokenId);
+        var labels = ExtremismData.Labels.Take(96).ToArray();
+        var train = Enumerable.Range(0, 96).ToArray();
         manual_seed(5);
         using var model = SequenceClassifier.Create(BackboneFamily.Bert, config.WithDropout(0.0), 2);
         var load = CheckpointLoader.Load(model, folder);
         Assert.Equal(["classifier.bias", "classifier.weight", "bert.pooler.dense.bias", "bert.pooler.dense.weight"], load.NewlyInitialised.OrderBy(k => k.StartsWith("bert.")).ThenBy(k => k));
-        var hp = TrialHyperparameters.From(new Dictionary<string, object> { ["learning_rate"] = 1e-4, ["head_learning_rate"] = 1e-3 },
-            new TrainingSpec { Epochs = 2, BatchSize = 16, EarlyStoppingPatience = 3 });
+        double CrossEntropy() // by hand: mean of -ln p(true class)
+        {
+            var p = FoldTrainer.Predict(model, rows, train, 32, multiLabel: false, CPU);
+            return train.Average(i => -Math.Log(Math.Max(p[i][labels[i]], 1e-12)));
+        }
+        var before = CrossEntropy();
+        var hp = TrialHyperparameters.From(new Dictionary<string, object> { ["learning_rate"] = 1e-4, ["head_learning_rate"] = 1e-3, ["warmup_ratio"] = 0.0 },
+            new TrainingSpec { Epochs = 3, BatchSize = 16, EarlyStoppingPatience = 4 });
         var epochs = new List<EpochResult>();
         await new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, hp, "accuracy", higherIsBetter: true, rows,
-            new TrainingTargets.SingleLabel(labels.Take(144).ToArray(), 2), train, validation, seed: 5, "test", e => { epochs.Add(e); return Task.FromResult(true); },
+            new TrainingTargets.SingleLabel(labels, 2), train, train, seed: 5, "test", e => { epochs.Add(e); return Task.FromResult(true); },
             TestContext.Current.CancellationToken);
-        // ln 2 = 0.693 is the loss of a classifier that knows nothing (balanced classes); the pretrained encoder gets below it on both sets.
-        Assert.True(epochs[^1].TrainLoss < epochs[0].TrainLoss, $"train loss {string.Join(" → ", epochs.Select(e => e.TrainLoss.ToString("0.000")))}");
-        Assert.True(epochs[^1].Report.Loss < Math.Log(2) - 0.05, $"validation loss {string.Join(" → ", epochs.Select(e => e.Report.Loss.ToString("0.000")))}");
+        var after = CrossEntropy();
+        var trace = $"loss on the trained rows {before:0.000} → {after:0.000}; train loss by epoch {string.Join(" → ", epochs.Select(e => e.TrainLoss.ToString("0.000")))}";
+        Assert.True(epochs[^1].TrainLoss < epochs[0].TrainLoss, trace);
+        // ln 2 = 0.693 is the loss of a classifier that knows nothing on balanced classes.
+        Assert.True(after < Math.Min(before * 0.75, Math.Log(2) - 0.1), trace);
     }
 
     private static Onnx.TensorProto FloatInitializer(string name, int rows, int columns)
