@@ -127,13 +127,15 @@ public sealed partial class TrainingWorkload
     private static double[][] Baseline(LabelledDataset dataset, DataSplits splits, int[] heldRows)
     {
         var training = Enumerable.Range(0, dataset.Count).Except(splits.HeldOut).ToArray();
-        var texts = training.Select(i => dataset.Texts[i]).ToList();
-        var heldTexts = heldRows.Select(i => dataset.Texts[i]).ToList();
-        if (dataset.Kind != TaskKind.MultiLabel)
-            return TfidfLogisticRegression.Fit(texts, training.Select(i => dataset.Classes[i]).ToList(), dataset.ClassNames.Count).PredictProbabilities(heldTexts);
-        var perLabel = Enumerable.Range(0, dataset.ClassNames.Count)
-            .Select(j => TfidfLogisticRegression.Fit(texts, training.Select(i => dataset.Labels[i][j]).ToList(), 2).PredictProbabilities(heldTexts))
-            .ToList();
-        return heldRows.Select((_, r) => perLabel.Select(p => p[r][1]).ToArray()).ToArray();
+        return ClassicFit(ClassicModels.TfidfWord, dataset, training).PredictProbabilities(heldRows.Select(i => dataset.Texts[i]).ToList());
+    }
+
+    /// <summary>A classic model of this kind fitted on these rows of the dataset, single- or multi-label as the dataset is.</summary>
+    private static IClassicTextModel ClassicFit(string kind, LabelledDataset dataset, IReadOnlyList<int> rows)
+    {
+        var texts = rows.Select(i => dataset.Texts[i]).ToList();
+        return dataset.Kind == TaskKind.MultiLabel
+            ? ClassicModels.FitMultiLabel(kind, texts, rows.Select(i => dataset.Labels[i]).ToList())
+            : ClassicModels.Fit(kind, texts, rows.Select(i => dataset.Classes[i]).ToList(), dataset.ClassNames.Count);
     }
 }
