@@ -131,7 +131,9 @@ public sealed class TrainingStudyTests
         Assert.Equal(1.0, report.Weights.Values.Sum(), 9);
         Assert.Single(report.Thresholds);
         Assert.All(report.Rows, r => Assert.Equal(ExtremismHeldOut, r.Confusion["all"].Sum(row => row.Sum())));
-        Assert.Contains(report.Rows[0].Metrics["accuracy"] > report.Rows.Where(r => r.Kind == "member").Max(r => r.Metrics["accuracy"]) ? "beats" : "does NOT beat", report.Verdict);
+        // The verdict follows the paired bootstrap of ensemble − best member on the held-out rows.
+        var bootstrap = report.Comparison.First(c => c.Metric == "accuracy");
+        Assert.Contains(bootstrap.Low > 0 ? "beats" : bootstrap.High < 0 ? "is worse than" : "cannot be told apart from", report.Verdict);
         Assert.Equal(status.GetProperty("ensemble_value").GetDouble(), report.Rows[0].Metrics["accuracy"], 9);
 
         // The submission covers every test row with the training file's label names.
