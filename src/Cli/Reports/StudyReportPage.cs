@@ -273,7 +273,7 @@ public static class StudyReportPage
 
     private static void WeightsAndThresholds(StringBuilder html, EnsembleReport ensemble)
     {
-        html.Append($"<h3>Members and weights</h3><p class=\"method\">{E(ensemble.WeightsMethod)}</p><table class=\"weights\"><thead><tr><th>member</th><th>kind</th><th>weight</th><th>model</th></tr></thead><tbody>");
+        html.Append($"<h3>Weights of the members</h3><p class=\"method\">{E(ensemble.WeightsMethod)}</p><table class=\"weights\"><thead><tr><th>member</th><th>kind</th><th>weight</th><th>model</th></tr></thead><tbody>");
         // Every member, those the weight fit dropped (weight 0) included and said so.
         foreach (var member in ensemble.Weights.Keys.Concat(ensemble.MemberModels.Keys.Where(m => !ensemble.Weights.ContainsKey(m))))
         {
