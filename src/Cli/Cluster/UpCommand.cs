@@ -108,6 +108,7 @@ public static class UpCommand
             io.Out.WriteLine($"held-out rows: {report.HeldOutRows}");
             foreach (var row in report.Rows)
                 io.Out.WriteLine($"  {row.Name,-40} " + string.Join("  ", row.Metrics.Where(m => m.Key != "loss").Select(m => $"{m.Key} {m.Value:0.0000}")));
+            io.Out.WriteLine(SweepCluster.Training.Ensembles.EnsembleTable.Format(report));
             io.Out.WriteLine(report.Verdict);
             io.Out.WriteLine($"artifacts: {Path.Combine(artifactsRoot, studyId)}");
             if (File.Exists(Path.Combine(ensemble, "submission.csv"))) io.Out.WriteLine($"submission: {Path.Combine(ensemble, "submission.csv")}");

@@ -273,10 +273,23 @@ public static class StudyReportPage
 
     private static void WeightsAndThresholds(StringBuilder html, EnsembleReport ensemble)
     {
-        html.Append($"<h3>Weights</h3><p class=\"method\">{E(ensemble.WeightsMethod)}</p><table class=\"weights\"><thead><tr><th>member</th><th>weight</th><th>model</th></tr></thead><tbody>");
-        foreach (var (member, weight) in ensemble.Weights)
-            html.Append($"<tr><th>{E(member)}</th><td>{Num(weight)}</td><td>{E(ensemble.MemberModels.TryGetValue(member, out var folder) ? folder : "-")}</td></tr>");
-        html.Append("</tbody></table><h3>Decision thresholds</h3>");
+        html.Append($"<h3>Weights of the members</h3><p class=\"method\">{E(ensemble.WeightsMethod)}</p><table class=\"weights\"><thead><tr><th>member</th><th>kind</th><th>weight</th><th>model</th></tr></thead><tbody>");
+        // Every member, those the weight fit dropped (weight 0) included and said so.
+        foreach (var member in ensemble.Weights.Keys.Concat(ensemble.MemberModels.Keys.Where(m => !ensemble.Weights.ContainsKey(m))))
+        {
+            var weight = ensemble.Weights.TryGetValue(member, out var w) ? Num(w) : "0 (dropped)";
+            var folders = ensemble.MemberModels.TryGetValue(member, out var f) ? (f.Count == 1 ? f[0] : $"mean of {f.Count}: {string.Join(", ", f)}") : "-";
+            html.Append($"<tr><th>{E(member)}</th><td>{E(ensemble.MemberKinds.GetValueOrDefault(member, "fine-tuned"))}</td><td>{weight}</td><td>{E(folders)}</td></tr>");
+        }
+        html.Append("</tbody></table>");
+        if (ensemble.Comparison.Count > 0)
+        {
+            html.Append("<h3>Ensemble against its best member (paired bootstrap on the held-out rows)</h3><table class=\"comparison\"><thead><tr><th>metric</th><th>against</th><th>ensemble − member</th><th>standard error</th><th>95% interval</th><th>resamples</th></tr></thead><tbody>");
+            foreach (var c in ensemble.Comparison)
+                html.Append($"<tr><th>{E(c.Metric)}</th><td>{E(c.Against)}</td><td>{Num(c.Observed)}</td><td>{Num(c.StandardError)}</td><td>{Num(c.Low)} to {Num(c.High)}</td><td>{Int(c.Resamples)}</td></tr>");
+            html.Append("</tbody></table>");
+        }
+        html.Append("<h3>Decision thresholds</h3>");
         if (ensemble.Thresholds.Count == 0)
         {
             html.Append("<p>None: multi-class predictions take the most probable class.</p>");

@@ -109,13 +109,31 @@ public sealed record PrunerSpec
 
 public enum EnsembleKind { Soft, Hard, None }
 
+/// <summary>
+/// What stands for a backbone in the ensemble: Retrain, one model retrained on every non-held-out row;
+/// Folds, its best trial's k fold models with their probabilities averaged (no retrain job).
+/// </summary>
+public enum FinalModels { Retrain, Folds }
+
 [GenerateSerializer, Alias("sweep.FinalSpec"), Immutable]
 public sealed record FinalSpec
 {
+    /// <summary>Whether the study has a final stage at all (members, ensemble, submission); false ends it after the search.</summary>
     [Id(0)] public bool Retrain { get; init; } = true;
     [Id(1)] public EnsembleKind Ensemble { get; init; } = EnsembleKind.Soft;
     /// <summary>Fit ensemble weights on out-of-fold predictions (never on the held-out set).</summary>
     [Id(2)] public bool FitWeights { get; init; }
+    /// <summary>Classic models (tfidf_word, tfidf_char, nbsvm) that may join the ensemble beside the backbones; none by default.</summary>
+    [Id(3)] public IReadOnlyList<string> ClassicMembers { get; init; } = [];
+    /// <summary>Retrain (default): a final retrain per backbone; Folds: the best trial's fold models, averaged.</summary>
+    [Id(4)] public FinalModels Models { get; init; } = FinalModels.Retrain;
+
+    /// <summary>Value equality, the classic members compared item by item (a record would compare the list by reference).</summary>
+    public bool Equals(FinalSpec? other) =>
+        other is not null && Retrain == other.Retrain && Ensemble == other.Ensemble && FitWeights == other.FitWeights
+        && Models == other.Models && ClassicMembers.SequenceEqual(other.ClassicMembers);
+
+    public override int GetHashCode() => HashCode.Combine(Retrain, Ensemble, FitWeights, Models, string.Join(",", ClassicMembers));
 }
 
 /// <summary>Training settings that are not searched (searched ones come from the space by name).</summary>

@@ -22,7 +22,7 @@ public static partial class StudySpecParser
     private static readonly string[] TrainingKeys = ["epochs", "early_stopping_patience", "batch_size", "mixed_precision"];
     private static readonly string[] WorkloadKeys = ["kind", "curve_family", "steps", "step_seconds", "failure_rate"];
     private static readonly string[] TrialPolicyKeys = ["lease_seconds", "max_attempts"];
-    private static readonly string[] FinalKeys = ["retrain", "ensemble", "fit_weights"];
+    private static readonly string[] FinalKeys = ["retrain", "ensemble", "fit_weights", "classic_members", "models"];
     private static readonly string[] BackboneKeys = ["name", "family", "checkpoint", "trials", "min_gpu_memory_mb", "max_sequence_length", "search_space"];
 
     private static readonly Choices<BackboneFamily> Families = new("family",
@@ -35,6 +35,10 @@ public static partial class StudySpecParser
         [("maximize", ObjectiveDirection.Maximize), ("minimize", ObjectiveDirection.Minimize)]);
     private static readonly Choices<EnsembleKind> EnsembleKinds = new("ensemble",
         [("soft", EnsembleKind.Soft), ("hard", EnsembleKind.Hard), ("none", EnsembleKind.None)]);
+    private static readonly Choices<FinalModels> FinalModelChoices = new("final models",
+        [("retrain", FinalModels.Retrain), ("folds", FinalModels.Folds)]);
+    // The names of SweepCluster.Training.Baselines.ClassicModels.Kinds (Contracts does not reference Training).
+    private static readonly Choices<string> ClassicMemberKinds = Choices.Names("classic member", "tfidf_word", "tfidf_char", "nbsvm");
     private static readonly Choices<WorkloadKind> WorkloadKinds = new("workload kind",
         [("train", WorkloadKind.Train), ("simulated", WorkloadKind.Simulated)]);
     private static readonly Choices<string> Metrics = Choices.Names("metric", "f1", "accuracy", "precision", "recall", "roc_auc", "loss");
@@ -235,7 +239,21 @@ public static partial class StudySpecParser
         Retrain = final.Bool("retrain", FinalDefaults.Retrain),
         Ensemble = final.Choice("ensemble", FinalDefaults.Ensemble, EnsembleKinds),
         FitWeights = final.Bool("fit_weights", FinalDefaults.FitWeights),
+        ClassicMembers = ReadClassicMembers(final),
+        Models = final.Choice("models", FinalDefaults.Models, FinalModelChoices),
     };
+
+    /// <summary>Known classic kinds, each at most once; a bad item is named by its index (final.classic_members[1]).</summary>
+    private static IReadOnlyList<string> ReadClassicMembers(YamlSection final)
+    {
+        var entry = final.Entries.FirstOrDefault(e => e.Key == "classic_members");
+        if (entry.Key is null || YamlScalar.IsNull(entry.Value)) return FinalDefaults.ClassicMembers;
+        var names = YamlValue.Sequence(entry.Value, entry.Path)
+            .Select((item, i) => YamlValue.Choice(item, KeyPaths.Item(entry.Path, i), ClassicMemberKinds)).ToList();
+        if (names.GroupBy(n => n).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+            throw final.Error("classic_members", $"'{repeated.Key}' is listed twice");
+        return names;
+    }
 
     /// <summary>The study-wide space, validated on its own so its errors name <c>search_space.&lt;param&gt;</c>.</summary>
     private static YamlSearchSpace? ReadStudySpace(YamlSection study)

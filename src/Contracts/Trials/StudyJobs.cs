@@ -18,6 +18,9 @@ public static class StudyJobs
     /// <summary>Parameter of a final retrain: epochs, from the source trial's early-stopping points.</summary>
     public const string EpochsParam = "epochs";
 
+    /// <summary>Parameter of the ensemble job under final.models: folds — backbone B's best trial number.</summary>
+    public static string BestTrialParam(string backbone) => "best_trial:" + backbone;
+
     public static string FinalRetrainOf(string backbone) => backbone + FinalSuffix;
 
     /// <summary>The stage of a job from its backbone field, and the study backbone it belongs to (null for the ensemble).</summary>

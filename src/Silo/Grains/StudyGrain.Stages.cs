@@ -67,6 +67,7 @@ public sealed partial class StudyGrain
     {
         var searchDone = _searches.Values.All(r => SearchSpent(r) && r.InFlightCount == 0);
         if (!HasPostSearchStages) return searchDone;
+        if (Spec.Final.Models == FinalModels.Folds) return await AdvanceFoldsEnsemble(searchDone);
 
         foreach (var run in _searches.Values.Where(r => SearchSpent(r) && r.InFlightCount == 0))
         {
@@ -96,6 +97,29 @@ public sealed partial class StudyGrain
             return false;
         }
         return ensemble.Status.IsFinished();
+    }
+
+    /// <summary>
+    /// final.models: folds — no final retrain: once every search is done, the ensemble job runs with each
+    /// backbone's best trial named in its parameters (its fold models stand for the backbone).
+    /// </summary>
+    private async Task<bool> AdvanceFoldsEnsemble(bool searchDone)
+    {
+        if (!searchDone) return false;
+        if (StageJob(StudyJobs.EnsembleName) is { } ensemble) return ensemble.Status.IsFinished();
+        var parameters = new Dictionary<string, object>();
+        foreach (var run in _searches.Values)
+        {
+            if (run.Search.BestTrial is { } best) parameters[StudyJobs.BestTrialParam(run.Spec.Name)] = (long)best.Number;
+            else logger.LogWarning("study {Study}: backbone {Backbone} has no completed trial; not in the ensemble", StudyId, run.Spec.Name);
+        }
+        if (parameters.Count == 0 && Spec.Final.ClassicMembers.Count == 0)
+        {
+            logger.LogWarning("study {Study}: no completed trial; no ensemble", StudyId);
+            return true;
+        }
+        await Schedule(StudyJobs.EnsembleName, parameters);
+        return false;
     }
 
     /// <summary>

@@ -18,16 +18,43 @@ public static class EnsemblePredictions
     public static PredictionSet Predict(string studyFolder, EnsembleReport report, IReadOnlyList<string> texts, Device? device = null, Action<string>? progress = null)
     {
         var members = new Dictionary<string, double[][]>(StringComparer.Ordinal);
-        foreach (var (name, relative) in report.MemberModels)
+        foreach (var (name, folders) in report.MemberModels)
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            using var model = TrainedModel.Load(Path.Combine(studyFolder, relative), device);
-            members[name] = model.Predict(texts);
-            progress?.Invoke($"{name}: {texts.Count} rows in {clock.Elapsed.TotalSeconds:0.0}s");
+            members[name] = PredictMember(folders.Select(f => Path.Combine(studyFolder, f)).ToList(), texts, device);
+            progress?.Invoke($"{name}: {texts.Count} rows in {clock.Elapsed.TotalSeconds:0.0}s" + (folders.Count > 1 ? $" (mean of {folders.Count} models)" : ""));
         }
         var rule = report.Rule;
         var ensemble = Ensembler.Combine(rule, members);
         return new PredictionSet(members, ensemble, ensemble.Select(p => Ensembler.Decide(p, rule)).ToArray());
+    }
+
+    /// <summary>
+    /// One member's probabilities, shape [texts][classes]: a classic model's, a trained model's, or the
+    /// mean over several trained models (a best trial's fold models, as its out-of-fold rows were scored).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">A folder holds neither kind of model.</exception>
+    public static double[][] PredictMember(IReadOnlyList<string> folders, IReadOnlyList<string> texts, Device? device = null)
+    {
+        if (folders.Count == 0) throw new ArgumentException("a member needs at least one model folder", nameof(folders));
+        double[][]? sum = null;
+        foreach (var folder in folders)
+        {
+            double[][] p;
+            if (SweepCluster.Training.Baselines.ClassicModels.IsClassicModel(folder))
+            {
+                p = SweepCluster.Training.Baselines.ClassicModels.Load(folder).PredictProbabilities(texts);
+            }
+            else
+            {
+                using var model = TrainedModel.Load(folder, device);
+                p = model.Predict(texts);
+            }
+            if (sum is null) sum = p;
+            else for (var i = 0; i < p.Length; i++) for (var j = 0; j < p[i].Length; j++) sum[i][j] += p[i][j];
+        }
+        if (folders.Count > 1) foreach (var row in sum!) for (var j = 0; j < row.Length; j++) row[j] /= folders.Count;
+        return sum!;
     }
 
     /// <summary>

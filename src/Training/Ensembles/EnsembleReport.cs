@@ -31,8 +31,19 @@ public sealed record EnsembleReport
     public required IReadOnlyList<ScoreRow> Rows { get; init; }
     /// <summary>One sentence: whether the ensemble beats its best member on the held-out rows, and by how much.</summary>
     public required string Verdict { get; init; }
-    /// <summary>Each member's trained model folder, relative to the study's artifacts folder.</summary>
-    public required IReadOnlyDictionary<string, string> MemberModels { get; init; }
+    /// <summary>
+    /// Each member's model folders, relative to the study's artifacts folder: one trained model (a final
+    /// retrain), several whose probabilities are averaged (the best trial's fold models), or a classic model.
+    /// Older reports wrote one folder as a string; those still read.
+    /// </summary>
+    [JsonConverter(typeof(FolderListsConverter))]
+    public required IReadOnlyDictionary<string, IReadOnlyList<string>> MemberModels { get; init; }
+    /// <summary>Member → fine-tuned or classic; empty in older reports (every member fine-tuned).</summary>
+    public IReadOnlyDictionary<string, string> MemberKinds { get; init; } = new Dictionary<string, string>();
+    /// <summary>Members given weight 0 by the weight fit: scored, but not part of the ensemble.</summary>
+    public IReadOnlyList<string> DroppedMembers { get; init; } = [];
+    /// <summary>Paired bootstrap of (ensemble − best member) on the held-out rows: the study's metric, then ROC-AUC where defined.</summary>
+    public IReadOnlyList<BootstrapDifference> Comparison { get; init; } = [];
     /// <summary>The training file's column names, so predictions are written the way its labels were.</summary>
     public string TextColumn { get; init; } = "text";
     public string? IdColumn { get; init; }
@@ -68,4 +79,45 @@ public sealed record ScoreRow
     public IReadOnlyDictionary<string, double>? RocAucByLabel { get; init; }
     /// <summary>Confusion matrices, rows true and columns predicted: one ("all") for single-label, one 2×2 per label for multi-label.</summary>
     public required IReadOnlyDictionary<string, int[][]> Confusion { get; init; }
+}
+
+/// <summary>
+/// A paired bootstrap of a difference of scores on the same rows (Efron &amp; Tibshirani 1993, ch. 6 and 13):
+/// the observed difference, the mean and standard deviation (the standard error) of the resampled
+/// differences, and the 2.5th–97.5th percentile interval.
+/// </summary>
+public sealed record BootstrapDifference(string Metric, string Against, double Observed, double Mean, double StandardError, double Low, double High, int Resamples);
+
+/// <summary>Reads member folders written as a list, or as one string by older reports.</summary>
+internal sealed class FolderListsConverter : JsonConverter<IReadOnlyDictionary<string, IReadOnlyList<string>>>
+{
+    public override IReadOnlyDictionary<string, IReadOnlyList<string>> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        using var document = JsonDocument.ParseValue(ref reader);
+        if (document.RootElement.ValueKind != JsonValueKind.Object) throw new JsonException("member_models: expected an object");
+        var result = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            result[property.Name] = property.Value.ValueKind switch
+            {
+                JsonValueKind.String => [property.Value.GetString()!],
+                JsonValueKind.Array => property.Value.EnumerateArray().Select(e => e.GetString() ?? throw new JsonException($"member_models.{property.Name}: expected folder names")).ToList(),
+                _ => throw new JsonException($"member_models.{property.Name}: expected a folder or a list of folders"),
+            };
+        }
+        return result;
+    }
+
+    public override void Write(Utf8JsonWriter writer, IReadOnlyDictionary<string, IReadOnlyList<string>> value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        foreach (var (name, folders) in value)
+        {
+            writer.WritePropertyName(name);
+            writer.WriteStartArray();
+            foreach (var folder in folders) writer.WriteStringValue(folder);
+            writer.WriteEndArray();
+        }
+        writer.WriteEndObject();
+    }
 }

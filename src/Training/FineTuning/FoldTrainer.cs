@@ -49,10 +49,11 @@ public sealed partial class FoldTrainer(ILogger logger)
     /// <summary>Float32, or bfloat16 compute with float32 master weights (the worker's choice on CUDA).</summary>
     public TrainingPrecision Precision { get; init; }
 
+    /// <param name="onNewBest">Called after an epoch that improves on the best so far, while the model holds that epoch's weights.</param>
     public async Task<FoldResult> RunAsync(
         SequenceClassificationModel model, Device device, TrialHyperparameters hp, string metric, bool higherIsBetter,
         TokenizedRows rows, TrainingTargets targets, int[] train, int[] validation, int seed, string label,
-        Func<EpochResult, Task<bool>> afterEpoch, CancellationToken cancellationToken)
+        Func<EpochResult, Task<bool>> afterEpoch, CancellationToken cancellationToken, Action<EpochResult>? onNewBest = null)
     {
         model.to(device);
         using var mixed = Precision == TrainingPrecision.BFloat16Mixed ? new MixedPrecisionWeights(model) : null;
@@ -111,6 +112,8 @@ public sealed partial class FoldTrainer(ILogger logger)
             {
                 best = new FoldResult(value, epoch, epoch, probabilities, false);
                 sinceBest = 0;
+                // The model as it is now is the fold's best: a caller that keeps fold models saves it here.
+                onNewBest?.Invoke(result);
             }
             else
             {

@@ -20,7 +20,7 @@ public sealed partial class TrainingWorkload
     {
         try
         {
-            return Task.FromResult(BuildEnsemble(assignment.StudyId, spec, cancellationToken));
+            return Task.FromResult(BuildEnsemble(assignment, spec, cancellationToken));
         }
         catch (Exception e) when (IsPermanent(e))
         {
@@ -28,25 +28,45 @@ public sealed partial class TrainingWorkload
         }
     }
 
-    private TrialResult BuildEnsemble(string studyId, StudySpec spec, CancellationToken cancellationToken)
+    private TrialResult BuildEnsemble(TrialAssignment assignment, StudySpec spec, CancellationToken cancellationToken)
     {
         var root = _options.ArtifactsRoot;
+        var studyId = assignment.StudyId;
         var (dataset, splits) = PreparedData.LoadSplits(spec);
         var targets = dataset.Targets;
         var multiLabel = dataset.Kind == TaskKind.MultiLabel;
         var higherIsBetter = spec.Objective.Direction == ObjectiveDirection.Maximize;
         var metric = spec.Objective.Metric;
 
-        var members = spec.Backbones.Where(b => File.Exists(Path.Combine(TrialArtifacts.FinalModel(root, studyId, b.Name), TrainedModel.InfoFile))).ToList();
-        if (members.Count == 0) return new TrialResult.Failed($"no final model under {Path.Combine(root, studyId)} (is --artifacts shared by every worker?)");
+        var finetuned = FineTunedMembers(studyId, spec, assignment);
+        if (finetuned.Count == 0 && spec.Final.ClassicMembers.Count == 0)
+            return new TrialResult.Failed(spec.Final.Models == FinalModels.Folds
+                ? $"no best trial with fold models under {Path.Combine(root, studyId)} (is --artifacts shared by every worker?)"
+                : $"no final model under {Path.Combine(root, studyId)} (is --artifacts shared by every worker?)");
         var outOfFold = new Dictionary<string, Dictionary<int, double[]>>(StringComparer.Ordinal);
         var heldOutByMember = new Dictionary<string, Dictionary<int, double[]>>(StringComparer.Ordinal);
-        foreach (var member in members)
+        var memberModels = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        var memberKinds = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var member in finetuned)
         {
-            var info = TrainedModel.ReadInfo(TrialArtifacts.FinalModel(root, studyId, member.Name));
-            outOfFold[member.Name] = TrialArtifacts.ReadProbabilities(Path.Combine(TrialArtifacts.Folder(root, studyId, member.Name, info.SourceTrial), "oof.csv"));
-            heldOutByMember[member.Name] = TrialArtifacts.ReadProbabilities(TrialArtifacts.FinalHeldOut(root, studyId, member.Name));
+            outOfFold[member.Name] = TrialArtifacts.ReadProbabilities(Path.Combine(member.TrialFolder, "oof.csv"));
+            heldOutByMember[member.Name] = TrialArtifacts.ReadProbabilities(member.HeldOut);
+            memberModels[member.Name] = member.Folders.Select(f => Path.GetRelativePath(Path.Combine(root, studyId), f)).ToList();
+            memberKinds[member.Name] = "fine-tuned";
         }
+        foreach (var kind in spec.Final.ClassicMembers)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var name = ClassicMemberName(kind);
+            var (oofProbabilities, heldProbabilities, classicFolder) = FitClassicMember(root, studyId, kind, dataset, splits);
+            outOfFold[name] = oofProbabilities;
+            heldOutByMember[name] = heldProbabilities;
+            memberModels[name] = [Path.GetRelativePath(Path.Combine(root, studyId), classicFolder)];
+            memberKinds[name] = "classic";
+            _logger.LogInformation("{Study} classic member {Kind}: {Folds} folds and the final fit in {Seconds:0.0}s", studyId, kind, splits.Folds.Count, clock.Elapsed.TotalSeconds);
+        }
+        var members = memberModels.Keys.ToList();
         var oofRows = outOfFold.Values.Select(d => (IEnumerable<int>)d.Keys).Aggregate((a, b) => a.Intersect(b)).Order().ToArray();
         var heldRows = splits.HeldOut.Order().ToArray();
         var missing = heldOutByMember.Where(m => heldRows.Any(r => !m.Value.ContainsKey(r))).Select(m => m.Key).ToList();
@@ -72,7 +92,7 @@ public sealed partial class TrainingWorkload
         else if (spec.Final.FitWeights && members.Count > 1)
         {
             weights = Ensembler.FitWeights(oof, targets, oofRows, multiLabel);
-            weightsMethod = $"fitted on the out-of-fold predictions of each backbone's best trial ({oofRows.Length} rows): the non-negative weights summing to 1 that minimise the soft vote's log loss, over a grid of the simplex";
+            weightsMethod = $"fitted on the out-of-fold predictions of every member ({oofRows.Length} rows): the non-negative weights summing to 1 that minimise the soft vote's log loss, over a grid of the simplex";
         }
         else
         {
@@ -86,15 +106,17 @@ public sealed partial class TrainingWorkload
 
         ScoreRow Scored(string name, string kind, double[][] probabilities, IReadOnlyList<double> t) =>
             Ensembler.Row(name, kind, Ensembler.Score(probabilities, targets, heldRows, t), dataset.ClassNames, multiLabel);
-        var ensembleRow = Scored($"ensemble ({method} vote of {members.Count})", "ensemble", Ensembler.Combine(rule, held), thresholds);
+        var ensembleRow = Scored($"ensemble ({method} vote of {weights.Count})", "ensemble", Ensembler.Combine(rule, held), thresholds);
         var hardRule = new EnsembleRule("hard", task, Ensembler.EqualWeights(held.Keys), thresholds);
         var hardRow = Scored($"hard vote of {members.Count}", "hard-vote", Ensembler.Combine(hardRule, held), thresholds);
-        var memberRows = members.Select(m =>
-        {
-            var own = Ensembler.ChooseThresholds(oof[m.Name], targets, oofRows, metric, higherIsBetter);
-            return Scored(m.Name, "member", held[m.Name], own);
-        }).OrderBy(r => higherIsBetter ? -r.Metrics.GetValueOrDefault(metric) : r.Metrics.GetValueOrDefault(metric)).ToList();
-        var baselineRow = Scored("tf-idf + logistic regression", "baseline", Baseline(dataset, splits, heldRows), multiLabel ? Enumerable.Repeat(0.5, dataset.ClassNames.Count).ToArray() : []);
+        var ownThresholds = members.ToDictionary(m => m, m => Ensembler.ChooseThresholds(oof[m], targets, oofRows, metric, higherIsBetter));
+        var memberRows = members.Select(m => Scored(m, "member", held[m], ownThresholds[m]))
+            .OrderBy(r => higherIsBetter ? -r.Metrics.GetValueOrDefault(metric) : r.Metrics.GetValueOrDefault(metric)).ToList();
+        var baselineHeld = spec.Final.ClassicMembers.Contains(ClassicModels.TfidfWord) ? held[ClassicMemberName(ClassicModels.TfidfWord)] : Baseline(dataset, splits, heldRows);
+        var baselineRow = Scored("tf-idf + logistic regression", "baseline", baselineHeld, multiLabel ? Enumerable.Repeat(0.5, dataset.ClassNames.Count).ToArray() : []);
+        var ensembleHeld = Ensembler.Combine(rule, held);
+        var comparison = Compare(ensembleHeld, thresholds, memberRows, held, ownThresholds, targets, heldRows, metric, higherIsBetter);
+        var dropped = members.Where(m => !weights.ContainsKey(m)).ToList();
 
         var report = new EnsembleReport
         {
@@ -102,15 +124,14 @@ public sealed partial class TrainingWorkload
             Method = method, WeightsMethod = weightsMethod, Weights = weights, Thresholds = thresholds,
             HeldOutRows = heldRows.Length, OutOfFoldRows = oofRows.Length,
             Rows = [ensembleRow, hardRow, .. memberRows, baselineRow],
-            Verdict = Ensembler.Verdict(ensembleRow, memberRows, metric, higherIsBetter),
-            MemberModels = members.ToDictionary(m => m.Name, m => Path.GetRelativePath(Path.Combine(root, studyId), TrialArtifacts.FinalModel(root, studyId, m.Name))),
+            Verdict = Ensembler.Verdict(ensembleRow, memberRows, metric, higherIsBetter, comparison),
+            MemberModels = memberModels, MemberKinds = memberKinds, DroppedMembers = dropped, Comparison = comparison,
             TextColumn = spec.Data.TextColumn, IdColumn = spec.Data.IdColumn, LabelColumns = spec.Data.LabelColumns,
         };
         var folder = TrialArtifacts.Ensemble(root, studyId);
         Directory.CreateDirectory(folder);
         AtomicFile.WriteAllText(Path.Combine(folder, "ensemble.json"), report.ToJson());
-        _logger.LogInformation("{Study} ensemble: {Verdict}\n{Table}", studyId, report.Verdict,
-            string.Join("\n", report.Rows.Select(r => $"  {r.Name,-40} {metric} {r.Metrics.GetValueOrDefault(metric):0.0000}")));
+        _logger.LogInformation("{Study} ensemble: {Verdict}\n{Table}", studyId, report.Verdict, EnsembleTable.Format(report));
 
         if (spec.Data.Test is { } testFile)
         {
@@ -123,17 +144,101 @@ public sealed partial class TrainingWorkload
         return new TrialResult.Completed(ensembleRow.Metrics.GetValueOrDefault(metric, double.NaN), []);
     }
 
+    /// <summary>A fine-tuned member: its best trial's folder (oof.csv), its held-out probabilities, and the model folders that predict for it.</summary>
+    private sealed record FineTunedMember(string Name, string TrialFolder, string HeldOut, IReadOnlyList<string> Folders);
+
+    /// <summary>
+    /// The fine-tuned members. models: retrain — each backbone with a final model. models: folds — each
+    /// backbone named in the job's parameters with its best trial, whose fold models stand for it; the fold
+    /// models of that backbone's other trials are deleted here (they can never be used).
+    /// </summary>
+    private List<FineTunedMember> FineTunedMembers(string studyId, StudySpec spec, TrialAssignment assignment)
+    {
+        var root = _options.ArtifactsRoot;
+        var members = new List<FineTunedMember>();
+        foreach (var backbone in spec.Backbones)
+        {
+            if (spec.Final.Models == FinalModels.Retrain)
+            {
+                var final = TrialArtifacts.FinalModel(root, studyId, backbone.Name);
+                if (!File.Exists(Path.Combine(final, TrainedModel.InfoFile))) continue;
+                var info = TrainedModel.ReadInfo(final);
+                members.Add(new FineTunedMember(backbone.Name, TrialArtifacts.Folder(root, studyId, backbone.Name, info.SourceTrial),
+                    TrialArtifacts.FinalHeldOut(root, studyId, backbone.Name), [final]));
+                continue;
+            }
+            if (!assignment.Params.TryGetValue(StudyJobs.BestTrialParam(backbone.Name), out var value)) continue;
+            var best = Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture);
+            var folder = TrialArtifacts.Folder(root, studyId, backbone.Name, best);
+            var folds = TrialArtifacts.FoldModels(folder);
+            if (folds.Count == 0) throw new FileNotFoundException($"{folder}: the best trial of {backbone.Name} kept no fold models (was the study submitted with final.models: folds?)", folder);
+            members.Add(new FineTunedMember(backbone.Name, folder, TrialArtifacts.TrialHeldOut(folder), folds));
+            var backboneFolder = Path.Combine(root, studyId, backbone.Name);
+            if (!Directory.Exists(backboneFolder)) continue;
+            foreach (var other in Directory.EnumerateDirectories(backboneFolder, "trial-*").Where(d => Path.GetFullPath(d) != Path.GetFullPath(folder)))
+                TrialArtifacts.DeleteFoldModels(other);
+        }
+        return members;
+    }
+
+    /// <summary>A classic member's name in the report: "classic:KIND" (':' cannot occur in a backbone name).</summary>
+    internal static string ClassicMemberName(string kind) => "classic:" + kind;
+
+    /// <summary>
+    /// A classic member's out-of-fold probabilities on exactly the study's folds (fitted on each fold's
+    /// training rows, predicting its validation rows), then a fit on every non-held-out row, saved under
+    /// ARTIFACTS/STUDY/classic/KIND/ for `sweep predict`, and its probabilities for the held-out rows.
+    /// </summary>
+    private static (Dictionary<int, double[]> OutOfFold, Dictionary<int, double[]> HeldOut, string Folder) FitClassicMember(string root, string studyId, string kind, LabelledDataset dataset, DataSplits splits)
+    {
+        var outOfFold = new Dictionary<int, double[]>();
+        foreach (var fold in splits.Folds)
+        {
+            var p = ClassicFit(kind, dataset, fold.Train).PredictProbabilities(fold.Validation.Select(i => dataset.Texts[i]).ToList());
+            for (var i = 0; i < fold.Validation.Length; i++) outOfFold[fold.Validation[i]] = p[i];
+        }
+        var training = Enumerable.Range(0, dataset.Count).Except(splits.HeldOut).ToArray();
+        var model = ClassicFit(kind, dataset, training);
+        var folder = TrialArtifacts.ClassicModel(root, studyId, kind);
+        model.Save(folder);
+        var held = model.PredictProbabilities(splits.HeldOut.Select(i => dataset.Texts[i]).ToList());
+        return (outOfFold, splits.HeldOut.Select((row, i) => (row, held[i])).ToDictionary(x => x.row, x => x.Item2), folder);
+    }
+
+    /// <summary>
+    /// Paired bootstraps (1,000 resamples, fixed seed) of ensemble − best member on the held-out rows, each
+    /// under its own thresholds: the study's metric, then ROC-AUC when that is not the metric and is defined.
+    /// </summary>
+    private static IReadOnlyList<BootstrapDifference> Compare(double[][] ensemble, IReadOnlyList<double> thresholds, IReadOnlyList<ScoreRow> memberRows,
+        Dictionary<string, double[][]> held, Dictionary<string, IReadOnlyList<double>> ownThresholds, TrainingTargets targets, int[] heldRows, string metric, bool higherIsBetter)
+    {
+        if (memberRows.Count == 0 || heldRows.Length == 0) return [];
+        var best = Ensembler.BestMember(memberRows, metric, higherIsBetter).Name;
+        Func<int[], double> ScoreOf(double[][] p, IReadOnlyList<double> t, string m) =>
+            draw => Ensembler.Score(draw.Select(i => p[i]).ToArray(), targets, draw.Select(i => heldRows[i]).ToArray(), t).Metric(m);
+        var result = new List<BootstrapDifference>();
+        foreach (var m in metric == "roc_auc" ? ["roc_auc"] : new[] { metric, "roc_auc" })
+        {
+            var all = Enumerable.Range(0, heldRows.Length).ToArray();
+            if (m == "roc_auc" && m != metric && double.IsNaN(ScoreOf(ensemble, thresholds, m)(all))) continue;
+            result.Add(Ensembler.PairedBootstrap(m, best, heldRows.Length, ScoreOf(ensemble, thresholds, m), ScoreOf(held[best], ownThresholds[best], m)));
+        }
+        return result;
+    }
+
     /// <summary>TF-IDF + logistic regression trained on every non-held-out row (one model per label for multi-label), probabilities for the held-out rows.</summary>
     private static double[][] Baseline(LabelledDataset dataset, DataSplits splits, int[] heldRows)
     {
         var training = Enumerable.Range(0, dataset.Count).Except(splits.HeldOut).ToArray();
-        var texts = training.Select(i => dataset.Texts[i]).ToList();
-        var heldTexts = heldRows.Select(i => dataset.Texts[i]).ToList();
-        if (dataset.Kind != TaskKind.MultiLabel)
-            return TfidfLogisticRegression.Fit(texts, training.Select(i => dataset.Classes[i]).ToList(), dataset.ClassNames.Count).PredictProbabilities(heldTexts);
-        var perLabel = Enumerable.Range(0, dataset.ClassNames.Count)
-            .Select(j => TfidfLogisticRegression.Fit(texts, training.Select(i => dataset.Labels[i][j]).ToList(), 2).PredictProbabilities(heldTexts))
-            .ToList();
-        return heldRows.Select((_, r) => perLabel.Select(p => p[r][1]).ToArray()).ToArray();
+        return ClassicFit(ClassicModels.TfidfWord, dataset, training).PredictProbabilities(heldRows.Select(i => dataset.Texts[i]).ToList());
+    }
+
+    /// <summary>A classic model of this kind fitted on these rows of the dataset, single- or multi-label as the dataset is.</summary>
+    private static IClassicTextModel ClassicFit(string kind, LabelledDataset dataset, IReadOnlyList<int> rows)
+    {
+        var texts = rows.Select(i => dataset.Texts[i]).ToList();
+        return dataset.Kind == TaskKind.MultiLabel
+            ? ClassicModels.FitMultiLabel(kind, texts, rows.Select(i => dataset.Labels[i]).ToList())
+            : ClassicModels.Fit(kind, texts, rows.Select(i => dataset.Classes[i]).ToList(), dataset.ClassNames.Count);
     }
 }

@@ -6,6 +6,7 @@ using SweepCluster.Contracts.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Training.Checkpoints;
 using SweepCluster.Training.Data;
+using SweepCluster.Training.Ensembles;
 using SweepCluster.Training.FineTuning;
 using SweepCluster.Training.Models;
 using SweepCluster.Training.Storage;
@@ -72,44 +73,80 @@ public sealed partial class TrainingWorkload : ITrialWorkload
         var trainer = TrainerFor(spec);
         var trialSeed = unchecked(spec.Seed * 7919 + assignment.Number * 104729);
         ReportVerdict? stop = null;
-
-        for (var k = 0; k < data.Splits.Folds.Count && stop is null; k++)
+        // With a final stage, each fold's best model scores the held-out rows (cheap), and under
+        // final.models: folds it is saved too, so the fold models can stand for the backbone later.
+        var finalStage = spec.Final.Retrain && data.Splits.HeldOut.Length > 0;
+        var keepFoldModels = finalStage && spec.Final.Models == FinalModels.Folds;
+        var trialFolder = TrialArtifacts.Folder(_options.ArtifactsRoot, assignment.StudyId, assignment.Backbone, assignment.Number);
+        var heldOutSum = new double[data.Splits.HeldOut.Length][];
+        var multiLabel = data.Dataset.Kind == TaskKind.MultiLabel;
+        try
         {
-            var fold = data.Splits.Folds[k];
-            var (rows, targets, train) = data.Balancer.Apply(fold.Train, trialSeed + k);
-            manual_seed(trialSeed + k);
-            var config = hp.Dropout is { } dropout ? data.Config.WithDropout(dropout) : data.Config;
-            FoldResult result;
-            using (var model = SequenceClassifier.Create(backbone.Family, config, data.Dataset.Targets.Outputs))
+            for (var k = 0; k < data.Splits.Folds.Count && stop is null; k++)
             {
-                var load = CheckpointLoader.Load(model, backbone.Checkpoint!);
-                if (k == 0 && load.NewlyInitialised.Count > 0)
-                    _logger.LogInformation("{Trial}: new classification head initialised ({Keys}) on {Checkpoint}", label, string.Join(", ", load.NewlyInitialised), backbone.Checkpoint);
-                var foldIndex = k;
-                result = await trainer.RunAsync(model, Device, hp, spec.Objective.Metric, higherIsBetter, rows, targets, train, fold.Validation,
-                    trialSeed + k, $"{label} fold {k + 1}/{data.Splits.Folds.Count}",
-                    async epoch =>
+                var fold = data.Splits.Folds[k];
+                var (rows, targets, train) = data.Balancer.Apply(fold.Train, trialSeed + k);
+                manual_seed(trialSeed + k);
+                var config = hp.Dropout is { } dropout ? data.Config.WithDropout(dropout) : data.Config;
+                FoldResult result;
+                double[][]? foldHeldOut = null;
+                using (var model = SequenceClassifier.Create(backbone.Family, config, data.Dataset.Targets.Outputs))
+                {
+                    var load = CheckpointLoader.Load(model, backbone.Checkpoint!);
+                    if (k == 0 && load.NewlyInitialised.Count > 0)
+                        _logger.LogInformation("{Trial}: new classification head initialised ({Keys}) on {Checkpoint}", label, string.Join(", ", load.NewlyInitialised), backbone.Checkpoint);
+                    var foldIndex = k;
+                    Action<EpochResult>? onNewBest = !finalStage ? null : _ =>
                     {
-                        var step = foldIndex * StepsPerFold + epoch.Epoch;
-                        reports.Add(new StepValue(step, epoch.Metric));
-                        var verdict = await reporter.ReportAsync(step, epoch.Metric, cancellationToken);
-                        if (verdict == ReportVerdict.Continue) return true;
-                        stop = verdict;
-                        return false;
-                    },
-                    cancellationToken);
+                        foldHeldOut = FoldTrainer.Predict(model, data.Rows, data.Splits.HeldOut, hp.BatchSize * 2, multiLabel, Device);
+                        if (keepFoldModels)
+                            TrainedModel.Save(TrialArtifacts.FoldModel(trialFolder, foldIndex), model, backbone.Checkpoint!, new TrainedModelInfo
+                            {
+                                Backbone = backbone.Name, Family = backbone.Family, Task = data.Dataset.Kind.ToString(), ClassNames = data.Dataset.ClassNames,
+                                MaxSequenceLength = backbone.MaxSequenceLength, SourceTrial = assignment.Number,
+                            });
+                    };
+                    result = await trainer.RunAsync(model, Device, hp, spec.Objective.Metric, higherIsBetter, rows, targets, train, fold.Validation,
+                        trialSeed + k, $"{label} fold {k + 1}/{data.Splits.Folds.Count}",
+                        async epoch =>
+                        {
+                            var step = foldIndex * StepsPerFold + epoch.Epoch;
+                            reports.Add(new StepValue(step, epoch.Metric));
+                            var verdict = await reporter.ReportAsync(step, epoch.Metric, cancellationToken);
+                            if (verdict == ReportVerdict.Continue) return true;
+                            stop = verdict;
+                            return false;
+                        },
+                        cancellationToken, onNewBest);
+                }
+                // Release the fold's native memory now rather than at the next GC: a long run must not grow.
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                if (stop is not null) break;
+                folds.Add(new FoldSummary(k, result.BestMetric, result.BestEpoch, result.EpochsRun));
+                for (var i = 0; i < fold.Validation.Length; i++) outOfFold[fold.Validation[i]] = result.BestProbabilities[i];
+                if (foldHeldOut is not null)
+                    for (var i = 0; i < heldOutSum.Length; i++)
+                        heldOutSum[i] = heldOutSum[i] is null ? (double[])foldHeldOut[i].Clone() : heldOutSum[i].Zip(foldHeldOut[i], (a, b) => a + b).ToArray();
             }
-            // Release the fold's native memory now rather than at the next GC: a long run must not grow.
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            if (stop is not null) break;
-            folds.Add(new FoldSummary(k, result.BestMetric, result.BestEpoch, result.EpochsRun));
-            for (var i = 0; i < fold.Validation.Length; i++) outOfFold[fold.Validation[i]] = result.BestProbabilities[i];
         }
-        if (stop is { } verdictStop) return new TrialResult.Stopped(verdictStop);
+        catch
+        {
+            // A failed trial's fold models can never be used: do not leave them on disk.
+            if (keepFoldModels) TrialArtifacts.DeleteFoldModels(trialFolder);
+            throw;
+        }
+        if (stop is { } verdictStop)
+        {
+            if (keepFoldModels) TrialArtifacts.DeleteFoldModels(trialFolder);
+            return new TrialResult.Stopped(verdictStop);
+        }
 
         var value = folds.Average(f => f.BestMetric);
         TrialArtifacts.Write(_options.ArtifactsRoot, assignment, data, hp, folds, outOfFold, value);
+        if (finalStage && folds.Count > 0)
+            TrialArtifacts.WriteProbabilities(TrialArtifacts.TrialHeldOut(trialFolder), data,
+                data.Splits.HeldOut.Select((row, i) => KeyValuePair.Create(row, heldOutSum[i].Select(v => v / folds.Count).ToArray())));
         _logger.LogInformation("{Trial}: {Metric} {Value:0.0000} (mean of {Folds} folds; best epochs {Epochs})",
             label, spec.Objective.Metric, value, folds.Count, string.Join(",", folds.Select(f => f.BestEpoch)));
         return new TrialResult.Completed(value, reports);
@@ -178,6 +215,29 @@ public static class TrialArtifacts
 
     /// <summary>The final model's probabilities on the held-out rows.</summary>
     public static string FinalHeldOut(string root, string studyId, string backbone) => Path.Combine(root, studyId, backbone, "final-heldout.csv");
+
+    /// <summary>Fold K's trained model of a search trial (final.models: folds), a TrainedModel folder.</summary>
+    public static string FoldModel(string trialFolder, int fold) => Path.Combine(trialFolder, $"fold-{fold}");
+
+    /// <summary>The trial's fold models in fold order (empty when it kept none).</summary>
+    public static IReadOnlyList<string> FoldModels(string trialFolder) =>
+        !Directory.Exists(trialFolder) ? []
+        : Directory.EnumerateDirectories(trialFolder, "fold-*")
+            .Where(d => int.TryParse(Path.GetFileName(d)["fold-".Length..], CultureInfo.InvariantCulture, out _) && File.Exists(Path.Combine(d, "sweep-model.json")))
+            .OrderBy(d => int.Parse(Path.GetFileName(d)["fold-".Length..], CultureInfo.InvariantCulture)).ToList();
+
+    /// <summary>Deletes a trial's fold models (and half-written ones): a pruned or failed trial, or one that is not its backbone's best.</summary>
+    public static void DeleteFoldModels(string trialFolder)
+    {
+        if (!Directory.Exists(trialFolder)) return;
+        foreach (var folder in Directory.EnumerateDirectories(trialFolder, "fold-*")) Directory.Delete(folder, recursive: true);
+    }
+
+    /// <summary>The mean over a trial's fold models of their probabilities on the held-out rows (what its folds member predicts there).</summary>
+    public static string TrialHeldOut(string trialFolder) => Path.Combine(trialFolder, "heldout.csv");
+
+    /// <summary>A classic member's saved model (ARTIFACTS/STUDY/classic/KIND).</summary>
+    public static string ClassicModel(string root, string studyId, string kind) => Path.Combine(root, studyId, "classic", kind);
 
     /// <summary>ensemble.json, submission.csv and probabilities.csv.</summary>
     public static string Ensemble(string root, string studyId) => Path.Combine(root, studyId, "ensemble");

@@ -40,7 +40,8 @@ public sealed class TrainingStudyTests
         return (bert, electra);
     }
 
-    private static string ExtremismStudy(string name, string backbones, int trials, int maxParallel, double leaseSeconds = 60) => $$"""
+    private static string ExtremismStudy(string name, string backbones, int trials, int maxParallel, double leaseSeconds = 60,
+        string final = "{retrain: true, ensemble: soft, fit_weights: true}") => $$"""
         name: {{name}}
         seed: 3
         data:
@@ -59,7 +60,7 @@ public sealed class TrainingStudyTests
         training: {epochs: 6, batch_size: 32, early_stopping_patience: 2}
         workload: {kind: train}
         trials: {lease_seconds: {{leaseSeconds.ToString(CultureInfo.InvariantCulture)}}, max_attempts: 3}
-        final: {retrain: true, ensemble: soft, fit_weights: true}
+        final: {{final}}
         search_space:
           learning_rate: {type: float, low: 3.0e-4, high: 3.0e-3, log: true}
           head_learning_rate: {type: float, low: 1.0e-4, high: 1.0e-2, log: true}
@@ -131,7 +132,9 @@ public sealed class TrainingStudyTests
         Assert.Equal(1.0, report.Weights.Values.Sum(), 9);
         Assert.Single(report.Thresholds);
         Assert.All(report.Rows, r => Assert.Equal(ExtremismHeldOut, r.Confusion["all"].Sum(row => row.Sum())));
-        Assert.Contains(report.Rows[0].Metrics["accuracy"] > report.Rows.Where(r => r.Kind == "member").Max(r => r.Metrics["accuracy"]) ? "beats" : "does NOT beat", report.Verdict);
+        // The verdict follows the paired bootstrap of ensemble − best member on the held-out rows.
+        var bootstrap = report.Comparison.First(c => c.Metric == "accuracy");
+        Assert.Contains(bootstrap.Low > 0 ? "beats" : bootstrap.High < 0 ? "is worse than" : "cannot be told apart from", report.Verdict);
         Assert.Equal(status.GetProperty("ensemble_value").GetDouble(), report.Rows[0].Metrics["accuracy"], 9);
 
         // The submission covers every test row with the training file's label names.
@@ -155,6 +158,44 @@ public sealed class TrainingStudyTests
         var page = Path.Combine(cluster.Directory, "report.html");
         await Sweep.Ok("report", id, "--out", page, "--artifacts", cluster.ArtifactsRoot, "--cluster", cluster.Address);
         Assert.Contains(report.Verdict.Split(':')[0], File.ReadAllText(page));
+    }
+
+    [Fact]
+    public async Task A_folds_study_with_a_classic_member_skips_the_retrain_and_predict_reproduces_its_submission()
+    {
+        await using var cluster = new LocalCluster();
+        var (bert, _) = Checkpoints(cluster);
+        var file = cluster.WriteStudy("folds", ExtremismStudy("folds",
+            $"  - {{name: bert-tiny, family: bert, checkpoint: {bert}, max_sequence_length: 48}}", trials: 3, maxParallel: 1,
+            final: "{retrain: true, ensemble: soft, fit_weights: true, models: folds, classic_members: [tfidf_word]}"));
+        await cluster.StartSilo();
+        cluster.StartTrainingWorker("w1");
+        var id = await cluster.Submit(file, "folds");
+
+        var status = await cluster.WaitUntilFinished(id, 600);
+        Assert.Equal("finished", status.GetProperty("state").GetString());
+        Assert.True("complete" == status.GetProperty("ensemble_status").GetString(), cluster.Dump());
+        var studyFolder = Path.Combine(cluster.ArtifactsRoot, id);
+        // No final retrain ran: the best trial's two fold models stand for the backbone; other trials kept none.
+        Assert.False(Directory.Exists(Path.Combine(studyFolder, "bert-tiny", "final")));
+        var best = status.GetProperty("backbones")[0].GetProperty("best_trial").GetInt32();
+        foreach (var trial in Directory.EnumerateDirectories(Path.Combine(studyFolder, "bert-tiny"), "trial-*"))
+            Assert.Equal(trial.EndsWith($"trial-{best:D4}", StringComparison.Ordinal) ? 2 : 0, Directory.EnumerateDirectories(trial, "fold-*").Count());
+
+        var report = EnsembleReport.Load(Path.Combine(studyFolder, "ensemble", "ensemble.json"));
+        Assert.Equal([$"bert-tiny/trial-{best:D4}/fold-0", $"bert-tiny/trial-{best:D4}/fold-1"], report.MemberModels["bert-tiny"].Select(f => f.Replace('\\', '/')));
+        Assert.Equal("classic", report.MemberKinds["classic:tfidf_word"]);
+        Assert.Equal("fine-tuned", report.MemberKinds["bert-tiny"]);
+        Assert.True(File.Exists(Path.Combine(studyFolder, "classic", "tfidf_word", "classic-model.json")));
+        Assert.Equal(["accuracy", "roc_auc"], report.Comparison.Select(c => c.Metric));
+        Assert.Equal(1000, report.Comparison[0].Resamples);
+
+        var submission = File.ReadAllLines(Path.Combine(studyFolder, "ensemble", "submission.csv"));
+        var moved = Path.Combine(cluster.Directory, "elsewhere");
+        CopyFolder(studyFolder, Path.Combine(moved, id));
+        var output = Path.Combine(cluster.Directory, "predicted.csv");
+        await Sweep.Ok("predict", id, "--input", Shared("data/extremism/test.csv"), "--output", output, "--artifacts", moved);
+        Assert.Equal(submission, File.ReadAllLines(output));
     }
 
     [Fact]

@@ -91,7 +91,7 @@ public sealed class StudyReportPageTests
             Row("tfidf-logreg", "baseline", 0.702, [[150, 50], [70, 130]]),
         ],
         Verdict = BinaryVerdict,
-        MemberModels = new Dictionary<string, string> { [Plain] = "distilbert/trial-3/model", ["roberta-large"] = "roberta-large/trial-3/model" },
+        MemberModels = new Dictionary<string, IReadOnlyList<string>> { [Plain] = ["distilbert/trial-3/model"], ["roberta-large"] = ["roberta-large/trial-3/model"] },
     };
 
     private static EnsembleReport MultiLabelEnsemble()

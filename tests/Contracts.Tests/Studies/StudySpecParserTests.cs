@@ -29,7 +29,7 @@ public sealed class StudySpecParserTests
         training: {epochs: 5, early_stopping_patience: 0, batch_size: 32, mixed_precision: false}
         workload: {kind: train, curve_family: parallel, steps: 20, step_seconds: 1.5, failure_rate: 0.25}
         trials: {lease_seconds: 12.5, max_attempts: 5}
-        final: {retrain: false, ensemble: hard, fit_weights: true}
+        final: {retrain: false, ensemble: hard, fit_weights: true, classic_members: [nbsvm, tfidf_char], models: folds}
         search_space:
           learning_rate: {type: float, low: 1.0e-5, high: 1.0e-4, log: true}
           batch_size: {type: categorical, choices: [16, 32]}
@@ -68,7 +68,7 @@ public sealed class StudySpecParserTests
         Assert.Equal(new TrainingSpec { Epochs = 5, EarlyStoppingPatience = 0, BatchSize = 32, MixedPrecision = false }, spec.Training);
         Assert.Equal(new WorkloadSpec { Kind = WorkloadKind.Train, CurveFamily = "parallel", Steps = 20, StepSeconds = 1.5, FailureRate = 0.25 }, spec.Workload);
         Assert.Equal(new TrialPolicySpec { LeaseSeconds = 12.5, MaxAttempts = 5 }, spec.Trials);
-        Assert.Equal(new FinalSpec { Retrain = false, Ensemble = EnsembleKind.Hard, FitWeights = true }, spec.Final);
+        Assert.Equal(new FinalSpec { Retrain = false, Ensemble = EnsembleKind.Hard, FitWeights = true, ClassicMembers = ["nbsvm", "tfidf_char"], Models = FinalModels.Folds }, spec.Final);
 
         var study = """{"learning_rate":{"type":"float","low":1E-05,"high":0.0001,"log":true},"batch_size":{"type":"categorical","choices":[16,32]}}""";
         Assert.Equal(
