@@ -152,11 +152,7 @@ public static class Analysis
     {
         var texts = rows.Select(r => dataset.Texts[r]).ToList();
         var labels = rows.Select(r => dataset.Classes[r]).ToList();
-        return kind switch
-        {
-            "tfidf_word" => TfidfLogisticRegression.Fit(texts, labels, dataset.ClassNames.Count).PredictProbabilities,
-            _ => throw new ArgumentException($"unknown classic member '{kind}'"),
-        };
+        return ClassicModels.Fit(kind, texts, labels, dataset.ClassNames.Count).PredictProbabilities;
     }
 
     /// <summary>Mean over splits of (a − b), and its standard error: each split's paired bootstrap variance, combined as for a mean of independent estimates.</summary>

@@ -30,7 +30,7 @@ switch (args.FirstOrDefault())
         await Train(options, outDir);
         break;
     case "analyse":
-        SweepCluster.Bench.Ensemble.Analysis.Run(outDir, options.GetValueOrDefault("classic", "tfidf_word").Split(',', StringSplitOptions.RemoveEmptyEntries));
+        SweepCluster.Bench.Ensemble.Analysis.Run(outDir, options.GetValueOrDefault("classic", "tfidf_word,tfidf_char,nbsvm").Split(',', StringSplitOptions.RemoveEmptyEntries));
         break;
     default:
         Console.Error.WriteLine("usage: ensemble-bench train|analyse --out DIR [...] (see Program.cs)");
