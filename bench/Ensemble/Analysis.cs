@@ -24,7 +24,9 @@ public static class Analysis
         {
             var name = Path.GetFileName(datasetDir);
             var (dataset, _) = BenchData.Load(name);
-            var seeds = Directory.EnumerateDirectories(datasetDir, "seed-*").Order().Where(d => Directory.EnumerateFiles(d, "*.heldout-final.csv").Any()).ToList();
+            var seeds = Directory.EnumerateDirectories(datasetDir, "seed-*").Order()
+                // A split counts once every encoder has finished it (a run still under way leaves it out).
+                .Where(d => Directory.EnumerateFiles(d, "*.heldout-final.csv").Count() is var done && done > 0 && done == Directory.EnumerateFiles(d, "*.oof.csv").Count()).ToList();
             var perSeed = new List<Dictionary<string, Scored>>();
             foreach (var seedDir in seeds) perSeed.Add(Split(dataset, seedDir, classicKinds));
             if (perSeed.Count == 0) continue;
