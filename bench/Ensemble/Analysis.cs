@@ -26,7 +26,8 @@ public static class Analysis
             var (dataset, _) = BenchData.Load(name);
             var seeds = Directory.EnumerateDirectories(datasetDir, "seed-*").Order()
                 // A split counts once every encoder has finished it (a run still under way leaves it out).
-                .Where(d => Directory.EnumerateFiles(d, "*.heldout-final.csv").Count() is var done && done > 0 && done == Directory.EnumerateFiles(d, "*.oof.csv").Count()).ToList();
+                .Select(d => (Dir: d, Done: Directory.EnumerateFiles(d, "*.heldout-final.csv").Count())).ToList() is var found
+                ? found.Where(f => f.Done > 0 && f.Done == found.Max(x => x.Done)).Select(f => f.Dir).ToList() : [];
             var perSeed = new List<Dictionary<string, Scored>>();
             foreach (var seedDir in seeds) perSeed.Add(Split(dataset, seedDir, classicKinds));
             if (perSeed.Count == 0) continue;
