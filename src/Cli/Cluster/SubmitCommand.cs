@@ -20,7 +20,7 @@ public static class SubmitCommand
         };
         command.SetAction(async (parse, ct) =>
         {
-            var spec = Load(parse.GetValue(file)!);
+            var spec = Load(parse.GetValue(file)!, io.Error);
             if (parse.GetValue(check))
             {
                 io.Out.WriteLine($"{parse.GetValue(file)}: ok ({spec.Backbones.Count} backbones, {spec.Backbones.Sum(b => b.Trials ?? spec.Budget.TrialsPerBackbone)} trials)");
@@ -39,8 +39,12 @@ public static class SubmitCommand
         return command;
     }
 
-    /// <summary>Parses and checks a study file; every problem is a usage error naming the key and line.</summary>
-    public static StudySpec Load(string path)
+    /// <summary>
+    /// Parses and checks a study file; every problem is a usage error naming the key and line. Notes (the
+    /// study runs, but not quite as written) go to <paramref name="notes"/>, once.
+    /// </summary>
+    /// <exception cref="UsageException">The file is missing, malformed, or the study cannot run (each problem named).</exception>
+    public static StudySpec Load(string path, TextWriter? notes = null)
     {
         if (!File.Exists(path)) throw new UsageException($"{path}: no such study file");
         StudySpec spec;
@@ -56,8 +60,9 @@ public static class SubmitCommand
         {
             var missing = StudySpecParser.MissingFiles(spec);
             if (missing.Count > 0) throw new UsageException($"{path}: these files do not exist: {string.Join(", ", missing)}");
-            var problems = SweepCluster.Worker.Training.StudyPreflight.Problems(spec);
-            if (problems.Count > 0) throw new UsageException($"{path}: the study cannot run:\n  " + string.Join("\n  ", problems));
+            var preflight = SweepCluster.Worker.Training.StudyPreflight.Run(spec);
+            if (preflight.Problems.Count > 0) throw new UsageException($"{path}: the study cannot run:\n  " + string.Join("\n  ", preflight.Problems));
+            foreach (var note in preflight.Notes) notes?.WriteLine($"{path}: note: {note}");
         }
         return spec;
     }

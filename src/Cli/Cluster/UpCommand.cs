@@ -31,7 +31,7 @@ public static class UpCommand
         {
             var count = parse.GetValue(workers);
             if (count < 0) throw new UsageException("--workers must be >= 0");
-            var study = parse.GetValue(submit) is { } file ? SubmitCommand.Load(file) : null;
+            var study = parse.GetValue(submit) is { } file ? SubmitCommand.Load(file, io.Error) : null;
             if (parse.GetValue(untilDone) && study is null) throw new UsageException("--until-done needs --submit");
             var home = parse.GetValue(dataDir) ?? Environment.GetEnvironmentVariable("SWEEP_HOME")
                 ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".sweepcluster");

@@ -12,8 +12,12 @@ public sealed record LoadReport(string File, int Loaded, IReadOnlyList<string> N
 /// <summary>
 /// Loads checkpoint weights into a module whose parameter names mirror the checkpoint's keys. Base-model
 /// checkpoints saved without the family prefix ("embeddings.…" for "bert.embeddings.…") are matched by
-/// adding the prefix. A missing, unexpected or wrongly shaped key is an error naming each one; only the
-/// task head (classifier, pre_classifier, pooler for heads a base checkpoint lacks) may be missing.
+/// adding the prefix, and the legacy TensorFlow-era names transformers still renames on load are accepted:
+/// a norm's "gamma" and "beta" are its "weight" and "bias" (the original bert-base-uncased
+/// pytorch_model.bin has "LayerNorm.gamma"; transformers' PreTrainedModel._fix_state_dict_key_on_load
+/// renames LayerNorm.gamma/beta, and releases before 4.40 renamed any key holding "gamma"/"beta").
+/// A missing, unexpected or wrongly shaped key is an error naming each one; only the task head
+/// (classifier, pre_classifier, pooler for heads a base checkpoint lacks) may be missing.
 /// </summary>
 public static class CheckpointLoader
 {
@@ -56,6 +60,36 @@ public static class CheckpointLoader
         }
     }
 
+    /// <summary>
+    /// Checks that the checkpoint in <paramref name="folder"/> fits <paramref name="module"/> (every key and
+    /// shape, as <see cref="Load"/> would) without copying any weight: a safetensors file is read by its
+    /// header only. `sweep submit --check` uses it so a checkpoint no trial could load is refused at the door.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The folder has neither weights file.</exception>
+    /// <exception cref="InvalidDataException">The file is malformed, or keys are missing, unexpected or misshapen (each named).</exception>
+    public static LoadReport Check(nn.Module module, string folder)
+    {
+        var safetensors = Path.Combine(folder, "model.safetensors");
+        var pickle = Path.Combine(folder, "pytorch_model.bin");
+        if (File.Exists(safetensors))
+        {
+            using var file = SafeTensors.Open(safetensors);
+            var plan = Plan(module, file.Entries.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal), safetensors);
+            return new LoadReport(safetensors, plan.Mapped.Count, plan.NewHead, plan.Ignored);
+        }
+        if (!File.Exists(pickle)) throw new FileNotFoundException($"{folder}: no model.safetensors or pytorch_model.bin", safetensors);
+        var weights = PyTorchArchive.Read(pickle);
+        try
+        {
+            var plan = Plan(module, weights.ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal), pickle);
+            return new LoadReport(pickle, plan.Mapped.Count, plan.NewHead, plan.Ignored);
+        }
+        finally
+        {
+            foreach (var t in weights.Values) t.Dispose();
+        }
+    }
+
     /// <summary>Copies <paramref name="weights"/> (not disposed) into <paramref name="module"/>; <paramref name="source"/> names them in errors.</summary>
     /// <exception cref="InvalidDataException">Keys are missing, unexpected or misshapen (each named).</exception>
     public static LoadReport Apply(nn.Module module, IReadOnlyDictionary<string, Tensor> weights, string source) =>
@@ -67,32 +101,7 @@ public static class CheckpointLoader
     /// </summary>
     private static LoadReport Apply(nn.Module module, IReadOnlyDictionary<string, long[]> shapes, Func<string, Tensor> fetch, bool owned, string source)
     {
-        var expected = module.state_dict();
-        var prefix = expected.Keys.Select(k => k.Split('.')[0]).FirstOrDefault(p => !HeadPrefixes.Any(h => h.StartsWith(p + ".", StringComparison.Ordinal))) ?? "";
-        string Resolve(string key) => expected.ContainsKey(key) ? key : expected.ContainsKey($"{prefix}.{key}") ? $"{prefix}.{key}" : key;
-        // Model key -> (checkpoint key, shape).
-        var mapped = shapes.ToDictionary(kv => Resolve(kv.Key), kv => (Name: kv.Key, Shape: kv.Value), StringComparer.Ordinal);
-        var ignored = mapped.Keys.Where(k => !expected.ContainsKey(k) && IsIgnorable(k, prefix)).Order().ToList();
-        foreach (var key in ignored) mapped.Remove(key);
-        // A classifier head trained for another number of labels is replaced, like a missing one.
-        var reshapedHead = mapped.Where(kv => expected.TryGetValue(kv.Key, out var target) && IsHead(kv.Key) && !kv.Value.Shape.SequenceEqual(target.shape))
-            .Select(kv => kv.Key).ToList();
-        foreach (var key in reshapedHead) mapped.Remove(key);
-
-        var problems = new List<string>();
-        foreach (var key in mapped.Keys.Where(k => !expected.ContainsKey(k)).Order()) problems.Add($"unexpected key '{key}'");
-        var missing = expected.Keys.Where(k => !mapped.ContainsKey(k)).Order().ToList();
-        // BERT's pooler belongs to the base model, yet a checkpoint saved without it (an MLM-only export)
-        // is usable: like transformers, initialise it and say so.
-        var newHead = missing.Where(k => IsHead(k) || k.StartsWith(prefix + ".pooler.", StringComparison.Ordinal)).ToList();
-        foreach (var key in missing.Except(newHead)) problems.Add($"missing key '{key}'");
-        foreach (var (key, (_, shape)) in mapped.Where(kv => expected.ContainsKey(kv.Key)))
-        {
-            if (!shape.SequenceEqual(expected[key].shape))
-                problems.Add($"key '{key}' has shape [{string.Join(", ", shape)}], the model expects [{string.Join(", ", expected[key].shape)}]");
-        }
-        if (problems.Count > 0) throw new InvalidDataException($"{source} does not fit the model: {string.Join("; ", problems)}");
-
+        var (expected, mapped, newHead, ignored) = Plan(module, shapes, source);
         using (no_grad())
         {
             foreach (var (key, (name, _)) in mapped)
@@ -109,6 +118,63 @@ public static class CheckpointLoader
             }
         }
         return new LoadReport(source, mapped.Count, newHead, ignored);
+    }
+
+    private sealed record LoadPlan(
+        Dictionary<string, Tensor> Expected, Dictionary<string, (string Name, long[] Shape)> Mapped, List<string> NewHead, List<string> Ignored);
+
+    /// <summary>Maps checkpoint keys onto the module's (model key → checkpoint key and shape) and refuses, naming each, what does not fit.</summary>
+    private static LoadPlan Plan(nn.Module module, IReadOnlyDictionary<string, long[]> shapes, string source)
+    {
+        var expected = module.state_dict();
+        var prefix = expected.Keys.Select(k => k.Split('.')[0]).FirstOrDefault(p => !HeadPrefixes.Any(h => h.StartsWith(p + ".", StringComparison.Ordinal))) ?? "";
+        string? Match(string key) => expected.ContainsKey(key) ? key : expected.ContainsKey($"{prefix}.{key}") ? $"{prefix}.{key}" : null;
+        string Resolve(string key) => Match(key) ?? (LegacyName(key) is { } modern ? Match(modern) : null) ?? key;
+        // Model key -> (checkpoint key, shape). Two checkpoint keys for one parameter (LayerNorm.gamma beside
+        // LayerNorm.weight) would make the load depend on their order: refuse, naming both.
+        var mapped = new Dictionary<string, (string Name, long[] Shape)>(StringComparer.Ordinal);
+        var problems = new List<string>();
+        foreach (var (name, shape) in shapes.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            var key = Resolve(name);
+            if (mapped.TryGetValue(key, out var other)) problems.Add($"keys '{other.Name}' and '{name}' both hold '{key}'");
+            else mapped[key] = (name, shape);
+        }
+        var ignored = mapped.Keys.Where(k => !expected.ContainsKey(k) && IsIgnorable(k, prefix)).Order().ToList();
+        foreach (var key in ignored) mapped.Remove(key);
+        // A classifier head trained for another number of labels is replaced, like a missing one.
+        var reshapedHead = mapped.Where(kv => expected.TryGetValue(kv.Key, out var target) && IsHead(kv.Key) && !kv.Value.Shape.SequenceEqual(target.shape))
+            .Select(kv => kv.Key).ToList();
+        foreach (var key in reshapedHead) mapped.Remove(key);
+
+        foreach (var key in mapped.Keys.Where(k => !expected.ContainsKey(k)).Order()) problems.Add($"unexpected key '{key}'");
+        var missing = expected.Keys.Where(k => !mapped.ContainsKey(k)).Order().ToList();
+        // BERT's pooler belongs to the base model, yet a checkpoint saved without it (an MLM-only export)
+        // is usable: like transformers, initialise it and say so.
+        var newHead = missing.Where(k => IsHead(k) || k.StartsWith(prefix + ".pooler.", StringComparison.Ordinal)).ToList();
+        foreach (var key in missing.Except(newHead)) problems.Add($"missing key '{key}'");
+        foreach (var (key, (_, shape)) in mapped.Where(kv => expected.ContainsKey(kv.Key)))
+        {
+            if (!shape.SequenceEqual(expected[key].shape))
+                problems.Add($"key '{key}' has shape [{string.Join(", ", shape)}], the model expects [{string.Join(", ", expected[key].shape)}]");
+        }
+        if (problems.Count > 0) throw new InvalidDataException($"{source} does not fit the model: {string.Join("; ", problems)}");
+        return new LoadPlan(expected, mapped, newHead, ignored);
+    }
+
+    /// <summary>
+    /// The modern name of a legacy key, or null: a last segment "gamma" is "weight" and "beta" is "bias"
+    /// (norm parameters in checkpoints converted from TensorFlow BERT), as transformers renames them.
+    /// </summary>
+    private static string? LegacyName(string key)
+    {
+        var dot = key.LastIndexOf('.');
+        return key[(dot + 1)..] switch
+        {
+            "gamma" => key[..(dot + 1)] + "weight",
+            "beta" => key[..(dot + 1)] + "bias",
+            _ => null,
+        };
     }
 
     private static bool IsHead(string key) => HeadPrefixes.Any(h => key.StartsWith(h, StringComparison.Ordinal));

@@ -44,4 +44,38 @@ public sealed record DataSplits(int[] HeldOut, IReadOnlyList<Fold> Folds)
             : Enumerable.Range(0, folds).Select(k => new Fold(sorted.Where((_, i) => i != k).SelectMany(p => p).Order().ToArray(), sorted[k])).ToList();
         return new DataSplits(heldOut.Order().ToArray(), foldList);
     }
+
+    /// <summary>
+    /// Refuses splits on which some fold or the held-out set would miss a class: a fold that validates on
+    /// no row of a class has an undefined ROC-AUC and recall for it, and one that trains on none cannot
+    /// learn it, so every trial would fail or score nonsense. scikit-learn's StratifiedKFold refuses
+    /// n_splits above the rows of every class for the same reason. Multi-label folds are stratified by
+    /// the rarest positive label and scored by labels present, so only single-label tasks are checked.
+    /// </summary>
+    /// <param name="scoresHeldOut">True when held-out rows are scored (final retrain and ensemble): each class must occur there too.</param>
+    /// <exception cref="DataFileException">Naming the label column, the class, its row counts and cv_folds or holdout_fraction.</exception>
+    public void CheckCoverage(LabelledDataset dataset, int folds, double holdoutFraction, bool scoresHeldOut, string labelColumn)
+    {
+        if (dataset.Kind == TaskKind.MultiLabel) return;
+        var remaining = dataset.Count - HeldOut.Length;
+        if (folds > 1 && remaining < folds)
+            throw new DataFileException(dataset.Path, null, null,
+                $"cv_folds {folds} needs at least {folds} rows to validate on, but {remaining} remain ({dataset.Count} usable rows, {HeldOut.Length} held out)");
+        for (var c = 0; c < dataset.ClassNames.Count; c++)
+        {
+            var name = dataset.ClassNames[c];
+            var total = dataset.Classes.Count(k => k == c);
+            var held = HeldOut.Count(i => dataset.Classes[i] == c);
+            var rest = total - held;
+            var missing = Folds.Select((f, k) => (Fold: k + 1, Validates: f.Validation.Any(i => dataset.Classes[i] == c), Trains: f.Train.Any(i => dataset.Classes[i] == c)))
+                .FirstOrDefault(f => !f.Validates || !f.Trains);
+            if (missing.Fold > 0)
+                throw new DataFileException(dataset.Path, null, null, folds > 1
+                    ? $"class '{name}' has {rest} rows outside the held-out set ({total} in all, {held} held out), fewer than cv_folds {folds}: stratified k-fold validates every fold on every class, so each class needs at least {folds} rows there; lower cv_folds or add rows"
+                    : $"class '{name}' has {rest} rows outside the held-out set ({total} in all, {held} held out): one fold validates on a fifth of them and trains on the rest, so it needs at least 3", labelColumn);
+            if (scoresHeldOut && held == 0)
+                throw new DataFileException(dataset.Path, null, null,
+                    $"data.holdout_fraction {holdoutFraction} holds out no row of class '{name}' ({total} in all): the final models and the ensemble are scored on held-out rows, which need every class; raise holdout_fraction or add rows", labelColumn);
+        }
+    }
 }

@@ -86,12 +86,47 @@ public sealed record LabelledDataset
                 ? Enumerable.Range(0, map.Values.Max() + 1).Select(i => map.First(kv => kv.Value == i).Key).ToList()
                 : Enumerable.Range(0, classes.Max() + 1).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList();
         var kind = multiLabel ? TaskKind.MultiLabel : names.Count == 2 ? TaskKind.Binary : TaskKind.MultiClass;
-        if (!multiLabel && names.Count < 2) throw new DataFileException(path, null, null, "only one class occurs; a classifier needs at least two", header[labelColumns[0]]);
+        if (multiLabel) CheckLabelColumns(path, spec.LabelColumns, labels);
+        else CheckClasses(path, header[labelColumns[0]], names, classes, map.Count > 0);
         return new LabelledDataset
         {
             Path = path, Kind = kind, ClassNames = names, Ids = ids, Texts = texts,
             Classes = multiLabel ? [] : classes.ToArray(), Labels = multiLabel ? labels.ToArray() : [], DroppedRows = dropped,
         };
+    }
+
+    /// <summary>
+    /// Every class the labels name must occur: one class alone cannot train a classifier, and a class with
+    /// no rows (labels 0 and 2 without 1; a label_map entry never used) is an empty output no fold can
+    /// score (its ROC-AUC and recall are undefined). Kept rows are counted, after min_text_length.
+    /// </summary>
+    private static void CheckClasses(string path, string column, IReadOnlyList<string> names, List<int> classes, bool mapped)
+    {
+        var counts = new int[names.Count];
+        foreach (var c in classes) counts[c]++;
+        var present = Enumerable.Range(0, names.Count).Where(c => counts[c] > 0).ToList();
+        if (present.Count < 2)
+            throw new DataFileException(path, null, null, $"only one class occurs ('{names[present[0]]}', {counts[present[0]]} rows); a classifier needs at least two", column);
+        var absent = Enumerable.Range(0, names.Count).Where(c => counts[c] == 0).ToList();
+        if (absent.Count == 0) return;
+        var which = string.Join(", ", absent.Select(c => mapped ? $"'{names[c]}' (class {c})" : $"{c}"));
+        var seen = string.Join(", ", present.Select(c => mapped ? $"'{names[c]}'" : $"{c}"));
+        throw new DataFileException(path, null, null, mapped
+            ? $"label_map names {which}, but no row has it (the rows have {seen}); remove it from label_map or add rows"
+            : $"labels without a label_map are class indices 0..K-1, but class {which} has no rows (the rows have {seen}); renumber the labels or give a label_map", column);
+    }
+
+    /// <summary>
+    /// At least one label column must hold both 0 and 1: with none, nothing can be learnt and every metric
+    /// is constant or undefined. A single constant column (a rare label absent from a sample) is allowed,
+    /// as scikit-learn allows it: macro ROC-AUC is taken over the labels that have both values.
+    /// </summary>
+    private static void CheckLabelColumns(string path, IReadOnlyList<string> columns, List<int[]> labels)
+    {
+        var varying = Enumerable.Range(0, columns.Count).Any(j => labels.Any(l => l[j] == 1) && labels.Any(l => l[j] == 0));
+        if (!varying)
+            throw new DataFileException(path, null, null,
+                $"every label column is constant over the {labels.Count} rows; at least one needs rows of both 0 and 1", string.Join(", ", columns));
     }
 
     private static int ClassIndex(string path, DelimitedRow row, string column, string raw, IReadOnlyDictionary<string, int> map)

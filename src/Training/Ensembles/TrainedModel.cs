@@ -99,6 +99,9 @@ public sealed class TrainedModel : IDisposable
         var target = device ?? CPU;
         model.to(target);
         model.eval();
+        // Models saved before the length was capped at save time may record more tokens than the position
+        // embeddings hold; cap here too so they still predict (libtorch would fail "index out of range").
+        info = info with { MaxSequenceLength = config.EffectiveSequenceLength(info.MaxSequenceLength) };
         return new TrainedModel(info, model, TokenizerLoader.Load(folder, info.Family), target);
     }
 

@@ -104,6 +104,12 @@ public sealed partial class FoldTrainer(ILogger logger)
             var probabilities = Predict(model, rows, validation, hp.BatchSize * 2, targets is TrainingTargets.MultiLabel, device);
             var report = Score(probabilities, targets, validation);
             var value = report.Metric(metric);
+            if (!double.IsFinite(lossSum / seen))
+                throw new NonFiniteMetricException($"{label} epoch {epoch}: training diverged, the mean training loss is {lossSum / seen} (try a lower learning rate or max_grad_norm)");
+            if (!double.IsFinite(value))
+                throw new NonFiniteMetricException(metric == "roc_auc" && report.RocAuc is null
+                    ? $"{label} epoch {epoch}: roc_auc is undefined, the {validation.Length} validation rows do not hold both classes of any label"
+                    : $"{label} epoch {epoch}: validation {metric} is {value} (the model's outputs are not finite)");
             var result = new EpochResult(epoch, lossSum / seen, value, report, probabilities, samplesPerSecond);
             logger.LogInformation("{Label} epoch {Epoch}: train loss {Loss:0.0000}, validation {Metric} {Value:0.0000}, accuracy {Accuracy:0.0000}",
                 label, epoch, lossSum / seen, metric, value, report.Accuracy);

@@ -65,6 +65,19 @@ public sealed record BackboneConfig
     public int RelativeAttentionSpan => PositionBuckets > 0 ? PositionBuckets : EffectiveMaxRelativePositions;
     public bool UsesLayerNormOnRelativeEmbeddings => NormRelEmbedding.Split('|').Select(s => s.Trim().ToLowerInvariant()).Contains("layer_norm");
 
+    /// <summary>
+    /// The longest input in tokens (special tokens included) the position embeddings cover:
+    /// max_position_embeddings, less RoBERTa's offset (its position ids start after pad_token_id, as in
+    /// transformers' create_position_ids_from_input_ids, so 514 positions hold 512 tokens).
+    /// </summary>
+    public int MaxInputTokens => MaxPositions - (Family == BackboneFamily.Roberta ? PadTokenId + 1 : 0);
+
+    /// <summary>
+    /// The one sequence length (tokens) a backbone's max_sequence_length becomes on this checkpoint: the
+    /// smaller of the two. Trials, the final model, the ensemble and `sweep predict` all use this value.
+    /// </summary>
+    public int EffectiveSequenceLength(int requested) => Math.Min(requested, MaxInputTokens);
+
     /// <summary>The family a model_type belongs to (config.json's model_type → the study's backbone family).</summary>
     public BackboneFamily Family => FamilyOf(ModelType);
 

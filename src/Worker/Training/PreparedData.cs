@@ -10,9 +10,10 @@ namespace SweepCluster.Worker.Training;
 /// <summary>
 /// What every trial of one backbone in one study shares: the cleaned dataset, its splits (seeded by the
 /// study, so every trial sees the same held-out rows and folds), the checkpoint's config, and the texts
-/// tokenised once with the backbone's tokenizer.
+/// tokenised once with the backbone's tokenizer. <see cref="MaxSequenceLength"/> is the effective length in tokens
+/// (<see cref="BackboneConfig.EffectiveSequenceLength"/>), which the saved models record too.
 /// </summary>
-public sealed record PreparedData(LabelledDataset Dataset, DataSplits Splits, BackboneConfig Config, TextEncoder Encoder, TokenizedRows Rows, TrainingSetBalancer Balancer)
+public sealed record PreparedData(LabelledDataset Dataset, DataSplits Splits, BackboneConfig Config, TextEncoder Encoder, TokenizedRows Rows, TrainingSetBalancer Balancer, int MaxSequenceLength)
 {
     public static PreparedData Load(StudySpec spec, BackboneSpec backbone, ISynonymSource? synonyms)
     {
@@ -22,20 +23,25 @@ public sealed record PreparedData(LabelledDataset Dataset, DataSplits Splits, Ba
         if (config.Family != backbone.Family)
             throw new InvalidDataException($"backbone '{backbone.Name}' is declared {backbone.Family} but {checkpoint}/config.json is model_type '{config.ModelType}'");
         var encoder = TokenizerLoader.Load(checkpoint, backbone.Family);
-        var maxLength = Math.Min(backbone.MaxSequenceLength, config.MaxPositions - (config.Family == BackboneFamily.Roberta ? config.PadTokenId + 1 : 0));
+        var maxLength = config.EffectiveSequenceLength(backbone.MaxSequenceLength);
         var rows = new TokenizedRows(dataset.Texts.Select(t => encoder.Encode(t, maxLength)).ToList(), encoder.PadTokenId);
         var augmenter = spec.Data.Balancing == Balancing.Augment
             ? new TextAugmenter(synonyms ?? throw new InvalidOperationException("augment balancing needs a synonym source"))
             : null;
         var balancer = new TrainingSetBalancer(spec.Data.Balancing, dataset, rows, text => encoder.Encode(text, maxLength), augmenter);
-        return new PreparedData(dataset, splits, config, encoder, rows, balancer);
+        return new PreparedData(dataset, splits, config, encoder, rows, balancer, maxLength);
     }
 
-    /// <summary>The study's dataset and its splits, the same for every backbone, trial and worker (seeded by the study).</summary>
+    /// <summary>
+    /// The study's dataset and its splits, the same for every backbone, trial and worker (seeded by the study).
+    /// </summary>
+    /// <exception cref="DataFileException">The file is unreadable, or a fold or the scored held-out set would miss a class.</exception>
     public static (LabelledDataset Dataset, DataSplits Splits) LoadSplits(StudySpec spec)
     {
         var dataset = LabelledDataset.Load(spec.Data);
-        return (dataset, DataSplits.Stratified(dataset.Strata(), spec.Data.HoldoutFraction, spec.CvFolds, spec.Seed));
+        var splits = DataSplits.Stratified(dataset.Strata(), spec.Data.HoldoutFraction, spec.CvFolds, spec.Seed);
+        splits.CheckCoverage(dataset, spec.CvFolds, spec.Data.HoldoutFraction, spec.Final.Retrain && splits.HeldOut.Length > 0, spec.Data.LabelColumns[0]);
+        return (dataset, splits);
     }
 }
 

@@ -1,5 +1,7 @@
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Training.Checkpoints;
 using SweepCluster.Training.Data;
+using SweepCluster.Training.FineTuning;
 using SweepCluster.Training.Models;
 using SweepCluster.Training.Tokenization;
 
@@ -13,9 +15,17 @@ namespace SweepCluster.Worker.Training;
 public static class StudyPreflight
 {
     /// <summary>The problems found, each naming its file, column or folder; empty when the study can run.</summary>
-    public static IReadOnlyList<string> Problems(StudySpec spec)
+    public static IReadOnlyList<string> Problems(StudySpec spec) => Run(spec).Problems;
+
+    /// <summary>
+    /// Problems (the study cannot run) and notes (it runs, but not quite as written: a max_sequence_length
+    /// above what the checkpoint's position embeddings hold is cut to it, everywhere).
+    /// </summary>
+    public static PreflightResult Run(StudySpec spec)
     {
         var problems = new List<string>();
+        var notes = new List<string>();
+        var outputs = 2;
         void Check(Action action)
         {
             try
@@ -31,6 +41,7 @@ public static class StudyPreflight
         Check(() =>
         {
             var (dataset, splits) = PreparedData.LoadSplits(spec);
+            outputs = dataset.Targets.Outputs;
             if (spec.Final.Retrain && splits.HeldOut.Length == 0)
                 problems.Add($"final.retrain scores the final models and the ensemble on held-out rows, but data.holdout_fraction {spec.Data.HoldoutFraction} holds out none of {dataset.Count} rows");
         });
@@ -50,8 +61,18 @@ public static class StudyPreflight
                 if (!File.Exists(Path.Combine(folder, "model.safetensors")) && !File.Exists(Path.Combine(folder, "pytorch_model.bin")))
                     throw new FileNotFoundException($"{folder}: no model.safetensors or pytorch_model.bin (the checkpoint's weights)");
                 TokenizerLoader.Load(folder, backbone.Family);
+                var length = config.EffectiveSequenceLength(backbone.MaxSequenceLength);
+                if (length < backbone.MaxSequenceLength)
+                    notes.Add($"backbones '{backbone.Name}': max_sequence_length {backbone.MaxSequenceLength} is cut to {length} tokens, all the checkpoint's position embeddings hold ({folder}/config.json max_position_embeddings {config.MaxPositions}); trials, the final model, the ensemble and predict use {length}");
+                // Every key and shape, as a trial would load them, from the file's header: a checkpoint that
+                // no trial could load (a renamed or missing tensor) is refused here.
+                using var model = SequenceClassifier.Create(backbone.Family, config, outputs);
+                CheckpointLoader.Check(model, folder);
             });
         }
-        return problems;
+        return new PreflightResult(problems, notes);
     }
 }
+
+/// <summary>What <see cref="StudyPreflight.Run"/> found: problems refuse the study; notes are said and the study runs.</summary>
+public sealed record PreflightResult(IReadOnlyList<string> Problems, IReadOnlyList<string> Notes);

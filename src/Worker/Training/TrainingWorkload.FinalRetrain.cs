@@ -39,25 +39,32 @@ public sealed partial class TrainingWorkload
         EpochResult? last = null;
         var reports = new List<StepValue>();
         ReportVerdict? stop = null;
-        await TrainerFor(spec).RunAsync(model, Device, hp, spec.Objective.Metric, spec.Objective.Direction == ObjectiveDirection.Maximize,
-            rows, targets, train, heldOut, seed, label,
-            async epoch =>
-            {
-                last = epoch;
-                reports.Add(new StepValue(epoch.Epoch, epoch.TrainLoss));
-                var verdict = await reporter.ReportAsync(epoch.Epoch, epoch.TrainLoss, cancellationToken);
-                if (verdict == ReportVerdict.Continue) return true;
-                stop = verdict;
-                return false;
-            },
-            cancellationToken);
+        try
+        {
+            await TrainerFor(spec).RunAsync(model, Device, hp, spec.Objective.Metric, spec.Objective.Direction == ObjectiveDirection.Maximize,
+                rows, targets, train, heldOut, seed, label,
+                async epoch =>
+                {
+                    last = epoch;
+                    reports.Add(new StepValue(epoch.Epoch, epoch.TrainLoss));
+                    var verdict = await reporter.ReportAsync(epoch.Epoch, epoch.TrainLoss, cancellationToken);
+                    if (verdict == ReportVerdict.Continue) return true;
+                    stop = verdict;
+                    return false;
+                },
+                cancellationToken);
+        }
+        catch (NonFiniteMetricException e)
+        {
+            return new TrialResult.Failed(e.Message);
+        }
         if (stop is { } stopped) return new TrialResult.Stopped(stopped);
 
         var folder = TrialArtifacts.FinalModel(_options.ArtifactsRoot, assignment.StudyId, backbone.Name);
         TrainedModel.Save(folder, model, backbone.Checkpoint!, new TrainedModelInfo
         {
             Backbone = backbone.Name, Family = backbone.Family, Task = data.Dataset.Kind.ToString(), ClassNames = data.Dataset.ClassNames,
-            MaxSequenceLength = backbone.MaxSequenceLength, SourceTrial = sourceTrial, Epochs = hp.Epochs,
+            MaxSequenceLength = data.MaxSequenceLength, SourceTrial = sourceTrial, Epochs = hp.Epochs,
         });
         TrialArtifacts.WriteProbabilities(TrialArtifacts.FinalHeldOut(_options.ArtifactsRoot, assignment.StudyId, backbone.Name), data,
             heldOut.Select((row, i) => KeyValuePair.Create(row, last!.Probabilities[i])));

@@ -103,7 +103,7 @@ public sealed partial class TrainingWorkload : ITrialWorkload
                             TrainedModel.Save(TrialArtifacts.FoldModel(trialFolder, foldIndex), model, backbone.Checkpoint!, new TrainedModelInfo
                             {
                                 Backbone = backbone.Name, Family = backbone.Family, Task = data.Dataset.Kind.ToString(), ClassNames = data.Dataset.ClassNames,
-                                MaxSequenceLength = backbone.MaxSequenceLength, SourceTrial = assignment.Number,
+                                MaxSequenceLength = data.MaxSequenceLength, SourceTrial = assignment.Number,
                             });
                     };
                     result = await trainer.RunAsync(model, Device, hp, spec.Objective.Metric, higherIsBetter, rows, targets, train, fold.Validation,
@@ -129,6 +129,12 @@ public sealed partial class TrainingWorkload : ITrialWorkload
                     for (var i = 0; i < heldOutSum.Length; i++)
                         heldOutSum[i] = heldOutSum[i] is null ? (double[])foldHeldOut[i].Clone() : heldOutSum[i].Zip(foldHeldOut[i], (a, b) => a + b).ToArray();
             }
+        }
+        catch (NonFiniteMetricException e)
+        {
+            // A named outcome, not an exception dump: the trial failed because its value cannot exist.
+            if (keepFoldModels) TrialArtifacts.DeleteFoldModels(trialFolder);
+            return new TrialResult.Failed(e.Message);
         }
         catch
         {
@@ -182,7 +188,7 @@ public sealed partial class TrainingWorkload
 
     /// <summary>Bad data, a broken checkpoint or impossible parameters: they fail the same way on every retry.</summary>
     private static bool IsPermanent(Exception e) =>
-        e is DataFileException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException;
+        e is DataFileException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or NonFiniteMetricException;
 }
 
 /// <summary>One fold's outcome: its best validation metric, at which epoch, and how many epochs ran.</summary>

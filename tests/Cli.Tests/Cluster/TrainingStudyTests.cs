@@ -35,7 +35,9 @@ public sealed class TrainingStudyTests
     {
         var bert = Path.Combine(cluster.Directory, "bert-tiny");
         var electra = Path.Combine(cluster.Directory, "electra-tiny");
-        RandomCheckpoint.Create(BackboneFamily.Bert, Shared("models/tokenizers/bert-tiny-emotion-config"), bert, new CheckpointShape(), seed: 1);
+        // 32 positions, fewer than the studies' max_sequence_length 48: trials, final models, the ensemble
+        // and predict must all cut at 32 (extremism texts run longer), or libtorch fails "index out of range".
+        RandomCheckpoint.Create(BackboneFamily.Bert, Shared("models/tokenizers/bert-tiny-emotion-config"), bert, new CheckpointShape { MaxPositions = 32 }, seed: 1);
         RandomCheckpoint.Create(BackboneFamily.Electra, Shared("models/tokenizers/electra-small-QUT-abusive-student-feedback"), electra, new CheckpointShape { EmbeddingSize = 32 }, seed: 2);
         return (bert, electra);
     }
@@ -124,6 +126,7 @@ public sealed class TrainingStudyTests
             var info = TrainedModel.ReadInfo(Path.Combine(studyFolder, backbone.GetProperty("backbone").GetString()!, "final"));
             Assert.Equal(backbone.GetProperty("best_trial").GetInt32(), info.SourceTrial);
             Assert.InRange(info.Epochs, 1, 6);
+            Assert.Equal(info.Backbone == "bert-tiny" ? 32 : 48, info.MaxSequenceLength);
         }
         var report = EnsembleReport.Load(Path.Combine(studyFolder, "ensemble", "ensemble.json"));
         Assert.Equal(ExtremismHeldOut, report.HeldOutRows);

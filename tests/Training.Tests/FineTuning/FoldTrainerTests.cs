@@ -118,6 +118,43 @@ public sealed class FoldTrainerTests
         }
     }
 
+    /// <summary>
+    /// ROC-AUC needs both classes among the validation rows (scikit-learn's roc_auc_score raises "Only one
+    /// class present in y_true"): a fold validating on one class ends with a named failure, not a NaN value.
+    /// </summary>
+    [Fact]
+    public async Task An_undefined_validation_metric_fails_the_fold_by_name_and_reports_nothing()
+    {
+        var (rows, labels) = Extremism();
+        using var model = new BagClassifier(4100, 8, 2);
+        var hp = TrialHyperparameters.From(new Dictionary<string, object>(), new TrainingSpec { Epochs = 2, BatchSize = 64 });
+        var oneClass = Enumerable.Range(0, labels.Length).Where(i => labels[i] == 1).Take(20).ToArray();
+        var train = Enumerable.Range(0, labels.Length).Except(oneClass).Take(300).ToArray();
+        var reported = 0;
+        var error = await Assert.ThrowsAsync<NonFiniteMetricException>(() => new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, hp, "roc_auc", true, rows,
+            new TrainingTargets.SingleLabel(labels, 2), train, oneClass, 1, "trial 3 fold 2/2", _ => Task.FromResult(++reported > 0),
+            TestContext.Current.CancellationToken));
+        Assert.Equal(0, reported);
+        Assert.Contains("trial 3 fold 2/2 epoch 1: roc_auc is undefined", error.Message);
+        Assert.Contains("20 validation rows", error.Message);
+    }
+
+    /// <summary>A learning rate of 1e30 overflows the weights in the first steps: the loss is not finite, and the fold says it diverged.</summary>
+    [Fact]
+    public async Task A_diverged_fold_fails_by_name_instead_of_reporting_NaN()
+    {
+        var (rows, labels) = Extremism();
+        using var model = new BagClassifier(4100, 8, 2);
+        var hp = TrialHyperparameters.From(new Dictionary<string, object> { ["learning_rate"] = 1e30, ["head_learning_rate"] = 1e30, ["max_grad_norm"] = 1e30 },
+            new TrainingSpec { Epochs = 2, BatchSize = 16 });
+        var reported = 0;
+        var error = await Assert.ThrowsAsync<NonFiniteMetricException>(() => new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, hp, "accuracy", true, rows,
+            new TrainingTargets.SingleLabel(labels, 2), Enumerable.Range(0, 400).ToArray(), Enumerable.Range(400, 100).ToArray(), 1, "test", _ => Task.FromResult(++reported > 0),
+            TestContext.Current.CancellationToken));
+        Assert.Equal(0, reported);
+        Assert.Contains("training diverged", error.Message);
+    }
+
     [Fact]
     public async Task A_prune_answer_stops_the_fold_after_that_epoch()
     {
