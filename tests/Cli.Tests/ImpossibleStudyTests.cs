@@ -47,7 +47,8 @@ public sealed class ImpossibleStudyTests : IDisposable
         return path;
     }
 
-    private string Study(string data, string extra = "", string checkpoint = "", string labelMap = "", string backbone = "")
+    private string Study(string data, string extra = "", string checkpoint = "", string labelMap = "", string backbone = "",
+        string space = "learning_rate: {type: float, low: 1.0e-5, high: 1.0e-3, log: true}")
     {
         var yaml = $$"""
             name: door
@@ -56,7 +57,7 @@ public sealed class ImpossibleStudyTests : IDisposable
             workload: {kind: train}
             {{extra}}
             search_space:
-              learning_rate: {type: float, low: 1.0e-5, high: 1.0e-3, log: true}
+              {{space}}
             backbones:
               - {name: b, family: bert, checkpoint: {{(checkpoint == "" ? _checkpoint : checkpoint)}}{{backbone}}}
             """;
@@ -130,4 +131,12 @@ public sealed class ImpossibleStudyTests : IDisposable
         Assert.Contains("max_position_embeddings 64", error);
         Assert.Single(error.Split('\n'), l => l.Contains("note:", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("learning_rate: {type: float, low: 0.0, high: 1.0e-3}", "search_space.learning_rate: the value 0 is impossible for a trial: learning rates must be > 0")]
+    [InlineData("batch_size: {type: int, low: 0, high: 32}", "search_space.batch_size: the value 0 is impossible for a trial: batch_size must be >= 1, got 0")]
+    [InlineData("dropout: {type: categorical, choices: [0.1, 1.0]}", "search_space.dropout: the value 1 is impossible for a trial: dropout must be in [0, 1)")]
+    [InlineData("learnig_rate: {type: float, low: 1.0e-5, high: 1.0e-3, log: true}", "search_space.learnig_rate: not a training setting, so every trial would ignore it (known: learning_rate, lr,")]
+    public void A_search_space_a_training_trial_cannot_use_is_refused_naming_the_parameter(string space, string expected) =>
+        Refused(Study(Data(Enumerable.Range(0, 40).Select(i => (i % 2).ToString())), space: space), expected);
 }

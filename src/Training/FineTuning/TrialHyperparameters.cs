@@ -31,6 +31,15 @@ public sealed record TrialHyperparameters
     public int Epochs { get; init; } = 3;
     public int EarlyStoppingPatience { get; init; } = 2;
 
+    /// <summary>Every parameter name a training trial reads (aliases included); a searched name outside it would be ignored.</summary>
+    public static readonly IReadOnlyList<string> Names =
+    [
+        "learning_rate", "lr", "head_learning_rate", "layer_decay", "weight_decay", "beta1", "beta2", "adam_epsilon", "warmup_ratio",
+        "batch_size", "gradient_accumulation_steps", "max_grad_norm", "dropout", "label_smoothing", "epochs", "early_stopping_patience",
+    ];
+
+    /// <summary>The settings of one trial from its searched parameters, falling back to <paramref name="training"/> and the defaults.</summary>
+    /// <exception cref="ArgumentException">A setting is impossible (a rate not above 0, a batch size below 1, a dropout outside [0, 1), …), named.</exception>
     public static TrialHyperparameters From(IReadOnlyDictionary<string, object> searched, TrainingSpec training)
     {
         double Number(string name, double fallback, string? alias = null) =>

@@ -1,4 +1,6 @@
+using System.Globalization;
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Search.Space;
 using SweepCluster.Training.Checkpoints;
 using SweepCluster.Training.Data;
 using SweepCluster.Training.FineTuning;
@@ -23,6 +25,8 @@ public static class StudyPreflight
     /// </summary>
     public static PreflightResult Run(StudySpec spec)
     {
+        // The checkpoint check builds the model (TorchSharp), as a trial would.
+        SweepCluster.Training.Runtime.TorchRuntime.EnsureLoadable();
         var problems = new List<string>();
         var notes = new List<string>();
         var outputs = 2;
@@ -45,6 +49,7 @@ public static class StudyPreflight
             if (spec.Final.Retrain && splits.HeldOut.Length == 0)
                 problems.Add($"final.retrain scores the final models and the ensemble on held-out rows, but data.holdout_fraction {spec.Data.HoldoutFraction} holds out none of {dataset.Count} rows");
         });
+        foreach (var backbone in spec.Backbones) SearchSpaceProblems(spec, backbone, problems);
         if (spec.Data.Test is { } test) Check(() => UnlabelledTexts.Load(test, spec.Data.TextColumn, spec.Data.IdColumn, spec.Data.Delimiter));
         foreach (var backbone in spec.Backbones)
         {
@@ -71,6 +76,55 @@ public static class StudyPreflight
             });
         }
         return new PreflightResult(problems, notes);
+    }
+
+    /// <summary>
+    /// A searched name no training trial reads would be silently ignored, and a range whose end is an
+    /// impossible setting (a learning rate of 0, a batch size of 0, a dropout of 1) fails the trials that
+    /// draw it: both are refused, naming search_space.&lt;param&gt;. Each end of a numeric range and each
+    /// categorical choice is tried alone through the trial's own rules.
+    /// </summary>
+    private static void SearchSpaceProblems(StudySpec spec, BackboneSpec backbone, List<string> problems)
+    {
+        SearchSpace space;
+        try
+        {
+            space = SearchSpace.FromJson(backbone.SpaceJson);
+        }
+        catch (Exception e) when (e is SearchSpaceException or System.Text.Json.JsonException)
+        {
+            problems.Add($"backbones '{backbone.Name}': {e.Message}");
+            return;
+        }
+        foreach (var parameter in space.Parameters)
+        {
+            if (!TrialHyperparameters.Names.Contains(parameter.Name))
+            {
+                var known = string.Join(", ", TrialHyperparameters.Names);
+                if (!problems.Any(p => p.Contains($"search_space.{parameter.Name}:", StringComparison.Ordinal)))
+                    problems.Add($"search_space.{parameter.Name}: not a training setting, so every trial would ignore it (known: {known})");
+                continue;
+            }
+            IEnumerable<object> ends = parameter.Distribution switch
+            {
+                FloatDistribution f => [f.Low, f.High],
+                IntDistribution i => [i.Low, i.High],
+                CategoricalDistribution c => c.Choices,
+                _ => [],
+            };
+            foreach (var value in ends.Distinct())
+            {
+                try
+                {
+                    TrialHyperparameters.From(new Dictionary<string, object> { [parameter.Name] = value }, spec.Training);
+                }
+                catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException)
+                {
+                    var problem = $"search_space.{parameter.Name}: the value {Convert.ToString(value, CultureInfo.InvariantCulture)} is impossible for a trial: {e.Message}";
+                    if (!problems.Contains(problem)) problems.Add(problem);
+                }
+            }
+        }
     }
 }
 
