@@ -5,6 +5,7 @@ using Polly;
 using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Contracts.Trials;
+using SweepCluster.Worker.Resilience;
 using SweepCluster.Worker.Workloads;
 
 namespace SweepCluster.Worker.Leasing;
@@ -51,7 +52,7 @@ public sealed class LeaseLoop(
                 try
                 {
                     var leaseStarted = Stopwatch.GetTimestamp();
-                    var assignment = await pipeline.ExecuteAsync(async _ => await grains.GetGrain<IWorkQueueGrain>(0).Lease(_worker), stopping);
+                    var assignment = await pipeline.CallAsync(() => grains.GetGrain<IWorkQueueGrain>(0).Lease(_worker), stopping);
                     WorkerMetrics.LeaseLatency.Record(Stopwatch.GetElapsedTime(leaseStarted).TotalMilliseconds);
                     if (assignment is null)
                     {
@@ -99,7 +100,7 @@ public sealed class LeaseLoop(
     {
         var trial = grains.GetGrain<ITrialGrain>(assignment.TrialKey);
         var attempt = assignment.Attempt;
-        if (!await pipeline.ExecuteAsync(async _ => await trial.Start(attempt, _worker), stopping))
+        if (!await pipeline.CallAsync(() => trial.Start(attempt, _worker), stopping))
         {
             logger.LogDebug("trial {Trial}: offer {Attempt} was stale", assignment.TrialKey, attempt);
             return null;
@@ -155,7 +156,7 @@ public sealed class LeaseLoop(
                     clock.Elapsed.TotalSeconds, ack == ReportVerdict.Continue ? "" : $" (not recorded: {ack})");
                 break;
             case TrialResult.Failed failed:
-                await pipeline.ExecuteAsync(async _ => await trial.Fail(attempt, failed.Error), CancellationToken.None);
+                await pipeline.CallAsync(() => trial.Fail(attempt, failed.Error), CancellationToken.None);
                 logger.LogWarning("trial {Trial}: failed: {Error}", assignment.TrialKey, failed.Error);
                 break;
             case TrialResult.Stopped stopped:
@@ -184,7 +185,7 @@ public sealed class LeaseLoop(
         {
             try
             {
-                return await pipeline.ExecuteAsync(async _ => await trial.Complete(attempt, completed.Value, completed.IntermediateValues), CancellationToken.None);
+                return await pipeline.CallAsync(() => trial.Complete(attempt, completed.Value, completed.IntermediateValues), CancellationToken.None);
             }
             catch (Exception e) when (e is not OperationCanceledException && DateTime.UtcNow < deadline)
             {
@@ -214,7 +215,7 @@ public sealed class LeaseLoop(
     private async Task<StudySpec> SpecFor(string studyId, CancellationToken cancellationToken)
     {
         if (_specs.TryGetValue(studyId, out var spec)) return spec;
-        spec = await pipeline.ExecuteAsync(async _ => await grains.GetGrain<IStudyGrain>(studyId).GetSpec(), cancellationToken);
+        spec = await pipeline.CallAsync(() => grains.GetGrain<IStudyGrain>(studyId).GetSpec(), cancellationToken);
         return _specs.GetOrAdd(studyId, spec);
     }
 
@@ -229,7 +230,7 @@ public sealed class LeaseLoop(
                 ReportVerdict verdict;
                 try
                 {
-                    verdict = await pipeline.ExecuteAsync(async _ => await trial.Heartbeat(attempt), run.Token);
+                    verdict = await pipeline.CallAsync(() => trial.Heartbeat(attempt), run.Token);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -287,7 +288,7 @@ public sealed class LeaseLoop(
             ReportVerdict verdict;
             try
             {
-                verdict = await pipeline.ExecuteAsync(async _ => await trial.Report(attempt, step, value), cancellationToken);
+                verdict = await pipeline.CallAsync(() => trial.Report(attempt, step, value), cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -63,6 +63,23 @@ public static class ClusterCallPipeline
     }
 
     /// <summary>
+    /// Runs one cluster call through <paramref name="pipeline"/> so that each attempt really ends at the
+    /// pipeline's attempt timeout: a grain call does not watch Polly's per-attempt token, so the attempt
+    /// is awaited with <see cref="Task.WaitAsync(CancellationToken)"/> on it. Without this, a call in
+    /// flight when its gateway silo dies waits Orleans' own response timeout (30 s) while the lease's
+    /// heartbeats keep the trial alive. The abandoned call may still arrive later; every worker → grain
+    /// call is idempotent for that reason (a report by step, a completion by attempt).
+    /// </summary>
+    /// <exception cref="TimeoutRejectedException">Every attempt timed out.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static ValueTask<T> CallAsync<T>(this ResiliencePipeline pipeline, Func<Task<T>> call, CancellationToken cancellationToken) =>
+        pipeline.ExecuteAsync(async attempt => await call().WaitAsync(attempt), cancellationToken);
+
+    /// <inheritdoc cref="CallAsync{T}(ResiliencePipeline, Func{Task{T}}, CancellationToken)"/>
+    public static ValueTask CallAsync(this ResiliencePipeline pipeline, Func<Task> call, CancellationToken cancellationToken) =>
+        pipeline.ExecuteAsync(async attempt => await call().WaitAsync(attempt), cancellationToken);
+
+    /// <summary>
     /// Failures of the connection to the cluster, which a later attempt may not meet: rejected messages
     /// (a silo going away: <see cref="SiloUnavailableException"/>), a busy gateway, broken connections,
     /// timeouts, and an open circuit (retried after backoff, which outlasts the break). Everything else —

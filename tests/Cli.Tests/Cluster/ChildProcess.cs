@@ -67,6 +67,16 @@ public sealed class ChildProcess : IAsyncDisposable
         _process.WaitForExit();
     }
 
+    /// <summary>
+    /// SIGSTOP (<paramref name="frozen"/>) or SIGCONT: a stopped process keeps its sockets open and answers
+    /// nothing, so requests already sent to it hang, as they do when a silo dies or stalls mid-call.
+    /// </summary>
+    public void Freeze(bool frozen)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", [frozen ? "-STOP" : "-CONT", Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
     /// <summary>SIGTERM, then wait for a clean exit; returns the exit code.</summary>
     public async Task<int> TerminateAsync(double timeoutSeconds = 30)
     {

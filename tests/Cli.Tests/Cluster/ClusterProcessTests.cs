@@ -108,6 +108,36 @@ public sealed class ClusterProcessTests
         await SiloRestartScenario(cluster);
     }
 
+    /// <summary>
+    /// Issue 11: a worker's call to a silo that stops answering ended only at Orleans' 30 s response
+    /// timeout, since the call ignored the pipeline's 10 s attempt timeout, while its heartbeats kept the
+    /// lease alive. Now each attempt ends at 10 s (Polly's TimeoutRejectedException) and is retried.
+    /// </summary>
+    [Fact]
+    public async Task A_silo_that_stops_answering_mid_trial_costs_a_worker_one_attempt_timeout_not_the_response_timeout()
+    {
+        await using var cluster = new LocalCluster();
+        var silo = await cluster.StartSilo();
+        var worker = cluster.StartWorker("w1");
+        var file = cluster.WriteStudy("study", LocalCluster.SimulatedStudy("frozen", ["distilbert"], trials: 2, maxParallel: 1, steps: 30, stepSeconds: 0.2, pruner: "none", leaseSeconds: 120));
+        var id = await cluster.Submit(file, "frozen");
+        await cluster.WaitForTrial(id, t => t.GetProperty("status").GetString() == "running", "running");
+
+        silo.Freeze(true);
+        try
+        {
+            // 10 s attempt timeout plus slack, well short of Orleans' 30 s.
+            await worker.WaitForOutput("TimeoutRejectedException", 20);
+        }
+        finally
+        {
+            silo.Freeze(false);
+        }
+        var status = await cluster.WaitUntilFinished(id, 180);
+        Assert.Equal("finished", status.GetProperty("state").GetString());
+        Assert.Equal(2, (await cluster.Trials(id)).EnumerateArray().Count(t => t.GetProperty("status").GetString() == "complete"));
+    }
+
     internal static async Task SiloRestartScenario(LocalCluster cluster)
     {
         var silo = await cluster.StartSilo();

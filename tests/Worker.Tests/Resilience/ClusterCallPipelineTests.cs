@@ -189,6 +189,39 @@ public sealed class ClusterCallPipelineTests
         Assert.Equal(Fast.MaxAttempts, calls);
     }
 
+    /// <summary>
+    /// A grain call does not watch Polly's attempt token (Orleans answers only at its own 30 s response
+    /// timeout when the gateway dies): CallAsync must still end each attempt at the attempt timeout.
+    /// </summary>
+    [Fact]
+    public async Task CallAsync_ends_an_attempt_that_ignores_the_token_and_the_retry_succeeds()
+    {
+        var pipeline = ClusterCallPipeline.Create(Fast with { AttemptTimeout = TimeSpan.FromMilliseconds(50) });
+        var hanging = new TaskCompletionSource<int>(); // never completed, never cancelled: like a call to a dead silo
+        var calls = 0;
+
+        var answer = await pipeline.CallAsync(() => ++calls == 1 ? hanging.Task : Task.FromResult(7), Ct);
+
+        Assert.Equal(7, answer);
+        Assert.Equal(2, calls);
+        Assert.False(hanging.Task.IsCompleted);
+    }
+
+    [Fact]
+    public async Task CallAsync_of_a_call_that_always_ignores_the_token_ends_with_a_timeout()
+    {
+        var pipeline = ClusterCallPipeline.Create(Fast with { AttemptTimeout = TimeSpan.FromMilliseconds(20) });
+        var calls = 0;
+
+        await Assert.ThrowsAsync<TimeoutRejectedException>(async () => await pipeline.CallAsync(() =>
+        {
+            calls++;
+            return new TaskCompletionSource().Task;
+        }, Ct));
+
+        Assert.Equal(Fast.MaxAttempts, calls);
+    }
+
     [Fact]
     public void Default_options_match_the_documented_pipeline()
     {
