@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Spectre.Console;
 using SweepCluster.Contracts.Trials;
+using SweepCluster.Training.Data;
 
 namespace SweepCluster.Cli.Cluster;
 
@@ -60,13 +61,12 @@ public static class TrialsCommand
         duration_seconds = t.Duration?.TotalSeconds,
     };
 
-    /// <summary>One row per trial, one column per parameter (the union over trials), RFC 4180 quoting.</summary>
+    /// <summary>One row per trial, one column per parameter (the union over trials), quoted as pandas writes CSV (<see cref="DelimitedFile.Format"/>).</summary>
     public static string Csv(IReadOnlyList<TrialView> trials)
     {
         var names = trials.SelectMany(t => t.Params.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        var sb = new StringBuilder();
-        sb.AppendLine(string.Join(",", new[] { "backbone", "number", "status", "value", "steps", "attempts", "duration_seconds", "error" }.Concat(names.Select(n => "param_" + n)).Select(Quote)));
-        foreach (var t in trials)
+        var header = new[] { "backbone", "number", "status", "value", "steps", "attempts", "duration_seconds", "error" }.Concat(names.Select(n => "param_" + n)).ToList();
+        var rows = trials.Select(t =>
         {
             var cells = new List<string>
             {
@@ -75,11 +75,8 @@ public static class TrialsCommand
                 t.Attempts.ToString(CultureInfo.InvariantCulture), t.Duration?.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) ?? "", t.Error ?? "",
             };
             cells.AddRange(names.Select(n => t.Params.TryGetValue(n, out var v) ? StudyRendering.Value(v is double d ? d.ToString("R", CultureInfo.InvariantCulture) : v) : ""));
-            sb.AppendLine(string.Join(",", cells.Select(Quote)));
-        }
-        return sb.ToString();
+            return (IReadOnlyList<string>)cells;
+        });
+        return DelimitedFile.Format(header, rows);
     }
-
-    private static string Quote(string cell) =>
-        cell.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{cell.Replace("\"", "\"\"")}\"" : cell;
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using SweepCluster.Training.Data;
 using SweepCluster.Training.Storage;
 using static TorchSharp.torch;
 
@@ -63,18 +64,14 @@ public static class EnsemblePredictions
     /// </summary>
     public static void WriteSubmission(string path, EnsembleReport report, IReadOnlyList<string> ids, PredictionSet predictions, string? idColumn = null)
     {
-        var sb = new StringBuilder();
-        var id = idColumn ?? report.IdColumn ?? "id";
         var multiLabel = report.Task == "MultiLabel";
-        sb.Append(Csv(id)).Append(',').AppendJoin(',', (multiLabel ? report.ClassNames : [report.LabelColumns[0]]).Select(Csv)).Append('\n');
-        for (var i = 0; i < ids.Count; i++)
-        {
-            sb.Append(Csv(ids[i])).Append(',');
-            if (multiLabel) sb.AppendJoin(',', predictions.Ensemble[i].Select(Number));
-            else sb.Append(Csv(report.ClassNames[Array.IndexOf(predictions.Decisions[i], 1)]));
-            sb.Append('\n');
-        }
-        AtomicFile.WriteAllText(path, sb.ToString());
+        var header = new List<string> { idColumn ?? report.IdColumn ?? "id" };
+        header.AddRange(multiLabel ? report.ClassNames : [report.LabelColumns[0]]);
+        var rows = Enumerable.Range(0, ids.Count).Select(i => (IReadOnlyList<string>)[
+            ids[i],
+            .. multiLabel ? predictions.Ensemble[i].Select(Number) : [report.ClassNames[Array.IndexOf(predictions.Decisions[i], 1)]],
+        ]);
+        DelimitedFile.Write(path, header, rows);
     }
 
     /// <summary>Per-model probabilities: the ensemble's then each member's, one column per class or label.</summary>
@@ -82,23 +79,12 @@ public static class EnsemblePredictions
     {
         var sources = new List<(string Name, double[][] Values)> { ("ensemble", predictions.Ensemble) };
         sources.AddRange(predictions.Members.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => (m.Key, m.Value)));
-        var sb = new StringBuilder();
-        sb.Append(Csv(idColumn ?? report.IdColumn ?? "id"));
-        foreach (var (name, _) in sources)
-            foreach (var c in report.ClassNames) sb.Append(',').Append(Csv($"{name}:p_{c}"));
-        sb.Append('\n');
-        for (var i = 0; i < ids.Count; i++)
-        {
-            sb.Append(Csv(ids[i]));
-            foreach (var (_, values) in sources)
-                foreach (var p in values[i]) sb.Append(',').Append(Number(p));
-            sb.Append('\n');
-        }
-        AtomicFile.WriteAllText(path, sb.ToString());
+        var header = new List<string> { idColumn ?? report.IdColumn ?? "id" };
+        foreach (var (name, _) in sources) header.AddRange(report.ClassNames.Select(c => $"{name}:p_{c}"));
+        var rows = Enumerable.Range(0, ids.Count).Select(i => (IReadOnlyList<string>)[ids[i], .. sources.SelectMany(s => s.Values[i].Select(Number))]);
+        DelimitedFile.Write(path, header, rows);
     }
 
     private static string Number(double p) => p.ToString("0.######", CultureInfo.InvariantCulture);
 
-    private static string Csv(string field) =>
-        field.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + field.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : field;
 }

@@ -11,7 +11,8 @@ namespace SweepCluster.Training.Tokenization;
 /// BertTokenizer 2.0.1 is not used because it drops symbols BERT keeps ($, =, ^, emoji → [UNK]) and
 /// glues words across tabs and line breaks (both found by the reference test on tokenizer.json).
 /// Lower-casing follows tokenizer_config.json (do_lower_case, default true); accents are stripped
-/// when lower-casing unless strip_accents says otherwise, as in Hugging Face.
+/// when lower-casing unless strip_accents says otherwise, as in Hugging Face. Format characters (zero-width
+/// space, soft hyphen, bidi marks) are removed as BERT's _clean_text removes them, so "k\u200bill" is "kill".
 /// </summary>
 public sealed class WordPieceEncoder : TextEncoder
 {
@@ -62,25 +63,47 @@ public sealed class WordPieceEncoder : TextEncoder
     protected override string DecodePieces(IEnumerable<int> pieces) => _tokenizer.Decode(pieces);
 
     /// <summary>
-    /// BERT's BasicTokenizer as one space-separated string: drop control characters, make all
-    /// whitespace a space, lower-case and strip accents as configured, and stand every punctuation
+    /// BERT's BasicTokenizer (transformers' tokenization_bert.py, as Google's tokenization.py did it) as one
+    /// space-separated string: remove NUL, U+FFFD and every character of a Unicode "C" category (Cc, Cf, Co, Cn,
+    /// Cs: zero-width spaces, soft hyphens, bidi marks) except tab and line breaks; make whitespace (tab, line
+    /// breaks, Zs, and Zl/Zp, which Python's str.split splits on) a space; NFC; lower-case with Python's
+    /// str.lower (İ → i + U+0307, final ς); NFD and drop Mn when stripping accents; then stand every punctuation
     /// mark and CJK ideograph apart as its own word.
     /// </summary>
-    private string BasicTokenize(string text)
+    internal string BasicTokenize(string text)
     {
-        if (_lowerCase) text = text.ToLowerInvariant();
+        var cleaned = new StringBuilder(text.Length);
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (rune.Value is 0 or 0xFFFD || IsControl(rune)) continue;
+            if (IsWhitespace(rune)) cleaned.Append(' ');
+            else cleaned.Append(rune.ToString());
+        }
+        text = cleaned.ToString().Normalize(NormalizationForm.FormC);
+        if (_lowerCase) text = PythonCasing.Lower(text);
         if (_stripAccents) text = text.Normalize(NormalizationForm.FormD);
         var words = new StringBuilder(text.Length + 16);
         foreach (var rune in text.EnumerateRunes())
         {
-            if (rune.Value is 0 or 0xFFFD || (Rune.IsControl(rune) && !Rune.IsWhiteSpace(rune))) continue;
             if (_stripAccents && Rune.GetUnicodeCategory(rune) == UnicodeCategory.NonSpacingMark) continue;
-            if (Rune.IsWhiteSpace(rune)) words.Append(' ');
-            else if (IsPunctuation(rune) || IsCjkIdeograph(rune.Value)) words.Append(' ').Append(rune.ToString()).Append(' ');
+            if (IsPunctuation(rune) || IsCjkIdeograph(rune.Value)) words.Append(' ').Append(rune.ToString()).Append(' ');
             else words.Append(rune.ToString());
         }
         return words.ToString();
     }
+
+    // BERT's _is_control: any "C" category but the three it counts as whitespace. Cn depends on the Unicode
+    // version (.NET's here, Python's there); assigned characters agree.
+    private static bool IsControl(Rune rune) =>
+        rune.Value is not ('\t' or '\n' or '\r') &&
+        Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.PrivateUse
+            or UnicodeCategory.OtherNotAssigned or UnicodeCategory.Surrogate;
+
+    // BERT's _is_whitespace (space, tab, line breaks, Zs) plus Zl and Zp, which survive _clean_text but are split on by
+    // whitespace_tokenize (Python's str.split); the other .NET white space (VT, FF, NEL) is Cc and already removed.
+    private static bool IsWhitespace(Rune rune) =>
+        rune.Value is ' ' or '\t' or '\n' or '\r' ||
+        Rune.GetUnicodeCategory(rune) is UnicodeCategory.SpaceSeparator or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
 
     // BERT counts all non-alphanumeric ASCII ($, =, ^, `) as punctuation, though Unicode calls some of them symbols.
     private static bool IsPunctuation(Rune rune) =>

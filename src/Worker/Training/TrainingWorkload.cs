@@ -249,30 +249,23 @@ public static class TrialArtifacts
     public static string Ensemble(string root, string studyId) => Path.Combine(root, studyId, "ensemble");
 
     /// <summary>Reads a probabilities file written by <see cref="WriteProbabilities"/>: row index → probabilities.</summary>
+    /// <exception cref="FileNotFoundException">The file is missing.</exception>
+    /// <exception cref="DataFileException">The file is not such a table (its message names the line and row).</exception>
     public static Dictionary<int, double[]> ReadProbabilities(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: missing (was the job that writes it lost?)", path);
         var result = new Dictionary<int, double[]>();
-        foreach (var line in File.ReadLines(path).Skip(1))
-        {
-            var fields = line.Split(',');
-            result[int.Parse(fields[0], CultureInfo.InvariantCulture)] = fields.Skip(2).Select(f => double.Parse(f, CultureInfo.InvariantCulture)).ToArray();
-        }
+        // Through the CSV reader: ids are the training file's own and may hold commas, quotes or line breaks.
+        foreach (var row in DelimitedFile.Read(path, ',').Rows)
+            result[int.Parse(row.Fields[0], CultureInfo.InvariantCulture)] = row.Fields.Skip(2).Select(f => double.Parse(f, CultureInfo.InvariantCulture)).ToArray();
         return result;
     }
 
     /// <summary>Probabilities by training-file row (index and id), one column per class.</summary>
-    internal static void WriteProbabilities(string path, PreparedData data, IEnumerable<KeyValuePair<int, double[]>> probabilities)
-    {
-        var csv = new StringBuilder();
-        csv.Append("row,id,").AppendJoin(',', data.Dataset.ClassNames.Select(c => "p_" + c)).Append('\n');
-        foreach (var (row, p) in probabilities.OrderBy(p => p.Key))
-        {
-            csv.Append(row.ToString(CultureInfo.InvariantCulture)).Append(',').Append(data.Dataset.Ids[row]).Append(',')
-               .AppendJoin(',', p.Select(v => v.ToString("R", CultureInfo.InvariantCulture))).Append('\n');
-        }
-        AtomicFile.WriteAllText(path, csv.ToString());
-    }
+    internal static void WriteProbabilities(string path, PreparedData data, IEnumerable<KeyValuePair<int, double[]>> probabilities) =>
+        DelimitedFile.Write(path, ["row", "id", .. data.Dataset.ClassNames.Select(c => "p_" + c)],
+            probabilities.OrderBy(p => p.Key).Select(p => (IReadOnlyList<string>)[
+                p.Key.ToString(CultureInfo.InvariantCulture), data.Dataset.Ids[p.Key], .. p.Value.Select(v => v.ToString("R", CultureInfo.InvariantCulture))]));
 
     internal static void Write(string root, TrialAssignment assignment, PreparedData data, TrialHyperparameters hp,
         IReadOnlyList<FoldSummary> folds, IReadOnlyDictionary<int, double[]> outOfFold, double value)

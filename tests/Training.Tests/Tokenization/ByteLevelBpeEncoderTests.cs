@@ -78,6 +78,7 @@ public sealed class ByteLevelBpeEncoderTests
     [InlineData("The café served crème brûlée; naïve coöperation.")]
     [InlineData("emoji 😀🔥 and hearts ❤️ 👍🏽, 中文字符, Дмитрий")]
     [InlineData("tabs\tand\nnewlines\r\n")]
+    [InlineData("k\u200bill extrem\u00adist \u202ebidi\u202c \u0001ctl \ufeffbom")]
     public void Decoding_gives_back_the_text(string text)
     {
         var encoder = ByteLevelBpeEncoder.Load(HuggingFaceLayout.Value);
@@ -112,5 +113,19 @@ public sealed class ByteLevelBpeEncoderTests
         var e = Assert.Throws<FileNotFoundException>(() => ByteLevelBpeEncoder.Load(folder));
         Assert.Contains($"{folder}: no vocab.json + merges.txt", e.Message);
         Assert.Contains("roberta", e.Message);
+    }
+
+    /// <summary>
+    /// Issue 10, kind 4, for RoBERTa: its byte-level BPE has no normaliser and keeps every character (format and
+    /// control characters included) as UTF-8 bytes, so U+200B is its own piece between "k" and "ill". The expected
+    /// pieces follow GPT-2's pre-tokenisation (a run of non-letter, non-digit, non-space characters is one word) and
+    /// byte-to-unicode table (E2 80 8B → "âĢĭ"), each looked up in vocab.json, not taken from our encoder.
+    /// </summary>
+    [Fact]
+    public void A_zero_width_space_is_kept_as_its_bytes()
+    {
+        var vocabulary = JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllText(Path.Combine(HuggingFaceLayout.Value, "vocab.json")))!;
+        long[] expected = [0, vocabulary["k"], vocabulary["âĢĭ"], vocabulary["ill"], vocabulary["Ġthem"], 2];
+        Assert.Equal(expected, ByteLevelBpeEncoder.Load(HuggingFaceLayout.Value).Encode("k\u200bill them", 64));
     }
 }

@@ -29,9 +29,12 @@ public sealed class WordPieceEncoderTests
         foreach (var rune in text.ToLowerInvariant().Normalize(NormalizationForm.FormD).EnumerateRunes())
         {
             var category = Rune.GetUnicodeCategory(rune);
+            // transformers' _clean_text: NUL, U+FFFD and every "C" category out, but tab and line breaks.
             if (category == UnicodeCategory.NonSpacingMark || rune.Value == 0 || rune.Value == 0xFFFD ||
-                (Rune.IsControl(rune) && !Rune.IsWhiteSpace(rune))) continue;
-            if (Rune.IsWhiteSpace(rune)) cleaned.Append(' ');
+                (category is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.PrivateUse or UnicodeCategory.OtherNotAssigned
+                    && rune.Value is not ('\t' or '\n' or '\r'))) continue;
+            if (rune.Value is ' ' or '\t' or '\n' or '\r' || category is UnicodeCategory.SpaceSeparator or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator)
+                cleaned.Append(' ');
             else if (IsPunctuation(rune) || IsCjk(rune.Value)) cleaned.Append(' ').Append(rune.ToString()).Append(' ');
             else cleaned.Append(rune.ToString());
         }
@@ -102,6 +105,49 @@ public sealed class WordPieceEncoderTests
     [MemberData(nameof(Sentences))]
     public void Ids_match_the_reference_tokenizer_definition(string text) =>
         Assert.Equal(Reference(text), Encoder.Value.Encode(text, 512));
+
+    /// <summary>
+    /// Issue 10, kind 4: Hugging Face's BasicTokenizer removes Cc/Cf/Co/Cn characters (tab and line breaks
+    /// aside) before splitting and lower-cases with Python's str.lower, so each text encodes as its cleaned
+    /// form. The cleaned forms are what CPython 3.11 gives ("İstanbul".lower() == "i\u0307stanbul", accent
+    /// stripping then drops U+0307; "ΟΔΟΣ".lower() == "οδος" with final ς), not our own output.
+    /// </summary>
+    public static TheoryData<string, string> HuggingFaceCleaning => new()
+    {
+        { "k\u200bill them", "kill them" },               // zero-width space (Cf)
+        { "extrem\u00adist", "extremist" },               // soft hyphen (Cf)
+        { "İstanbul", "istanbul" },                        // U+0130: full lower-casing to i + U+0307
+        { "ISTANBUL İSTANBUL", "istanbul istanbul" },
+        { "ki\u200cl\u200dl\u2060 th\ufeffem", "kill them" }, // ZWNJ, ZWJ, word joiner, BOM (all Cf)
+        { "\u202ekill\u202c them\u200e\u200f", "kill them" }, // bidi overrides and marks (Cf)
+        { "kill\ue000 them", "kill them" },                // private use (Co)
+        { "ki\u0001ll\u0085 them\u000b\u000c", "kill them" }, // C0/C1 controls, VT, FF, NEL are Cc: removed, not spaces
+        { "kill\u2028them\u2029now", "kill them now" },    // line/paragraph separators split words (str.split)
+        { "kill\u00a0them\u3000now", "kill them now" },    // Zs is whitespace
+        { "ΟΔΟΣ ΟΔΟΣ.", "οδος οδος." },                    // final sigma (U+03C2) at the end of a word
+        { "ΣΑΣ", "σας" },
+    };
+
+    [Theory]
+    [MemberData(nameof(HuggingFaceCleaning))]
+    public void Format_and_control_characters_and_full_lower_casing_follow_hugging_face(string text, string cleaned)
+    {
+        Assert.Equal(Encoder.Value.Encode(cleaned, 512), Encoder.Value.Encode(text, 512));
+        Assert.Equal(Reference(cleaned), Encoder.Value.Encode(text, 512));
+    }
+
+    [Fact]
+    public void A_zero_width_space_inside_a_word_gives_the_word_as_hugging_face_does() =>
+        Assert.Equal([101, 3102, 2068, 102], Encoder.Value.Encode("k\u200bill them", 512)); // HF bert-base-uncased: "kill them"
+
+    [Fact]
+    public void Final_sigma_is_its_own_vocabulary_entry()
+    {
+        // CPython: "AΣ".lower() == "aς"; the uncased vocabulary has both ##ς and ##σ, so the casing decides the id.
+        var v = Vocabulary.Value;
+        Assert.Equal([v["[CLS]"], v["a"], v["##ς"], v["[SEP]"]], Encoder.Value.Encode("AΣ", 8));
+        Assert.Equal([v["[CLS]"], v["a"], v["##σ"], v["##a"], v["[SEP]"]], Encoder.Value.Encode("AΣA", 8));
+    }
 
     [Fact]
     public void Ids_match_on_real_extremism_rows()
