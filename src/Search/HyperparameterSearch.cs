@@ -67,11 +67,21 @@ public sealed class HyperparameterSearch
     }
 
     /// <summary>Starts a trial. Trials asked but not yet told count as running for the sampler.</summary>
+    /// <exception cref="InvalidOperationException">
+    /// The sampler produced a value outside its parameter's distribution (a NaN, say); nothing is recorded,
+    /// so a bad value is never handed out. A valid space never gets here.
+    /// </exception>
     public AskedTrial Ask()
     {
         var number = _trials.Count;
         var random = SeededRandom.ForTrial(Settings.Seed, number);
         var internalParams = _sampler.Sample(new SamplingContext(Settings.Space, _trials, number, Settings.Direction, random, Settings.Seed));
+        foreach (var (name, value) in internalParams)
+        {
+            var distribution = Settings.Space[name].Distribution;
+            if (!distribution.Contains(value))
+                throw new InvalidOperationException($"parameter '{name}': the sampler produced {value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}, which is not in {distribution}");
+        }
         _trials.Add(new TrialRecord { Number = number, Params = internalParams });
         return new AskedTrial(number, ExternalParams(internalParams));
     }
@@ -107,13 +117,19 @@ public sealed class HyperparameterSearch
         return _pruner.ShouldPrune(_trials, trial, Settings.Direction);
     }
 
-    /// <summary>Finishes a trial. Telling the same outcome twice is a no-op, so retried calls are safe.</summary>
+    /// <summary>
+    /// Finishes a trial. Telling the same outcome twice is a no-op, so retried calls are safe. As in
+    /// Optuna (<c>study._tell</c>: "The value nan is not acceptable"), a NaN objective value fails the
+    /// trial, while ±infinity completes it and ranks as the worst (or best) value there is.
+    /// </summary>
+    /// <exception cref="UnknownTrialException">No trial has that number.</exception>
+    /// <exception cref="InvalidOperationException">The trial already ended with another outcome.</exception>
     public void Tell(int trialNumber, TrialOutcome outcome)
     {
         var trial = Get(trialNumber);
         var (state, value, error) = outcome switch
         {
-            TrialOutcome.Completed { Value: var v } when double.IsNaN(v) || double.IsInfinity(v) =>
+            TrialOutcome.Completed { Value: var v } when double.IsNaN(v) =>
                 (TrialState.Failed, (double?)null, $"objective value is {v}"),
             TrialOutcome.Completed c => (TrialState.Complete, c.Value, (string?)null),
             TrialOutcome.Pruned => (TrialState.Pruned, trial.LastReport?.Value, null),
