@@ -1,6 +1,7 @@
 using SweepCluster.Search.Numerics;
 using SweepCluster.Search.Pruning;
 using SweepCluster.Search.Sampling;
+using SweepCluster.Search.Space;
 
 namespace SweepCluster.Search;
 
@@ -155,6 +156,69 @@ public sealed class HyperparameterSearch
             if (internalParams.TryGetValue(definition.Name, out var v)) external[definition.Name] = definition.Distribution.ToExternal(v);
         }
         return external;
+    }
+
+    /// <summary>
+    /// Dry-runs <paramref name="space"/> through every sampler (random, TPE and multivariate TPE, the latter
+    /// two from their first ask and with a history) with made-up objective values, so a space the samplers
+    /// cannot handle is refused when it is loaded rather than on a later ask. Cheap: a few dozen asks.
+    /// </summary>
+    /// <exception cref="SearchSpaceException">A sampler failed; names the parameter when it can be told.</exception>
+    public static void Rehearse(SearchSpace space)
+    {
+        foreach (var kind in new[] { SamplerKind.Random, SamplerKind.Tpe, SamplerKind.TpeMultivariate })
+        {
+            var settings = new SearchSettings(space, Sampler: new SamplerSettings
+            {
+                Kind = kind,
+                Tpe = new Tpe.TpeOptions { NStartupTrials = 0 },
+            }, Seed: 1);
+            try
+            {
+                var search = Create(settings);
+                for (var i = 0; i < RehearsalAsks; i++)
+                {
+                    var trial = search.Ask();
+                    // Varied values, an infinite one and a failure: every path TPE ranks through.
+                    TrialOutcome outcome = i switch
+                    {
+                        3 => new TrialOutcome.Failed("rehearsal"),
+                        4 => new TrialOutcome.Completed(double.PositiveInfinity),
+                        5 => new TrialOutcome.Pruned(),
+                        _ => new TrialOutcome.Completed(Math.Sin(i)),
+                    };
+                    search.Tell(trial.Number, outcome);
+                }
+            }
+            catch (Exception e) when (e is not SearchSpaceException)
+            {
+                throw new SearchSpaceException(Culprit(space, e), $"the {SamplerSettings.KindName(kind)} sampler cannot sample it: {e.Message}");
+            }
+        }
+    }
+
+    private const int RehearsalAsks = 8;
+
+    /// <summary>The parameter a failed rehearsal names, or the one that fails on its own, or "(space)".</summary>
+    private static string Culprit(SearchSpace space, Exception e)
+    {
+        if (space.Parameters.Count == 1) return space.Parameters[0].Name;
+        foreach (var p in space.Parameters)
+        {
+            if (e.Message.StartsWith($"parameter '{p.Name}'", StringComparison.Ordinal)) return p.Name;
+        }
+        foreach (var p in space.Parameters)
+        {
+            try
+            {
+                Rehearse(new SearchSpace([p with { Conditions = [] }]));
+            }
+            catch (SearchSpaceException)
+            {
+                return p.Name;
+            }
+        }
+        return "(space)";
     }
 
     private TrialRecord Get(int trialNumber) =>

@@ -203,4 +203,13 @@ public class DegenerateSpaceTests
         var restored = HyperparameterSearch.FromJson(search.ToJson());
         Assert.Equal(search.Ask().Params["seed"], restored.Ask().Params["seed"]);
     }
+
+    [Fact]
+    public void Rehearse_passes_the_issues_spaces_through_every_sampler()
+    {
+        HyperparameterSearch.Rehearse(SearchSpace.FromJson("""
+            {"seed": {"type": "int", "low": 0, "high": 4294967295}, "a": {"type": "float", "low": 1.0, "high": 1.0},
+             "b": {"type": "float", "low": 0.001, "high": 0.001, "log": true}, "c": {"type": "categorical", "choices": [1]}}
+            """));
+    }
 }
