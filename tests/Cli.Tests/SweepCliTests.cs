@@ -72,6 +72,17 @@ public class SweepCliTests
     }
 
     [Fact]
+    public void Cli_json_writes_non_finite_trial_values_instead_of_throwing()
+    {
+        // A trial pruned on a NaN report keeps NaN as its value; `sweep trials --format json` threw on it.
+        var json = JsonSerializer.Serialize(new { value = double.NaN, best = double.PositiveInfinity, worst = double.NegativeInfinity }, SweepCluster.Cli.Cluster.CliJson.Options);
+        var parsed = JsonDocument.Parse(json).RootElement;
+        Assert.Equal("NaN", parsed.GetProperty("value").GetString());
+        Assert.Equal("Infinity", parsed.GetProperty("best").GetString());
+        Assert.Equal("-Infinity", parsed.GetProperty("worst").GetString());
+    }
+
+    [Fact]
     public void A_missing_space_file_is_a_usage_error()
     {
         using var dir = new TempDirectory();
