@@ -1,6 +1,7 @@
 using SweepCluster.Search.Numerics;
 using SweepCluster.Search.Pruning;
 using SweepCluster.Search.Sampling;
+using SweepCluster.Search.Space;
 
 namespace SweepCluster.Search;
 
@@ -67,11 +68,21 @@ public sealed class HyperparameterSearch
     }
 
     /// <summary>Starts a trial. Trials asked but not yet told count as running for the sampler.</summary>
+    /// <exception cref="InvalidOperationException">
+    /// The sampler produced a value outside its parameter's distribution (a NaN, say); nothing is recorded,
+    /// so a bad value is never handed out. A valid space never gets here.
+    /// </exception>
     public AskedTrial Ask()
     {
         var number = _trials.Count;
         var random = SeededRandom.ForTrial(Settings.Seed, number);
         var internalParams = _sampler.Sample(new SamplingContext(Settings.Space, _trials, number, Settings.Direction, random, Settings.Seed));
+        foreach (var (name, value) in internalParams)
+        {
+            var distribution = Settings.Space[name].Distribution;
+            if (!distribution.Contains(value))
+                throw new InvalidOperationException($"parameter '{name}': the sampler produced {value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}, which is not in {distribution}");
+        }
         _trials.Add(new TrialRecord { Number = number, Params = internalParams });
         return new AskedTrial(number, ExternalParams(internalParams));
     }
@@ -107,13 +118,19 @@ public sealed class HyperparameterSearch
         return _pruner.ShouldPrune(_trials, trial, Settings.Direction);
     }
 
-    /// <summary>Finishes a trial. Telling the same outcome twice is a no-op, so retried calls are safe.</summary>
+    /// <summary>
+    /// Finishes a trial. Telling the same outcome twice is a no-op, so retried calls are safe. As in
+    /// Optuna (<c>study._tell</c>: "The value nan is not acceptable"), a NaN objective value fails the
+    /// trial, while ±infinity completes it and ranks as the worst (or best) value there is.
+    /// </summary>
+    /// <exception cref="UnknownTrialException">No trial has that number.</exception>
+    /// <exception cref="InvalidOperationException">The trial already ended with another outcome.</exception>
     public void Tell(int trialNumber, TrialOutcome outcome)
     {
         var trial = Get(trialNumber);
         var (state, value, error) = outcome switch
         {
-            TrialOutcome.Completed { Value: var v } when double.IsNaN(v) || double.IsInfinity(v) =>
+            TrialOutcome.Completed { Value: var v } when double.IsNaN(v) =>
                 (TrialState.Failed, (double?)null, $"objective value is {v}"),
             TrialOutcome.Completed c => (TrialState.Complete, c.Value, (string?)null),
             TrialOutcome.Pruned => (TrialState.Pruned, trial.LastReport?.Value, null),
@@ -139,6 +156,69 @@ public sealed class HyperparameterSearch
             if (internalParams.TryGetValue(definition.Name, out var v)) external[definition.Name] = definition.Distribution.ToExternal(v);
         }
         return external;
+    }
+
+    /// <summary>
+    /// Dry-runs <paramref name="space"/> through every sampler (random, TPE and multivariate TPE, the latter
+    /// two from their first ask and with a history) with made-up objective values, so a space the samplers
+    /// cannot handle is refused when it is loaded rather than on a later ask. Cheap: a few dozen asks.
+    /// </summary>
+    /// <exception cref="SearchSpaceException">A sampler failed; names the parameter when it can be told.</exception>
+    public static void Rehearse(SearchSpace space)
+    {
+        foreach (var kind in new[] { SamplerKind.Random, SamplerKind.Tpe, SamplerKind.TpeMultivariate })
+        {
+            var settings = new SearchSettings(space, Sampler: new SamplerSettings
+            {
+                Kind = kind,
+                Tpe = new Tpe.TpeOptions { NStartupTrials = 0 },
+            }, Seed: 1);
+            try
+            {
+                var search = Create(settings);
+                for (var i = 0; i < RehearsalAsks; i++)
+                {
+                    var trial = search.Ask();
+                    // Varied values, an infinite one and a failure: every path TPE ranks through.
+                    TrialOutcome outcome = i switch
+                    {
+                        3 => new TrialOutcome.Failed("rehearsal"),
+                        4 => new TrialOutcome.Completed(double.PositiveInfinity),
+                        5 => new TrialOutcome.Pruned(),
+                        _ => new TrialOutcome.Completed(Math.Sin(i)),
+                    };
+                    search.Tell(trial.Number, outcome);
+                }
+            }
+            catch (Exception e) when (e is not SearchSpaceException)
+            {
+                throw new SearchSpaceException(Culprit(space, e), $"the {SamplerSettings.KindName(kind)} sampler cannot sample it: {e.Message}");
+            }
+        }
+    }
+
+    private const int RehearsalAsks = 8;
+
+    /// <summary>The parameter a failed rehearsal names, or the one that fails on its own, or "(space)".</summary>
+    private static string Culprit(SearchSpace space, Exception e)
+    {
+        if (space.Parameters.Count == 1) return space.Parameters[0].Name;
+        foreach (var p in space.Parameters)
+        {
+            if (e.Message.StartsWith($"parameter '{p.Name}'", StringComparison.Ordinal)) return p.Name;
+        }
+        foreach (var p in space.Parameters)
+        {
+            try
+            {
+                Rehearse(new SearchSpace([p with { Conditions = [] }]));
+            }
+            catch (SearchSpaceException)
+            {
+                return p.Name;
+            }
+        }
+        return "(space)";
     }
 
     private TrialRecord Get(int trialNumber) =>

@@ -179,9 +179,7 @@ public class AskTellServerTests
     [Theory]
     [InlineData("NaN")]
     [InlineData("\"NaN\"")]
-    [InlineData("Infinity")]
-    [InlineData("-Infinity")]
-    public void A_non_finite_value_marks_the_trial_failed(string literal)
+    public void A_nan_objective_value_marks_the_trial_failed(string literal)
     {
         var server = new AskTellServer(TestSpaces.NewSearch());
         server.Send("""{"op":"ask"}""");
@@ -191,6 +189,77 @@ public class AskTellServerTests
         var trial = server.Send("""{"op":"trials"}""").GetProperty("trials")[0];
         Assert.Equal("failed", trial.GetProperty("state").GetString());
         Assert.Contains("objective value", trial.GetProperty("error").GetString());
+    }
+
+    [Theory]
+    [InlineData("Infinity", "Infinity")]
+    [InlineData("-Infinity", "-Infinity")]
+    [InlineData("\"Infinity\"", "Infinity")]
+    public void An_infinite_objective_value_completes_the_trial_and_is_written_back_as_a_string(string literal, string written)
+    {
+        // Optuna's tell: only NaN fails a trial; ±inf is a value. JSON has no infinity, so it goes back
+        // as the string the request side accepts.
+        var server = new AskTellServer(TestSpaces.NewSearch());
+        server.Send("""{"op":"ask"}""");
+        Assert.True(server.Send($$"""{"op":"tell","trial":0,"value":{{literal}}}""").GetProperty("ok").GetBoolean());
+        var trial = server.Send("""{"op":"trials"}""").GetProperty("trials")[0];
+        Assert.Equal("complete", trial.GetProperty("state").GetString());
+        Assert.Equal(written, trial.GetProperty("value").GetString());
+    }
+
+    [Theory]
+    [InlineData(SamplerKind.Tpe)]
+    [InlineData(SamplerKind.TpeMultivariate)]
+    [InlineData(SamplerKind.Random)]
+    public void Single_point_parameters_are_their_value_on_every_ask_through_the_protocol(SamplerKind kind)
+    {
+        // Issue 10: with tpe the 11th ask answered "a": null (NaN).
+        var server = new AskTellServer(TestSpaces.NewSearch(kind, space: """
+            {"a": {"type": "float", "low": 1.0, "high": 1.0}, "b": {"type": "float", "low": 0.001, "high": 0.001, "log": true},
+             "n": {"type": "int", "low": 3, "high": 3}, "c": {"type": "categorical", "choices": ["only"]}}
+            """));
+        for (var i = 0; i < 15; i++)
+        {
+            var asked = server.Send("""{"op":"ask"}""");
+            var p = asked.GetProperty("params");
+            Assert.Equal(1.0, p.GetProperty("a").GetDouble());
+            Assert.Equal(0.001, p.GetProperty("b").GetDouble());
+            Assert.Equal(3, p.GetProperty("n").GetInt64());
+            Assert.Equal("only", p.GetProperty("c").GetString());
+            server.Send($$"""{"op":"tell","trial":{{i}},"value":{{i % 4}}}""");
+        }
+    }
+
+    [Theory]
+    [InlineData(SamplerKind.Tpe)]
+    [InlineData(SamplerKind.Random)]
+    public void A_seed_over_0_to_2_pow_31_minus_1_is_asked_through_the_protocol(SamplerKind kind)
+    {
+        // Issue 10: every ask answered an internal overflow error.
+        var server = new AskTellServer(TestSpaces.NewSearch(kind, space: """{"seed": {"type": "int", "low": 0, "high": 2147483647}}"""));
+        for (var i = 0; i < 12; i++)
+        {
+            var asked = server.Send("""{"op":"ask"}""");
+            Assert.False(asked.TryGetProperty("error", out _), asked.ToString());
+            Assert.InRange(asked.GetProperty("params").GetProperty("seed").GetInt64(), 0L, 2147483647L);
+            server.Send($$"""{"op":"tell","trial":{{i}},"value":{{i % 5}}}""");
+        }
+    }
+
+    [Fact]
+    public void The_issue_pruning_input_is_pruned_through_the_protocol()
+    {
+        // Completed trials reported 0.5, 0.6 and +Infinity at step 1; 10.0 is worse than the median 0.6.
+        var server = new AskTellServer(TestSpaces.NewSearch(pruner: new PrunerSettings { Kind = PrunerKind.Median, NStartupTrials = 1 }));
+        var values = new[] { "0.5", "0.6", "Infinity" };
+        for (var i = 0; i < values.Length; i++)
+        {
+            server.Send("""{"op":"ask"}""");
+            server.Send($$"""{"op":"report","trial":{{i}},"step":1,"value":{{values[i]}}}""");
+            server.Send($$"""{"op":"tell","trial":{{i}},"value":{{values[i]}}}""");
+        }
+        server.Send("""{"op":"ask"}""");
+        Assert.True(server.Send("""{"op":"report","trial":3,"step":1,"value":10.0}""").GetProperty("prune").GetBoolean());
     }
 
     [Fact]

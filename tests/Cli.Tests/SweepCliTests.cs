@@ -39,6 +39,49 @@ public class SweepCliTests
         Assert.Contains("parameter 'lr': a log scale needs low > 0", error);
     }
 
+    [Theory]
+    [InlineData("""{"seed":{"type":"int","low":0,"high":9007199254740993}}""", "parameter 'seed'", "within ±2^53")]
+    [InlineData("""{"x":{"type":"float","low":0,"high":1e400}}""", "parameter 'x'", "\"high\" must be a finite number")]
+    [InlineData("""{"x":{"type":"float","low":0,"high":1,"step":1.1102230246251565e-16}}""", "parameter 'x'", "more than 2^53")]
+    public void A_space_the_samplers_cannot_sample_exactly_is_a_usage_error_naming_the_parameter(string json, string parameter, string problem)
+    {
+        using var dir = new TempDirectory();
+        var space = dir.File("space.json", json);
+        var (exitCode, output, error) = Run("{\"op\":\"ask\"}\n", "sampler", "serve", "--space", space, "--sampler", "tpe", "--seed", "1");
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Equal("", output);
+        Assert.Contains(parameter, error);
+        Assert.Contains(problem, error);
+    }
+
+    [Theory]
+    [InlineData("reg: {type: int, low: 0, high: 4294967295}", 0, "ok (1 backbones")]
+    [InlineData("reg: {type: float, low: 1.0, high: 1.0}", 0, "ok (1 backbones")]
+    [InlineData("reg: {type: int, low: 0, high: 9007199254740993}", 2, "search_space.reg: \"low\" and \"high\" of an int must lie within ±2^53")]
+    [InlineData("reg: {type: float, low: -1.0e308, high: 1.0e308}", 2, "search_space.reg: the range [-1E+308, 1E+308] is too wide")]
+    [InlineData("reg: {type: float, low: 0.0, high: 1.0, step: .nan}", 2, "search_space.reg.step: expected a finite number")]
+    public void Submit_check_passes_what_the_samplers_sample_and_refuses_the_rest_with_exit_2(string definition, int expectedExit, string message)
+    {
+        using var dir = new TempDirectory();
+        var yaml = Cluster.LocalCluster.SimulatedStudy("extreme", ["distilbert"], trials: 4, maxParallel: 2, steps: 3, stepSeconds: 0)
+            .Replace("reg: {type: float, low: 0.0, high: 1.0}", definition);
+        Assert.Contains(definition, yaml);
+        var (exitCode, output, error) = Run("", "submit", "--check", dir.File("study.yaml", yaml));
+        Assert.True(expectedExit == exitCode, $"exit {exitCode}: {error}{output}");
+        Assert.Contains(message, expectedExit == 0 ? output : error);
+    }
+
+    [Fact]
+    public void Cli_json_writes_non_finite_trial_values_instead_of_throwing()
+    {
+        // A trial pruned on a NaN report keeps NaN as its value; `sweep trials --format json` threw on it.
+        var json = JsonSerializer.Serialize(new { value = double.NaN, best = double.PositiveInfinity, worst = double.NegativeInfinity }, SweepCluster.Cli.Cluster.CliJson.Options);
+        var parsed = JsonDocument.Parse(json).RootElement;
+        Assert.Equal("NaN", parsed.GetProperty("value").GetString());
+        Assert.Equal("Infinity", parsed.GetProperty("best").GetString());
+        Assert.Equal("-Infinity", parsed.GetProperty("worst").GetString());
+    }
+
     [Fact]
     public void A_missing_space_file_is_a_usage_error()
     {

@@ -12,5 +12,8 @@ public static class CliJson
         DictionaryKeyPolicy = null,
         WriteIndented = true,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        // A pruned trial's value may be NaN and a completed one ±∞; JSON has neither, and the default
+        // options throw on them. Written as the strings "NaN", "Infinity", "-Infinity" (as Python's json reads back with float()).
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 }

@@ -14,7 +14,7 @@ public static class SubmitCommand
         var check = new Option<bool>("--check") { Description = "Only validate the file (and that its data files exist); submit nothing." };
         var cluster = ClusterCommandOptions.Cluster();
         var timeout = ClusterCommandOptions.ConnectTimeout();
-        var command = new Command("submit", "Validate a study file and start the study on the cluster; prints the study id.\nExit codes: 0 submitted, 1 cluster error, 2 invalid study file.")
+        var command = new Command("submit", "Validate a study file and start the study on the cluster; prints the study id.\nExit codes: 0 submitted, 1 cluster error, 2 invalid study file or study refused by the cluster (nothing is kept).")
         {
             file, id, check, cluster, timeout,
         };
@@ -30,7 +30,16 @@ public static class SubmitCommand
             ValidateId(studyId);
             return await ClusterCommandOptions.WithConnection(parse.GetValue(cluster), parse.GetValue(timeout), async connection =>
             {
-                var status = await connection.Grains.GetGrain<IStudyGrain>(studyId).Submit(spec);
+                StudyStatus status;
+                try
+                {
+                    status = await connection.Grains.GetGrain<IStudyGrain>(studyId).Submit(spec);
+                }
+                catch (StudyRejectedException e)
+                {
+                    // Nothing was stored: an input error like a refused file, not a cluster failure.
+                    throw new UsageException(e.Message, e);
+                }
                 io.Out.WriteLine(status.StudyId);
                 io.Error.WriteLine($"submitted {status.StudyId}: {status.Backbones.Count} backbones, {status.Budget} trials. Follow it with: sweep watch {status.StudyId}");
                 return ExitCodes.Ok;

@@ -213,7 +213,9 @@ public static class SamplerServeCommand
         }
         try
         {
-            return SearchSpace.FromJson(json);
+            var space = SearchSpace.FromJson(json);
+            HyperparameterSearch.Rehearse(space);
+            return space;
         }
         catch (SearchSpaceException e)
         {

@@ -178,12 +178,16 @@ internal static class ProtocolJson
         }
     }
 
-    /// <summary>Finite values in shortest round-trip form; JSON has no NaN or infinity, so those become null.</summary>
+    /// <summary>
+    /// Finite values in shortest round-trip form. JSON has no NaN or infinity, so those are written as the
+    /// strings "NaN", "Infinity" and "-Infinity", which requests accept too (a completed trial may have the
+    /// value +∞; null would read as "no value").
+    /// </summary>
     public static void WriteFloat(Utf8JsonWriter writer, double value)
     {
         if (!double.IsFinite(value))
         {
-            writer.WriteNullValue();
+            writer.WriteStringValue(double.IsNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
             return;
         }
         var text = value.ToString("R", CultureInfo.InvariantCulture);

@@ -11,7 +11,12 @@ namespace SweepCluster.Contracts.Grains;
 [Alias("sweep.IStudyGrain")]
 public interface IStudyGrain : IGrainWithStringKey
 {
-    /// <summary>Creates the study; a repeated submit of the same spec is a no-op, a different spec is refused.</summary>
+    /// <summary>
+    /// Creates the study; a repeated submit of the same spec is a no-op, a different spec is refused
+    /// (<see cref="InvalidOperationException"/>). Atomic: a study whose searches cannot be built or whose
+    /// first trials cannot be asked and created throws <see cref="StudyRejectedException"/> and leaves
+    /// nothing stored.
+    /// </summary>
     [Alias("Submit")] Task<StudyStatus> Submit(StudySpec spec);
     [Alias("GetStatus")] Task<StudyStatus> GetStatus();
     [Alias("GetSpec")] Task<StudySpec> GetSpec();
@@ -107,6 +112,8 @@ public interface IStudyDirectoryGrain : IGrainWithIntegerKey
 {
     [Alias("Register")] Task Register(StudySummary study);
     [Alias("Update")] Task Update(StudySummary study);
+    /// <summary>Drops a study that was registered but whose creation was then rolled back.</summary>
+    [Alias("Unregister")] Task Unregister(string studyId);
     [Alias("List")] Task<IReadOnlyList<StudySummary>> List();
     /// <summary>Ticks every running study. Called by each silo's StudyTicker every couple of seconds.</summary>
     [Alias("Tick")] Task Tick();

@@ -26,6 +26,12 @@ public sealed class ExtrapolatingPruner : IPruner
         NWarmupSteps = nWarmupSteps;
     }
 
+    /// <summary>
+    /// Prunes when the trial's predicted final loss is worse than the percentile of the completed trials'
+    /// final losses. NaN finals are ignored (as Optuna's percentile pruner ignores NaN values); a trial that
+    /// reported NaN is pruned, one that reached −∞ loss is kept, one whose last loss is +∞ is compared as
+    /// +∞; other infinite points are left out of the curve fit.
+    /// </summary>
     public bool ShouldPrune(IReadOnlyList<TrialRecord> trials, TrialRecord trial, StudyDirection direction)
     {
         var completed = trials.Where(t => t.State == TrialState.Complete && t.LastReport is not null).ToList();
@@ -34,14 +40,20 @@ public sealed class ExtrapolatingPruner : IPruner
 
         var horizon = completed.Max(t => t.LastReport!.Value.Step);
         if (last.Step >= horizon) return false;
-        var finals = completed.Select(t => direction.AsLoss(t.LastReport!.Value.Value)).Where(v => !double.IsNaN(v)).ToList();
-        if (finals.Count == 0) return false;
-        var threshold = PercentilePruner.PercentileOf(finals, Percentile);
+        // NaN finals are ignored and infinite ones are ordinary order statistics (see PercentilePruner.PercentileOf).
+        var threshold = PercentilePruner.PercentileOf(completed.Select(t => direction.AsLoss(t.LastReport!.Value.Value)).ToList(), Percentile);
+        if (double.IsNaN(threshold)) return false;
 
         var steps = trial.IntermediateValues.Keys.Select(s => (double)s).ToArray();
         var losses = trial.IntermediateValues.Values.Select(v => direction.AsLoss(v)).ToArray();
         if (losses.Any(double.IsNaN)) return true;
-        return PredictFinal(steps, losses, horizon) > threshold;
+        // A loss of −∞ is the best there is; a last loss of +∞ has diverged. Neither can be fitted.
+        if (losses.Any(double.IsNegativeInfinity)) return false;
+        if (double.IsPositiveInfinity(losses[^1])) return losses[^1] > threshold;
+        var finite = Enumerable.Range(0, losses.Length).Where(i => double.IsFinite(losses[i])).ToArray();
+        if (finite.Length < 4) return losses[^1] > threshold;
+        var prediction = PredictFinal(finite.Select(i => steps[i]).ToArray(), finite.Select(i => losses[i]).ToArray(), horizon);
+        return (double.IsNaN(prediction) ? losses[^1] : prediction) > threshold;
     }
 
     /// <summary>

@@ -29,6 +29,13 @@ public sealed class PercentilePruner : IPruner
         NMinTrials = nMinTrials;
     }
 
+    /// <summary>
+    /// Optuna's <c>PercentilePruner.prune</c>: the trial's best intermediate value so far, NaN ignored
+    /// (<c>np.nanmin</c>), against the percentile of the completed trials' values at this step, NaN ignored
+    /// (<c>np.nanpercentile</c>). A trial whose reports are all NaN is pruned; when the completed trials'
+    /// values at the step are all NaN nothing is pruned. NaN values still count towards n_min_trials, as in
+    /// Optuna. Infinite values are ordinary values: +∞ (a diverged loss) is worse than anything finite.
+    /// </summary>
     public bool ShouldPrune(IReadOnlyList<TrialRecord> trials, TrialRecord trial, StudyDirection direction)
     {
         var completed = trials.Where(t => t.State == TrialState.Complete).ToList();
@@ -45,14 +52,15 @@ public sealed class PercentilePruner : IPruner
             .Min();
         if (double.IsNaN(bestSoFar)) return true; // nothing but NaN reported: nothing worth continuing
 
-        var atStep = completed
-            .Where(t => t.IntermediateValues.TryGetValue(step, out var v) && !double.IsNaN(v))
-            .Select(t => direction.AsLoss(t.IntermediateValues[step]))
-            .ToList();
+        var atStep = new List<double>();
+        foreach (var t in completed)
+        {
+            if (t.IntermediateValues.TryGetValue(step, out var v)) atStep.Add(direction.AsLoss(v));
+        }
         if (atStep.Count < NMinTrials) return false;
         // On losses the "worse" side is always the upper one, so the percentile is taken as given.
         var threshold = PercentileOf(atStep, Percentile);
-        return bestSoFar > threshold;
+        return !double.IsNaN(threshold) && bestSoFar > threshold;
     }
 
     /// <summary>True when no earlier report of this trial falls in the same pruning interval as <paramref name="step"/>.</summary>
@@ -63,14 +71,34 @@ public sealed class PercentilePruner : IPruner
         return previous < intervalStart;
     }
 
-    /// <summary>Linear-interpolation percentile (numpy's default).</summary>
+    /// <summary>
+    /// The linear-interpolation percentile (numpy's default method) of the values that are not NaN, as
+    /// <c>np.nanpercentile</c>; NaN when none is left. Sorts <paramref name="values"/> in place.
+    /// Infinite values are order statistics like any other. Where the interpolation weight is 0 the
+    /// answer is that order statistic exactly: the textbook a + (b − a)·t would give 0.6 + ∞·0 = NaN for
+    /// the median of [0.5, 0.6, ∞], which is 0.6.
+    /// </summary>
+    /// <param name="percentile">In [0, 100].</param>
     internal static double PercentileOf(List<double> values, double percentile)
     {
+        values.RemoveAll(double.IsNaN);
+        if (values.Count == 0) return double.NaN;
         values.Sort();
         var position = percentile / 100.0 * (values.Count - 1);
         var lower = (int)Math.Floor(position);
         var upper = Math.Min(lower + 1, values.Count - 1);
-        var fraction = position - lower;
-        return values[lower] + (values[upper] - values[lower]) * fraction;
+        return Interpolate(values[lower], values[upper], position - lower);
+    }
+
+    /// <summary>a + (b − a)·t for a ≤ b and t in [0, 1), defined where either end is infinite.</summary>
+    private static double Interpolate(double a, double b, double t)
+    {
+        if (t == 0 || a == b) return a;
+        if (double.IsInfinity(a) && double.IsInfinity(b)) return t < 0.5 ? a : b; // −∞ … +∞: the nearer end
+        if (double.IsInfinity(a)) return a; // −∞ … finite: every point strictly between is −∞ in the limit
+        if (double.IsInfinity(b)) return b;
+        var difference = b - a;
+        // Ends near ±double.MaxValue: b − a overflows, the weighted sum does not.
+        return double.IsFinite(difference) ? a + difference * t : a * (1 - t) + b * t;
     }
 }

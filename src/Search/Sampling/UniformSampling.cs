@@ -10,24 +10,25 @@ public static class UniformSampling
 
     /// <summary>
     /// Maps u in [0, 1) to the distribution by its inverse CDF, so a uniform (or quasi-random) u gives a
-    /// uniform draw: every grid value, integer or choice gets an equal share of [0, 1).
+    /// uniform draw: every grid value, integer or choice gets an equal share of [0, 1). A single-point
+    /// distribution gives its one value. Grid counts are longs: an int over 0..2^32−1 has 2^32 values.
     /// </summary>
     public static double FromUnit(ParamDistribution distribution, double u) => distribution switch
     {
+        { IsSingle: true } => distribution.SingleValue,
         FloatDistribution { Log: true } f => Math.Clamp(Math.Exp(Lerp(Math.Log(f.Low), Math.Log(f.High), u)), f.Low, f.High),
-        FloatDistribution { Step: double step } f => f.Snap(f.Low + Cell(u, GridSize(f.High - f.Low, step)) * step),
-        FloatDistribution f => Lerp(f.Low, f.High, u),
+        FloatDistribution { Step: double step } f => f.Snap(f.Low + Cell(u, f.GridPoints!.Value) * step),
+        FloatDistribution f => Math.Clamp(Lerp(f.Low, f.High, u), f.Low, f.High),
         IntDistribution { Log: true } i => i.Snap(Math.Exp(Lerp(Math.Log(i.Low - 0.5), Math.Log(i.High + 0.5), u))),
-        IntDistribution i => i.Low + Cell(u, checked((int)((i.High - i.Low) / i.Step + 1))) * (double)i.Step,
+        // In long arithmetic, exact up to the ±2^53 bounds the space allows.
+        IntDistribution i => i.Low + Cell(u, i.GridPoints) * i.Step,
         CategoricalDistribution c => Cell(u, c.Choices.Count),
         _ => throw new NotSupportedException(distribution.GetType().Name),
     };
 
     private static double Lerp(double low, double high, double u) => low + (high - low) * u;
 
-    private static int Cell(double u, int count) => Math.Min(count - 1, (int)(u * count));
-
-    private static int GridSize(double range, double step) => checked((int)Math.Round(range / step) + 1);
+    private static long Cell(double u, long count) => Math.Min(count - 1, (long)(u * count));
 }
 
 /// <summary>

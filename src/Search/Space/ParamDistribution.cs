@@ -15,6 +15,26 @@ public abstract record ParamDistribution
 
     /// <summary>True when the internal value is one this distribution can produce.</summary>
     public abstract bool Contains(double internalValue);
+
+    /// <summary>
+    /// True when the distribution holds exactly one value (float or int with low = high, a one-choice
+    /// categorical). Samplers hand that value out without modelling it, as Optuna does
+    /// (<c>BaseDistribution.single()</c>, used by <c>Trial._suggest</c>): a kernel over an empty range
+    /// has zero width and would give NaN.
+    /// </summary>
+    public abstract bool IsSingle { get; }
+
+    /// <summary>The internal value of a single-point distribution (see <see cref="IsSingle"/>).</summary>
+    /// <exception cref="InvalidOperationException">The distribution holds more than one value.</exception>
+    public double SingleValue => IsSingle ? SingleInternal() : throw new InvalidOperationException("the distribution holds more than one value");
+
+    private protected abstract double SingleInternal();
+
+    /// <summary>
+    /// The largest integer magnitude a double holds exactly, 2^53. Internal values are doubles, so int
+    /// bounds and grid indices beyond it could not be sampled exactly; the space refuses them.
+    /// </summary>
+    public const long MaxExactInteger = 1L << 53;
 }
 
 /// <summary>A real-valued parameter on [Low, High], optionally log-scaled or quantised by Step.</summary>
@@ -28,9 +48,20 @@ public sealed record FloatDistribution(double Low, double High, bool Log = false
     {
         if (!(internalValue >= Low && internalValue <= High)) return false;
         if (Step is not double step) return true;
-        var k = (internalValue - Low) / step;
-        return Math.Abs(k - Math.Round(k)) < 1e-8;
+        // Compare with the nearest grid point in value units: on a grid of billions of points the index
+        // (value − low) / step carries rounding far above any fixed tolerance on the index.
+        var nearest = Low + Math.Round((internalValue - Low) / step) * step;
+        var scale = Math.Max(Math.Abs(Low), Math.Abs(High));
+        var ulp = Math.BitIncrement(scale) - scale;
+        return Math.Abs(internalValue - nearest) <= Math.Max(1e-8 * step, 8 * ulp);
     }
+
+    public override bool IsSingle => Low == High;
+
+    private protected override double SingleInternal() => Low;
+
+    /// <summary>How many values a stepped float can take: (high − low) / step + 1. Null when not stepped.</summary>
+    public long? GridPoints => Step is double step ? (long)Math.Round((High - Low) / step) + 1 : null;
 
     /// <summary>Snaps a value to the grid (when stepped) and into the bounds.</summary>
     public double Snap(double value)
@@ -54,6 +85,14 @@ public sealed record IntDistribution(long Low, long High, long Step = 1, bool Lo
         internalValue >= Low && internalValue <= High && internalValue == Math.Round(internalValue)
         && ((long)internalValue - Low) % Step == 0;
 
+    public override bool IsSingle => Low == High;
+
+    private protected override double SingleInternal() => Low;
+
+    /// <summary>How many values the parameter can take: (high − low) / step + 1 (a long: 0..2^32−1 has 2^32).</summary>
+    public long GridPoints => (High - Low) / Step + 1;
+
+    /// <summary>Snaps a value to the nearest grid point within the bounds.</summary>
     public double Snap(double value)
     {
         var snapped = Low + Math.Round((value - Low) / Step) * Step;
@@ -78,6 +117,10 @@ public sealed record CategoricalDistribution(IReadOnlyList<object> Choices) : Pa
 
     public override bool Contains(double internalValue) =>
         internalValue >= 0 && internalValue < Choices.Count && internalValue == Math.Round(internalValue);
+
+    public override bool IsSingle => Choices.Count == 1;
+
+    private protected override double SingleInternal() => 0;
 
     public int IndexOf(object value)
     {

@@ -77,21 +77,38 @@ public sealed class SearchSpace : IEquatable<SearchSpace>
         {
             case FloatDistribution f:
                 if (!double.IsFinite(f.Low) || !double.IsFinite(f.High))
-                    throw new SearchSpaceException(name, "low and high must be finite numbers");
+                    throw new SearchSpaceException(name, $"\"low\" and \"high\" must be finite numbers, got low = {Fmt(f.Low)}, high = {Fmt(f.High)}");
                 if (f.Low > f.High)
                     throw new SearchSpaceException(name, $"low ({Fmt(f.Low)}) is greater than high ({Fmt(f.High)})");
                 if (f.Log && f.Low <= 0)
                     throw new SearchSpaceException(name, $"a log scale needs low > 0, got low = {Fmt(f.Low)}");
+                // Samplers work with the width high − low (kernel widths, the uniform prior): it must be a double too.
+                if (!double.IsFinite(f.High - f.Low))
+                    throw new SearchSpaceException(name, $"the range [{Fmt(f.Low)}, {Fmt(f.High)}] is too wide: high − low overflows a double");
+                if (!f.Log && f.High > f.Low && f.High - f.Low < MinFloatRange)
+                    throw new SearchSpaceException(name,
+                        $"the range [{Fmt(f.Low)}, {Fmt(f.High)}] is narrower than {Fmt(MinFloatRange)}, too narrow to sample; give low = high for a fixed value");
                 if (f.Step is double step)
                 {
                     if (f.Log) throw new SearchSpaceException(name, "step and log cannot be combined for a float");
-                    if (!(step > 0)) throw new SearchSpaceException(name, $"step must be > 0, got {Fmt(step)}");
+                    if (!(step > 0) || !double.IsFinite(step)) throw new SearchSpaceException(name, $"\"step\" must be a finite number > 0, got {Fmt(step)}");
                     var k = (f.High - f.Low) / step;
                     if (Math.Abs(k - Math.Round(k)) > 1e-8 * Math.Max(1, k))
                         throw new SearchSpaceException(name, $"step {Fmt(step)} does not divide the range [{Fmt(f.Low)}, {Fmt(f.High)}]");
+                    // Grid indices are held in doubles; past 2^53 points they are no longer exact.
+                    if (Math.Round(k) >= ParamDistribution.MaxExactInteger)
+                        throw new SearchSpaceException(name,
+                            $"step {Fmt(step)} gives {Fmt(Math.Round(k) + 1)} grid points on [{Fmt(f.Low)}, {Fmt(f.High)}], more than 2^53 (9007199254740992); use a coarser step or none");
+                    if (!double.IsFinite(f.High - f.Low + step))
+                        throw new SearchSpaceException(name, $"the range [{Fmt(f.Low)}, {Fmt(f.High)}] with step {Fmt(step)} overflows a double");
                 }
                 break;
             case IntDistribution i:
+                // Internal values are doubles: beyond ±2^53 neighbouring integers share one double.
+                if (i.Low is < -ParamDistribution.MaxExactInteger or > ParamDistribution.MaxExactInteger
+                    || i.High is < -ParamDistribution.MaxExactInteger or > ParamDistribution.MaxExactInteger)
+                    throw new SearchSpaceException(name,
+                        $"\"low\" and \"high\" of an int must lie within ±2^53 (±9007199254740992), the integers a double holds exactly; got [{i.Low}, {i.High}]");
                 if (i.Low > i.High)
                     throw new SearchSpaceException(name, $"low ({i.Low}) is greater than high ({i.High})");
                 if (i.Step <= 0) throw new SearchSpaceException(name, $"step must be > 0, got {i.Step}");
@@ -108,6 +125,8 @@ public sealed class SearchSpace : IEquatable<SearchSpace>
                 {
                     if (c.Choices[a] is not (long or double or string or bool))
                         throw new SearchSpaceException(name, $"choice '{c.Choices[a]}' must be a number, a string or a boolean");
+                    if (c.Choices[a] is double d && !double.IsFinite(d))
+                        throw new SearchSpaceException(name, $"choices[{a}] must be a finite number, got {Fmt(d)}");
                     for (var b = 0; b < a; b++)
                     {
                         if (ChoiceEquality.AreEqual(c.Choices[a], c.Choices[b]))
@@ -142,6 +161,12 @@ public sealed class SearchSpace : IEquatable<SearchSpace>
                 throw new SearchSpaceException(name, $"condition value '{value}' can never be taken by '{condition.Parent}'");
         }
     }
+
+    /// <summary>
+    /// The narrowest non-empty range a linear float may have. Kernel widths are at least a hundredth of
+    /// the range and TPE divides by them; below this they underflow towards subnormals and give NaN.
+    /// </summary>
+    public const double MinFloatRange = 1e-300;
 
     private static string Fmt(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
@@ -262,7 +287,9 @@ public sealed class SearchSpace : IEquatable<SearchSpace>
                 case JsonValueKind.True: return true;
                 case JsonValueKind.False: return false;
                 case JsonValueKind.Number:
-                    return element.TryGetInt64(out var l) ? (object)l : element.GetDouble();
+                    if (element.TryGetInt64(out var l)) return l;
+                    if (element.TryGetDouble(out var d) && double.IsFinite(d)) return d;
+                    throw new SearchSpaceException(name, $"\"{key}\" holds {element.GetRawText()}, which is not a finite double");
             }
         }
         throw new SearchSpaceException(name, $"\"{key}\" holds {item?.ToJsonString() ?? "null"}, expected a number, string or boolean");
@@ -270,13 +297,23 @@ public sealed class SearchSpace : IEquatable<SearchSpace>
 
     private static double RequiredNumber(string name, JsonObject p, string key)
     {
-        if (p[key] is JsonValue v && v.GetValue<JsonElement>() is { ValueKind: JsonValueKind.Number } e) return e.GetDouble();
+        if (p[key] is JsonValue v && v.GetValue<JsonElement>() is { ValueKind: JsonValueKind.Number } e)
+        {
+            // 1e400 is valid JSON but no double: name the key rather than pass on ∞ or a FormatException.
+            return e.TryGetDouble(out var d) && double.IsFinite(d) ? d
+                : throw new SearchSpaceException(name, $"\"{key}\" must be a finite number, got {e.GetRawText()}");
+        }
         throw new SearchSpaceException(name, p[key] is null ? $"missing \"{key}\"" : $"\"{key}\" must be a number");
     }
 
     private static long RequiredInteger(string name, JsonObject p, string key)
     {
-        if (p[key] is JsonValue v && v.GetValue<JsonElement>() is { ValueKind: JsonValueKind.Number } e && e.TryGetInt64(out var l)) return l;
+        if (p[key] is JsonValue v && v.GetValue<JsonElement>() is { ValueKind: JsonValueKind.Number } e)
+        {
+            if (e.TryGetInt64(out var l)) return l;
+            if (e.TryGetDouble(out var d) && d == Math.Round(d))
+                throw new SearchSpaceException(name, $"\"{key}\" = {e.GetRawText()} is too large: an int must lie within ±2^53 (±9007199254740992)");
+        }
         throw new SearchSpaceException(name, p[key] is null ? $"missing \"{key}\"" : $"\"{key}\" must be an integer for an int parameter");
     }
 

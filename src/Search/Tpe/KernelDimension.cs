@@ -83,13 +83,35 @@ internal sealed class NumericKernels : KernelDimension
         }
         var lower = Math.Max(Transform(value - _halfStep), Low);
         var upper = Math.Min(Transform(value + _halfStep), High);
+        double? width = null;
         for (var k = 0; k < perKernel.Length; k++)
         {
             var a = (lower - _mu[k]) * _inverseSigma[k];
             var b = (upper - _mu[k]) * _inverseSigma[k];
-            perKernel[k] += StandardNormal.LogDiffCdf(a, b) - _logMass[k];
+            double logMass;
+            if (b - a > MinStandardWidth)
+            {
+                logMass = StandardNormal.LogDiffCdf(a, b);
+            }
+            else
+            {
+                // A bin far narrower than the kernel: value ± step/2 may not even be representable (integers
+                // past 2^52, log bins of large integers), so a and b can coincide and Φ(b) − Φ(a) cancels to 0.
+                // The midpoint rule φ(mid)·width is exact to width², with the width computed on its own.
+                width ??= BinWidth(value);
+                var w = width.Value * _inverseSigma[k];
+                logMass = StandardNormal.LogPdf(a + 0.5 * w) + Math.Log(w);
+            }
+            perKernel[k] += logMass - _logMass[k];
         }
     }
+
+    /// <summary>Below this width (in standard deviations) a bin's mass is taken by the midpoint rule.</summary>
+    private const double MinStandardWidth = 1e-8;
+
+    /// <summary>The width of a grid value's bin in kernel space, without cancellation.</summary>
+    private double BinWidth(double value) =>
+        _log ? StandardNormal.Log1P(2 * _halfStep / (value - _halfStep)) : 2 * _halfStep;
 
     public override double Sample(int kernel, SeededRandom random)
     {

@@ -108,7 +108,8 @@ internal sealed class ParzenEstimator
         }
 
         // Magic clip: no kernel narrower than range / min(100, n + 2), none wider than the range.
-        var minSigma = options.ConsiderMagicClip ? range / Math.Min(100.0, 1.0 + (n + 1)) : 1e-12;
+        // The floor never exceeds the range: Math.Clamp refuses min > max (a range under 1e-12 without the magic clip).
+        var minSigma = Math.Min(options.ConsiderMagicClip ? range / Math.Min(100.0, 1.0 + (n + 1)) : 1e-12, range);
         for (var i = 0; i < n; i++) sigma[i] = Math.Clamp(sigma[i], minSigma, range);
         sigma[n] = range; // the prior kernel spans the whole box
         return new NumericKernels(distribution, mu, sigma, options.OmitKernelScale);

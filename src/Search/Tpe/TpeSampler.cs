@@ -36,7 +36,8 @@ public sealed class TpeSampler : ISampler
         var space = context.Space;
         if (_options.Multivariate)
         {
-            var group = space.Parameters.Where(p => !p.IsConditional).ToList();
+            // Single-point parameters take their value unmodelled (see SampleActive), so they stay out of the joint group.
+            var group = space.Parameters.Where(p => !p.IsConditional && !p.Distribution.IsSingle).ToList();
             if (group.Count > 0)
             {
                 var values = SampleGroup(group, ranked, context);
@@ -46,7 +47,11 @@ public sealed class TpeSampler : ISampler
         foreach (var definition in space.Parameters)
         {
             if (assigned.ContainsKey(definition.Name) || !space.IsActive(definition, assigned)) continue;
-            assigned[definition.Name] = SampleGroup([definition], ranked, context)[0];
+            // Optuna's Trial._suggest returns a single() distribution's value without asking the sampler:
+            // its kernels would have zero width (a NaN density) and there is nothing to choose.
+            assigned[definition.Name] = definition.Distribution.IsSingle
+                ? definition.Distribution.SingleValue
+                : SampleGroup([definition], ranked, context)[0];
         }
         return assigned;
     }

@@ -22,6 +22,11 @@ public sealed class StudyDirectoryGrain(
 
     public Task Update(StudySummary study) => Register(study);
 
+    public async Task Unregister(string studyId)
+    {
+        if (store.State.Studies.Remove(studyId)) await store.WriteStateAsync();
+    }
+
     public Task<IReadOnlyList<StudySummary>> List() =>
         Task.FromResult<IReadOnlyList<StudySummary>>(store.State.Studies.Values.OrderBy(s => s.CreatedUtc).ToList());
 

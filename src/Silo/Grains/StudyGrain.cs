@@ -4,6 +4,7 @@ using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Search;
+using SweepCluster.Search.Space;
 using SweepCluster.Silo.Telemetry;
 
 namespace SweepCluster.Silo.Grains;
@@ -139,15 +140,68 @@ public sealed partial class StudyGrain(
                 throw new InvalidOperationException($"study '{StudyId}' already exists with a different spec; submit under another id");
             return await GetStatus();
         }
-        CreateSearches(spec); // validates every backbone's space and search settings before anything is stored
+        // Everything that can refuse the study runs before anything is stored: a study stored and then
+        // unable to ask its first trial stayed "running" with 0 trials, retried every tick (issue 10).
+        try
+        {
+            CreateSearches(spec);
+            RehearseFirstAsks(spec);
+        }
+        catch (Exception e) when (e is SearchSpaceException or ArgumentException or InvalidOperationException
+                                      or ArithmeticException or NotSupportedException or FormatException)
+        {
+            _searches.Clear();
+            logger.LogWarning("study {Study}: refused: {Error}", StudyId, e.Message);
+            throw new StudyRejectedException($"study '{StudyId}' refused, nothing was stored: {e.Message}");
+        }
         S.Spec = spec;
         S.State = StudyState.Running;
         S.CreatedUtc = DateTime.UtcNow;
-        await store.WriteStateAsync();
-        await GrainFactory.GetGrain<IStudyDirectoryGrain>(0).Register(Summary());
-        logger.LogInformation("study {Study}: submitted, {Backbones} backbones", StudyId, spec.Backbones.Count);
-        await Fill();
+        try
+        {
+            await store.WriteStateAsync();
+            await GrainFactory.GetGrain<IStudyDirectoryGrain>(0).Register(Summary());
+            logger.LogInformation("study {Study}: submitted, {Backbones} backbones", StudyId, spec.Backbones.Count);
+            await Fill();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await RollBack();
+            throw new StudyRejectedException($"study '{StudyId}' could not be created, nothing was kept: {e.Message}");
+        }
         return await GetStatus();
+    }
+
+    /// <summary>
+    /// Asks, on throwaway copies of each backbone's search, the trials the first fill will ask (asks are
+    /// deterministic in (seed, history), so these are the very same), and dry-runs the space through every
+    /// sampler for the asks after the start-up trials.
+    /// </summary>
+    private void RehearseFirstAsks(StudySpec spec)
+    {
+        foreach (var backbone in spec.Backbones)
+        {
+            var settings = StudySearchSettings.For(spec, backbone);
+            HyperparameterSearch.Rehearse(settings.Space);
+            var probe = HyperparameterSearch.Create(settings);
+            var first = Math.Min(backbone.Trials ?? spec.Budget.TrialsPerBackbone, spec.Budget.MaxParallel);
+            for (var i = 0; i < first; i++) probe.Ask();
+        }
+    }
+
+    /// <summary>Undoes a submit that failed after its state was written: no stored state, no list entry, nothing queued.</summary>
+    private async Task RollBack()
+    {
+        logger.LogWarning("study {Study}: creation failed; removing what was stored", StudyId);
+        _searches.Clear();
+        S.Spec = null;
+        S.Created.Clear();
+        S.StageJobs.Clear();
+        // Best effort each: the caller is told creation failed whatever happens here.
+        try { await Queue.RemoveStudy(StudyId); } catch (Exception e) { logger.LogWarning("study {Study}: rollback: {Error}", StudyId, e.Message); }
+        try { await GrainFactory.GetGrain<IStudyDirectoryGrain>(0).Unregister(StudyId); } catch (Exception e) { logger.LogWarning("study {Study}: rollback: {Error}", StudyId, e.Message); }
+        try { await store.ClearStateAsync(); } catch (Exception e) { logger.LogWarning("study {Study}: rollback: {Error}", StudyId, e.Message); }
+        DeactivateOnIdle();
     }
 
     private StudySpec Spec => S.Spec ?? throw new KeyNotFoundException($"no study '{StudyId}'");

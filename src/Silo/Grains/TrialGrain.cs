@@ -155,7 +155,8 @@ public sealed class TrialGrain(
         foreach (var v in intermediateValues)
             if (S.IntermediateValues.All(x => x.Step != v.Step)) S.IntermediateValues.Add(v);
         S.IntermediateValues.Sort((a, b) => a.Step.CompareTo(b.Step));
-        if (double.IsFinite(value)) await Finish(TrialStatus.Complete, value, null);
+        // As Optuna's tell (and the search's Tell): NaN fails the trial, ±∞ is a value that ranks.
+        if (!double.IsNaN(value)) await Finish(TrialStatus.Complete, value, null);
         else await Finish(TrialStatus.Failed, null, $"objective value is {value}");
         return ReportVerdict.Continue;
     }

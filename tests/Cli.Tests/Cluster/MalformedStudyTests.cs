@@ -33,6 +33,10 @@ public sealed class MalformedStudyTests(MalformedStudyTests.ClusterWithBaseline 
         { "out of range", Good().Replace("max_parallel: 2", "max_parallel: 0"), ["budget.max_parallel"] },
         { "unknown family", Good().Replace("family: distilbert", "family: gpt2"), ["backbones[0].family", "gpt2"] },
         { "bad search space", Good().Replace("reg: {type: float, low: 0.0, high: 1.0}", "reg: {type: float, low: 2.0, high: 1.0}"), ["search_space.reg"] },
+        // Issue 10: spaces the samplers cannot sample exactly are refused by submit, before anything is stored.
+        { "int beyond 2^53", Good().Replace("reg: {type: float, low: 0.0, high: 1.0}", "reg: {type: int, low: 0, high: 9007199254740993}"), ["search_space.reg", "±2^53"] },
+        { "infinite bound", Good().Replace("reg: {type: float, low: 0.0, high: 1.0}", "reg: {type: float, low: 0.0, high: .inf}"), ["search_space.reg.high", "finite"] },
+        { "grid over 2^53 points", Good().Replace("reg: {type: float, low: 0.0, high: 1.0}", "reg: {type: float, low: 0.0, high: 1.0, step: 1.1102230246251565e-16}"), ["search_space.reg", "2^53"] },
         { "unknown pruner", Good().Replace("kind: median", "kind: hyperband"), ["pruner.kind", "hyperband"] },
         { "training without checkpoint", Good().Replace("kind: simulated", "kind: train"), ["backbones[0].checkpoint"] },
     };

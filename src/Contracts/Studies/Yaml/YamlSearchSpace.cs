@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using SweepCluster.Search;
 using SweepCluster.Search.Space;
 using YamlDotNet.RepresentationModel;
 
@@ -63,7 +64,10 @@ internal sealed class YamlSearchSpace
         return new YamlSearchSpace(merged, overrides._path, overrides._line, " (in the study's search_space merged with these overrides)");
     }
 
-    /// <summary>Validates the space with <see cref="SearchSpace.FromJson(string)"/> and returns its canonical SPACE.json.</summary>
+    /// <summary>
+    /// Validates the space with <see cref="SearchSpace.FromJson(string)"/> and a dry run of every sampler
+    /// (<see cref="HyperparameterSearch.Rehearse"/>) and returns its canonical SPACE.json.
+    /// </summary>
     public string ToCanonicalJson()
     {
         if (_parameters.Count == 0) throw new StudySpecException(_path, _line, "the search space has no parameters" + _context);
@@ -71,7 +75,10 @@ internal sealed class YamlSearchSpace
         foreach (var parameter in _parameters) json[parameter.Name] = parameter.Definition!.DeepClone();
         try
         {
-            return SearchSpace.FromJson(json.ToJsonString()).ToJson();
+            var space = SearchSpace.FromJson(json.ToJsonString());
+            // What the samplers would refuse on a later ask is refused here, where --check sees it.
+            HyperparameterSearch.Rehearse(space);
+            return space.ToJson();
         }
         catch (SearchSpaceException e)
         {
