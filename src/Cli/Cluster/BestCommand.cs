@@ -11,13 +11,13 @@ public static class BestCommand
     {
         var id = new Argument<string>("id") { Description = "Study id." };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
-        var cluster = ClusterCommandOptions.Cluster();
-        var timeout = ClusterCommandOptions.ConnectTimeout();
+        var client = new ClusterClientOptions();
         var command = new Command("best", "The best trial and its parameters for each backbone.\nExit codes: 0 ok, 1 cluster error, 2 no such study, 4 no trial has completed yet.")
         {
-            id, json, cluster, timeout,
+            id, json,
         };
-        command.SetAction(async (parse, ct) => await ClusterCommandOptions.WithConnection(parse.GetValue(cluster), parse.GetValue(timeout), async connection =>
+        client.AddTo(command);
+        command.SetAction(async (parse, ct) => await client.WithConnection(parse, async connection =>
         {
             var status = await StudyQueries.Status(connection.Grains, parse.GetValue(id)!);
             var best = status.Backbones.Where(b => b.BestValue is not null).ToList();

@@ -8,14 +8,14 @@ public static class CancelCommand
     public static Command Create(CliIO io)
     {
         var id = new Argument<string>("id") { Description = "Study id." };
-        var cluster = ClusterCommandOptions.Cluster();
-        var timeout = ClusterCommandOptions.ConnectTimeout();
+        var client = new ClusterClientOptions();
         var command = new Command("cancel", "Cancel a study: no new trials; running ones stop at their next report. Finished results are kept.\n" +
                                             "Exit codes: 0 cancelled (or already ended), 1 cluster error, 2 no such study.")
         {
-            id, cluster, timeout,
+            id,
         };
-        command.SetAction(async (parse, ct) => await ClusterCommandOptions.WithConnection(parse.GetValue(cluster), parse.GetValue(timeout), async connection =>
+        client.AddTo(command);
+        command.SetAction(async (parse, ct) => await client.WithConnection(parse, async connection =>
         {
             var status = await StudyQueries.Cancel(connection.Grains, parse.GetValue(id)!);
             io.Out.WriteLine($"{status.StudyId}: {status.State.ToString().ToLowerInvariant()} ({status.Finished}/{status.Budget} trials finished)");

@@ -8,14 +8,14 @@ public static class FinalizeCommand
     public static Command Create(CliIO io)
     {
         var id = new Argument<string>("id") { Description = "Study id." };
-        var cluster = ClusterCommandOptions.Cluster();
-        var timeout = ClusterCommandOptions.ConnectTimeout();
+        var client = new ClusterClientOptions();
         var command = new Command("finalize", "Stop asking new trials: once the running ones finish, each backbone is retrained with its best parameters and the ensemble is built.\n" +
                                               "Exit codes: 0 ok, 1 cluster error, 2 no such study.")
         {
-            id, cluster, timeout,
+            id,
         };
-        command.SetAction(async (parse, ct) => await ClusterCommandOptions.WithConnection(parse.GetValue(cluster), parse.GetValue(timeout), async connection =>
+        client.AddTo(command);
+        command.SetAction(async (parse, ct) => await client.WithConnection(parse, async connection =>
         {
             var status = await StudyQueries.Finalize(connection.Grains, parse.GetValue(id)!);
             io.Out.WriteLine($"{status.StudyId}: {status.State.ToString().ToLowerInvariant()}, stage {status.Stage} ({status.Finished} trials finished)");

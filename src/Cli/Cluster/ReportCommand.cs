@@ -17,13 +17,13 @@ public static class ReportCommand
             Description = "Artifacts folder holding ID/ensemble/ensemble.json (optional). Default: $SWEEP_ARTIFACTS, else ./artifacts.",
             HelpName = "DIR",
         };
-        var cluster = ClusterCommandOptions.Cluster();
-        var timeout = ClusterCommandOptions.ConnectTimeout();
+        var client = new ClusterClientOptions();
         var command = new Command("report", "Write an HTML report of a study: history, intermediate values, parameter importances, parallel coordinates per backbone, and the ensemble's scores.\nExit codes: 0 ok, 1 cluster or write error, 2 no such study or a bad ensemble.json.")
         {
-            id, output, artifacts, cluster, timeout,
+            id, output, artifacts,
         };
-        command.SetAction(async (parse, ct) => await ClusterCommandOptions.WithConnection(parse.GetValue(cluster), parse.GetValue(timeout), async connection =>
+        client.AddTo(command);
+        command.SetAction(async (parse, ct) => await client.WithConnection(parse, async connection =>
         {
             var studyId = parse.GetValue(id)!;
             var status = await StudyQueries.Status(connection.Grains, studyId);

@@ -63,6 +63,10 @@ public sealed class SiloOptions
     private readonly Option<int> _metricsPort = new("--metrics-port") { Description = "HTTP port of /metrics (Prometheus) and /healthz; 0 turns it off.", DefaultValueFactory = _ => 9464 };
     private readonly Option<string> _metricsBind = new("--metrics-bind") { Description = "Address the metrics endpoint listens on.", DefaultValueFactory = _ => "127.0.0.1" };
     private readonly Option<string> _advertise = new("--advertise") { Description = "IP address other silos and clients reach this silo at (database clustering).", DefaultValueFactory = _ => "127.0.0.1" };
+    private readonly Option<string?> _listen = new("--listen") { Description = "IP address the silo and gateway ports listen on (database clustering). Default: the --advertise address; 0.0.0.0 listens everywhere.", HelpName = "ADDRESS" };
+    private readonly Option<string?> _tlsCertificate = new("--tls-cert") { Description = $"This silo's certificate (PEM or PKCS#12) for mutual TLS; clients and other silos must present certificates from --tls-ca. Default: ${ClusterTls.CertificateVariable}.", HelpName = "FILE" };
+    private readonly Option<string?> _tlsKey = new("--tls-key") { Description = $"The PEM private key of --tls-cert, when it is a separate file. Default: ${ClusterTls.KeyVariable}.", HelpName = "FILE" };
+    private readonly Option<string?> _tlsAuthority = new("--tls-ca") { Description = $"The cluster's CA certificate (PEM). Default: ${ClusterTls.AuthorityVariable}.", HelpName = "FILE" };
     private readonly Option<string> _clusterId = new("--cluster-id") { Description = "Cluster id (silos and clients must agree).", DefaultValueFactory = _ => ClusterAddress.DefaultClusterId };
     private readonly Option<bool> _fastFailure = new("--fast-failure-detection") { Description = "Declare a dead silo dead within seconds (small clusters and tests)." };
     private readonly Option<string> _logLevel = new("--log-level") { Description = "Silo log level on stderr.", DefaultValueFactory = _ => "warning" };
@@ -76,7 +80,7 @@ public sealed class SiloOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _siloPort, _gatewayPort, _metricsPort, _metricsBind, _advertise, _clusterId, _fastFailure, _logLevel })
+        foreach (var option in new Option[] { _siloPort, _gatewayPort, _metricsPort, _metricsBind, _advertise, _listen, _clusterId, _tlsCertificate, _tlsKey, _tlsAuthority, _fastFailure, _logLevel })
             command.Options.Add(option);
     }
 
@@ -84,6 +88,20 @@ public sealed class SiloOptions
     {
         if (!IPAddress.TryParse(parse.GetValue(_advertise), out var advertised))
             throw new UsageException($"--advertise must be an IP address, got '{parse.GetValue(_advertise)}'");
+        IPAddress? listen = null;
+        if (parse.GetValue(_listen) is { } listenText && !IPAddress.TryParse(listenText, out listen))
+            throw new UsageException($"--listen must be an IP address, got '{listenText}'");
+        ClusterTls? tls;
+        try
+        {
+            tls = ClusterTls.Resolve(parse.GetValue(_tlsCertificate), parse.GetValue(_tlsKey), parse.GetValue(_tlsAuthority));
+            // Read the files now, so a wrong path is a usage error before the silo starts.
+            if (tls is not null) { tls.LoadCertificate().Dispose(); tls.LoadAuthorities(); }
+        }
+        catch (Exception e) when (e is FormatException or InvalidDataException)
+        {
+            throw new UsageException(e.Message, e);
+        }
         var level = Enum.Parse<LogLevel>(parse.GetValue(_logLevel)!, ignoreCase: true);
         return new SiloHostOptions
         {
@@ -93,6 +111,8 @@ public sealed class SiloOptions
             MetricsPort = parse.GetValue(_metricsPort),
             MetricsBind = parse.GetValue(_metricsBind)!,
             AdvertisedAddress = advertised,
+            ListenAddress = listen,
+            Tls = tls,
             ClusterId = parse.GetValue(_clusterId)!,
             FastFailureDetection = parse.GetValue(_fastFailure),
             Logging = logging => CliLogging.ToStandardError(logging, level),

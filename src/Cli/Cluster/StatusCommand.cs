@@ -12,13 +12,13 @@ public static class StatusCommand
     {
         var id = new Argument<string?>("id") { Description = "Study id; omit to list every study.", Arity = ArgumentArity.ZeroOrOne };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
-        var cluster = ClusterCommandOptions.Cluster();
-        var timeout = ClusterCommandOptions.ConnectTimeout();
+        var client = new ClusterClientOptions();
         var command = new Command("status", "Show studies, or one study's trials by status, best values and ETA.\nExit codes: 0 ok, 1 cluster error, 2 no such study.")
         {
-            id, json, cluster, timeout,
+            id, json,
         };
-        command.SetAction(async (parse, ct) => await ClusterCommandOptions.WithConnection(parse.GetValue(cluster), parse.GetValue(timeout), async connection =>
+        client.AddTo(command);
+        command.SetAction(async (parse, ct) => await client.WithConnection(parse, async connection =>
         {
             var console = StudyRendering.Console(io.Out);
             if (parse.GetValue(id) is not { } studyId)

@@ -12,12 +12,12 @@ public static class SubmitCommand
         var file = new Argument<string>("study") { Description = "The study file (YAML; see docs/study-spec.md)." };
         var id = new Option<string?>("--id") { Description = "Study id (default: the study name plus a timestamp). Resubmitting the same file under the same id is a no-op.", HelpName = "ID" };
         var check = new Option<bool>("--check") { Description = "Only validate the file (and that its data files exist); submit nothing." };
-        var cluster = ClusterCommandOptions.Cluster();
-        var timeout = ClusterCommandOptions.ConnectTimeout();
+        var client = new ClusterClientOptions();
         var command = new Command("submit", "Validate a study file and start the study on the cluster; prints the study id.\nExit codes: 0 submitted, 1 cluster error, 2 invalid study file or study refused by the cluster (nothing is kept).")
         {
-            file, id, check, cluster, timeout,
+            file, id, check,
         };
+        client.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var spec = Load(parse.GetValue(file)!, io.Error);
@@ -28,7 +28,7 @@ public static class SubmitCommand
             }
             var studyId = parse.GetValue(id) ?? NewStudyId(spec.Name);
             ValidateId(studyId);
-            return await ClusterCommandOptions.WithConnection(parse.GetValue(cluster), parse.GetValue(timeout), async connection =>
+            return await client.WithConnection(parse, async connection =>
             {
                 StudyStatus status;
                 try

@@ -19,13 +19,13 @@ public static class TrialsCommand
         var backbone = new Option<string?>("--backbone") { Description = "Only this backbone's trials.", HelpName = "NAME" };
         var status = new Option<string?>("--status") { Description = "Only trials in this status.", HelpName = "STATUS" };
         status.AcceptOnlyFromAmong(Enum.GetValues<TrialStatus>().Select(s => s.ToWire()).ToArray());
-        var cluster = ClusterCommandOptions.Cluster();
-        var timeout = ClusterCommandOptions.ConnectTimeout();
+        var client = new ClusterClientOptions();
         var command = new Command("trials", "List a study's trials: parameters, status, value, attempts, duration.\nExit codes: 0 ok, 1 cluster error, 2 no such study.")
         {
-            id, format, backbone, status, cluster, timeout,
+            id, format, backbone, status,
         };
-        command.SetAction(async (parse, ct) => await ClusterCommandOptions.WithConnection(parse.GetValue(cluster), parse.GetValue(timeout), async connection =>
+        client.AddTo(command);
+        command.SetAction(async (parse, ct) => await client.WithConnection(parse, async connection =>
         {
             IEnumerable<TrialView> trials = await StudyQueries.Trials(connection.Grains, parse.GetValue(id)!);
             if (parse.GetValue(backbone) is { } b) trials = trials.Where(t => t.Backbone == b);

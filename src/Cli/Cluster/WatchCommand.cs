@@ -11,14 +11,14 @@ public static class WatchCommand
     {
         var id = new Argument<string>("id") { Description = "Study id." };
         var interval = new Option<double>("--interval") { Description = "Seconds between refreshes.", DefaultValueFactory = _ => 1.0, HelpName = "SECONDS" };
-        var cluster = ClusterCommandOptions.Cluster();
-        var timeout = ClusterCommandOptions.ConnectTimeout();
+        var client = new ClusterClientOptions();
         var command = new Command("watch", "Follow a study live: trials by status with progress bars and the best value per backbone.\n" +
                                            "Ends when the study does. Exit codes: 0 finished, 1 cluster error, 2 no such study, 3 cancelled.")
         {
-            id, interval, cluster, timeout,
+            id, interval,
         };
-        command.SetAction(async (parse, ct) => await ClusterCommandOptions.WithConnection(parse.GetValue(cluster), parse.GetValue(timeout), async connection =>
+        client.AddTo(command);
+        command.SetAction(async (parse, ct) => await client.WithConnection(parse, async connection =>
         {
             var studyId = parse.GetValue(id)!;
             var delay = TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(interval)));

@@ -22,13 +22,13 @@ public static class WorkerCommand
         var threads = new Option<int>("--threads") { Description = "CPU threads for training (0: all cores).", HelpName = "N" };
         var logLevel = new Option<string>("--log-level") { Description = "Log level of the Orleans client on stderr (trial progress is always logged).", DefaultValueFactory = _ => "warning" };
         logLevel.AcceptOnlyFromAmong("trace", "debug", "information", "warning", "error");
-        var cluster = ClusterCommandOptions.Cluster();
-        var timeout = ClusterCommandOptions.ConnectTimeout();
-        timeout.DefaultValueFactory = _ => 60;
+        // A worker outlives silo restarts: it keeps trying to connect for a minute.
+        var client = new ClusterClientOptions(defaultConnectTimeoutSeconds: 60);
         var command = new Command("worker", "Run a worker: lease trials from the cluster, run them, report every epoch. SIGTERM releases the running trial.")
         {
-            simulated, id, families, gpuMemory, device, artifacts, threads, maxTrials, logLevel, cluster, timeout,
+            simulated, id, families, gpuMemory, device, artifacts, threads, maxTrials, logLevel,
         };
+        client.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             using var shutdown = new ShutdownSignal(ct);
@@ -42,7 +42,7 @@ public static class WorkerCommand
             };
             var options = new WorkerProcessOptions
             {
-                Cluster = ClusterCommandOptions.Address(parse.GetValue(cluster)),
+                Cluster = client.Address(parse),
                 Worker = new WorkerInfo
                 {
                     WorkerId = parse.GetValue(id) ?? WorkerProcess.NewWorkerId(),
@@ -54,7 +54,7 @@ public static class WorkerCommand
                     SimulatedOnly = isSimulated,
                 },
                 Training = training,
-                ConnectTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
+                ConnectTimeout = client.ConnectTimeout(parse),
                 MaxTrials = parse.GetValue(maxTrials),
                 Logging = logging => CliLogging.ToStandardError(logging, level),
             };

@@ -12,13 +12,13 @@ public static class WorkersCommand
     public static Command Create(CliIO io)
     {
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
-        var cluster = ClusterCommandOptions.Cluster();
-        var timeout = ClusterCommandOptions.ConnectTimeout();
+        var client = new ClusterClientOptions();
         var command = new Command("workers", "Workers seen in the last minutes: device, capabilities, current trial.\nExit codes: 0 ok, 1 cluster error.")
         {
-            json, cluster, timeout,
+            json,
         };
-        command.SetAction(async (parse, ct) => await ClusterCommandOptions.WithConnection(parse.GetValue(cluster), parse.GetValue(timeout), async connection =>
+        client.AddTo(command);
+        command.SetAction(async (parse, ct) => await client.WithConnection(parse, async connection =>
         {
             var workers = await connection.Grains.GetGrain<IWorkerDirectoryGrain>(0).List();
             if (parse.GetValue(json))

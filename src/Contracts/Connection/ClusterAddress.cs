@@ -6,11 +6,14 @@ namespace SweepCluster.Contracts.Connection;
 /// How a client (the CLI, a worker) finds the cluster: <c>localhost[:GATEWAY-PORT]</c> or
 /// <c>HOST:GATEWAY-PORT[,HOST:PORT…]</c> (static gateways; the embedded default), or
 /// <c>postgres:CONNECTION-STRING</c> (gateways read from the cluster's membership table).
-/// Taken from --cluster, else the SWEEP_CLUSTER environment variable, else localhost:30000.
+/// Taken from --cluster, else the SWEEP_CLUSTER environment variable, else localhost:30000. The cluster
+/// id (silos and clients must agree) from --cluster-id, else SWEEP_CLUSTER_ID, else "sweep"; mutual TLS
+/// (<see cref="ClusterTls"/>) when a certificate and CA are given.
 /// </summary>
 public sealed record ClusterAddress
 {
     public const string EnvironmentVariable = "SWEEP_CLUSTER";
+    public const string ClusterIdVariable = "SWEEP_CLUSTER_ID";
     public const int DefaultGatewayPort = 30000;
     public const string DefaultClusterId = "sweep";
     public const string ServiceId = "sweepcluster";
@@ -18,9 +21,22 @@ public sealed record ClusterAddress
     public IReadOnlyList<IPEndPoint> Gateways { get; init; } = [];
     public StorageLocation? Membership { get; init; }
     public string ClusterId { get; init; } = DefaultClusterId;
+    /// <summary>Mutual TLS to the gateways; null = plain TCP (the default, for one machine or a trusted network).</summary>
+    public ClusterTls? Tls { get; init; }
 
-    public static ClusterAddress Resolve(string? option) =>
-        Parse(option ?? Environment.GetEnvironmentVariable(EnvironmentVariable) ?? "localhost");
+    /// <summary>The address from the options given, else the environment, else the local default.</summary>
+    /// <exception cref="FormatException">The address, cluster id or TLS settings are malformed (named).</exception>
+    public static ClusterAddress Resolve(string? option, string? clusterId = null, ClusterTls? tls = null)
+    {
+        var id = clusterId ?? Environment.GetEnvironmentVariable(ClusterIdVariable);
+        if (id is not null && (id.Length is 0 or > 100 || id.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))))
+            throw new FormatException($"cluster id '{(id.Length > 100 ? id[..100] + "…" : id)}' must be 1-100 characters of letters, digits, '-', '_' or '.'");
+        return Parse(option ?? Environment.GetEnvironmentVariable(EnvironmentVariable) ?? "localhost") with
+        {
+            ClusterId = string.IsNullOrEmpty(id) ? DefaultClusterId : id,
+            Tls = tls,
+        };
+    }
 
     public static ClusterAddress Parse(string text)
     {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans;
 using Orleans.Configuration;
 
 namespace SweepCluster.Contracts.Connection;
@@ -15,8 +16,9 @@ public sealed class ClusterConnection(IHost host) : IAsyncDisposable
     /// Connects, retrying for up to <paramref name="connectTimeout"/> (a silo that is still starting is normal).
     /// Throws <see cref="ClusterUnavailableException"/> naming the address when no silo answers.
     /// </summary>
+    /// <param name="responseTimeout">How long one grain call may wait for its answer; null keeps Orleans' 30 s.</param>
     public static async Task<ClusterConnection> ConnectAsync(ClusterAddress address, TimeSpan connectTimeout,
-        Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
+        Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default, TimeSpan? responseTimeout = null)
     {
         var deadline = DateTime.UtcNow + connectTimeout;
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -42,6 +44,11 @@ public sealed class ClusterConnection(IHost host) : IAsyncDisposable
                 client.UseStaticClustering(address.Gateways.ToArray());
             }
             client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+            if (address.Tls is { } tls) client.UseTls(tls.Configure);
+            // Every call is bounded: a gateway that accepts the connection but never answers (a silo of another
+            // cluster id behind a database membership, an advertised address this host cannot reach) ends
+            // each call at this timeout instead of hanging.
+            if (responseTimeout is { } timeout) client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = timeout);
             client.UseConnectionRetryFilter(async (exception, ct) =>
             {
                 if (DateTime.UtcNow >= deadline) return false;
@@ -57,8 +64,9 @@ public sealed class ClusterConnection(IHost host) : IAsyncDisposable
         catch (Exception e) when (e is not OperationCanceledException)
         {
             host.Dispose();
-            throw new ClusterUnavailableException($"no SweepCluster silo answered at {address} within {connectTimeout.TotalSeconds:0} s " +
-                "(start one with `sweep up`, or pass --cluster / set SWEEP_CLUSTER)", e);
+            var tls = address.Tls is null ? "" : $"; with {address.Tls}, a silo without TLS or with a certificate from another CA refuses the connection";
+            throw new ClusterUnavailableException($"no SweepCluster silo of cluster id '{address.ClusterId}' answered at {address} within {connectTimeout.TotalSeconds:0} s " +
+                $"(start one with `sweep up`, or pass --cluster / set SWEEP_CLUSTER, --cluster-id / SWEEP_CLUSTER_ID{tls})", e);
         }
         return new ClusterConnection(host);
     }

@@ -39,6 +39,13 @@ public sealed record SiloHostOptions
     public string MetricsBind { get; init; } = "127.0.0.1";
     /// <summary>Address other silos and clients reach this silo at (database clustering).</summary>
     public IPAddress AdvertisedAddress { get; init; } = IPAddress.Loopback;
+    /// <summary>
+    /// Address the silo and gateway ports listen on (database clustering); null = the advertised address,
+    /// so a silo is reachable exactly where it says it is. 0.0.0.0 only where the network is the boundary.
+    /// </summary>
+    public IPAddress? ListenAddress { get; init; }
+    /// <summary>Mutual TLS on the silo and gateway ports (silos and clients present certificates from the cluster's CA); null = plain TCP.</summary>
+    public ClusterTls? Tls { get; init; }
     /// <summary>Declare a dead silo dead within seconds (tests, small clusters) instead of Orleans' defaults.</summary>
     public bool FastFailureDetection { get; init; }
     public Action<ILoggingBuilder>? Logging { get; init; }
@@ -77,7 +84,15 @@ public static class SiloHost
             }
             else
             {
-                silo.ConfigureEndpoints(options.AdvertisedAddress, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+                silo.Configure<EndpointOptions>(o =>
+                {
+                    o.AdvertisedIPAddress = options.AdvertisedAddress;
+                    o.SiloPort = options.SiloPort;
+                    o.GatewayPort = options.GatewayPort;
+                    var listen = options.ListenAddress ?? options.AdvertisedAddress;
+                    o.SiloListeningEndpoint = new IPEndPoint(listen, options.SiloPort);
+                    o.GatewayListeningEndpoint = new IPEndPoint(listen, options.GatewayPort);
+                });
                 silo.UseAdoNetClustering(o =>
                 {
                     o.Invariant = options.Storage.AdoNetInvariant;
@@ -85,6 +100,7 @@ public static class SiloHost
                     else o.ConnectionString = options.Storage.ConnectionString;
                 });
             }
+            if (options.Tls is { } tls) silo.UseTls(tls.Configure);
             if (options.FastFailureDetection)
             {
                 silo.Configure<ClusterMembershipOptions>(o =>

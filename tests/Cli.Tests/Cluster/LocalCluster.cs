@@ -28,7 +28,7 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>How clients reach the cluster: the first silo's gateway, or the membership table.</summary>
     public string Address => DatabaseClustering ? Storage : $"localhost:{Silos[0].GatewayPort}";
 
-    public async Task<ChildProcess> StartSilo(int? gatewayPort = null, int? siloPort = null, int? metricsPort = null)
+    public async Task<ChildProcess> StartSilo(int? gatewayPort = null, int? siloPort = null, int? metricsPort = null, IEnumerable<string>? extraArgs = null)
     {
         var gateway = gatewayPort ?? PostgresServer.FreePort();
         var metrics = metricsPort ?? PostgresServer.FreePort();
@@ -38,11 +38,20 @@ public sealed class LocalCluster : IAsyncDisposable
             "--metrics-port", Str(metrics), "--fast-failure-detection",
         };
         if (DatabaseClustering) args.AddRange(["--clustering", "database"]);
+        if (extraArgs is not null) args.AddRange(extraArgs);
         var silo = ChildProcess.Start($"silo-{Silos.Count}", [.. args]);
         _processes.Add(silo);
         Silos.Add((silo, gateway, metrics));
         await silo.WaitForOutput("silo up", 90);
         return silo;
+    }
+
+    /// <summary>A child process of this cluster (killed when it is disposed), e.g. a worker with extra options.</summary>
+    public ChildProcess Start(string name, params string[] args)
+    {
+        var process = ChildProcess.Start(name, args);
+        _processes.Add(process);
+        return process;
     }
 
     public ChildProcess StartWorker(string id)
