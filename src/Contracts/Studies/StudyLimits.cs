@@ -81,6 +81,9 @@ public static class StudyLimits
     /// <summary>Characters of a user's text an error message repeats (<see cref="Echo"/>).</summary>
     public const int EchoLength = 80;
 
+    /// <summary>A count as messages print it: 20,000 (invariant culture, whatever the machine's).</summary>
+    internal static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
     /// <summary>The budget of <paramref name="backbone"/>: its own <c>trials</c>, else the study's trials_per_backbone.</summary>
     public static int TrialsOf(StudySpec spec, BackboneSpec backbone) => backbone.Trials ?? spec.Budget.TrialsPerBackbone;
 

@@ -71,7 +71,7 @@ public static partial class StudySpecParser
             // Refused before it is read: a study file is a few KB, and parsing is what the limit bounds.
             var length = new FileInfo(path).Length;
             if (length > StudyLimits.MaxFileBytes)
-                throw new StudySpecException("", null, $"the study file is {length:N0} bytes; at most {StudyLimits.MaxFileBytes:N0} are read", path);
+                throw new StudySpecException("", null, $"the study file is {StudyLimits.N(length)} bytes; at most {StudyLimits.N(StudyLimits.MaxFileBytes)} are read", path);
             yaml = File.ReadAllText(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -97,7 +97,7 @@ public static partial class StudySpecParser
     public static StudySpec Parse(string yaml, string? baseDirectory = null)
     {
         if (yaml.Length > StudyLimits.MaxFileBytes)
-            throw new StudySpecException("", null, $"the study is {yaml.Length:N0} characters; at most {StudyLimits.MaxFileBytes:N0} are read");
+            throw new StudySpecException("", null, $"the study is {StudyLimits.N(yaml.Length)} characters; at most {StudyLimits.N(StudyLimits.MaxFileBytes)} are read");
         var root = StudyYamlDocument.Load(yaml);
         if (root is not YamlMappingNode)
             throw YamlValue.WrongType(root, "", "a mapping of study keys (name, data, budget, backbones, ...) at the top level");
@@ -141,8 +141,8 @@ public static partial class StudySpecParser
             var backbone = spec.Backbones[i];
             total = checked(total + StudyLimits.TrialsOf(spec, backbone));
             if (total <= StudyLimits.MaxTrialsPerStudy) continue;
-            var problem = $"the study's trials over all backbones must be at most {StudyLimits.MaxTrialsPerStudy:N0}, " +
-                          $"got {StudyLimits.TotalTrials(spec):N0} ({spec.Backbones.Count} backbones)";
+            var problem = $"the study's trials over all backbones must be at most {StudyLimits.N(StudyLimits.MaxTrialsPerStudy)}, " +
+                          $"got {StudyLimits.N(StudyLimits.TotalTrials(spec))} ({spec.Backbones.Count} backbones)";
             throw backbone.Trials is null
                 ? budget.Error("trials_per_backbone", problem)
                 : YamlSection.Of(items[i], KeyPaths.Item("backbones", i), BackboneKeys).Error("trials", problem);
