@@ -51,8 +51,9 @@ public static class StudyLimits
     /// <summary>workload.step_seconds: an hour; beyond it a simulated trial outlives any test or benchmark.</summary>
     public const double MaxStepSeconds = 3_600;
 
-    /// <summary>trials.lease_seconds, lower bound: heartbeats run every third of the lease, so a shorter lease is a busy loop.</summary>
-    public const double MinLeaseSeconds = 1;
+    /// <summary>trials.lease_seconds, lower bound: heartbeats run every third of the lease (every 33 ms here), so
+    /// a shorter lease turns workers into a busy loop of grain calls.</summary>
+    public const double MinLeaseSeconds = 0.1;
 
     /// <summary>trials.lease_seconds, upper bound: a day; a dead worker's trial waits this long, and TimeSpan must hold it.</summary>
     public const double MaxLeaseSeconds = 86_400;

@@ -49,7 +49,7 @@ public sealed class StudySpecErrorTests
         { "cv_folds > 20", ValidWith("cv_folds: 5", "cv_folds: 21"), "cv_folds", 7, "must be in [1, 20], got 21" },
         { "holdout_fraction 0.9", ValidWith("  train: data/train.csv", "  train: data/train.csv\n  holdout_fraction: 0.9"), "data.holdout_fraction", 5, "must be in [0, 0.9), got 0.9" },
         { "holdout_fraction < 0", ValidWith("  train: data/train.csv", "  train: data/train.csv\n  holdout_fraction: -0.1"), "data.holdout_fraction", 5, "must be in [0, 0.9), got -0.1" },
-        { "lease_seconds 0", ValidWith("lease_seconds: 30", "lease_seconds: 0"), "trials.lease_seconds", 13, "must be in [1, 86400], got 0" },
+        { "lease_seconds 0", ValidWith("lease_seconds: 30", "lease_seconds: 0"), "trials.lease_seconds", 13, "must be in [0.1, 86400], got 0" },
         { "max_attempts 0", ValidWith("max_attempts: 3", "max_attempts: 0"), "trials.max_attempts", 13, "must be in [1, 100], got 0" },
         { "failure_rate > 1", ValidWith("failure_rate: 0", "failure_rate: 1.5"), "workload.failure_rate", 12, "must be in [0, 1], got 1.5" },
         { "steps 0", ValidWith("steps: 3", "steps: 0"), "workload.steps", 12, "must be in [1, 1000], got 0" },
