@@ -65,7 +65,7 @@ public static class StudyRendering
             table.AddRow(
                 new Markup(Markup.Escape(b.Backbone)),
                 ProgressBar(b.Finished, b.Budget),
-                new Text(b.Count(TrialStatus.Waiting).ToString(CultureInfo.InvariantCulture)),
+                new Text(b.Pending.ToString(CultureInfo.InvariantCulture)), // waiting: created and not started, plus not yet created
                 new Text((b.Count(TrialStatus.Leased) + b.Count(TrialStatus.Running)).ToString(CultureInfo.InvariantCulture)),
                 new Text(b.Count(TrialStatus.Complete).ToString(CultureInfo.InvariantCulture)),
                 new Text(b.Count(TrialStatus.Pruned).ToString(CultureInfo.InvariantCulture)),

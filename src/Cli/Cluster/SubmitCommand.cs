@@ -23,7 +23,7 @@ public static class SubmitCommand
             var spec = Load(parse.GetValue(file)!, io.Error);
             if (parse.GetValue(check))
             {
-                io.Out.WriteLine($"{parse.GetValue(file)}: ok ({spec.Backbones.Count} backbones, {spec.Backbones.Sum(b => b.Trials ?? spec.Budget.TrialsPerBackbone)} trials)");
+                io.Out.WriteLine($"{parse.GetValue(file)}: ok ({spec.Backbones.Count} backbones, {StudyLimits.TotalTrials(spec)} trials)");
                 return ExitCodes.Ok;
             }
             var studyId = parse.GetValue(id) ?? NewStudyId(spec.Name);
@@ -81,7 +81,7 @@ public static class SubmitCommand
 
     private static void ValidateId(string id)
     {
-        if (id.Length is 0 or > 100 || id.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
-            throw new UsageException($"study id '{id}' must be 1-100 characters of letters, digits, '-', '_' or '.'");
+        if (id.Length is 0 or > StudyLimits.MaxStudyIdLength || id.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
+            throw new UsageException($"study id '{StudyLimits.Echo(id)}' must be 1-{StudyLimits.MaxStudyIdLength} characters of letters, digits, '-', '_' or '.'");
     }
 }

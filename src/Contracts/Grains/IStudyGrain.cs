@@ -6,16 +6,18 @@ namespace SweepCluster.Contracts.Grains;
 
 /// <summary>
 /// One study (key: study id). Owns the spec and, per backbone, a search from src/Search; keeps up to
-/// budget.max_parallel trials in flight and stops when every backbone's budget is spent.
+/// budget.max_parallel trials in flight, creating them lazily (a few waiting at a time, more as workers
+/// start them), and stops when every backbone's budget is spent.
 /// </summary>
 [Alias("sweep.IStudyGrain")]
 public interface IStudyGrain : IGrainWithStringKey
 {
     /// <summary>
     /// Creates the study; a repeated submit of the same spec is a no-op, a different spec is refused
-    /// (<see cref="InvalidOperationException"/>). Atomic: a study whose searches cannot be built or whose
-    /// first trials cannot be asked and created throws <see cref="StudyRejectedException"/> and leaves
-    /// nothing stored.
+    /// (<see cref="InvalidOperationException"/>). Atomic: a spec outside <see cref="StudyLimits"/> (checked
+    /// here again, whatever the client), or a study whose searches cannot be built or whose first trials
+    /// cannot be asked and created, throws <see cref="StudyRejectedException"/> and leaves nothing stored.
+    /// Its cost does not grow with budget.max_parallel or the budget: it creates at most a few trials.
     /// </summary>
     [Alias("Submit")] Task<StudyStatus> Submit(StudySpec spec);
     [Alias("GetStatus")] Task<StudyStatus> GetStatus();
@@ -29,6 +31,12 @@ public interface IStudyGrain : IGrainWithStringKey
     [Alias("Tick"), OneWay] Task Tick();
 
     // Called by trial grains.
+    /// <summary>
+    /// A worker started the trial: its waiting slot is free, so the study creates the next one (trials are
+    /// created lazily). One-way: the trial must not wait on the study, which may be reading trial views.
+    /// A lost call is made good by the next tick, which re-reads every trial in flight.
+    /// </summary>
+    [Alias("OnTrialStarted"), OneWay] Task OnTrialStarted(string backbone, int number);
     [Alias("OnReport")] Task<ReportVerdict> OnReport(string backbone, int number, int step, double value);
     [Alias("OnTrialFinished")] Task OnTrialFinished(TrialView trial);
 }

@@ -68,6 +68,10 @@ public static partial class StudySpecParser
         string yaml;
         try
         {
+            // Refused before it is read: a study file is a few KB, and parsing is what the limit bounds.
+            var length = new FileInfo(path).Length;
+            if (length > StudyLimits.MaxFileBytes)
+                throw new StudySpecException("", null, $"the study file is {StudyLimits.N(length)} bytes; at most {StudyLimits.N(StudyLimits.MaxFileBytes)} are read", path);
             yaml = File.ReadAllText(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -88,22 +92,27 @@ public static partial class StudySpecParser
     /// Parses study YAML. With a <paramref name="baseDirectory"/>, relative data and checkpoint paths are
     /// resolved against it and made absolute; without one they are kept as written.
     /// </summary>
+    /// <exception cref="StudySpecException">The text is not a valid study, or breaks one of <see cref="StudyLimits"/>
+    /// (key path and line named).</exception>
     public static StudySpec Parse(string yaml, string? baseDirectory = null)
     {
+        if (yaml.Length > StudyLimits.MaxFileBytes)
+            throw new StudySpecException("", null, $"the study is {StudyLimits.N(yaml.Length)} characters; at most {StudyLimits.N(StudyLimits.MaxFileBytes)} are read");
         var root = StudyYamlDocument.Load(yaml);
         if (root is not YamlMappingNode)
             throw YamlValue.WrongType(root, "", "a mapping of study keys (name, data, budget, backbones, ...) at the top level");
         var study = YamlSection.Of(root, "", StudyKeys);
         // Read ahead of the backbones: whether they need checkpoints depends on it.
         var workload = ReadWorkload(study.Section("workload", WorkloadKeys));
-        return new StudySpec
+        var budget = study.RequiredSection("budget", BudgetKeys);
+        var spec = new StudySpec
         {
             Name = ReadName(study),
             Seed = study.Int("seed", StudyDefaults.Seed, Bounds.Any),
             Data = ReadData(study.RequiredSection("data", DataKeys), baseDirectory),
             Objective = ReadObjective(study.Section("objective", ObjectiveKeys)),
-            CvFolds = study.Int("cv_folds", StudyDefaults.CvFolds, Bounds.Closed(1, 20)),
-            Budget = ReadBudget(study.RequiredSection("budget", BudgetKeys)),
+            CvFolds = study.Int("cv_folds", StudyDefaults.CvFolds, Bounds.Closed(1, StudyLimits.MaxCvFolds)),
+            Budget = ReadBudget(budget),
             Sampler = ReadSampler(study.Section("sampler", SamplerKeys)),
             Pruner = ReadPruner(study.Section("pruner", PrunerKeys)),
             Training = ReadTraining(study.Section("training", TrainingKeys)),
@@ -112,6 +121,32 @@ public static partial class StudySpecParser
             Final = ReadFinal(study.Section("final", FinalKeys)),
             Backbones = ReadBackbones(study, ReadStudySpace(study), workload.Kind, baseDirectory),
         };
+        CheckTotalTrials(spec, budget, study.RequiredSequence("backbones"));
+        // The silo's own check of the same limits (it re-validates every Submit). Each limit is already
+        // enforced above with its line; this only makes sure the parser never accepts what the silo refuses.
+        if (StudyLimits.Problems(spec).FirstOrDefault() is { KeyPath: not null } problem)
+            throw new StudySpecException(problem.KeyPath, null, problem.Problem);
+        return spec;
+    }
+
+    /// <summary>
+    /// backbones × trials, summed in 64 bits with checked arithmetic (two backbones of int.MaxValue trials
+    /// overflowed an int before). Named at the backbone whose budget takes the sum over the limit.
+    /// </summary>
+    private static void CheckTotalTrials(StudySpec spec, YamlSection budget, IReadOnlyList<YamlNode> items)
+    {
+        var total = 0L;
+        for (var i = 0; i < spec.Backbones.Count; i++)
+        {
+            var backbone = spec.Backbones[i];
+            total = checked(total + StudyLimits.TrialsOf(spec, backbone));
+            if (total <= StudyLimits.MaxTrialsPerStudy) continue;
+            var problem = $"the study's trials over all backbones must be at most {StudyLimits.N(StudyLimits.MaxTrialsPerStudy)}, " +
+                          $"got {StudyLimits.N(StudyLimits.TotalTrials(spec))} ({spec.Backbones.Count} backbones)";
+            throw backbone.Trials is null
+                ? budget.Error("trials_per_backbone", problem)
+                : YamlSection.Of(items[i], KeyPaths.Item("backbones", i), BackboneKeys).Error("trials", problem);
+        }
     }
 
     /// <summary>The train, test and checkpoint paths of <paramref name="spec"/> that do not exist on this machine.</summary>
@@ -127,7 +162,7 @@ public static partial class StudySpecParser
         var name = section.RequiredString("name");
         return ValidName().IsMatch(name)
             ? name
-            : throw section.Error("name", $"'{name}' must be 1 to 64 letters, digits, '.', '_' or '-'");
+            : throw section.Error("name", $"'{StudyLimits.Echo(name)}' must be 1 to {StudyLimits.MaxNameLength} letters, digits, '.', '_' or '-'");
     }
 
     private static DataSpec ReadData(YamlSection data, string? baseDirectory) => new()
@@ -153,6 +188,7 @@ public static partial class StudySpecParser
             throw data.Error("label_columns", "give label_column or label_columns, not both");
         if (several is null) return single is null ? DataDefaults.LabelColumns : [single];
         if (several.Count == 0) throw data.Error("label_columns", "must name at least one column");
+        if (several.Count > StudyLimits.MaxLabels) throw data.Error("label_columns", $"must name at most {StudyLimits.MaxLabels} columns, got {several.Count}");
         if (several.GroupBy(c => c).FirstOrDefault(g => g.Count() > 1) is { } repeated)
             throw data.Error("label_columns", $"column '{repeated.Key}' is listed twice");
         return several;
@@ -161,10 +197,12 @@ public static partial class StudySpecParser
     /// <summary>Several raw labels may share a class, but the classes must be exactly 0..K-1.</summary>
     private static IReadOnlyDictionary<string, int> ReadLabelMap(YamlSection map)
     {
+        if (map.Entries.Count > StudyLimits.MaxLabels)
+            throw new StudySpecException(map.Path, map.Line, $"must have at most {StudyLimits.MaxLabels} entries, got {map.Entries.Count}");
         var classByLabel = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var entry in map.Entries)
         {
-            classByLabel[entry.Key] = YamlValue.Int(entry.Value, entry.Path, Bounds.AtLeast(0));
+            classByLabel[entry.Key] = YamlValue.Int(entry.Value, entry.Path, Bounds.Closed(0, StudyLimits.MaxLabels - 1));
         }
         var classes = classByLabel.Values.ToHashSet();
         var skipped = Enumerable.Range(0, classes.Count).Where(c => !classes.Contains(c)).ToList();
@@ -181,7 +219,7 @@ public static partial class StudySpecParser
         var delimiter = data.OptionalString("delimiter");
         return delimiter is null or { Length: 1 }
             ? delimiter
-            : throw data.Error("delimiter", $"must be a single character (use \"\\t\" for tab), got '{delimiter}'");
+            : throw data.Error("delimiter", $"must be a single character (use \"\\t\" for tab), got '{StudyLimits.Echo(delimiter)}'");
     }
 
     private static ObjectiveSpec ReadObjective(YamlSection objective) => new()
@@ -192,20 +230,20 @@ public static partial class StudySpecParser
 
     private static BudgetSpec ReadBudget(YamlSection budget) => new()
     {
-        TrialsPerBackbone = budget.RequiredInt("trials_per_backbone", Bounds.AtLeast(1)),
-        MaxParallel = budget.Int("max_parallel", BudgetDefaults.MaxParallel, Bounds.AtLeast(1)),
+        TrialsPerBackbone = budget.RequiredInt("trials_per_backbone", Bounds.Closed(1, StudyLimits.MaxTrialsPerBackbone)),
+        MaxParallel = budget.Int("max_parallel", BudgetDefaults.MaxParallel, Bounds.Closed(1, StudyLimits.MaxParallel)),
     };
 
     private static SamplerSpec ReadSampler(YamlSection sampler) => new()
     {
         Kind = sampler.Choice("kind", SamplerDefaults.Kind, SamplerKinds),
-        StartupTrials = sampler.OptionalInt("startup_trials", Bounds.AtLeast(0)),
+        StartupTrials = sampler.OptionalInt("startup_trials", Bounds.Closed(0, StudyLimits.MaxTrialsPerBackbone)),
     };
 
     private static PrunerSpec ReadPruner(YamlSection pruner) => new()
     {
         Kind = pruner.Choice("kind", PrunerDefaults.Kind, PrunerKinds),
-        StartupTrials = pruner.Int("startup_trials", PrunerDefaults.StartupTrials, Bounds.AtLeast(0)),
+        StartupTrials = pruner.Int("startup_trials", PrunerDefaults.StartupTrials, Bounds.Closed(0, StudyLimits.MaxTrialsPerBackbone)),
         WarmupSteps = pruner.Int("warmup_steps", PrunerDefaults.WarmupSteps, Bounds.AtLeast(0)),
         IntervalSteps = pruner.Int("interval_steps", PrunerDefaults.IntervalSteps, Bounds.AtLeast(1)),
         Percentile = pruner.Number("percentile", PrunerDefaults.Percentile, Bounds.Open(0, 100)),
@@ -213,9 +251,9 @@ public static partial class StudySpecParser
 
     private static TrainingSpec ReadTraining(YamlSection training) => new()
     {
-        Epochs = training.Int("epochs", TrainingDefaults.Epochs, Bounds.AtLeast(1)),
-        EarlyStoppingPatience = training.Int("early_stopping_patience", TrainingDefaults.EarlyStoppingPatience, Bounds.AtLeast(0)),
-        BatchSize = training.Int("batch_size", TrainingDefaults.BatchSize, Bounds.AtLeast(1)),
+        Epochs = training.Int("epochs", TrainingDefaults.Epochs, Bounds.Closed(1, StudyLimits.MaxEpochs)),
+        EarlyStoppingPatience = training.Int("early_stopping_patience", TrainingDefaults.EarlyStoppingPatience, Bounds.Closed(0, StudyLimits.MaxEpochs)),
+        BatchSize = training.Int("batch_size", TrainingDefaults.BatchSize, Bounds.Closed(1, StudyLimits.MaxBatchSize)),
         MixedPrecision = training.Bool("mixed_precision", TrainingDefaults.MixedPrecision),
     };
 
@@ -223,15 +261,15 @@ public static partial class StudySpecParser
     {
         Kind = workload.Choice("kind", WorkloadDefaults.Kind, WorkloadKinds),
         CurveFamily = workload.Choice("curve_family", WorkloadDefaults.CurveFamily, CurveFamilies),
-        Steps = workload.Int("steps", WorkloadDefaults.Steps, Bounds.AtLeast(1)),
-        StepSeconds = workload.Number("step_seconds", WorkloadDefaults.StepSeconds, Bounds.AtLeast(0)),
+        Steps = workload.Int("steps", WorkloadDefaults.Steps, Bounds.Closed(1, StudyLimits.MaxSteps)),
+        StepSeconds = workload.Number("step_seconds", WorkloadDefaults.StepSeconds, Bounds.Closed(0, StudyLimits.MaxStepSeconds)),
         FailureRate = workload.Number("failure_rate", WorkloadDefaults.FailureRate, Bounds.Closed(0, 1)),
     };
 
     private static TrialPolicySpec ReadTrialPolicy(YamlSection trials) => new()
     {
-        LeaseSeconds = trials.Number("lease_seconds", TrialPolicyDefaults.LeaseSeconds, Bounds.Above(0)),
-        MaxAttempts = trials.Int("max_attempts", TrialPolicyDefaults.MaxAttempts, Bounds.AtLeast(1)),
+        LeaseSeconds = trials.Number("lease_seconds", TrialPolicyDefaults.LeaseSeconds, Bounds.Closed(StudyLimits.MinLeaseSeconds, StudyLimits.MaxLeaseSeconds)),
+        MaxAttempts = trials.Int("max_attempts", TrialPolicyDefaults.MaxAttempts, Bounds.Closed(1, StudyLimits.MaxAttempts)),
     };
 
     private static FinalSpec ReadFinal(YamlSection final) => new()
@@ -268,6 +306,9 @@ public static partial class StudySpecParser
     {
         var items = study.RequiredSequence("backbones");
         if (items.Count == 0) throw study.Error("backbones", "must list at least one backbone");
+        // Before any is read: each costs a search-space validation here and a search in the study grain.
+        if (items.Count > StudyLimits.MaxBackbones)
+            throw study.Error("backbones", $"must list at most {StudyLimits.MaxBackbones} backbones, got {items.Count}");
         var backbones = new List<BackboneSpec>();
         var indexByName = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < items.Count; i++)
@@ -275,7 +316,7 @@ public static partial class StudySpecParser
             var section = YamlSection.Of(items[i], KeyPaths.Item("backbones", i), BackboneKeys);
             var backbone = ReadBackbone(section, studySpace, workload, baseDirectory);
             if (!indexByName.TryAdd(backbone.Name, i))
-                throw section.Error("name", $"duplicate backbone name '{backbone.Name}' (also backbones[{indexByName[backbone.Name]}])");
+                throw section.Error("name", $"duplicate backbone name '{StudyLimits.Echo(backbone.Name)}' (also backbones[{indexByName[backbone.Name]}])");
             backbones.Add(backbone);
         }
         return backbones;
@@ -286,9 +327,9 @@ public static partial class StudySpecParser
         Name = ReadName(backbone),
         Family = backbone.RequiredChoice("family", Families),
         Checkpoint = ReadCheckpoint(backbone, workload, baseDirectory),
-        Trials = backbone.OptionalInt("trials", Bounds.AtLeast(1)),
-        MinGpuMemoryMb = backbone.Long("min_gpu_memory_mb", BackboneDefaults.MinGpuMemoryMb, Bounds.AtLeast(0)),
-        MaxSequenceLength = backbone.Int("max_sequence_length", BackboneDefaults.MaxSequenceLength, Bounds.AtLeast(1)),
+        Trials = backbone.OptionalInt("trials", Bounds.Closed(1, StudyLimits.MaxTrialsPerBackbone)),
+        MinGpuMemoryMb = backbone.Long("min_gpu_memory_mb", BackboneDefaults.MinGpuMemoryMb, Bounds.Closed(0, StudyLimits.MaxGpuMemoryMb)),
+        MaxSequenceLength = backbone.Int("max_sequence_length", BackboneDefaults.MaxSequenceLength, Bounds.Closed(1, StudyLimits.MaxSequenceLength)),
         SpaceJson = ReadBackboneSpace(backbone, studySpace),
     };
 

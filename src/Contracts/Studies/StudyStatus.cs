@@ -41,8 +41,16 @@ public sealed record BackboneStatus
     /// <summary>The final retrain's status and its held-out value, once scheduled.</summary>
     [Id(6)] public TrialStatus? FinalStatus { get; init; }
     [Id(7)] public double? FinalValue { get; init; }
+    /// <summary>
+    /// Trials of the budget still to be asked: the study creates trials lazily (only as many as workers can
+    /// start soon), so these have no trial yet. 0 once the study stops asking (finalized, cancelled, done).
+    /// </summary>
+    [Id(8)] public int NotCreated { get; init; }
 
     public int Count(TrialStatus status) => Counts.TryGetValue(status, out var n) ? n : 0;
+
+    /// <summary>Trials that will run but have not started: created and waiting, plus those not yet created.</summary>
+    public int Pending => Count(TrialStatus.Waiting) + NotCreated;
     public int Finished => Counts.Where(c => c.Key.IsFinished()).Sum(c => c.Value);
 }
 

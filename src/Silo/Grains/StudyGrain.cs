@@ -36,6 +36,21 @@ public sealed partial class StudyGrain(
     ILogger<StudyGrain> logger) : Grain, IStudyGrain
 {
     private const int ReplayBatch = 64;
+
+    /// <summary>
+    /// Trials a study keeps created but not yet started (waiting in the queue), over all its backbones;
+    /// each backbone may hold at least <see cref="MinWaitingPerBackbone"/>. Trials are created lazily: a
+    /// start (or a finish) makes room for the next, so Submit creates at most this many whatever
+    /// max_parallel and the budget say, and the sampler asks each trial as late as possible, with the most
+    /// history. 16 keeps an idle pool of workers busy while the study creates the next trials.
+    /// </summary>
+    internal const int Prefetch = 16;
+
+    /// <summary>
+    /// Waiting trials each backbone may hold whatever the number of backbones: a backbone whose workers
+    /// are absent (a family nobody serves) cannot take every waiting slot from the others.
+    /// </summary>
+    internal const int MinWaitingPerBackbone = 2;
     private readonly Dictionary<string, BackboneSearch> _searches = new(StringComparer.Ordinal);
     private Guid _queueGeneration;
 
@@ -62,6 +77,8 @@ public sealed partial class StudyGrain(
         public IEnumerable<TrialView> InFlight => _inFlight.Select(n => _trials[n]);
         public IReadOnlyDictionary<TrialStatus, int> Counts => _counts;
         public int Finished => _trials.Count - _inFlight.Count;
+        /// <summary>Created trials that no worker has started yet, as far as the study knows.</summary>
+        public int Waiting => _counts.GetValueOrDefault(TrialStatus.Waiting);
 
         public void Add(TrialView view)
         {
@@ -134,10 +151,20 @@ public sealed partial class StudyGrain(
 
     public async Task<StudyStatus> Submit(StudySpec spec)
     {
+        // The silo's own check of the documented limits: any client can send a spec without the parser, and
+        // everything after this (comparing, rehearsing, creating trials) costs in proportion to the spec.
+        var problems = StudyLimits.Problems(spec, StudyId);
+        if (problems.Count > 0)
+        {
+            var listed = string.Join("; ", problems.Take(5).Select(p => $"{p.KeyPath}: {p.Problem}"));
+            var more = problems.Count > 5 ? $" (and {problems.Count - 5} more)" : "";
+            logger.LogWarning("study {Study}: refused: {Problems}", StudyLimits.Echo(StudyId), listed + more);
+            throw new StudyRejectedException($"study '{StudyLimits.Echo(StudyId)}' refused, nothing was stored: {listed}{more}");
+        }
         if (S.Spec is not null)
         {
             if (JsonSerializer.Serialize(S.Spec) != JsonSerializer.Serialize(spec))
-                throw new InvalidOperationException($"study '{StudyId}' already exists with a different spec; submit under another id");
+                throw new InvalidOperationException($"study '{StudyLimits.Echo(StudyId)}' already exists with a different spec; submit under another id");
             return await GetStatus();
         }
         // Everything that can refuse the study runs before anything is stored: a study stored and then
@@ -184,7 +211,8 @@ public sealed partial class StudyGrain(
             var settings = StudySearchSettings.For(spec, backbone);
             HyperparameterSearch.Rehearse(settings.Space);
             var probe = HyperparameterSearch.Create(settings);
-            var first = Math.Min(backbone.Trials ?? spec.Budget.TrialsPerBackbone, spec.Budget.MaxParallel);
+            // Only what the first fill creates (a few, lazily), so this too is flat in max_parallel and the budget.
+            var first = Math.Min(Math.Min(StudyLimits.TrialsOf(spec, backbone), spec.Budget.MaxParallel), WaitingCap(spec.Backbones.Count));
             for (var i = 0; i < first; i++) probe.Ask();
         }
     }
@@ -225,6 +253,7 @@ public sealed partial class StudyGrain(
                 BestValue = best?.Value,
                 BestTrial = best?.Number,
                 BestParams = best is null ? null : run.Search.ExternalParams(best.Params).ToDictionary(),
+                NotCreated = S.State != StudyState.Running || SearchSpent(run) ? 0 : run.Budget - run.Created,
                 FinalStatus = StageJob(StudyJobs.FinalRetrainOf(run.Spec.Name))?.Status,
                 FinalValue = StageJob(StudyJobs.FinalRetrainOf(run.Spec.Name))?.Value,
             };
@@ -355,7 +384,14 @@ public sealed partial class StudyGrain(
         MinGpuMemoryMb = run.Spec.MinGpuMemoryMb, Simulated = Spec.Workload.Kind == WorkloadKind.Simulated,
     };
 
-    /// <summary>Asks new trials while fewer than max_parallel are in flight and budget is left.</summary>
+    /// <summary>Waiting (created, not started) trials one backbone may hold: <see cref="Prefetch"/> shared out, at least <see cref="MinWaitingPerBackbone"/>.</summary>
+    internal static int WaitingCap(int backbones) => Math.Max(MinWaitingPerBackbone, Prefetch / Math.Max(1, backbones));
+
+    /// <summary>
+    /// Asks new trials while fewer than max_parallel are in flight, budget is left, and the backbone holds
+    /// fewer than <see cref="WaitingCap"/> trials nobody has started: max_parallel is a ceiling on trials
+    /// running, not a number of trials to create up front.
+    /// </summary>
     private async Task Fill()
     {
         if (S.State != StudyState.Running) return;
@@ -378,11 +414,13 @@ public sealed partial class StudyGrain(
     {
         var created = new List<(BackboneSearch Run, TrialView Trial)>();
         var inFlight = _searches.Values.Sum(r => r.InFlightCount);
+        var cap = WaitingCap(_searches.Count);
         while (inFlight < Spec.Budget.MaxParallel)
         {
-            // The backbone furthest behind its budget goes next, so backbones progress together.
-            var run = _searches.Values.Where(r => !SearchSpent(r))
-                .OrderBy(r => (double)r.Created / r.Budget).FirstOrDefault();
+            // The backbone with the fewest waiting trials, then the one furthest behind its budget, goes next,
+            // so backbones progress together and each keeps a trial ready for its workers.
+            var run = _searches.Values.Where(r => !SearchSpent(r) && r.Waiting < cap)
+                .OrderBy(r => r.Waiting).ThenBy(r => (double)r.Created / r.Budget).FirstOrDefault();
             if (run is null) break;
             var asked = run.Search.Ask();
             var definition = DefinitionFor(run, asked.Number, asked.Params, run.Search.Trials[asked.Number].Params);
@@ -404,6 +442,15 @@ public sealed partial class StudyGrain(
         foreach (var (run, view) in created) generation = await Queue.Enqueue(EntryFor(run, view, 1));
         if (generation != _queueGeneration) await SyncWithQueue(generation);
         PublishMetrics();
+    }
+
+    public Task OnTrialStarted(string backbone, int number)
+    {
+        if (S.Spec is null || S.State != StudyState.Running) return Task.CompletedTask;
+        if (!_searches.TryGetValue(backbone, out var run) || number >= run.Created) return Task.CompletedTask;
+        if (run.Trials[number].Status == TrialStatus.Waiting) run.Set(run.Trials[number] with { Status = TrialStatus.Leased });
+        // Its waiting slot is free: create the next trial now, not when this one finishes.
+        return Fill();
     }
 
     public Task<ReportVerdict> OnReport(string backbone, int number, int step, double value)

@@ -96,6 +96,8 @@ public sealed class TrialGrain(
         S.StartedUtc = DateTime.UtcNow;
         S.IntermediateValues.Clear();
         await store.WriteStateAsync();
+        // One-way: the study creates the next trial in this one's waiting slot (lazy creation).
+        GrainFactory.GetGrain<IStudyGrain>(Definition.StudyId).OnTrialStarted(Definition.Backbone, Definition.Number).Ignore();
         return true;
     }
 

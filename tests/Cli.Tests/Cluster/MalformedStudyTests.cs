@@ -39,7 +39,28 @@ public sealed class MalformedStudyTests(MalformedStudyTests.ClusterWithBaseline 
         { "grid over 2^53 points", Good().Replace("reg: {type: float, low: 0.0, high: 1.0}", "reg: {type: float, low: 0.0, high: 1.0, step: 1.1102230246251565e-16}"), ["search_space.reg", "2^53"] },
         { "unknown pruner", Good().Replace("kind: median", "kind: hyperband"), ["pruner.kind", "hyperband"] },
         { "training without checkpoint", Good().Replace("kind: simulated", "kind: train"), ["backbones[0].checkpoint"] },
+        // Issue 11, item 1: limits on a study's size (docs/study-spec.md, "Limits"), not an overflow or a hung submit.
+        { "int.MaxValue trials on two backbones", IssueInput(), ["budget.trials_per_backbone", "study.yaml:5", "must be in [1, 10000], got 2147483647"] },
+        { "max_parallel one million", Good().Replace("max_parallel: 2", "max_parallel: 1000000"), ["budget.max_parallel", "study.yaml:5", "must be in [1, 10000]"] },
+        { "backbones x trials over the study limit", LocalCluster.SimulatedStudy("big", ["distilbert", "roberta", "electra"], trials: 10_000, maxParallel: 2, steps: 3, stepSeconds: 0),
+            ["budget.trials_per_backbone", "at most 20,000, got 30,000"] },
+        { "a 1 MB name", Good().Replace("name: good", "name: " + new string('n', 1_000_000)), ["name", "(1,000,000 characters)"] },
     };
+
+    /// <summary>The input of issue 11, item 1: <c>budget: {trials_per_backbone: 2147483647, max_parallel: 2147483647}</c>, two backbones.</summary>
+    private static string IssueInput() =>
+        LocalCluster.SimulatedStudy("huge", ["distilbert", "roberta"], trials: int.MaxValue, maxParallel: int.MaxValue, steps: 3, stepSeconds: 0);
+
+    [Fact]
+    public async Task Check_refuses_the_issue_11_budget_with_exit_2_not_an_overflow()
+    {
+        // Before: exit 1 with "Arithmetic operation resulted in an overflow" (the trial count summed in an int).
+        var (code, output, error) = await Sweep.Run("submit", "--check", fixture.Cluster.WriteStudy("study", IssueInput()));
+
+        Assert.True(code == 2, $"exit {code}\n{error}{output}");
+        Assert.Contains("budget.trials_per_backbone", error);
+        Assert.DoesNotContain("overflow", error, StringComparison.OrdinalIgnoreCase);
+    }
 
     [Theory]
     [MemberData(nameof(Mistakes))]
@@ -54,6 +75,7 @@ public sealed class MalformedStudyTests(MalformedStudyTests.ClusterWithBaseline 
         Assert.Equal("", output);
         foreach (var m in mentions) Assert.Contains(m, error);
         Assert.DoesNotContain("   at ", error); // a message, not a stack trace
+        Assert.True(error.Length < 2_000, $"{kind}: the error repeats the input ({error.Length} characters)");
         Assert.Equal(before, StoredRows(cluster));
         var studies = await Sweep.Json("status", "--json", "--cluster", cluster.Address);
         Assert.Equal(["baseline"], studies.EnumerateArray().Select(s => s.GetProperty("study_id").GetString()));

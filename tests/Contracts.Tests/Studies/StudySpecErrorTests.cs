@@ -43,21 +43,21 @@ public sealed class StudySpecErrorTests
         { "infinite number", ValidWith("lease_seconds: 30", "lease_seconds: .inf"), "trials.lease_seconds", 13, "expected a finite number" },
 
         // out of range
-        { "trials_per_backbone < 1", ValidWith("trials_per_backbone: 4", "trials_per_backbone: 0"), "budget.trials_per_backbone", 8, "must be >= 1, got 0" },
-        { "max_parallel < 1", ValidWith("max_parallel: 2", "max_parallel: 0"), "budget.max_parallel", 8, "must be >= 1, got 0" },
+        { "trials_per_backbone < 1", ValidWith("trials_per_backbone: 4", "trials_per_backbone: 0"), "budget.trials_per_backbone", 8, "must be in [1, 10000], got 0" },
+        { "max_parallel < 1", ValidWith("max_parallel: 2", "max_parallel: 0"), "budget.max_parallel", 8, "must be in [1, 10000], got 0" },
         { "cv_folds < 1", ValidWith("cv_folds: 5", "cv_folds: 0"), "cv_folds", 7, "must be in [1, 20], got 0" },
         { "cv_folds > 20", ValidWith("cv_folds: 5", "cv_folds: 21"), "cv_folds", 7, "must be in [1, 20], got 21" },
         { "holdout_fraction 0.9", ValidWith("  train: data/train.csv", "  train: data/train.csv\n  holdout_fraction: 0.9"), "data.holdout_fraction", 5, "must be in [0, 0.9), got 0.9" },
         { "holdout_fraction < 0", ValidWith("  train: data/train.csv", "  train: data/train.csv\n  holdout_fraction: -0.1"), "data.holdout_fraction", 5, "must be in [0, 0.9), got -0.1" },
-        { "lease_seconds 0", ValidWith("lease_seconds: 30", "lease_seconds: 0"), "trials.lease_seconds", 13, "must be > 0, got 0" },
-        { "max_attempts 0", ValidWith("max_attempts: 3", "max_attempts: 0"), "trials.max_attempts", 13, "must be >= 1, got 0" },
+        { "lease_seconds 0", ValidWith("lease_seconds: 30", "lease_seconds: 0"), "trials.lease_seconds", 13, "must be in [0.1, 86400], got 0" },
+        { "max_attempts 0", ValidWith("max_attempts: 3", "max_attempts: 0"), "trials.max_attempts", 13, "must be in [1, 100], got 0" },
         { "failure_rate > 1", ValidWith("failure_rate: 0", "failure_rate: 1.5"), "workload.failure_rate", 12, "must be in [0, 1], got 1.5" },
-        { "steps 0", ValidWith("steps: 3", "steps: 0"), "workload.steps", 12, "must be >= 1, got 0" },
-        { "step_seconds < 0", ValidWith("step_seconds: 0", "step_seconds: -1"), "workload.step_seconds", 12, "must be >= 0, got -1" },
+        { "steps 0", ValidWith("steps: 3", "steps: 0"), "workload.steps", 12, "must be in [1, 1000], got 0" },
+        { "step_seconds < 0", ValidWith("step_seconds: 0", "step_seconds: -1"), "workload.step_seconds", 12, "must be in [0, 3600], got -1" },
         { "percentile 100", ValidWith("percentile: 50", "percentile: 100"), "pruner.percentile", 10, "must be in (0, 100), got 100" },
         { "percentile 0", ValidWith("percentile: 50", "percentile: 0"), "pruner.percentile", 10, "must be in (0, 100), got 0" },
-        { "epochs 0", ValidWith("epochs: 3", "epochs: 0"), "training.epochs", 11, "must be >= 1, got 0" },
-        { "backbone trials 0", WithRobertaLines("trials: 0"), "backbones[1].trials", 25, "must be >= 1, got 0" },
+        { "epochs 0", ValidWith("epochs: 3", "epochs: 0"), "training.epochs", 11, "must be in [1, 100], got 0" },
+        { "backbone trials 0", WithRobertaLines("trials: 0"), "backbones[1].trials", 25, "must be in [1, 10000], got 0" },
         { "integer too large", ValidWith("seed: 7", "seed: 99999999999"), "seed", 2, "is too large" },
 
         // unknown enum values
@@ -96,7 +96,7 @@ public sealed class StudySpecErrorTests
 
         // labels
         { "label map skipping a class", ValidWith("EXTREMIST: 1", "EXTREMIST: 2"), "data.label_map", 5, "class indices must be 0..K-1 with none skipped; got 0, 2, missing 1" },
-        { "negative label class", ValidWith("EXTREMIST: 1", "EXTREMIST: -1"), "data.label_map.EXTREMIST", 5, "must be >= 0, got -1" },
+        { "negative label class", ValidWith("EXTREMIST: 1", "EXTREMIST: -1"), "data.label_map.EXTREMIST", 5, "must be in [0, 999], got -1" },
         { "empty label_columns", ValidWith("  train: data/train.csv", "  train: data/train.csv\n  label_columns: []"), "data.label_columns", 5, "must name at least one column" },
         { "label_column and label_columns", ValidWith("  train: data/train.csv", "  train: data/train.csv\n  label_column: a\n  label_columns: [b]"), "data.label_columns", 6, "give label_column or label_columns, not both" },
         { "repeated label column", ValidWith("  train: data/train.csv", "  train: data/train.csv\n  label_columns: [toxic, toxic]"), "data.label_columns", 5, "column 'toxic' is listed twice" },

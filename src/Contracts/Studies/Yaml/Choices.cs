@@ -22,7 +22,7 @@ internal sealed class Choices<T>(string noun, IReadOnlyList<(string Name, T Valu
         return false;
     }
 
-    public string Unknown(string name) => $"unknown {noun} '{name}' (expected one of {string.Join(", ", options.Select(o => o.Name))})";
+    public string Unknown(string name) => $"unknown {noun} '{StudyLimits.Echo(name)}' (expected one of {string.Join(", ", options.Select(o => o.Name))})";
 }
 
 internal static class Choices

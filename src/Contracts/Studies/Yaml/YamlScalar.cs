@@ -41,7 +41,7 @@ internal static partial class YamlScalar
             bool b => b ? "true" : "false",
             long l => $"the integer {l.ToString(CultureInfo.InvariantCulture)}",
             double => $"the number {scalar.Value}",
-            var text => $"the string '{text}'",
+            var text => $"the string '{StudyLimits.Echo(text as string)}'",
         },
         _ => "an unsupported node",
     };

@@ -71,6 +71,10 @@ internal sealed class YamlSearchSpace
     public string ToCanonicalJson()
     {
         if (_parameters.Count == 0) throw new StudySpecException(_path, _line, "the search space has no parameters" + _context);
+        if (_parameters.Count > StudyLimits.MaxParameters)
+            throw new StudySpecException(_path, _line, $"must have at most {StudyLimits.MaxParameters} parameters, got {_parameters.Count}" + _context);
+        if (_parameters.FirstOrDefault(p => p.Name.Length > StudyLimits.MaxNameLength) is { } longName)
+            throw new StudySpecException(_path, longName.Line, $"parameter names must be at most {StudyLimits.MaxNameLength} characters, got '{StudyLimits.Echo(longName.Name)}'");
         var json = new JsonObject();
         foreach (var parameter in _parameters) json[parameter.Name] = parameter.Definition!.DeepClone();
         try
@@ -111,7 +115,7 @@ internal sealed class YamlSearchSpace
             {
                 "type" => YamlValue.Choice(value, keyPath, ParameterTypes),
                 "log" => YamlValue.Bool(value, keyPath),
-                "choices" => ScalarList(value, keyPath),
+                "choices" => ChoiceList(value, keyPath),
                 "when" => Conditions(value, keyPath),
                 _ => Number(value, keyPath),
             };
@@ -123,6 +127,14 @@ internal sealed class YamlSearchSpace
         node is YamlScalarNode scalar && YamlScalar.Resolve(scalar) is long integer
             ? JsonValue.Create(integer)
             : JsonValue.Create(YamlValue.Number(node, path, Bounds.Any));
+
+    /// <summary>TPE weighs every choice on every ask, so their number is bounded (<see cref="StudyLimits.MaxChoices"/>).</summary>
+    private static JsonArray ChoiceList(YamlNode node, string path)
+    {
+        if (node is YamlSequenceNode { Children.Count: > StudyLimits.MaxChoices } sequence)
+            throw YamlValue.Error(node, path, $"must have at most {StudyLimits.MaxChoices} choices, got {sequence.Children.Count}");
+        return ScalarList(node, path);
+    }
 
     /// <summary>Choices keep their YAML type: 16 stays an integer, "16" a string, true a boolean.</summary>
     private static JsonArray ScalarList(YamlNode node, string path) =>
@@ -136,6 +148,8 @@ internal sealed class YamlSearchSpace
             long l => JsonValue.Create(l),
             double d when double.IsFinite(d) => JsonValue.Create(d),
             bool b => JsonValue.Create(b),
+            string { Length: > StudyLimits.MaxStringLength } s => throw YamlValue.Error(node, path,
+                $"must be at most {StudyLimits.MaxStringLength} characters, got '{StudyLimits.Echo(s)}'"),
             string s => JsonValue.Create(s),
             _ => throw YamlValue.WrongType(node, path, "a number, a string or a boolean"),
         };

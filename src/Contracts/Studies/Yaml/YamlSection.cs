@@ -41,6 +41,9 @@ internal sealed class YamlSection
         {
             if (keyNode is not YamlScalarNode { Value: { Length: > 0 } key } || YamlScalar.IsNull(keyNode))
                 throw YamlValue.Error(keyNode, path, $"keys must be names, got {YamlScalar.Describe(keyNode)}");
+            // Checked before the key enters a key path: every later message would repeat it.
+            if (key.Length > StudyLimits.MaxStringLength)
+                throw YamlValue.Error(keyNode, path, $"keys must be at most {StudyLimits.MaxStringLength} characters, got '{StudyLimits.Echo(key)}'");
             var entry = new YamlEntry(key, KeyPaths.Child(path, key), YamlValue.LineOf(keyNode), value);
             if (knownKeys is not null && !knownKeys.Contains(key)) throw UnknownKey(entry, knownKeys);
             entries.Add(entry);

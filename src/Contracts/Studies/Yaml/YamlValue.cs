@@ -18,6 +18,8 @@ internal static class YamlValue
     {
         if (node is not YamlScalarNode scalar || YamlScalar.IsNull(node)) throw WrongType(node, path, "a string");
         if (scalar.Value is not { Length: > 0 } text) throw Error(node, path, "must not be empty");
+        if (text.Length > StudyLimits.MaxStringLength)
+            throw Error(node, path, $"must be at most {StudyLimits.MaxStringLength} characters, got {StudyLimits.N(text.Length)}: '{StudyLimits.Echo(text)}'");
         return text;
     }
 
