@@ -32,6 +32,19 @@ public sealed class ImpossibleStudyTests : IDisposable
         throw new FileNotFoundException(relative);
     }
 
+    /// <summary>A copy of the test checkpoint whose tensors are saved under other names.</summary>
+    private string Renamed(string name, Func<string, string> rename)
+    {
+        var folder = Path.Combine(_dir.Path, name);
+        Directory.CreateDirectory(folder);
+        foreach (var f in Directory.EnumerateFiles(_checkpoint).Where(f => !f.EndsWith(".safetensors", StringComparison.Ordinal)))
+            File.Copy(f, Path.Combine(folder, Path.GetFileName(f)));
+        var weights = SafeTensors.Read(Path.Combine(_checkpoint, "model.safetensors"));
+        SafeTensors.Write(Path.Combine(folder, "model.safetensors"), weights.ToDictionary(kv => rename(kv.Key), kv => kv.Value));
+        foreach (var t in weights.Values) t.Dispose();
+        return folder;
+    }
+
     private static (int ExitCode, string Out, string Error) Check(string study)
     {
         var output = new StringWriter();
@@ -95,13 +108,7 @@ public sealed class ImpossibleStudyTests : IDisposable
     [Fact]
     public void A_checkpoint_with_a_tensor_no_rule_maps_is_refused_naming_the_key()
     {
-        var renamed = Path.Combine(_dir.Path, "renamed");
-        Directory.CreateDirectory(renamed);
-        foreach (var f in Directory.EnumerateFiles(_checkpoint).Where(f => !f.EndsWith(".safetensors", StringComparison.Ordinal)))
-            File.Copy(f, Path.Combine(renamed, Path.GetFileName(f)));
-        var weights = SafeTensors.Read(Path.Combine(_checkpoint, "model.safetensors"));
-        SafeTensors.Write(Path.Combine(renamed, "model.safetensors"),
-            weights.ToDictionary(kv => kv.Key.Replace("attention.self.key", "attention.self.k_proj", StringComparison.Ordinal), kv => kv.Value));
+        var renamed = Renamed("renamed", key => key.Replace("attention.self.key", "attention.self.k_proj", StringComparison.Ordinal));
         Refused(Study(Data(Enumerable.Range(0, 40).Select(i => (i % 2).ToString())), checkpoint: renamed),
             "unexpected key 'bert.encoder.layer.0.attention.self.k_proj.weight'", "missing key 'bert.encoder.layer.0.attention.self.key.weight'");
     }
@@ -109,14 +116,8 @@ public sealed class ImpossibleStudyTests : IDisposable
     [Fact]
     public void A_checkpoint_with_TensorFlow_norm_names_passes()
     {
-        var legacy = Path.Combine(_dir.Path, "legacy");
-        Directory.CreateDirectory(legacy);
-        foreach (var f in Directory.EnumerateFiles(_checkpoint).Where(f => !f.EndsWith(".safetensors", StringComparison.Ordinal)))
-            File.Copy(f, Path.Combine(legacy, Path.GetFileName(f)));
-        var weights = SafeTensors.Read(Path.Combine(_checkpoint, "model.safetensors"));
-        SafeTensors.Write(Path.Combine(legacy, "model.safetensors"), weights.ToDictionary(
-            kv => kv.Key.Replace("LayerNorm.weight", "LayerNorm.gamma", StringComparison.Ordinal).Replace("LayerNorm.bias", "LayerNorm.beta", StringComparison.Ordinal),
-            kv => kv.Value));
+        var legacy = Renamed("legacy", key =>
+            key.Replace("LayerNorm.weight", "LayerNorm.gamma", StringComparison.Ordinal).Replace("LayerNorm.bias", "LayerNorm.beta", StringComparison.Ordinal));
         var (exitCode, output, error) = Check(Study(Data(Enumerable.Range(0, 40).Select(i => (i % 2).ToString())), checkpoint: legacy));
         Assert.True(exitCode == ExitCodes.Ok, $"exit {exitCode}\n{output}{error}");
     }
