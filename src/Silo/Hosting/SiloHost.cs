@@ -49,6 +49,9 @@ public static class SiloHost
 {
     public const string StorageName = "sweep";
 
+    /// <summary>The ADO.NET provider behind <see cref="StorageName"/> (the grain storage name is not stored in rows).</summary>
+    private const string AdoNetStorageName = "sweep.adonet";
+
     public static async Task<WebApplication> BuildAsync(SiloHostOptions options, CancellationToken cancellationToken = default)
     {
         if (options.Storage.Kind != StorageKind.Memory) await EnsureSchemaAsync(options.Storage, cancellationToken);
@@ -85,6 +88,8 @@ public static class SiloHost
                     else o.ConnectionString = options.Storage.ConnectionString;
                 });
             }
+            // Orleans' watchdog can read a membership timestamp before it is set; see ProcessRelativeTimeProvider.
+            silo.Services.AddKeyedSingleton<TimeProvider>(TimeProviderNames.Membership, new ProcessRelativeTimeProvider());
             if (options.FastFailureDetection)
             {
                 silo.Configure<ClusterMembershipOptions>(o =>
@@ -103,15 +108,20 @@ public static class SiloHost
             }
             else
             {
-                silo.AddAdoNetGrainStorage(StorageName, o =>
+                // The provider is registered under an inner name and wrapped under ours, so its exceptions
+                // reach callers as StorageUnavailableException (see StorageErrorMapping).
+                silo.AddAdoNetGrainStorage(AdoNetStorageName, o =>
                 {
                     o.Invariant = options.Storage.AdoNetInvariant;
                     if (options.Storage.Kind == StorageKind.Sqlite) o.DataSource = new TunedSqliteDataSource(options.Storage.ConnectionString);
                     else o.ConnectionString = options.Storage.ConnectionString;
                 });
                 // Orleans' binary format with our pinned [Alias] names: renaming a C# type never orphans stored state.
-                silo.Services.AddOptions<AdoNetGrainStorageOptions>(StorageName).Configure<Serializer>((o, serializer) =>
+                silo.Services.AddOptions<AdoNetGrainStorageOptions>(AdoNetStorageName).Configure<Serializer>((o, serializer) =>
                     o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
+                silo.Services.AddKeyedSingleton<IGrainStorage>(StorageName, (services, _) => new StorageErrorMapping(
+                    services.GetRequiredKeyedService<IGrainStorage>(AdoNetStorageName), options.Storage,
+                    services.GetRequiredService<ILogger<StorageErrorMapping>>()));
             }
         });
 

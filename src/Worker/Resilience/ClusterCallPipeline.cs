@@ -7,6 +7,7 @@ using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
 using Polly.Timeout;
+using SweepCluster.Contracts.Grains;
 
 namespace SweepCluster.Worker.Resilience;
 
@@ -82,7 +83,8 @@ public static class ClusterCallPipeline
     /// <summary>
     /// Failures of the connection to the cluster, which a later attempt may not meet: rejected messages
     /// (a silo going away: <see cref="SiloUnavailableException"/>), a busy gateway, broken connections,
-    /// timeouts, and an open circuit (retried after backoff, which outlasts the break). Everything else —
+    /// timeouts, the cluster's storage being down (<see cref="StorageUnavailableException"/>: the silo is
+    /// up but cannot read or write state; the same call succeeds once it is back), and an open circuit (retried after backoff, which outlasts the break). Everything else —
     /// a grain's ArgumentException, InvalidOperationException, KeyNotFoundException, and cancellation —
     /// is the caller's answer.
     /// </summary>
@@ -94,5 +96,6 @@ public static class ClusterCallPipeline
         or SocketException
         or TimeoutException
         or TimeoutRejectedException
+        or StorageUnavailableException
         or BrokenCircuitException and not IsolatedCircuitException;
 }
