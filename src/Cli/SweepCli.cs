@@ -54,7 +54,7 @@ public static class SweepCli
             io.Error.WriteLine($"sweep: {e.Message}");
             return ExitCodes.Usage;
         }
-        catch (SweepCluster.Contracts.Grains.StorageUnavailableException e)
+        catch (Exception wrapped) when (SweepCluster.Contracts.Grains.StorageUnavailableException.Find(wrapped) is { } e)
         {
             // The cluster itself keeps retrying (workers, studies); this command does not, so say what to do.
             io.Error.WriteLine($"sweep: {e.Message}; the cluster retries on its own: run this again once the storage is back");

@@ -24,6 +24,9 @@ public static class CliLogging
         // trial, a dead silo by membership, a failed call by the caller), so it stays out of the log
         // below debug.
         if (level > LogLevel.Debug) logging.AddFilter(ConnectionCategory, LogLevel.Error);
+        // A storage outage is logged once, in one line, by StorageErrorMapping; these repeat it per call.
+        if (level > LogLevel.Debug)
+            foreach (var category in SweepCluster.Silo.Storage.StorageErrorMapping.RedundantLogCategories) logging.AddFilter(category, LogLevel.None);
     }
 
     /// <summary>The Orleans logger category of one network connection (client, gateway or silo-to-silo).</summary>

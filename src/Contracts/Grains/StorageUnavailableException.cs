@@ -27,13 +27,20 @@ public sealed class StorageUnavailableException : Exception
     /// </summary>
     public static StorageUnavailableException? From(Exception error, StorageLocation storage)
     {
-        if (error is StorageUnavailableException known) return known;
+        if (Find(error) is { } known) return known;
         if (Find<DbException>(error) is not { } db) return null;
         var reason = Find<SocketException>(db) is { } socket ? SocketReason(socket)
             : db is NpgsqlException { InnerException: TimeoutException } ? "timed out"
             : FirstLine(db.Message);
         return new StorageUnavailableException($"storage unavailable ({Describe(storage)}: {reason})");
     }
+
+    /// <summary>
+    /// The <see cref="StorageUnavailableException"/> in <paramref name="error"/> or its inner exceptions, or
+    /// null. Orleans wraps a storage failure met while a grain activates in an OrleansException ("Error from
+    /// storage provider … Exc level 0: …"), which reaches the caller as is; this finds the cause in it.
+    /// </summary>
+    public static StorageUnavailableException? Find(Exception error) => Find<StorageUnavailableException>(error);
 
     /// <summary>"PostgreSQL at host:port" or "SQLite at path", without credentials.</summary>
     public static string Describe(StorageLocation storage) => storage.Kind switch

@@ -13,6 +13,7 @@ using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
 using SweepCluster.Contracts.Connection;
+using SweepCluster.Contracts.Grains;
 using SweepCluster.Silo.Storage;
 using SweepCluster.Silo.Telemetry;
 
@@ -121,7 +122,21 @@ public static class SiloHost
                     o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
                 silo.Services.AddKeyedSingleton<IGrainStorage>(StorageName, (services, _) => new StorageErrorMapping(
                     services.GetRequiredKeyedService<IGrainStorage>(AdoNetStorageName), options.Storage,
-                    services.GetRequiredService<ILogger<StorageErrorMapping>>()));
+                    services.GetRequiredService<ILoggerFactory>()));
+                // Orleans wraps a failed state write in its own OrleansException; callers get the cause,
+                // whose message says what is wrong, and whose type workers know to be transient.
+                var storage = options.Storage;
+                silo.AddIncomingGrainCallFilter(async context =>
+                {
+                    try
+                    {
+                        await context.Invoke();
+                    }
+                    catch (Exception e) when (StorageUnavailableException.From(e, storage) is { } cause && !ReferenceEquals(cause, e))
+                    {
+                        throw cause;
+                    }
+                });
             }
         });
 

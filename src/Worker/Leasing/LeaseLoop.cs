@@ -85,7 +85,7 @@ public sealed class LeaseLoop(
                 catch (Exception e)
                 {
                     // The pipeline already retried: the cluster is down or refusing. Wait and try again.
-                    logger.LogWarning("worker {Worker}: cluster call failed ({Error}); retrying in {Delay} s", _worker.WorkerId, e.Message, options.IdlePollMax.TotalSeconds);
+                    logger.LogWarning("worker {Worker}: cluster call failed ({Error}); retrying in {Delay} s", _worker.WorkerId, ClusterCallPipeline.Describe(e), options.IdlePollMax.TotalSeconds);
                     await Task.Delay(options.IdlePollMax, stopping).ContinueWith(_ => { }, TaskScheduler.Default);
                 }
             }
@@ -138,7 +138,7 @@ public sealed class LeaseLoop(
         catch (ClusterUnreachableException e)
         {
             // Not the trial's fault: leave it to its lease, which expires and sends it to another attempt.
-            logger.LogWarning("trial {Trial}: abandoned, the cluster did not take its report ({Error}); its lease will expire", assignment.TrialKey, e.InnerException?.Message);
+            logger.LogWarning("trial {Trial}: abandoned, the cluster did not take its report ({Error}); its lease will expire", assignment.TrialKey, e.InnerException is { } inner ? ClusterCallPipeline.Describe(inner) : null);
             await run.CancelAsync();
             await heartbeat;
             _currentTrial = null;
@@ -202,12 +202,12 @@ public sealed class LeaseLoop(
             }
             catch (Exception e) when (e is not OperationCanceledException && DateTime.UtcNow < deadline)
             {
-                logger.LogWarning("trial {Trial}: completion not delivered yet ({Error}); trying again", key, e.Message);
+                logger.LogWarning("trial {Trial}: completion not delivered yet ({Error}); trying again", key, ClusterCallPipeline.Describe(e));
                 await Task.Delay(TimeSpan.FromSeconds(2));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogError("trial {Trial}: completion not delivered for 2 minutes ({Error}); the trial will run again", key, e.Message);
+                logger.LogError("trial {Trial}: completion not delivered for 2 minutes ({Error}); the trial will run again", key, ClusterCallPipeline.Describe(e));
                 return null;
             }
         }
@@ -221,7 +221,7 @@ public sealed class LeaseLoop(
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            logger.LogWarning("release not delivered ({Error}); the lease will expire instead", e.Message);
+            logger.LogWarning("release not delivered ({Error}); the lease will expire instead", ClusterCallPipeline.Describe(e));
         }
     }
 
@@ -247,7 +247,7 @@ public sealed class LeaseLoop(
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    logger.LogWarning("heartbeat failed ({Error}); will try again", e.Message);
+                    logger.LogWarning("heartbeat failed ({Error}); will try again", ClusterCallPipeline.Describe(e));
                     continue;
                 }
                 if (verdict != ReportVerdict.Continue)
@@ -291,7 +291,7 @@ public sealed class LeaseLoop(
             {
                 // Another process took the id while this one was silent (e.g. the directory was rebuilt
                 // after a silo restart and the other heartbeat came first): stop rather than work unseen.
-                logger.LogError("worker {Worker}: {Error}; stopping", _worker.WorkerId, e.Message);
+                logger.LogError("worker {Worker}: {Error}; stopping", _worker.WorkerId, ClusterCallPipeline.Describe(e));
                 _refused = e;
                 await refusal.CancelAsync();
                 return;

@@ -37,7 +37,7 @@ public static class ClusterCallPipeline
                 {
                     logger?.LogWarning("cluster call failed with {ExceptionType} (attempt {Attempt} of {MaxAttempts}): {Message}; retrying in {DelayMs:0} ms",
                         args.Outcome.Exception?.GetType().Name, args.AttemptNumber + 1, options.MaxAttempts,
-                        args.Outcome.Exception?.Message, args.RetryDelay.TotalMilliseconds);
+                        args.Outcome.Exception is { } e ? Describe(e) : null, args.RetryDelay.TotalMilliseconds);
                     return default;
                 },
             })
@@ -96,6 +96,12 @@ public static class ClusterCallPipeline
         or SocketException
         or TimeoutException
         or TimeoutRejectedException
-        or StorageUnavailableException
-        or BrokenCircuitException and not IsolatedCircuitException;
+        or BrokenCircuitException and not IsolatedCircuitException
+        || StorageUnavailableException.Find(exception) is not null;
+
+    /// <summary>
+    /// What to log about a failed call: its message, or for a storage failure that Orleans wrapped (one met
+    /// while a grain activated) the one-line cause instead of Orleans' multi-line wrapper.
+    /// </summary>
+    public static string Describe(Exception exception) => StorageUnavailableException.Find(exception)?.Message ?? exception.Message;
 }
