@@ -36,6 +36,9 @@ public sealed class ClusterCallPipelineTests
         ["attempt timeout"] = () => new TimeoutRejectedException(),
         ["open circuit"] = () => new BrokenCircuitException(),
         ["storage down"] = () => new SweepCluster.Contracts.Grains.StorageUnavailableException("storage unavailable (PostgreSQL at db:5432: connection refused)"),
+        // How a storage failure met while a grain activates arrives: inside Orleans' own wrapper.
+        ["storage down during activation"] = () => new OrleansException("Error from storage provider sweep during ReadStateAsync",
+            new SweepCluster.Contracts.Grains.StorageUnavailableException("storage unavailable (PostgreSQL at db:5432: connection refused)")),
     };
 
     private static readonly Dictionary<string, Func<Exception>> ApplicationErrors = new()
