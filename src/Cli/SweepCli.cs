@@ -54,6 +54,12 @@ public static class SweepCli
             io.Error.WriteLine($"sweep: {e.Message}");
             return ExitCodes.Usage;
         }
+        catch (Exception wrapped) when (SweepCluster.Contracts.Grains.StorageUnavailableException.Find(wrapped) is { } e)
+        {
+            // The cluster itself keeps retrying (workers, studies); this command does not, so say what to do.
+            io.Error.WriteLine($"sweep: {e.Message}; the cluster retries on its own: run this again once the storage is back");
+            return ExitCodes.Failure;
+        }
         catch (Exception e)
         {
             io.Error.WriteLine($"sweep: {e.Message}");

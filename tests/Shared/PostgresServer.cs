@@ -30,9 +30,16 @@ public sealed class PostgresServer : IAsyncLifetime
         Port = FreePort();
         var data = Path.Combine(_directory, "data");
         await RunPostgres("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
-        await RunPostgres("pg_ctl", ["-D", data, "-l", Path.Combine(_directory, "server.log"), "-w", "-t", "60",
-            "-o", $"-c listen_addresses=127.0.0.1 -c port={Port} -c unix_socket_directories={_directory} -c fsync=off", "start"]);
+        await StartAsync();
     }
+
+    /// <summary>Starts the server again after <see cref="StopAsync"/>: same data, same port.</summary>
+    public Task StartAsync() =>
+        RunPostgres("pg_ctl", ["-D", Path.Combine(_directory, "data"), "-l", Path.Combine(_directory, "server.log"), "-w", "-t", "60",
+            "-o", $"-c listen_addresses=127.0.0.1 -c port={Port} -c unix_socket_directories={_directory} -c fsync=off", "start"]);
+
+    /// <summary>Stops the server at once (an outage: open connections are cut; new ones are refused).</summary>
+    public Task StopAsync() => RunPostgres("pg_ctl", ["-D", Path.Combine(_directory, "data"), "-m", "immediate", "-w", "stop"]);
 
     public async ValueTask DisposeAsync()
     {

@@ -18,5 +18,17 @@ public static class CliLogging
         });
         logging.SetMinimumLevel(level);
         logging.AddFilter("SweepCluster", (LogLevel)Math.Min((int)level, (int)LogLevel.Information));
+        // Orleans logs every connection that ends abruptly (a client or worker killed, a CLI that
+        // exits mid-call) as a warning with a full stack trace from this category. That is a normal
+        // event for a cluster, and the losses that matter are reported elsewhere (lease expiry by the
+        // trial, a dead silo by membership, a failed call by the caller), so it stays out of the log
+        // below debug.
+        if (level > LogLevel.Debug) logging.AddFilter(ConnectionCategory, LogLevel.Error);
+        // A storage outage is logged once, in one line, by StorageErrorMapping; these repeat it per call.
+        if (level > LogLevel.Debug)
+            foreach (var category in SweepCluster.Silo.Storage.StorageErrorMapping.RedundantLogCategories) logging.AddFilter(category, LogLevel.None);
     }
+
+    /// <summary>The Orleans logger category of one network connection (client, gateway or silo-to-silo).</summary>
+    public const string ConnectionCategory = "Orleans.Runtime.Messaging.Connection";
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
+using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Worker.Leasing;
 using SweepCluster.Worker.Training;
@@ -12,7 +13,8 @@ public static class WorkerCommand
     public static Command Create(CliIO io)
     {
         var simulated = new Option<bool>("--simulated") { Description = "Run only simulated workloads (SUITE.md learning curves), no training." };
-        var id = new Option<string?>("--id") { Description = "Worker id shown by `sweep workers` (default: host-pid-random).", HelpName = "ID" };
+        var id = new Option<string?>("--id") { Description = "Worker id shown by `sweep workers` (default: host-pid-start time, unique per process). The cluster refuses an id that a live worker holds.", HelpName = "ID" };
+        var parentPid = new Option<int?>("--parent-pid") { Description = "Stop (releasing the running trial) when the process with this id ends; `sweep up` passes its own.", HelpName = "PID" };
         var families = new Option<string[]>("--families") { Description = "Backbone families this worker runs (default: all).", AllowMultipleArgumentsPerToken = true, HelpName = "FAMILY" };
         var gpuMemory = new Option<long>("--gpu-memory-mb") { Description = "GPU memory this worker offers; backbones that need more are left to others.", HelpName = "MIB" };
         var maxTrials = new Option<int?>("--max-trials") { Description = "Exit after this many trials.", HelpName = "N" };
@@ -26,12 +28,18 @@ public static class WorkerCommand
         var client = new ClusterClientOptions(defaultConnectTimeoutSeconds: 60);
         var command = new Command("worker", "Run a worker: lease trials from the cluster, run them, report every epoch. SIGTERM releases the running trial.")
         {
-            simulated, id, families, gpuMemory, device, artifacts, threads, maxTrials, logLevel,
+            simulated, id, parentPid, families, gpuMemory, device, artifacts, threads, maxTrials, logLevel,
         };
         client.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
-            using var shutdown = new ShutdownSignal(ct);
+            using var signal = new ShutdownSignal(ct);
+            using var shutdown = CancellationTokenSource.CreateLinkedTokenSource(signal.Token);
+            using var parentWatch = parse.GetValue(parentPid) is int pid ? ParentProcessWatch.Start(pid, () =>
+            {
+                io.Error.WriteLine($"{DateTime.Now:HH:mm:ss} parent process {pid} ended: stopping this worker");
+                shutdown.Cancel();
+            }) : null;
             var level = Enum.Parse<LogLevel>(parse.GetValue(logLevel)!, ignoreCase: true);
             var isSimulated = parse.GetValue(simulated);
             var training = isSimulated ? null : new TrainingWorkloadOptions
@@ -46,6 +54,7 @@ public static class WorkerCommand
                 Worker = new WorkerInfo
                 {
                     WorkerId = parse.GetValue(id) ?? WorkerProcess.NewWorkerId(),
+                    Instance = WorkerProcess.InstanceId,
                     Host = Environment.MachineName,
                     ProcessId = Environment.ProcessId,
                     Families = parse.GetValue(families) ?? [],
@@ -64,6 +73,11 @@ public static class WorkerCommand
             }
             catch (OperationCanceledException) when (shutdown.Token.IsCancellationRequested)
             {
+            }
+            catch (WorkerIdInUseException e)
+            {
+                // Choosing the id was the user's doing: report it like a bad option (exit 2).
+                throw new UsageException(e.Message, e);
             }
             return ExitCodes.Ok;
         });

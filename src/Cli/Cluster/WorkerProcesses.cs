@@ -4,7 +4,8 @@ namespace SweepCluster.Cli.Cluster;
 
 /// <summary>
 /// Child `sweep worker` processes for `sweep up`: started with this same executable, their output
-/// prefixed and forwarded, restarted (with back-off) if one dies, and sent SIGTERM on shutdown.
+/// prefixed and forwarded, restarted (with back-off) if one dies, and sent SIGTERM on shutdown. Each
+/// watches this process (<c>--parent-pid</c>) and stops when it ends, however it ends.
 /// </summary>
 public sealed class WorkerProcesses(TextWriter log, IReadOnlyList<string> workerArgs, int count) : IAsyncDisposable
 {
@@ -38,7 +39,11 @@ public sealed class WorkerProcesses(TextWriter log, IReadOnlyList<string> worker
         {
             var (file, prefix) = SelfCommand();
             var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in prefix.Concat(["worker", "--id", $"local-{index}"]).Concat(workerArgs)) info.ArgumentList.Add(a);
+            // No --id: each process gets its own (host-pid-start time), so a worker restarted here, or one
+            // orphaned by an earlier `sweep up`, is never mistaken for another. --parent-pid: the worker stops
+            // when this process ends, even by kill -9, when nothing here runs to stop it.
+            foreach (var a in prefix.Concat(["worker", "--parent-pid", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]).Concat(workerArgs))
+                info.ArgumentList.Add(a);
             using var process = Process.Start(info)!;
             lock (_gate) _running[index] = process;
             var started = DateTime.UtcNow;
@@ -48,7 +53,7 @@ public sealed class WorkerProcesses(TextWriter log, IReadOnlyList<string> worker
             lock (_gate) _running.Remove(index);
             if (_stop.IsCancellationRequested) return;
             if (DateTime.UtcNow - started > TimeSpan.FromMinutes(1)) backoff = TimeSpan.FromSeconds(1);
-            lock (_gate) log.WriteLine($"worker local-{index} exited with code {process.ExitCode}; restarting in {backoff.TotalSeconds:0} s");
+            lock (_gate) log.WriteLine($"worker {index} exited with code {process.ExitCode}; restarting in {backoff.TotalSeconds:0} s");
             try
             {
                 await Task.Delay(backoff, _stop.Token);

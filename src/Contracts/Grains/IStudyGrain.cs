@@ -131,7 +131,11 @@ public interface IStudyDirectoryGrain : IGrainWithIntegerKey
 [Alias("sweep.IWorkerDirectoryGrain")]
 public interface IWorkerDirectoryGrain : IGrainWithIntegerKey
 {
+    /// <summary>Registers or refreshes <paramref name="worker"/>.</summary>
+    /// <exception cref="WorkerIdInUseException">Another live process (a different <see cref="WorkerInfo.Instance"/>,
+    /// heard from within the connected window, 15 s) holds the same worker id.</exception>
     [Alias("Heartbeat")] Task Heartbeat(WorkerInfo worker, string? currentTrial, int trialsFinished);
-    [Alias("Leave")] Task Leave(string workerId);
+    /// <summary>Forgets <paramref name="worker"/>'s id, unless another process holds it now.</summary>
+    [Alias("Leave")] Task Leave(WorkerInfo worker);
     [Alias("List")] Task<IReadOnlyList<WorkerView>> List();
 }

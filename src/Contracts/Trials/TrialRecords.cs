@@ -118,6 +118,12 @@ public sealed record WorkerInfo
     [Id(5)] public string Device { get; init; } = "cpu";
     /// <summary>Whether it runs only simulated workloads (then it never leases training trials).</summary>
     [Id(6)] public bool SimulatedOnly { get; init; }
+    /// <summary>
+    /// The process behind this worker, unique per process: host, pid and start time (see
+    /// <c>WorkerProcess.InstanceId</c>). The worker directory refuses a <see cref="WorkerId"/> that a live
+    /// worker of another instance holds. Empty from workers that predate it (never refused).
+    /// </summary>
+    [Id(7)] public string Instance { get; init; } = "";
 }
 
 [GenerateSerializer, Alias("sweep.WorkerView"), Immutable]

@@ -23,7 +23,11 @@ public sealed class WorkerDirectoryGrain(SweepMetrics metrics) : Grain, IWorkerD
     public Task Heartbeat(WorkerInfo worker, string? currentTrial, int trialsFinished)
     {
         var now = DateTime.UtcNow;
-        var firstSeen = _workers.TryGetValue(worker.WorkerId, out var known) ? known.FirstSeenUtc : now;
+        _workers.TryGetValue(worker.WorkerId, out var known);
+        if (known is not null && HeldByAnother(known, worker, now))
+            throw new WorkerIdInUseException($"worker id '{worker.WorkerId}' is held by a live worker (host {known.Info.Host}, pid {known.Info.ProcessId}, " +
+                $"last heard {(now - known.LastSeenUtc).TotalSeconds:0} s ago); give this worker another --id, or leave --id out for a unique one");
+        var firstSeen = known is not null && known.Info.Instance == worker.Instance ? known.FirstSeenUtc : now;
         _workers[worker.WorkerId] = new WorkerView
         {
             Info = worker, FirstSeenUtc = firstSeen, LastSeenUtc = now, CurrentTrial = currentTrial,
@@ -33,9 +37,11 @@ public sealed class WorkerDirectoryGrain(SweepMetrics metrics) : Grain, IWorkerD
         return Task.CompletedTask;
     }
 
-    public Task Leave(string workerId)
+    public Task Leave(WorkerInfo worker)
     {
-        _workers.Remove(workerId);
+        // A refused duplicate leaves too (its shutdown path always does): that must not remove the holder.
+        if (_workers.TryGetValue(worker.WorkerId, out var known) && (known.Info.Instance == worker.Instance || !known.Connected))
+            _workers.Remove(worker.WorkerId);
         Publish();
         return Task.CompletedTask;
     }
@@ -45,6 +51,15 @@ public sealed class WorkerDirectoryGrain(SweepMetrics metrics) : Grain, IWorkerD
         Publish();
         return Task.FromResult<IReadOnlyList<WorkerView>>(_workers.Values.OrderBy(w => w.Info.WorkerId).ToList());
     }
+
+    /// <summary>
+    /// Whether <paramref name="known"/> is another process that is still alive: one heard from within
+    /// <see cref="ConnectedWindow"/>. A holder that went silent (killed, partitioned) loses its id, so a
+    /// restarted worker with a fixed --id gets it back within seconds.
+    /// </summary>
+    private static bool HeldByAnother(WorkerView known, WorkerInfo worker, DateTime now) =>
+        known.Info.Instance != worker.Instance && known.Info.Instance.Length > 0 && worker.Instance.Length > 0
+        && now - known.LastSeenUtc <= ConnectedWindow;
 
     private void Publish()
     {

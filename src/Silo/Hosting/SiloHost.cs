@@ -13,6 +13,7 @@ using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
 using SweepCluster.Contracts.Connection;
+using SweepCluster.Contracts.Grains;
 using SweepCluster.Silo.Storage;
 using SweepCluster.Silo.Telemetry;
 
@@ -55,6 +56,9 @@ public sealed record SiloHostOptions
 public static class SiloHost
 {
     public const string StorageName = "sweep";
+
+    /// <summary>The ADO.NET provider behind <see cref="StorageName"/> (the grain storage name is not stored in rows).</summary>
+    private const string AdoNetStorageName = "sweep.adonet";
 
     public static async Task<WebApplication> BuildAsync(SiloHostOptions options, CancellationToken cancellationToken = default)
     {
@@ -101,6 +105,8 @@ public static class SiloHost
                 });
             }
             if (options.Tls is { } tls) silo.UseTls(tls.Configure);
+            // Orleans' watchdog can read a membership timestamp before it is set; see ProcessRelativeTimeProvider.
+            silo.Services.AddKeyedSingleton<TimeProvider>(TimeProviderNames.Membership, new ProcessRelativeTimeProvider());
             if (options.FastFailureDetection)
             {
                 silo.Configure<ClusterMembershipOptions>(o =>
@@ -119,15 +125,34 @@ public static class SiloHost
             }
             else
             {
-                silo.AddAdoNetGrainStorage(StorageName, o =>
+                // The provider is registered under an inner name and wrapped under ours, so its exceptions
+                // reach callers as StorageUnavailableException (see StorageErrorMapping).
+                silo.AddAdoNetGrainStorage(AdoNetStorageName, o =>
                 {
                     o.Invariant = options.Storage.AdoNetInvariant;
                     if (options.Storage.Kind == StorageKind.Sqlite) o.DataSource = new TunedSqliteDataSource(options.Storage.ConnectionString);
                     else o.ConnectionString = options.Storage.ConnectionString;
                 });
                 // Orleans' binary format with our pinned [Alias] names: renaming a C# type never orphans stored state.
-                silo.Services.AddOptions<AdoNetGrainStorageOptions>(StorageName).Configure<Serializer>((o, serializer) =>
+                silo.Services.AddOptions<AdoNetGrainStorageOptions>(AdoNetStorageName).Configure<Serializer>((o, serializer) =>
                     o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
+                silo.Services.AddKeyedSingleton<IGrainStorage>(StorageName, (services, _) => new StorageErrorMapping(
+                    services.GetRequiredKeyedService<IGrainStorage>(AdoNetStorageName), options.Storage,
+                    services.GetRequiredService<ILoggerFactory>()));
+                // Orleans wraps a failed state write in its own OrleansException; callers get the cause,
+                // whose message says what is wrong, and whose type workers know to be transient.
+                var storage = options.Storage;
+                silo.AddIncomingGrainCallFilter(async context =>
+                {
+                    try
+                    {
+                        await context.Invoke();
+                    }
+                    catch (Exception e) when (StorageUnavailableException.From(e, storage) is { } cause && !ReferenceEquals(cause, e))
+                    {
+                        throw cause;
+                    }
+                });
             }
         });
 

@@ -40,10 +40,20 @@ public sealed class LeaseLoop(
 
     public int TrialsFinished => _finished;
 
-    public async Task RunAsync(CancellationToken stopping)
+    /// <summary>
+    /// Leases and runs trials until <paramref name="outer"/> is cancelled (or <see cref="LeaseLoopOptions.MaxTrials"/>).
+    /// </summary>
+    /// <exception cref="WorkerIdInUseException">The cluster refused this worker's id: another live process holds
+    /// it. Checked before the first lease, and on every directory heartbeat (the running trial is released).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="outer"/> was cancelled while releasing a trial.</exception>
+    public async Task RunAsync(CancellationToken outer)
     {
+        using var refusal = CancellationTokenSource.CreateLinkedTokenSource(outer);
+        var stopping = refusal.Token;
+        // Register before leasing, so a duplicate id never runs a trial.
+        await HeartbeatDirectoryOnceAsync();
         using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var directoryHeartbeat = HeartbeatDirectoryAsync(heartbeatStop.Token);
+        var directoryHeartbeat = HeartbeatDirectoryAsync(heartbeatStop.Token, refusal);
         var idle = options.IdlePollMin;
         try
         {
@@ -75,7 +85,7 @@ public sealed class LeaseLoop(
                 catch (Exception e)
                 {
                     // The pipeline already retried: the cluster is down or refusing. Wait and try again.
-                    logger.LogWarning("worker {Worker}: cluster call failed ({Error}); retrying in {Delay} s", _worker.WorkerId, e.Message, options.IdlePollMax.TotalSeconds);
+                    logger.LogWarning("worker {Worker}: cluster call failed ({Error}); retrying in {Delay} s", _worker.WorkerId, ClusterCallPipeline.Describe(e), options.IdlePollMax.TotalSeconds);
                     await Task.Delay(options.IdlePollMax, stopping).ContinueWith(_ => { }, TaskScheduler.Default);
                 }
             }
@@ -86,14 +96,17 @@ public sealed class LeaseLoop(
             await directoryHeartbeat;
             try
             {
-                await grains.GetGrain<IWorkerDirectoryGrain>(0).Leave(_worker.WorkerId).WaitAsync(TimeSpan.FromSeconds(2));
+                await grains.GetGrain<IWorkerDirectoryGrain>(0).Leave(_worker).WaitAsync(TimeSpan.FromSeconds(2));
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 logger.LogDebug(e, "leave not delivered");
             }
         }
+        if (_refused is { } refused && !outer.IsCancellationRequested) throw refused;
     }
+
+    private WorkerIdInUseException? _refused;
 
     /// <summary>Runs one leased trial; returns how it ended ("complete", "failed", "pruned", …), or null when the offer was stale.</summary>
     private async Task<string?> RunTrialAsync(TrialAssignment assignment, CancellationToken stopping)
@@ -125,7 +138,7 @@ public sealed class LeaseLoop(
         catch (ClusterUnreachableException e)
         {
             // Not the trial's fault: leave it to its lease, which expires and sends it to another attempt.
-            logger.LogWarning("trial {Trial}: abandoned, the cluster did not take its report ({Error}); its lease will expire", assignment.TrialKey, e.InnerException?.Message);
+            logger.LogWarning("trial {Trial}: abandoned, the cluster did not take its report ({Error}); its lease will expire", assignment.TrialKey, e.InnerException is { } inner ? ClusterCallPipeline.Describe(inner) : null);
             await run.CancelAsync();
             await heartbeat;
             _currentTrial = null;
@@ -189,12 +202,12 @@ public sealed class LeaseLoop(
             }
             catch (Exception e) when (e is not OperationCanceledException && DateTime.UtcNow < deadline)
             {
-                logger.LogWarning("trial {Trial}: completion not delivered yet ({Error}); trying again", key, e.Message);
+                logger.LogWarning("trial {Trial}: completion not delivered yet ({Error}); trying again", key, ClusterCallPipeline.Describe(e));
                 await Task.Delay(TimeSpan.FromSeconds(2));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogError("trial {Trial}: completion not delivered for 2 minutes ({Error}); the trial will run again", key, e.Message);
+                logger.LogError("trial {Trial}: completion not delivered for 2 minutes ({Error}); the trial will run again", key, ClusterCallPipeline.Describe(e));
                 return null;
             }
         }
@@ -208,7 +221,7 @@ public sealed class LeaseLoop(
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            logger.LogWarning("release not delivered ({Error}); the lease will expire instead", e.Message);
+            logger.LogWarning("release not delivered ({Error}); the lease will expire instead", ClusterCallPipeline.Describe(e));
         }
     }
 
@@ -234,7 +247,7 @@ public sealed class LeaseLoop(
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    logger.LogWarning("heartbeat failed ({Error}); will try again", e.Message);
+                    logger.LogWarning("heartbeat failed ({Error}); will try again", ClusterCallPipeline.Describe(e));
                     continue;
                 }
                 if (verdict != ReportVerdict.Continue)
@@ -249,18 +262,39 @@ public sealed class LeaseLoop(
         }
     }
 
-    private async Task HeartbeatDirectoryAsync(CancellationToken cancellationToken)
+    /// <summary>One directory heartbeat; an unreachable cluster is left to the next one, a refused id is thrown.</summary>
+    private async Task HeartbeatDirectoryOnceAsync()
     {
-        var directory = grains.GetGrain<IWorkerDirectoryGrain>(0);
+        try
+        {
+            await grains.GetGrain<IWorkerDirectoryGrain>(0).Heartbeat(_worker, _currentTrial, _finished);
+        }
+        catch (WorkerIdInUseException)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogDebug(e, "directory heartbeat failed");
+        }
+    }
+
+    private async Task HeartbeatDirectoryAsync(CancellationToken cancellationToken, CancellationTokenSource refusal)
+    {
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
-                await directory.Heartbeat(_worker, _currentTrial, _finished);
+                await HeartbeatDirectoryOnceAsync();
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (WorkerIdInUseException e)
             {
-                logger.LogDebug(e, "directory heartbeat failed");
+                // Another process took the id while this one was silent (e.g. the directory was rebuilt
+                // after a silo restart and the other heartbeat came first): stop rather than work unseen.
+                logger.LogError("worker {Worker}: {Error}; stopping", _worker.WorkerId, ClusterCallPipeline.Describe(e));
+                _refused = e;
+                await refusal.CancelAsync();
+                return;
             }
             try
             {

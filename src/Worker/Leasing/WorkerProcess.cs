@@ -33,6 +33,19 @@ public static class WorkerProcess
         logger.LogInformation("worker {Worker} stopped after {Trials} trials", options.Worker.WorkerId, loop.TrialsFinished);
     }
 
-    /// <summary>A readable id that is unique per process: host-pid-random.</summary>
-    public static string NewWorkerId() => $"{Environment.MachineName}-{Environment.ProcessId}-{Random.Shared.Next(0x100, 0xFFF):x3}";
+    /// <summary>
+    /// This process, as host-pid-start time (UTC, to the second: <c>yyMMddHHmmss</c>): unique per process,
+    /// since a pid is reused only after its process ended, and readable in `sweep workers`. Sent as
+    /// <see cref="WorkerInfo.Instance"/> so the cluster can tell two processes that claim one id apart.
+    /// </summary>
+    public static string InstanceId { get; } = ComputeInstanceId();
+
+    /// <summary>The default worker id: <see cref="InstanceId"/>, so two processes never share one.</summary>
+    public static string NewWorkerId() => InstanceId;
+
+    private static string ComputeInstanceId()
+    {
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        return $"{Environment.MachineName}-{Environment.ProcessId}-{self.StartTime.ToUniversalTime():yyMMddHHmmss}";
+    }
 }

@@ -7,6 +7,7 @@ using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
 using Polly.Timeout;
+using SweepCluster.Contracts.Grains;
 
 namespace SweepCluster.Worker.Resilience;
 
@@ -36,7 +37,7 @@ public static class ClusterCallPipeline
                 {
                     logger?.LogWarning("cluster call failed with {ExceptionType} (attempt {Attempt} of {MaxAttempts}): {Message}; retrying in {DelayMs:0} ms",
                         args.Outcome.Exception?.GetType().Name, args.AttemptNumber + 1, options.MaxAttempts,
-                        args.Outcome.Exception?.Message, args.RetryDelay.TotalMilliseconds);
+                        args.Outcome.Exception is { } e ? Describe(e) : null, args.RetryDelay.TotalMilliseconds);
                     return default;
                 },
             })
@@ -82,7 +83,8 @@ public static class ClusterCallPipeline
     /// <summary>
     /// Failures of the connection to the cluster, which a later attempt may not meet: rejected messages
     /// (a silo going away: <see cref="SiloUnavailableException"/>), a busy gateway, broken connections,
-    /// timeouts, and an open circuit (retried after backoff, which outlasts the break). Everything else —
+    /// timeouts, the cluster's storage being down (<see cref="StorageUnavailableException"/>: the silo is
+    /// up but cannot read or write state; the same call succeeds once it is back), and an open circuit (retried after backoff, which outlasts the break). Everything else —
     /// a grain's ArgumentException, InvalidOperationException, KeyNotFoundException, and cancellation —
     /// is the caller's answer.
     /// </summary>
@@ -94,5 +96,12 @@ public static class ClusterCallPipeline
         or SocketException
         or TimeoutException
         or TimeoutRejectedException
-        or BrokenCircuitException and not IsolatedCircuitException;
+        or BrokenCircuitException and not IsolatedCircuitException
+        || StorageUnavailableException.Find(exception) is not null;
+
+    /// <summary>
+    /// What to log about a failed call: its message, or for a storage failure that Orleans wrapped (one met
+    /// while a grain activated) the one-line cause instead of Orleans' multi-line wrapper.
+    /// </summary>
+    public static string Describe(Exception exception) => StorageUnavailableException.Find(exception)?.Message ?? exception.Message;
 }

@@ -67,6 +67,13 @@ public sealed class ChildProcess : IAsyncDisposable
         _process.WaitForExit();
     }
 
+    /// <summary>kill -9 of this process alone: its children live on, as they do when a parent crashes.</summary>
+    public void KillHardAlone()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: false);
+        _process.WaitForExit();
+    }
+
     /// <summary>
     /// SIGSTOP (<paramref name="frozen"/>) or SIGCONT: a stopped process keeps its sockets open and answers
     /// nothing, so requests already sent to it hang, as they do when a silo dies or stalls mid-call.

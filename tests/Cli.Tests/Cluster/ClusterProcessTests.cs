@@ -202,6 +202,47 @@ public sealed class PostgresClusterProcessTests(PostgresServer postgres) : IClas
         Assert.Equal(18, trials.EnumerateArray().Count(t => t.GetProperty("status").GetString() == "complete"));
     }
 
+    [Fact]
+    public async Task Postgres_stopped_under_a_running_cluster_gives_a_clear_storage_error_and_the_study_completes_after_it_returns()
+    {
+        // Localhost clustering: only grain storage is in PostgreSQL, so clients still reach the silo.
+        await using var cluster = new LocalCluster(FreshDatabase("outage"));
+        var silo = await cluster.StartSilo();
+        var worker = cluster.StartWorker("w1");
+        var file = cluster.WriteStudy("study", LocalCluster.SimulatedStudy("outage", ["distilbert"], trials: 8, maxParallel: 2, steps: 4, stepSeconds: 0.25, pruner: "none", leaseSeconds: 10));
+        var id = await cluster.Submit(file, "outage");
+        await cluster.WaitForTrial(id, t => t.GetProperty("status").GetString() == "complete", "complete");
+
+        await postgres.StopAsync();
+        try
+        {
+            // A new study must be written, so the call meets the outage.
+            var (code, _, error) = await Sweep.Run("submit", cluster.WriteStudy("second", LocalCluster.SimulatedStudy("second", ["distilbert"], trials: 1, maxParallel: 1, steps: 1, stepSeconds: 0.01)),
+                "--id", "second", "--cluster", cluster.Address);
+            Assert.True(code == 1, $"submit exited {code}: {error}");
+            // One line that says what is wrong and where; not Orleans' wrapper, not the provider's stack.
+            Assert.StartsWith($"sweep: storage unavailable (PostgreSQL at 127.0.0.1:{postgres.Port}: connection refused); ", error);
+            Assert.Single(error.Trim().Split('\n'));
+            await worker.WaitForOutput("storage unavailable (PostgreSQL at", 60);
+        }
+        finally
+        {
+            await postgres.StartAsync();
+        }
+
+        var status = await cluster.WaitUntilFinished(id, 240);
+        Assert.Equal("finished", status.GetProperty("state").GetString());
+        var trials = await cluster.Trials(id);
+        Assert.Equal(8, trials.EnumerateArray().Count(t => t.GetProperty("status").GetString() == "complete"));
+        Assert.Contains("storage unavailable (PostgreSQL at", silo.Output);
+        // Not the provider's exception (which cannot cross the wire), nor its stack trace on every failed
+        // operation; in the worker, not Orleans' multi-line wrapper either. (A grain whose activation met
+        // the outage is still logged by Orleans as one error: that is one per grain, not per call.)
+        foreach (var noise in new[] { "Could not find a codec", "Orleans.Storage.AdoNetGrainStorage", "   at Npgsql." })
+            Assert.False((silo.Output + worker.Output).Contains(noise, StringComparison.Ordinal), $"'{noise}' in the logs:\n{cluster.Dump()}");
+        Assert.DoesNotContain("Exc level", worker.Output);
+    }
+
     private string FreshDatabase(string name)
     {
         var database = $"{name}_{Guid.NewGuid():N}"[..30];

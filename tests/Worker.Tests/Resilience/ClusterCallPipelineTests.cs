@@ -35,6 +35,10 @@ public sealed class ClusterCallPipelineTests
         ["response timeout"] = () => new TimeoutException("no response"),
         ["attempt timeout"] = () => new TimeoutRejectedException(),
         ["open circuit"] = () => new BrokenCircuitException(),
+        ["storage down"] = () => new SweepCluster.Contracts.Grains.StorageUnavailableException("storage unavailable (PostgreSQL at db:5432: connection refused)"),
+        // How a storage failure met while a grain activates arrives: inside Orleans' own wrapper.
+        ["storage down during activation"] = () => new OrleansException("Error from storage provider sweep during ReadStateAsync",
+            new SweepCluster.Contracts.Grains.StorageUnavailableException("storage unavailable (PostgreSQL at db:5432: connection refused)")),
     };
 
     private static readonly Dictionary<string, Func<Exception>> ApplicationErrors = new()
@@ -43,6 +47,7 @@ public sealed class ClusterCallPipelineTests
         ["invalid operation"] = () => new InvalidOperationException("trial is finished"),
         ["key not found"] = () => new KeyNotFoundException("no such study"),
         ["isolated circuit"] = () => new IsolatedCircuitException(),
+        ["worker id in use"] = () => new SweepCluster.Contracts.Grains.WorkerIdInUseException("worker id 'w1' is held by a live worker"),
     };
 
     public static TheoryData<string> TransientFailureNames => [.. TransientFailures.Keys];
