@@ -7,7 +7,7 @@ using SweepCluster.Search.Space;
 using SweepCluster.Search.Synthetic;
 
 // The sampler/pruner benchmark of ../shared/bench/hpo/SUITE.md, printed beside Optuna 3.1.0's figures.
-//   dotnet run -c Release --project bench/Hpo -- [quality|scaling|pruning|all] [--seeds N] [--trials N] [--scaling-trials N] [--folds 1,3]
+//   dotnet run -c Release --project bench/Hpo -- [quality|scaling|pruning|all] [--seeds N] [--trials N] [--scaling-trials N] [--pruning-seeds N] [--folds 1,3]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
@@ -32,7 +32,7 @@ var plotPath = args.SkipWhile(a => a != "--plot").Skip(1).FirstOrDefault() ?? "h
 if (mode is "quality" or "all") BenchmarkRuns.Quality(seeds, trials, plotPath);
 if (mode is "scaling" or "all") BenchmarkRuns.Scaling(scalingTrials);
 var pruningFolds = (args.SkipWhile(a => a != "--folds").Skip(1).FirstOrDefault() ?? "1,3").Split(',').Select(f => int.Parse(f, CultureInfo.InvariantCulture)).ToArray();
-if (mode is "pruning" or "all") BenchmarkRuns.Pruning(Math.Min(seeds, 10), trials, pruningFolds);
+if (mode is "pruning" or "all") BenchmarkRuns.Pruning(Option("--pruning-seeds", Math.Min(seeds, 10)), trials, pruningFolds);
 
 /// <summary>Experiment knobs: --tpe "NEiCandidates=64,OmitKernelScale=false".</summary>
 internal static class TpeOverrides

@@ -25,12 +25,16 @@ internal static class PruningBenchmark
         new("none", new PrunerSettings()),
         new("median, as before (raw steps)", new PrunerSettings(), new RawStepPercentilePruner(50, 5, 0)),
         new("median_w5, as before (raw steps)", new PrunerSettings(), new RawStepPercentilePruner(50, 5, 5)),
-        new("median (fold-aware, current fold)", new PrunerSettings { Kind = PrunerKind.Median, FoldRule = FoldRule.CurrentFold }),
-        new("median (fold-aware, running mean)", new PrunerSettings { Kind = PrunerKind.Median }),
+        new("median (current fold)", new PrunerSettings { Kind = PrunerKind.Median, FoldRule = FoldRule.CurrentFold }),
+        new("median (running mean)", new PrunerSettings { Kind = PrunerKind.Median }),
         new("median_w5 (running mean)", new PrunerSettings { Kind = PrunerKind.Median, NWarmupSteps = 5 }),
+        new("median_w10 (running mean)", new PrunerSettings { Kind = PrunerKind.Median, NWarmupSteps = 10 }),
+        new("median_w10_s10 (running mean)", new PrunerSettings { Kind = PrunerKind.Median, NWarmupSteps = 10, NStartupTrials = 10 }),
         new("percentile 75 (running mean)", new PrunerSettings { Kind = PrunerKind.Percentile, Percentile = 75 }),
-        new("extrapolating (current fold)", new PrunerSettings { Kind = PrunerKind.Extrapolating, NWarmupSteps = 5, FoldRule = FoldRule.CurrentFold }),
-        new("extrapolating (running mean)", new PrunerSettings { Kind = PrunerKind.Extrapolating, NWarmupSteps = 5 }),
+        new("extrapolating_w5 (current fold)", new PrunerSettings { Kind = PrunerKind.Extrapolating, NWarmupSteps = 5, FoldRule = FoldRule.CurrentFold }),
+        new("extrapolating_w5 (running mean)", new PrunerSettings { Kind = PrunerKind.Extrapolating, NWarmupSteps = 5 }),
+        new("extrapolating_w10 (current fold)", new PrunerSettings { Kind = PrunerKind.Extrapolating, NWarmupSteps = 10, FoldRule = FoldRule.CurrentFold }),
+        new("extrapolating_w10 (running mean)", new PrunerSettings { Kind = PrunerKind.Extrapolating, NWarmupSteps = 10 }),
     ];
 
     public static void Run(int seeds, int trials, IReadOnlyList<int> foldCounts, IReadOnlyList<Row> rows, Search.Tpe.TpeOptions tpe)
@@ -40,7 +44,7 @@ internal static class PruningBenchmark
         {
             Console.WriteLine($"## Pruning, `{family}` curves, {folds} fold(s) x {Epochs} epochs, TPE, {seeds} seeds x {trials} trials");
             Console.WriteLine();
-            Console.WriteLine("| pruner | epochs used mean (min-max) | epochs saved | best final (true) mean / median | vs none | pruned trials mean |");
+            Console.WriteLine("| pruner | epochs used mean (min-max) | epochs saved | best final (true) mean ± s.e. / median | vs none ± s.e. | pruned trials mean |");
             Console.WriteLine("|---|---|---|---|---|---|");
             Result[]? none = null;
             foreach (var row in rows)
@@ -53,8 +57,8 @@ internal static class PruningBenchmark
                 var noneTrue = none.Average(r => r.BestTrue);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {row.Name} | {perSeed.Average(r => r.Epochs):F0} ({perSeed.Min(r => r.Epochs)}-{perSeed.Max(r => r.Epochs)}) "
-                    + $"| {100 * (1 - perSeed.Average(r => r.Epochs) / full):F0}% | {meanTrue:F4} / {Median(perSeed.Select(r => r.BestTrue)):F4} "
-                    + $"| {100 * (meanTrue / noneTrue - 1):+0.0;-0.0;0.0}% | {perSeed.Average(r => r.Pruned):F1} |"));
+                    + $"| {100 * (1 - perSeed.Average(r => r.Epochs) / full):F0}% | {meanTrue:F4} ± {StandardError(perSeed):F4} / {Median(perSeed.Select(r => r.BestTrue)):F4} "
+                    + $"| {100 * (meanTrue / noneTrue - 1):+0.0;-0.0;0.0}% ± {100 * Math.Sqrt(Math.Pow(StandardError(perSeed), 2) + Math.Pow(StandardError(none), 2)) / noneTrue:F1}% | {perSeed.Average(r => r.Pruned):F1} |"));
             }
             Console.WriteLine();
         }
@@ -104,6 +108,13 @@ internal static class PruningBenchmark
             }
         }
         return new Result(bestTrue, epochs, pruned);
+    }
+
+    /// <summary>Standard error of the mean best true value over seeds (runs are independent, not paired).</summary>
+    private static double StandardError(Result[] runs)
+    {
+        var mean = runs.Average(r => r.BestTrue);
+        return Math.Sqrt(runs.Sum(r => (r.BestTrue - mean) * (r.BestTrue - mean)) / (runs.Length - 1) / runs.Length);
     }
 
     private static double Median(IEnumerable<double> values)

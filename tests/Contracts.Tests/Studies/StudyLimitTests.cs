@@ -30,7 +30,7 @@ public sealed class StudyLimitTests
         { "batch size", ValidWith("epochs: 3", "epochs: 3, batch_size: 1000000"), "training.batch_size", 11, "must be in [1, 4096]" },
         { "sequence length", WithRobertaLines("max_sequence_length: 1000000"), "backbones[1].max_sequence_length", 25, "must be in [1, 8192]" },
         { "gpu memory", WithRobertaLines("min_gpu_memory_mb: 9000000000000"), "backbones[1].min_gpu_memory_mb", 25, "must be in [0, 1048576]" },
-        { "simulated steps", ValidWith("steps: 3", "steps: 1000000"), "workload.steps", 12, "must be in [1, 1000], got 1000000" },
+        { "simulated steps", ValidWith("steps: 3", "steps: 1000000"), "workload.steps", 12, "must be in [1, 999], got 1000000" },
         { "step seconds", ValidWith("step_seconds: 0", "step_seconds: 1e300"), "workload.step_seconds", 12, "must be in [0, 3600]" },
         { "lease seconds huge", ValidWith("lease_seconds: 30", "lease_seconds: 1e300"), "trials.lease_seconds", 13, "must be in [0.1, 86400]" },
         { "lease seconds tiny", ValidWith("lease_seconds: 30", "lease_seconds: 1e-9"), "trials.lease_seconds", 13, "must be in [0.1, 86400]" },
