@@ -7,7 +7,7 @@ using SweepCluster.Search.Space;
 using SweepCluster.Search.Synthetic;
 
 // The sampler/pruner benchmark of ../shared/bench/hpo/SUITE.md, printed beside Optuna 3.1.0's figures.
-//   dotnet run -c Release --project bench/Hpo -- [quality|scaling|pruning|all] [--seeds N] [--trials N] [--scaling-trials N]
+//   dotnet run -c Release --project bench/Hpo -- [quality|scaling|pruning|all] [--seeds N] [--trials N] [--scaling-trials N] [--pruning-seeds N] [--folds 1,3]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
@@ -31,7 +31,8 @@ Console.WriteLine();
 var plotPath = args.SkipWhile(a => a != "--plot").Skip(1).FirstOrDefault() ?? "hpo-quality.svg";
 if (mode is "quality" or "all") BenchmarkRuns.Quality(seeds, trials, plotPath);
 if (mode is "scaling" or "all") BenchmarkRuns.Scaling(scalingTrials);
-if (mode is "pruning" or "all") BenchmarkRuns.Pruning(Math.Min(seeds, 10), trials);
+var pruningFolds = (args.SkipWhile(a => a != "--folds").Skip(1).FirstOrDefault() ?? "1,3").Split(',').Select(f => int.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+if (mode is "pruning" or "all") BenchmarkRuns.Pruning(Option("--pruning-seeds", Math.Min(seeds, 10)), trials, pruningFolds);
 
 /// <summary>Experiment knobs: --tpe "NEiCandidates=64,OmitKernelScale=false".</summary>
 internal static class TpeOverrides
@@ -160,99 +161,9 @@ internal static class BenchmarkRuns
         Console.WriteLine();
     }
 
-    public static void Pruning(int seeds, int trials)
-    {
-        foreach (var family in new[] { "crossing", "parallel" })
-        {
-            Console.WriteLine($"## Pruning, learning-curve family `{family}` (30 steps, TPE), {seeds} seeds x {trials} trials; Optuna's figures in brackets");
-            Console.WriteLine();
-            Console.WriteLine("| pruner | best final mean / median | best final (true) mean / median | steps mean (min-max) | steps vs none | pruned trials mean | equal-budget: no pruning (true) mean | seeds where pruned run is better |");
-            Console.WriteLine("|---|---|---|---|---|---|---|---|");
-            var pruners = new (string Name, PrunerSettings Settings)[]
-            {
-                ("none", new PrunerSettings()),
-                ("median", new PrunerSettings { Kind = PrunerKind.Median }),
-                ("median_w5", new PrunerSettings { Kind = PrunerKind.Median, NWarmupSteps = 5 }),
-                ("extrapolating", new PrunerSettings { Kind = PrunerKind.Extrapolating, NWarmupSteps = 5 }),
-            };
-            var runs = pruners.ToDictionary(p => p.Name, p =>
-            {
-                var perSeed = new PruningRun[seeds];
-                Parallel.For(0, seeds, seed => perSeed[seed] = RunPruning(family, p.Settings, seed, trials));
-                return perSeed;
-            });
-            foreach (var (name, _) in pruners)
-            {
-                var r = runs[name];
-                var reference = OptunaReference.Pruning(family, name);
-                var equalBudget = Enumerable.Range(0, seeds).Select(s => runs["none"][s].BestTrueAtSteps(r[s].Steps)).ToArray();
-                var better = Enumerable.Range(0, seeds).Count(s => r[s].BestTrue < equalBudget[s]);
-                Console.WriteLine($"| {name} | {r.Average(x => x.BestObserved):F4} / {Median(r.Select(x => x.BestObserved)):F4} [{Fmt(reference?.BestFinalMean)}] "
-                    + $"| {r.Average(x => x.BestTrue):F4} / {Median(r.Select(x => x.BestTrue)):F4} [{Fmt(reference?.BestTrueMean)}] "
-                    + $"| {r.Average(x => x.Steps):F0} ({r.Min(x => x.Steps)}-{r.Max(x => x.Steps)}) [{(reference is null ? "–" : reference.StepsMean.ToString("F0", CultureInfo.InvariantCulture))}] "
-                    + $"| {100.0 * r.Average(x => x.Steps) / (30.0 * trials):F0}% | {r.Average(x => x.PrunedCount):F1} [{(reference is null ? "–" : reference.PrunedTrialsMean.ToString("F1", CultureInfo.InvariantCulture))}] "
-                    + $"| {equalBudget.Average():F4} | {better}/{seeds} |");
-            }
-            Console.WriteLine();
-        }
-    }
-
-    private sealed record PruningRun(double BestObserved, double BestTrue, int Steps, int PrunedCount, List<(int StepsSoFar, double BestTrueSoFar)> Trace)
-    {
-        public double BestTrueAtSteps(int steps)
-        {
-            var best = double.PositiveInfinity;
-            foreach (var (stepsSoFar, value) in Trace)
-            {
-                if (stepsSoFar > steps) break;
-                best = value;
-            }
-            return best;
-        }
-    }
-
-    private static PruningRun RunPruning(string family, PrunerSettings pruner, int seed, int trials)
-    {
-        var search = HyperparameterSearch.Create(new SearchSettings(SearchSpace.FromJson(LearningCurves.SpaceJson),
-            Sampler: new SamplerSettings { Tpe = Tpe }, Pruner: pruner, Seed: seed));
-        var steps = 0;
-        var pruned = 0;
-        var bestObserved = double.PositiveInfinity;
-        var bestTrue = double.PositiveInfinity;
-        var trace = new List<(int, double)>();
-        for (var i = 0; i < trials; i++)
-        {
-            var trial = search.Ask();
-            var lr = Convert.ToDouble(trial.Params["lr"]);
-            var reg = Convert.ToDouble(trial.Params["reg"]);
-            var momentum = Convert.ToDouble(trial.Params["momentum"]);
-            var stopped = false;
-            double last = double.NaN;
-            for (var t = 1; t <= 30; t++)
-            {
-                steps++;
-                last = LearningCurves.Observed(family, lr, reg, momentum, (ulong)seed, (ulong)i, t);
-                if (search.Report(trial.Number, t, last))
-                {
-                    search.Tell(trial.Number, new TrialOutcome.Pruned());
-                    pruned++;
-                    stopped = true;
-                    break;
-                }
-            }
-            if (!stopped)
-            {
-                search.Tell(trial.Number, new TrialOutcome.Completed(last));
-                if (last < bestObserved)
-                {
-                    bestObserved = last;
-                    bestTrue = LearningCurves.Noiseless(family, lr, reg, momentum, 30);
-                }
-            }
-            trace.Add((steps, bestTrue));
-        }
-        return new PruningRun(bestObserved, bestTrue, steps, pruned, trace);
-    }
+    /// <summary>The pruning benchmark, 1 and 3 folds by default (--folds 1,3); see PruningBenchmark.</summary>
+    public static void Pruning(int seeds, int trials, IReadOnlyList<int> folds) =>
+        PruningBenchmark.Run(seeds, trials, folds, PruningBenchmark.DefaultRows, Tpe);
 
     private static string Summary(IEnumerable<double> values)
     {

@@ -51,13 +51,15 @@ public sealed record PrunerSettings
     public int NWarmupSteps { get; init; }
     public int IntervalSteps { get; init; } = 1;
     public int NMinTrials { get; init; } = 1;
+    /// <summary>What judging fold k ≥ 1 of a k-fold trial uses of its earlier folds (see <see cref="FoldRule"/>).</summary>
+    public FoldRule FoldRule { get; init; } = FoldRule.RunningMean;
 
     public IPruner Create() => Kind switch
     {
         PrunerKind.None => new NopPruner(),
-        PrunerKind.Median => MedianPruner.Create(NStartupTrials, NWarmupSteps, IntervalSteps, NMinTrials),
-        PrunerKind.Percentile => new PercentilePruner(Percentile, NStartupTrials, NWarmupSteps, IntervalSteps, NMinTrials),
-        PrunerKind.Extrapolating => new ExtrapolatingPruner(Percentile, NStartupTrials, Math.Max(NWarmupSteps, 5)),
+        PrunerKind.Median => MedianPruner.Create(NStartupTrials, NWarmupSteps, IntervalSteps, NMinTrials, FoldRule),
+        PrunerKind.Percentile => new PercentilePruner(Percentile, NStartupTrials, NWarmupSteps, IntervalSteps, NMinTrials, FoldRule),
+        PrunerKind.Extrapolating => new ExtrapolatingPruner(Percentile, NStartupTrials, Math.Max(NWarmupSteps, 5), FoldRule),
         _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "unknown pruner"),
     };
 

@@ -47,7 +47,10 @@ public class PrunerTests
         Assert.False(MedianPruner.Create(nStartupTrials: 5).ShouldPrune(history, trial, StudyDirection.Minimize));
         Assert.True(MedianPruner.Create(nStartupTrials: 4).ShouldPrune(history, trial, StudyDirection.Minimize));
         Assert.False(MedianPruner.Create(nStartupTrials: 4, nWarmupSteps: 2).ShouldPrune(history, trial, StudyDirection.Minimize));
+        // Warm-up counts epochs: 2 protects epochs 1 and 2 (before issue 12 it compared the raw step, protecting only epoch 1).
         trial.IntermediateValues[2] = 100;
+        Assert.False(MedianPruner.Create(nStartupTrials: 4, nWarmupSteps: 2).ShouldPrune(history, trial, StudyDirection.Minimize));
+        trial.IntermediateValues[3] = 100;
         Assert.True(MedianPruner.Create(nStartupTrials: 4, nWarmupSteps: 2).ShouldPrune(history, trial, StudyDirection.Minimize));
     }
 

@@ -41,6 +41,11 @@ public static class StudyReportPage
 
     private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>"f1 e1-3, f2 e1-2": each fold's epochs (folds 1-based, as the CLI counts them), read with ReportPosition.</summary>
+    internal static string Positions(IEnumerable<StepValue> reports) => string.Join(", ",
+        reports.Select(r => SweepCluster.Search.Sampling.ReportPosition.FromStep(r.Step)).GroupBy(p => p.Fold)
+            .Select(g => g.Count() == 1 ? $"f{g.Key + 1} e{Int(g.First().Epoch)}" : $"f{g.Key + 1} e{Int(g.First().Epoch)}-{Int(g.Last().Epoch)}"));
+
     private static bool Better(double candidate, double incumbent, bool higherIsBetter) => higherIsBetter ? candidate > incumbent : candidate < incumbent;
 
     /// <summary>The status's backbones in its order, then any backbone only the trials mention.</summary>
@@ -92,7 +97,7 @@ public static class StudyReportPage
             $"Each dot is a completed trial's {status.Metric}; the line is the best so far ({(higherIsBetter ? "higher" : "lower")} is better).");
         Figure(html, IntermediateChart(backbone, status.Metric, trials),
             "One line per trial over its reports; pruned trials in red with × at their last report. " +
-            "x is the report's ordinal within the trial (1, 2, 3, …), not its step: training trials report step 1000×fold + epoch, so folds follow one another left to right.");
+            "x is the report's ordinal within the trial (1, 2, 3, …): training trials report every epoch of each fold, so folds follow one another left to right; the tooltip names each report's fold and epoch.");
         Figure(html, ImportanceChart(backbone, trials), ParameterImportance.Method);
         Figure(html, ParallelChart(backbone, status.Metric, trials, higherIsBetter),
             "The best completed trials (at most 10), one line each, the best in orange; every axis is scaled from its own minimum (bottom) to maximum (top).");
@@ -139,7 +144,7 @@ public static class StudyReportPage
         {
             var color = t.Status switch { TrialStatus.Pruned => PrunedColor, TrialStatus.Complete => CompleteColor, _ => OtherColor };
             var points = t.IntermediateValues.Select((v, i) => ((double)(i + 1), v.Value)).ToList();
-            var tooltip = $"trial {t.Number} ({t.Status.ToWire()}), steps {string.Join(",", t.IntermediateValues.Select(v => Int(v.Step)))}";
+            var tooltip = $"trial {t.Number} ({t.Status.ToWire()}), reports {Positions(t.IntermediateValues)}";
             chart.Polyline(points, color, tooltip: tooltip, opacity: 0.8);
             if (points.Count == 1) chart.Point(points[0].Item1, points[0].Item2, color, 2.5, tooltip);
             if (t.Status == TrialStatus.Pruned) chart.Cross(points[^1].Item1, points[^1].Item2, PrunedColor, tooltip: $"trial {t.Number} pruned after report {points.Count}");

@@ -36,7 +36,7 @@ public static class StudyLimits
     /// <summary>cv_folds: a trial trains this many models.</summary>
     public const int MaxCvFolds = 20;
 
-    /// <summary>training.epochs: reports are numbered 1000·fold + epoch, so more than 999 would collide; 100 is already far past fine-tuning practice.</summary>
+    /// <summary>training.epochs: reports are stored as 1000·fold + epoch (ReportPosition), so more than 999 would collide; 100 is already far past fine-tuning practice.</summary>
     public const int MaxEpochs = 100;
 
     /// <summary>training.batch_size and max_sequence_length bound one batch's tensors (allocated before anything is cut to the model).</summary>
@@ -45,8 +45,14 @@ public static class StudyLimits
     /// <summary>A backbone's max_sequence_length in tokens (it is cut to the checkpoint's positions later, but allocated first).</summary>
     public const int MaxSequenceLength = 8_192;
 
-    /// <summary>workload.steps of the simulated workload: one grain call per step, and every step's value is stored with the trial.</summary>
-    public const int MaxSteps = 1_000;
+    /// <summary>
+    /// workload.steps of the simulated workload: one grain call per step, and every step's value is stored with
+    /// the trial. Steps are epochs of a fold, stored as 1000·fold + epoch (ReportPosition), so 999 at most.
+    /// </summary>
+    public const int MaxSteps = SweepCluster.Search.Sampling.ReportPosition.MaxEpoch;
+
+    /// <summary>workload.folds of the simulated workload: every fold's steps are stored with the trial.</summary>
+    public const int MaxFolds = 20;
 
     /// <summary>workload.step_seconds: an hour; beyond it a simulated trial outlives any test or benchmark.</summary>
     public const double MaxStepSeconds = 3_600;
@@ -145,6 +151,7 @@ public static class StudyLimits
         Range(spec.Training.EarlyStoppingPatience, 0, MaxEpochs, "training.early_stopping_patience");
         Range(spec.Training.BatchSize, 1, MaxBatchSize, "training.batch_size");
         Range(spec.Workload.Steps, 1, MaxSteps, "workload.steps");
+        Range(spec.Workload.Folds, 1, MaxFolds, "workload.folds");
         Check(spec.Workload.StepSeconds is >= 0 and <= MaxStepSeconds, "workload.step_seconds",
             string.Create(CultureInfo.InvariantCulture, $"must be in [0, {MaxStepSeconds}], got {spec.Workload.StepSeconds}"));
         Check(spec.Trials.LeaseSeconds is >= MinLeaseSeconds and <= MaxLeaseSeconds, "trials.lease_seconds",

@@ -158,12 +158,18 @@ public sealed record WorkloadSpec
     [Id(0)] public WorkloadKind Kind { get; init; } = WorkloadKind.Train;
     /// <summary>crossing | parallel (simulated only).</summary>
     [Id(1)] public string CurveFamily { get; init; } = "crossing";
-    /// <summary>Reports (epochs) per simulated trial.</summary>
+    /// <summary>Reports (epochs) per fold of a simulated trial.</summary>
     [Id(2)] public int Steps { get; init; } = 10;
     /// <summary>Wall time per simulated step.</summary>
     [Id(3)] public double StepSeconds { get; init; } = 0.05;
     /// <summary>Probability that a simulated trial throws (a bad parameter set), per trial.</summary>
     [Id(4)] public double FailureRate { get; init; }
+    /// <summary>
+    /// Folds per simulated trial (simulated only): each fold reports its own curve of <see cref="Steps"/> epochs
+    /// (the same trial quality plus fold noise, as k-fold training does) and the value is the mean of the folds'
+    /// last values. 1, the default, is SUITE.md's single curve.
+    /// </summary>
+    [Id(5)] public int Folds { get; init; } = 1;
 }
 
 /// <summary>How trials are leased and retried.</summary>

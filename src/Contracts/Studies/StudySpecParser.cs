@@ -20,7 +20,7 @@ public static partial class StudySpecParser
     private static readonly string[] SamplerKeys = ["kind", "startup_trials"];
     private static readonly string[] PrunerKeys = ["kind", "startup_trials", "warmup_steps", "interval_steps", "percentile"];
     private static readonly string[] TrainingKeys = ["epochs", "early_stopping_patience", "batch_size", "mixed_precision"];
-    private static readonly string[] WorkloadKeys = ["kind", "curve_family", "steps", "step_seconds", "failure_rate"];
+    private static readonly string[] WorkloadKeys = ["kind", "curve_family", "steps", "folds", "step_seconds", "failure_rate"];
     private static readonly string[] TrialPolicyKeys = ["lease_seconds", "max_attempts"];
     private static readonly string[] FinalKeys = ["retrain", "ensemble", "fit_weights", "classic_members", "models"];
     private static readonly string[] BackboneKeys = ["name", "family", "checkpoint", "trials", "min_gpu_memory_mb", "max_sequence_length", "search_space"];
@@ -262,6 +262,7 @@ public static partial class StudySpecParser
         Kind = workload.Choice("kind", WorkloadDefaults.Kind, WorkloadKinds),
         CurveFamily = workload.Choice("curve_family", WorkloadDefaults.CurveFamily, CurveFamilies),
         Steps = workload.Int("steps", WorkloadDefaults.Steps, Bounds.Closed(1, StudyLimits.MaxSteps)),
+        Folds = workload.Int("folds", WorkloadDefaults.Folds, Bounds.Closed(1, StudyLimits.MaxFolds)),
         StepSeconds = workload.Number("step_seconds", WorkloadDefaults.StepSeconds, Bounds.Closed(0, StudyLimits.MaxStepSeconds)),
         FailureRate = workload.Number("failure_rate", WorkloadDefaults.FailureRate, Bounds.Closed(0, 1)),
     };

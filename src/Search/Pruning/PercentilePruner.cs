@@ -4,18 +4,36 @@ namespace SweepCluster.Search.Pruning;
 
 /// <summary>
 /// Prunes a trial whose best value so far is worse than the given percentile of the completed trials'
-/// values at the same step (Optuna's rule). Checks happen only after the warm-up steps, once per interval,
-/// and only when at least <c>NStartupTrials</c> trials have completed and <c>NMinTrials</c> reported that step.
+/// values at the same position (Optuna's <c>PercentilePruner</c>/<c>MedianPruner</c> rule, applied per fold).
+/// Positions are (fold, epoch) (<see cref="ReportPosition"/>): a k-fold trial is compared with the others at
+/// the same epoch of the same fold, never across folds. Warm-up and interval count epochs of each fold:
+/// with <c>NWarmupSteps</c> = n the first n epochs of every fold are never judged (Optuna's
+/// <c>n_warmup_steps</c>, whose steps start at 0, protects the first n reports of its single curve: the same
+/// rule). Checks happen once per interval of <c>IntervalSteps</c> epochs, and only when at least
+/// <c>NStartupTrials</c> trials have completed and <c>NMinTrials</c> of them reported that position. What the
+/// judgement of fold k ≥ 1 uses of earlier folds is <see cref="Rule"/>; fold 0 is Optuna's rule exactly.
 /// </summary>
+/// <remarks>
+/// Sources: Optuna's MedianPruner and PercentilePruner (optuna.pruners, 3.1): "Prune if the best intermediate
+/// result so far is worse than the given percentile of intermediate results of previous trials at the same step."
+/// </remarks>
 public sealed class PercentilePruner : IPruner
 {
+    /// <summary>In [0, 100]; 50 is the median. On losses the worse side is the upper one.</summary>
     public double Percentile { get; }
+    /// <summary>Completed trials needed before anything is pruned.</summary>
     public int NStartupTrials { get; }
+    /// <summary>Epochs at the start of every fold that are never judged.</summary>
     public int NWarmupSteps { get; }
+    /// <summary>Epochs between checks within a fold, counted from the end of the warm-up.</summary>
     public int IntervalSteps { get; }
+    /// <summary>Completed trials that must have reported the position for it to be judged.</summary>
     public int NMinTrials { get; }
+    /// <summary>What a judgement in fold k ≥ 1 uses of earlier folds.</summary>
+    public FoldRule Rule { get; }
 
-    public PercentilePruner(double percentile, int nStartupTrials = 5, int nWarmupSteps = 0, int intervalSteps = 1, int nMinTrials = 1)
+    public PercentilePruner(double percentile, int nStartupTrials = 5, int nWarmupSteps = 0, int intervalSteps = 1, int nMinTrials = 1,
+        FoldRule rule = FoldRule.RunningMean)
     {
         if (!(percentile >= 0 && percentile <= 100)) throw new ArgumentException($"percentile must be in [0, 100], got {percentile}");
         if (nStartupTrials < 0) throw new ArgumentException($"n_startup_trials must be >= 0, got {nStartupTrials}");
@@ -27,47 +45,59 @@ public sealed class PercentilePruner : IPruner
         NWarmupSteps = nWarmupSteps;
         IntervalSteps = intervalSteps;
         NMinTrials = nMinTrials;
+        Rule = rule;
     }
 
     /// <summary>
-    /// Optuna's <c>PercentilePruner.prune</c>: the trial's best intermediate value so far, NaN ignored
-    /// (<c>np.nanmin</c>), against the percentile of the completed trials' values at this step, NaN ignored
-    /// (<c>np.nanpercentile</c>). A trial whose reports are all NaN is pruned; when the completed trials'
-    /// values at the step are all NaN nothing is pruned. NaN values still count towards n_min_trials, as in
-    /// Optuna. Infinite values are ordinary values: +∞ (a diverged loss) is worse than anything finite.
+    /// Optuna's <c>PercentilePruner.prune</c> at the trial's last position (fold k, epoch e): the trial's best
+    /// value so far in fold k, NaN ignored (<c>np.nanmin</c>), against the percentile of the completed trials'
+    /// values at (k, e), NaN ignored (<c>np.nanpercentile</c>). Under <see cref="FoldRule.RunningMean"/> both
+    /// sides are running fold means: each earlier fold contributes its best value. A trial whose reports in
+    /// the fold are all NaN is pruned; when the completed trials' values at the position are all NaN nothing
+    /// is pruned. NaN values still count towards n_min_trials, as in Optuna. Infinite values are ordinary
+    /// values: +∞ (a diverged loss) is worse than anything finite.
     /// </summary>
     public bool ShouldPrune(IReadOnlyList<TrialRecord> trials, TrialRecord trial, StudyDirection direction)
     {
         var completed = trials.Where(t => t.State == TrialState.Complete).ToList();
         if (completed.Count == 0 || completed.Count < NStartupTrials) return false;
-        if (trial.LastReport is not { } last) return false;
-        var step = last.Step;
-        if (step < NWarmupSteps) return false;
-        if (!IsFirstReportInInterval(trial, step)) return false;
+        if (trial.LastPosition is not { } position) return false;
+        // Warm-up and intervals count epochs from the fold's first report, so they restart with every fold
+        // and mean the same whether a client numbers epochs from 0 (Optuna) or from 1 (our workers).
+        var firstEpoch = FoldFigures.FirstEpoch(trial, position.Fold);
+        var epochsIn = position.Epoch - firstEpoch;
+        if (epochsIn < NWarmupSteps) return false;
+        if (!IsFirstReportInInterval(trial, position, firstEpoch)) return false;
 
-        var bestSoFar = trial.IntermediateValues.Values
-            .Where(v => !double.IsNaN(v))
-            .Select(v => direction.AsLoss(v))
-            .DefaultIfEmpty(double.NaN)
-            .Min();
-        if (double.IsNaN(bestSoFar)) return true; // nothing but NaN reported: nothing worth continuing
+        var bestSoFar = FoldFigures.BestLoss(trial, position.Fold, direction);
+        if (double.IsNaN(bestSoFar)) return true; // nothing but NaN reported in this fold: nothing worth continuing
+        var score = Rule == FoldRule.RunningMean ? FoldFigures.RunningMean(trial, position.Fold, bestSoFar, Best) : bestSoFar;
+        if (double.IsNaN(score)) return false;
 
-        var atStep = new List<double>();
+        var atPosition = new List<double>();
         foreach (var t in completed)
         {
-            if (t.IntermediateValues.TryGetValue(step, out var v)) atStep.Add(direction.AsLoss(v));
+            if (!t.TryGetValue(position, out var v)) continue;
+            var loss = direction.AsLoss(v);
+            atPosition.Add(Rule == FoldRule.RunningMean ? FoldFigures.RunningMean(t, position.Fold, loss, Best) : loss);
         }
-        if (atStep.Count < NMinTrials) return false;
-        // On losses the "worse" side is always the upper one, so the percentile is taken as given.
-        var threshold = PercentileOf(atStep, Percentile);
-        return !double.IsNaN(threshold) && bestSoFar > threshold;
+        if (atPosition.Count < NMinTrials) return false;
+        var threshold = PercentileOf(atPosition, Percentile);
+        return !double.IsNaN(threshold) && score > threshold;
+
+        double Best(TrialRecord t, int fold) => FoldFigures.BestLoss(t, fold, direction);
     }
 
-    /// <summary>True when no earlier report of this trial falls in the same pruning interval as <paramref name="step"/>.</summary>
-    private bool IsFirstReportInInterval(TrialRecord trial, int step)
+    /// <summary>True when no earlier report of this fold falls in the same pruning interval (Optuna's rule, on epochs since the fold's first).</summary>
+    private bool IsFirstReportInInterval(TrialRecord trial, ReportPosition position, int firstEpoch)
     {
-        var intervalStart = (step - NWarmupSteps) / IntervalSteps * IntervalSteps + NWarmupSteps;
-        var previous = trial.IntermediateValues.Keys.Where(s => s != step).DefaultIfEmpty(int.MinValue).Max();
+        var relative = position.Epoch - firstEpoch;
+        var intervalStart = (relative - NWarmupSteps) / IntervalSteps * IntervalSteps + NWarmupSteps;
+        var previous = int.MinValue;
+        foreach (var (epoch, _) in trial.ReportsInFold(position.Fold))
+        {
+            if (epoch != position.Epoch) previous = Math.Max(previous, epoch - firstEpoch);
+        }
         return previous < intervalStart;
     }
 
@@ -79,7 +109,7 @@ public sealed class PercentilePruner : IPruner
     /// the median of [0.5, 0.6, ∞], which is 0.6.
     /// </summary>
     /// <param name="percentile">In [0, 100].</param>
-    internal static double PercentileOf(List<double> values, double percentile)
+    public static double PercentileOf(List<double> values, double percentile)
     {
         values.RemoveAll(double.IsNaN);
         if (values.Count == 0) return double.NaN;

@@ -12,6 +12,7 @@ public sealed class TrialRecord
     public TrialState State { get; internal set; } = TrialState.Running;
     public required IReadOnlyDictionary<string, double> Params { get; init; }
     public double? Value { get; internal set; }
+    /// <summary>Reports keyed by stored step (<see cref="ReportPosition.Step"/>); read positions with <see cref="ReportPosition.FromStep"/>.</summary>
     public SortedDictionary<int, double> IntermediateValues { get; init; } = new();
     public string? Error { get; internal set; }
 
@@ -20,4 +21,23 @@ public sealed class TrialRecord
     /// <summary>The last reported step and its value, or null when nothing was reported.</summary>
     public (int Step, double Value)? LastReport =>
         IntermediateValues.Count == 0 ? null : (IntermediateValues.Keys.Last(), IntermediateValues.Values.Last());
+
+    /// <summary>The position of the last report, or null when nothing was reported.</summary>
+    public ReportPosition? LastPosition => LastReport is { } last ? ReportPosition.FromStep(last.Step) : null;
+
+    /// <summary>The reports of one fold in epoch order (empty when the trial never reached it).</summary>
+    public IEnumerable<(int Epoch, double Value)> ReportsInFold(int fold)
+    {
+        var low = fold * ReportPosition.StepsPerFold;
+        // A SortedDictionary has no range view; trials report at most a few hundred values, so a scan is cheap.
+        foreach (var (step, value) in IntermediateValues)
+        {
+            if (step < low) continue;
+            if (step >= low + ReportPosition.StepsPerFold) yield break;
+            yield return (step - low, value);
+        }
+    }
+
+    /// <summary>The value reported at <paramref name="position"/>, if any.</summary>
+    public bool TryGetValue(ReportPosition position, out double value) => IntermediateValues.TryGetValue(position.Step, out value);
 }

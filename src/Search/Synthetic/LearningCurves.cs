@@ -6,6 +6,14 @@ namespace SweepCluster.Search.Synthetic;
 /// y_t = a + b·exp(−c·t) + 0.01·z(stream 2, seed, 64·i + t), t = 1..30.
 /// <c>crossing</c>: high lr converges fast to a worse asymptote, so curves cross (hard for median pruning).
 /// <c>parallel</c>: the rate hardly depends on quality, so early rankings hold (the favourable case).
+/// <para>
+/// k-fold trials (<c>folds</c> ≥ 2; not in SUITE.md, which has one curve per trial): fold f of trial i is the
+/// same curve with its asymptote moved by a fold offset shared by every trial (some folds are harder:
+/// <see cref="FoldSharedScale"/>·z(stream 3, seed, f)) plus a trial-by-fold offset (the same quality measured
+/// on other rows: <see cref="FoldNoiseScale"/>·z(stream 4, seed, 64·i + f)), and fold f ≥ 1 draws its step
+/// noise from stream 100 + f instead of 2. A trial's true quality is still the noiseless y_30, which no
+/// fold offset touches; one fold is SUITE's curve exactly.
+/// </para>
 /// </summary>
 public static class LearningCurves
 {
@@ -16,6 +24,12 @@ public static class LearningCurves
     public const int Steps = 30;
     public const double NoiseScale = 0.01;
     public const ulong NoiseStream = 2;
+
+    /// <summary>Standard deviation of a fold's asymptote offset shared by all trials (a harder or easier split).</summary>
+    public const double FoldSharedScale = 0.02;
+    /// <summary>Standard deviation of a trial's own asymptote offset on each fold (same quality, other rows).</summary>
+    public const double FoldNoiseScale = 0.01;
+    public const ulong FoldSharedStream = 3, FoldNoiseStream = 4, FoldStepStreamBase = 100;
 
     /// <summary>Index stride per trial in the noise stream: step t of trial i draws z(64·i + t).</summary>
     public const ulong NoiseStride = 64;
@@ -58,12 +72,33 @@ public static class LearningCurves
     }
 
     /// <summary>The value reported at step t (1-based) of trial <paramref name="trialIndex"/> (0-based).</summary>
-    public static double Observed(string family, double lr, double reg, double momentum, ulong seed, ulong trialIndex, int t)
+    public static double Observed(string family, double lr, double reg, double momentum, ulong seed, ulong trialIndex, int t) =>
+        Observed(family, lr, reg, momentum, seed, trialIndex, t, fold: 0, folds: 1);
+
+    /// <summary>
+    /// The value reported at step t (1-based) of fold <paramref name="fold"/> (0-based) of a trial with
+    /// <paramref name="folds"/> folds: with one fold exactly the single-curve value above.
+    /// </summary>
+    public static double Observed(string family, double lr, double reg, double momentum, ulong seed, ulong trialIndex, int t, int fold, int folds)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(t);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(folds);
+        if (fold < 0 || fold >= folds) throw new ArgumentOutOfRangeException(nameof(fold), fold, $"a fold must be in [0, {folds})");
         ulong index;
         unchecked { index = NoiseStride * trialIndex + (ulong)t; }
-        return Noiseless(family, lr, reg, momentum, t) + NoiseScale * PortableNoise.StdNormal(NoiseStream, seed, index);
+        var stream = fold == 0 ? NoiseStream : FoldStepStreamBase + (ulong)fold;
+        return Noiseless(family, lr, reg, momentum, t) + FoldOffset(seed, trialIndex, fold, folds)
+            + NoiseScale * PortableNoise.StdNormal(stream, seed, index);
+    }
+
+    /// <summary>How far fold <paramref name="fold"/> moves the trial's asymptote: 0 with one fold.</summary>
+    public static double FoldOffset(ulong seed, ulong trialIndex, int fold, int folds)
+    {
+        if (folds <= 1) return 0;
+        ulong index;
+        unchecked { index = NoiseStride * trialIndex + (ulong)fold; }
+        return FoldSharedScale * PortableNoise.StdNormal(FoldSharedStream, seed, (ulong)fold)
+            + FoldNoiseScale * PortableNoise.StdNormal(FoldNoiseStream, seed, index);
     }
 
     public static bool IsFamily(string family) => family is Crossing or Parallel;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Contracts.Trials;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Silo.Grains;
 
@@ -123,14 +124,16 @@ public sealed partial class StudyGrain
     }
 
     /// <summary>
-    /// The final retrain's epochs: where the best trial's folds peaked (reports are numbered 1000·fold +
-    /// epoch), averaged over folds and rounded; null when it reported nothing, leaving the study's default.
+    /// The final retrain's epochs: where the best trial's folds peaked (reports keyed by stored step, read as
+    /// <see cref="ReportPosition"/> (fold, epoch)), averaged over folds and rounded; null when it reported
+    /// nothing, leaving the study's default.
     /// </summary>
     internal static int? FinalEpochs(IReadOnlyDictionary<int, double> reports, bool higherIsBetter = true)
     {
         if (reports.Count == 0) return null;
-        var bestEpochs = reports.GroupBy(r => r.Key / 1000)
-            .Select(fold => (higherIsBetter ? fold.OrderByDescending(r => r.Value) : fold.OrderBy(r => r.Value)).ThenBy(r => r.Key).First().Key % 1000)
+        var bestEpochs = reports.Select(r => (Position: ReportPosition.FromStep(r.Key), r.Value))
+            .GroupBy(r => r.Position.Fold)
+            .Select(fold => (higherIsBetter ? fold.OrderByDescending(r => r.Value) : fold.OrderBy(r => r.Value)).ThenBy(r => r.Position).First().Position.Epoch)
             .ToList();
         return Math.Max(1, (int)Math.Round(bestEpochs.Average(), MidpointRounding.AwayFromZero));
     }

@@ -28,9 +28,12 @@ internal readonly record struct SimulatedCurve(
     /// The value reported at step t (1-based). The curves are losses; a study that maximises its metric
     /// (e.g. f1) is given 1 − loss, so better parameters still score higher.
     /// </summary>
-    public double ValueAt(int step)
+    public double ValueAt(int step) => ValueAt(0, 1, step);
+
+    /// <summary>The value reported at step t (1-based) of fold <paramref name="fold"/> (0-based) of <paramref name="folds"/>.</summary>
+    public double ValueAt(int fold, int folds, int step)
     {
-        var loss = LearningCurves.Observed(Family, Inputs.Lr, Inputs.Reg, Inputs.Momentum, Seed, TrialIndex, step) + AsymptoteShift;
+        var loss = LearningCurves.Observed(Family, Inputs.Lr, Inputs.Reg, Inputs.Momentum, Seed, TrialIndex, step, fold, folds) + AsymptoteShift;
         return ReportOneMinusLoss ? 1 - loss : loss;
     }
 

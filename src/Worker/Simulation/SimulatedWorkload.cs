@@ -1,5 +1,6 @@
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Contracts.Trials;
+using SweepCluster.Search.Sampling;
 using SweepCluster.Worker.Workloads;
 
 namespace SweepCluster.Worker.Simulation;
@@ -7,7 +8,9 @@ namespace SweepCluster.Worker.Simulation;
 /// <summary>
 /// Runs bench/hpo/SUITE.md §5's learning curves instead of training, through the same report protocol,
 /// so a cluster can be exercised and benchmarked without GPUs or data. Reports a value every step after
-/// waiting workload.step_seconds; stops at the first verdict other than Continue. See
+/// waiting workload.step_seconds; stops at the first verdict other than Continue. With workload.folds = k each
+/// of k folds reports its own curve of workload.steps epochs at <see cref="ReportPosition"/> (fold, epoch), as
+/// k-fold training does, and the value is the mean of the folds' last values. See
 /// <see cref="SimulatedCurve"/> for the values and <see cref="SimulatedFailure"/> for injected failures.
 /// Stateless: one instance serves every study and trial.
 /// </summary>
@@ -16,22 +19,31 @@ public sealed class SimulatedWorkload : ITrialWorkload
     public async Task<TrialResult> RunAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken)
     {
         var steps = spec.Workload.Steps;
+        var folds = spec.Workload.Folds;
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1, "workload.steps");
+        ArgumentOutOfRangeException.ThrowIfLessThan(folds, 1, "workload.folds");
         var curve = SimulatedCurve.For(assignment, spec);
+        // The failure step counts epochs of fold 0, as before folds existed: a bad parameter set fails early.
         var failureStep = SimulatedFailure.StepFor(assignment, spec);
         var stepTime = TimeSpan.FromSeconds(spec.Workload.StepSeconds);
-        var values = new StepValue[steps];
-        for (var step = 1; step <= steps; step++)
+        var values = new StepValue[steps * folds];
+        var sumOfFinals = 0.0;
+        for (var fold = 0; fold < folds; fold++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            // At zero step time the run must stay synchronous: no timer, no yield (the scale benchmark).
-            if (stepTime > TimeSpan.Zero) await Task.Delay(stepTime, cancellationToken);
-            if (step == failureStep) return new TrialResult.Failed($"simulated failure at step {step}");
-            var value = curve.ValueAt(step);
-            var verdict = await reporter.ReportAsync(step, value, cancellationToken);
-            if (verdict != ReportVerdict.Continue) return new TrialResult.Stopped(verdict);
-            values[step - 1] = new StepValue(step, value);
+            for (var step = 1; step <= steps; step++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                // At zero step time the run must stay synchronous: no timer, no yield (the scale benchmark).
+                if (stepTime > TimeSpan.Zero) await Task.Delay(stepTime, cancellationToken);
+                if (fold == 0 && step == failureStep) return new TrialResult.Failed($"simulated failure at step {step}");
+                var value = curve.ValueAt(fold, folds, step);
+                var position = ReportPosition.Of(fold, step);
+                var verdict = await reporter.ReportAsync(position.Step, value, cancellationToken);
+                if (verdict != ReportVerdict.Continue) return new TrialResult.Stopped(verdict);
+                values[fold * steps + step - 1] = new StepValue(position.Step, value);
+                if (step == steps) sumOfFinals += value;
+            }
         }
-        return new TrialResult.Completed(values[^1].Value, values);
+        return new TrialResult.Completed(folds == 1 ? values[^1].Value : sumOfFinals / folds, values);
     }
 }

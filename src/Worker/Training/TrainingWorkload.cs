@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Contracts.Trials;
+using SweepCluster.Search.Sampling;
 using SweepCluster.Training.Checkpoints;
 using SweepCluster.Training.Data;
 using SweepCluster.Training.Ensembles;
@@ -34,9 +35,6 @@ public sealed record TrainingWorkloadOptions
 /// </summary>
 public sealed partial class TrainingWorkload : ITrialWorkload
 {
-    /// <summary>Steps of fold k are k·StepsPerFold + epoch, so every trial reports fold k's epoch e at the same step.</summary>
-    public const int StepsPerFold = 1000;
-
     private readonly TrainingWorkloadOptions _options;
     private readonly ILogger _logger;
     private readonly PreparedDataCache _data;
@@ -110,7 +108,8 @@ public sealed partial class TrainingWorkload : ITrialWorkload
                         trialSeed + k, $"{label} fold {k + 1}/{data.Splits.Folds.Count}",
                         async epoch =>
                         {
-                            var step = foldIndex * StepsPerFold + epoch.Epoch;
+                            // Fold k's epoch e is reported at ReportPosition (k, e), the same for every trial.
+                            var step = ReportPosition.Of(foldIndex, epoch.Epoch).Step;
                             reports.Add(new StepValue(step, epoch.Metric));
                             var verdict = await reporter.ReportAsync(step, epoch.Metric, cancellationToken);
                             if (verdict == ReportVerdict.Continue) return true;

@@ -18,7 +18,7 @@ public sealed class StudyReportPageTests
 
     private static TrialView Trial(string backbone, int number, TrialStatus status, double? value, double learningRate, double weightDecay, int scheduler, params double[] reports)
     {
-        // Training trials report step 1000×fold + epoch: fold 0 epochs 1-3, then fold 1 epochs 1-2.
+        // Stored steps of ReportPosition (fold, epoch): fold 0 epochs 1-3, then fold 1 epochs 1-2.
         int[] steps = [1, 2, 3, 1001, 1002];
         var schedulers = new[] { "linear", "cosine" };
         return new TrialView
@@ -126,9 +126,9 @@ public sealed class StudyReportPageTests
         foreach (var kind in ChartKinds)
             Assert.Equal(2, Count(page, $"<svg class=\"chart\" data-chart=\"{kind}\""));
         Assert.Equal(8, Count(page, "<svg class=\"chart\""));
-        // The x axis is the report's ordinal, said in a caption; the raw steps are still in the tooltips.
+        // The x axis is the report's ordinal, said in a caption; the tooltips name each report's fold and epoch.
         Assert.Contains("ordinal within the trial", page);
-        Assert.Contains("steps 1,2,3,1001,1002", page);
+        Assert.Contains("reports f1 e1-3, f2 e1-2", page);
         Assert.Contains("Spearman", page);
         Assert.Contains("<path class=\"mark cross\"", page); // pruned trials end with ×
         Assert.Contains("document.body.dataset.chartsDrawn", page);

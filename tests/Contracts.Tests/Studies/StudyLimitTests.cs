@@ -30,7 +30,8 @@ public sealed class StudyLimitTests
         { "batch size", ValidWith("epochs: 3", "epochs: 3, batch_size: 1000000"), "training.batch_size", 11, "must be in [1, 4096]" },
         { "sequence length", WithRobertaLines("max_sequence_length: 1000000"), "backbones[1].max_sequence_length", 25, "must be in [1, 8192]" },
         { "gpu memory", WithRobertaLines("min_gpu_memory_mb: 9000000000000"), "backbones[1].min_gpu_memory_mb", 25, "must be in [0, 1048576]" },
-        { "simulated steps", ValidWith("steps: 3", "steps: 1000000"), "workload.steps", 12, "must be in [1, 1000], got 1000000" },
+        { "simulated steps", ValidWith("steps: 3", "steps: 1000000"), "workload.steps", 12, "must be in [1, 999], got 1000000" },
+        { "simulated folds", ValidWith("steps: 3", "steps: 3, folds: 21"), "workload.folds", 12, "must be in [1, 20], got 21" },
         { "step seconds", ValidWith("step_seconds: 0", "step_seconds: 1e300"), "workload.step_seconds", 12, "must be in [0, 3600]" },
         { "lease seconds huge", ValidWith("lease_seconds: 30", "lease_seconds: 1e300"), "trials.lease_seconds", 13, "must be in [0.1, 86400]" },
         { "lease seconds tiny", ValidWith("lease_seconds: 30", "lease_seconds: 1e-9"), "trials.lease_seconds", 13, "must be in [0.1, 86400]" },
@@ -69,7 +70,7 @@ public sealed class StudyLimitTests
         var yaml = ValidWith("{trials_per_backbone: 4, max_parallel: 2}", "{trials_per_backbone: 10000, max_parallel: 10000}")
             .Replace("cv_folds: 5", "cv_folds: 20")
             .Replace("epochs: 3", "epochs: 100, early_stopping_patience: 100, batch_size: 4096")
-            .Replace("steps: 3, step_seconds: 0", "steps: 1000, step_seconds: 3600")
+            .Replace("steps: 3, step_seconds: 0", "steps: 999, folds: 20, step_seconds: 3600")
             .Replace("lease_seconds: 30, max_attempts: 3", "lease_seconds: 86400, max_attempts: 100")
             + "    max_sequence_length: 8192\n    min_gpu_memory_mb: 1048576\n";
 

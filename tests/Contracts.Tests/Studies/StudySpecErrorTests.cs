@@ -52,7 +52,7 @@ public sealed class StudySpecErrorTests
         { "lease_seconds 0", ValidWith("lease_seconds: 30", "lease_seconds: 0"), "trials.lease_seconds", 13, "must be in [0.1, 86400], got 0" },
         { "max_attempts 0", ValidWith("max_attempts: 3", "max_attempts: 0"), "trials.max_attempts", 13, "must be in [1, 100], got 0" },
         { "failure_rate > 1", ValidWith("failure_rate: 0", "failure_rate: 1.5"), "workload.failure_rate", 12, "must be in [0, 1], got 1.5" },
-        { "steps 0", ValidWith("steps: 3", "steps: 0"), "workload.steps", 12, "must be in [1, 1000], got 0" },
+        { "steps 0", ValidWith("steps: 3", "steps: 0"), "workload.steps", 12, "must be in [1, 999], got 0" },
         { "step_seconds < 0", ValidWith("step_seconds: 0", "step_seconds: -1"), "workload.step_seconds", 12, "must be in [0, 3600], got -1" },
         { "percentile 100", ValidWith("percentile: 50", "percentile: 100"), "pruner.percentile", 10, "must be in (0, 100), got 100" },
         { "percentile 0", ValidWith("percentile: 50", "percentile: 0"), "pruner.percentile", 10, "must be in (0, 100), got 0" },

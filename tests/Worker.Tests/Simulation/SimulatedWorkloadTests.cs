@@ -1,3 +1,4 @@
+using SweepCluster.Search.Sampling;
 using System.Diagnostics;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Contracts.Trials;
@@ -46,6 +47,21 @@ public sealed class SimulatedWorkloadTests
             LearningCurves.Observed(family, 3e-3, 0.4, 0.5, Seed, trialIndex, t) + SimulatedCurve.BackboneOffset("bert"));
         Assert.Equal(expected, reporter.Values);
         Assert.Equal(Enumerable.Range(1, LearningCurves.Steps), reporter.Reports.Select(r => r.Step));
+    }
+
+    [Fact]
+    public async Task Folds_report_each_fold_at_its_position_and_complete_with_the_mean_of_the_fold_finals()
+    {
+        var spec = Study(Workload(steps: 4) with { Folds = 3 });
+        var (result, reporter) = await RunAsync(spec, Assignment(SuiteParams(lr: 3e-3, reg: 0.4, momentum: 0.5), number: 3));
+
+        // Fold k's epoch e at ReportPosition (k, e): steps 1..4, 1001..1004, 2001..2004, as training reports them.
+        Assert.Equal(Enumerable.Range(0, 3).SelectMany(k => Enumerable.Range(1, 4).Select(e => 1000 * k + e)), reporter.Reports.Select(r => r.Step));
+        var trialIndex = SimulatedCurve.NoiseTrialIndex("bert", 3);
+        var finals = Enumerable.Range(0, 3).Select(k =>
+            LearningCurves.Observed(LearningCurves.Crossing, 3e-3, 0.4, 0.5, Seed, trialIndex, 4, k, 3) + SimulatedCurve.BackboneOffset("bert")).ToArray();
+        Assert.Equal(finals, reporter.Reports.Where(r => ReportPosition.FromStep(r.Step).Epoch == 4).Select(r => r.Value));
+        Assert.Equal(finals.Average(), Assert.IsType<TrialResult.Completed>(result).Value, 12);
     }
 
     [Fact]
@@ -153,7 +169,8 @@ public sealed class SimulatedWorkloadTests
     [Fact]
     public async Task Zero_step_time_runs_synchronously()
     {
-        var spec = Study(Workload(steps: 10_000, stepSeconds: 0));
+        // 10 folds of 999 epochs: a fold holds at most 999 (ReportPosition), so many reports need many folds.
+        var spec = Study(Workload(steps: 999, stepSeconds: 0) with { Folds = 10 });
         var reporter = new RecordingReporter();
         var clock = Stopwatch.StartNew();
 
@@ -161,7 +178,7 @@ public sealed class SimulatedWorkloadTests
 
         Assert.True(run.IsCompletedSuccessfully, "no timer and no yield at zero step time");
         Assert.IsType<TrialResult.Completed>(await run);
-        Assert.Equal(10_000, reporter.Reports.Count);
+        Assert.Equal(9_990, reporter.Reports.Count);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed}");
     }
 
