@@ -8,6 +8,7 @@ using SweepCluster.Search.Synthetic;
 
 // The sampler/pruner benchmark of ../shared/bench/hpo/SUITE.md, printed beside Optuna 3.1.0's figures.
 //   dotnet run -c Release --project bench/Hpo -- [quality|scaling|pruning|all] [--seeds N] [--trials N] [--scaling-trials N]
+//   dotnet run -c Release --project bench/Hpo -- holdout --sampler tpe|tpe_mv --candidates "default;NEiCandidates=24" (defaults chosen on one half of the suite, reported on the other)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
@@ -32,6 +33,13 @@ var plotPath = args.SkipWhile(a => a != "--plot").Skip(1).FirstOrDefault() ?? "h
 if (mode is "quality" or "all") BenchmarkRuns.Quality(seeds, trials, plotPath);
 if (mode is "scaling" or "all") BenchmarkRuns.Scaling(scalingTrials);
 if (mode is "pruning" or "all") BenchmarkRuns.Pruning(Math.Min(seeds, 10), trials);
+if (mode is "holdout")
+{
+    // holdout --sampler tpe|tpe_mv --candidates "A;B;C" (each a --tpe string; "default" = the built-in defaults)
+    var candidates = (args.SkipWhile(a => a != "--candidates").Skip(1).FirstOrDefault() ?? "default").Split(';');
+    var sampler = args.SkipWhile(a => a != "--sampler").Skip(1).FirstOrDefault() ?? "tpe";
+    BenchmarkRuns.Holdout(sampler, candidates, seeds, trials);
+}
 
 /// <summary>Experiment knobs: --tpe "NEiCandidates=64,OmitKernelScale=false".</summary>
 internal static class TpeOverrides
@@ -44,7 +52,8 @@ internal static class TpeOverrides
         {
             var (key, value) = (pair.Split('=')[0].Trim(), pair.Split('=')[1].Trim());
             var property = typeof(SweepCluster.Search.Tpe.TpeOptions).GetProperty(key) ?? throw new ArgumentException($"unknown TPE option '{key}'");
-            var converted = Convert.ChangeType(value, Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType, CultureInfo.InvariantCulture);
+            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            var converted = type.IsEnum ? Enum.Parse(type, value, ignoreCase: true) : Convert.ChangeType(value, type, CultureInfo.InvariantCulture);
             options = options with { };
             property.SetValue(options, converted);
         }
@@ -68,8 +77,10 @@ internal static class BenchmarkRuns
         var plot = new RegretPlot();
         Console.WriteLine($"## Best value found (minimisation), {seeds} seeds x {trials} trials: mean / median after 25, 50, 100; Optuna's mean after 100 beside ours");
         Console.WriteLine();
-        Console.WriteLine("| function | sampler | after 25 | after 50 | after 100 | Optuna after 100 (mean) | ours ≤ Optuna? | ask ms/trial @~100 | Optuna sampler ms @~100 |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("SE = standard error of the mean over seeds; a shortfall is given in SEs of the difference, √(SE_ours² + SE_Optuna²).");
+        Console.WriteLine();
+        Console.WriteLine("| function | sampler | after 25 | after 50 | after 100 | ours after 100 (mean ± SE) | Optuna after 100 (mean ± SE) | ours ≤ Optuna? | ask ms/trial @~100 | Optuna ms @~100 |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var function in SuiteFunctions.All.Where(f => FunctionFilter is null || FunctionFilter.Contains(f.Name)))
         {
             foreach (var (samplerName, kind) in Samplers.Where(s => SamplerFilter is null || SamplerFilter.Contains(s.Name)))
@@ -83,20 +94,23 @@ internal static class BenchmarkRuns
                 // Optuna's reference has checkpoints 25, 50 and 100; compare at the last one this run reached.
                 var checkpoint = checkpoints.Length == 0 ? trials : checkpoints[^1];
                 var ours100 = results.Select(r => r.BestAt[checkpoint - 1]).Average();
-                var optuna = OptunaReference.MeanBestAfter(function.Name, samplerName, checkpoint);
+                var measured = OptunaMeasured.Get(function.Name, samplerName)?.After(checkpoint);
+                var optuna = OptunaReference.MeanBestAfter(function.Name, samplerName, checkpoint) ?? measured?.Mean;
                 // The spread of best-of-N over seeds is wide, so say how many standard errors a shortfall is.
                 var finals = results.Select(r => r.BestAt[checkpoint - 1]).ToArray();
-                var standardError = Math.Sqrt(finals.Select(v => (v - ours100) * (v - ours100)).Sum() / Math.Max(1, finals.Length - 1) / finals.Length);
+                var standardError = StandardError(finals);
+                var differenceError = Math.Sqrt(standardError * standardError + Math.Pow(measured?.StandardError ?? 0, 2));
                 var verdict = optuna is double o
-                    ? (ours100 <= o ? "yes" : $"no (+{ours100 - o:G3} = {(ours100 - o) / standardError:F1} SE)")
+                    ? (ours100 <= o ? "yes" : $"no (+{ours100 - o:G3} = {(ours100 - o) / differenceError:F1} SE)")
                     : "–";
-                var optunaMs = OptunaReference.SamplerMsPerTrial(function.Name, samplerName);
+                var optunaMs = OptunaReference.SamplerMsPerTrial(function.Name, samplerName) ?? OptunaMeasured.Get(function.Name, samplerName)?.AskTellMs;
                 var meanCurve = Enumerable.Range(0, trials).Select(i => results.Average(r => r.BestAt[i])).ToArray();
                 var optunaMarkers = new[] { 25, 50, 100 }.Where(c => c <= trials)
                     .Select(c => (c, OptunaReference.MeanBestAfter(function.Name, samplerName, c)))
                     .Where(p => p.Item2 is not null).ToDictionary(p => p.c, p => p.Item2!.Value);
                 plot.Add(function.Name, function.KnownOptimum, samplerName, meanCurve, optunaMarkers);
-                Console.WriteLine($"| {function.Name} | {samplerName} | {cells[0]} | {cells[1]} | {cells[2]} | {Fmt(optuna)} | {verdict} | {results.Average(r => r.AskMsLate):F3} | {Fmt(optunaMs)} |");
+                Console.WriteLine($"| {function.Name} | {samplerName} | {cells[0]} | {cells[1]} | {cells[2]} | {FmtValue(ours100)} ± {FmtError(standardError)} "
+                    + $"| {Fmt(optuna)} ± {(measured is null ? "?" : FmtError(measured.StandardError))} | {verdict} | {results.Average(r => r.AskMsLate):F3} | {Fmt(optunaMs)} |");
             }
         }
         Console.WriteLine();
@@ -104,6 +118,74 @@ internal static class BenchmarkRuns
         Console.WriteLine($"Plot: {Path.GetFullPath(plotPath)} (mean regret vs trials, Optuna's means as circles)");
         Console.WriteLine();
     }
+
+    /// <summary>
+    /// Chooses among TPE option sets by holding functions out: for each candidate and function, the gap to
+    /// Optuna's mean best-after-N in SEs of the difference (z; negative = ours better). The candidate with the
+    /// lowest mean z on one half of the suite is reported on the other half, and the other way round.
+    /// </summary>
+    public static void Holdout(string samplerName, string[] candidates, int seeds, int trials)
+    {
+        var kind = Samplers.First(s => s.Name == samplerName).Kind;
+        var functions = SuiteFunctions.All.Where(f => FunctionFilter is null || FunctionFilter.Contains(f.Name)).ToList();
+        var z = new double[candidates.Length, functions.Count];
+        var means = new double[candidates.Length, functions.Count];
+        var askMs = new double[candidates.Length];
+        Console.WriteLine($"## Hold-out choice for `{samplerName}`, {seeds} seeds x {trials} trials; cells: our mean best-after-{trials} (z = gap to Optuna in SEs of the difference)");
+        Console.WriteLine();
+        Console.WriteLine("| function | half | Optuna mean ± SE | " + string.Join(" | ", candidates.Select(c => $"`{c}`")) + " |");
+        Console.WriteLine("|---|---|---|" + string.Concat(candidates.Select(_ => "---|")));
+        var saved = Tpe;
+        for (var c = 0; c < candidates.Length; c++)
+        {
+            Tpe = candidates[c] == "default" ? new SweepCluster.Search.Tpe.TpeOptions() : TpeOverrides.Parse(candidates[c]);
+            var totalMs = 0.0;
+            for (var f = 0; f < functions.Count; f++)
+            {
+                var results = new (double[] BestAt, double AskMsLate)[seeds];
+                Parallel.For(0, seeds, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+                    seed => results[seed] = RunStudy(functions[f], kind, seed, trials));
+                var finals = results.Select(r => r.BestAt[trials - 1]).ToArray();
+                var reference = OptunaMeasured.Get(functions[f].Name, samplerName)?.After(trials);
+                var optunaMean = OptunaReference.MeanBestAfter(functions[f].Name, samplerName, trials) ?? reference?.Mean ?? double.NaN;
+                var se = StandardError(finals);
+                means[c, f] = finals.Average();
+                z[c, f] = (means[c, f] - optunaMean) / Math.Sqrt(se * se + Math.Pow(reference?.StandardError ?? 0, 2));
+                totalMs += results.Average(r => r.AskMsLate);
+            }
+            askMs[c] = totalMs / functions.Count;
+        }
+        Tpe = saved;
+        for (var f = 0; f < functions.Count; f++)
+        {
+            var name = functions[f].Name;
+            var half = SuiteFunctions.HalfA.Contains(name) ? "A" : "B";
+            var reference = OptunaMeasured.Get(name, samplerName)?.After(trials);
+            var optunaMean = OptunaReference.MeanBestAfter(name, samplerName, trials) ?? reference?.Mean;
+            Console.WriteLine($"| {name} | {half} | {Fmt(optunaMean)} ± {(reference is null ? "?" : FmtError(reference.StandardError))} | "
+                + string.Join(" | ", Enumerable.Range(0, candidates.Length).Select(c => $"{FmtValue(means[c, f])} ({z[c, f]:+0.0;-0.0})")) + " |");
+        }
+        double MeanZ(int c, IReadOnlyList<string> half) => Enumerable.Range(0, functions.Count).Where(f => half.Contains(functions[f].Name)).Select(f => z[c, f]).DefaultIfEmpty(double.NaN).Average();
+        double MaxZ(int c, IReadOnlyList<string> half) => Enumerable.Range(0, functions.Count).Where(f => half.Contains(functions[f].Name)).Select(f => z[c, f]).DefaultIfEmpty(double.NaN).Max();
+        Console.WriteLine($"| mean z, half A | | | " + string.Join(" | ", Enumerable.Range(0, candidates.Length).Select(c => $"{MeanZ(c, SuiteFunctions.HalfA):+0.00;-0.00} (max {MaxZ(c, SuiteFunctions.HalfA):+0.0;-0.0})")) + " |");
+        Console.WriteLine($"| mean z, half B | | | " + string.Join(" | ", Enumerable.Range(0, candidates.Length).Select(c => $"{MeanZ(c, SuiteFunctions.HalfB):+0.00;-0.00} (max {MaxZ(c, SuiteFunctions.HalfB):+0.0;-0.0})")) + " |");
+        Console.WriteLine($"| ask ms/trial @~100 (mean over functions) | | | " + string.Join(" | ", askMs.Select(m => m.ToString("F3", CultureInfo.InvariantCulture))) + " |");
+        Console.WriteLine();
+        foreach (var (choose, report, chooseName, reportName) in new[] { (SuiteFunctions.HalfA, SuiteFunctions.HalfB, "A", "B"), (SuiteFunctions.HalfB, SuiteFunctions.HalfA, "B", "A") })
+        {
+            var best = Enumerable.Range(0, candidates.Length).OrderBy(c => MeanZ(c, choose)).ThenBy(c => MaxZ(c, choose)).First();
+            Console.WriteLine($"- chosen on half {chooseName}: `{candidates[best]}` (mean z {MeanZ(best, choose):+0.00;-0.00}); on held-out half {reportName}: mean z {MeanZ(best, report):+0.00;-0.00}, worst {MaxZ(best, report):+0.0;-0.0}");
+        }
+        Console.WriteLine();
+    }
+
+    private static double StandardError(IReadOnlyList<double> values)
+    {
+        var mean = values.Average();
+        return Math.Sqrt(values.Select(v => (v - mean) * (v - mean)).Sum() / Math.Max(1, values.Count - 1) / values.Count);
+    }
+
+    private static string FmtError(double v) => v.ToString(Math.Abs(v) >= 1000 ? "0.0e+00" : "G2", CultureInfo.InvariantCulture);
 
     private static (double[] BestAt, double AskMsLate) RunStudy(SuiteFunction function, SamplerKind kind, int seed, int trials)
     {
