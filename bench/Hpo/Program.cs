@@ -33,11 +33,28 @@ var plotPath = args.SkipWhile(a => a != "--plot").Skip(1).FirstOrDefault() ?? "h
 if (mode is "quality" or "all") BenchmarkRuns.Quality(seeds, trials, plotPath);
 if (mode is "scaling" or "all") BenchmarkRuns.Scaling(scalingTrials);
 if (mode is "pruning" or "all") BenchmarkRuns.Pruning(Math.Min(seeds, 10), trials);
+if (mode is "trace")
+{
+    // trace --functions NAME --samplers NAME --seeds N: every trial of seed N-1, for eyeballing a sampler.
+    var function = SuiteFunctions.All.First(f => functionFilter?.Contains(f.Name) ?? true);
+    var kind = BenchmarkRuns.SamplerFilter?.FirstOrDefault() switch { "tpe_mv" => SamplerKind.TpeMultivariate, "random" => SamplerKind.Random, _ => SamplerKind.Tpe };
+    var search = HyperparameterSearch.Create(new SearchSettings(SearchSpace.FromJson(function.SpaceJson),
+        Sampler: new SamplerSettings { Kind = kind, Tpe = BenchmarkRuns.Tpe }, Seed: seeds - 1));
+    for (var i = 0; i < trials; i++)
+    {
+        var trial = search.Ask();
+        var value = function.Evaluate(trial.Params);
+        search.Tell(trial.Number, new TrialOutcome.Completed(value));
+        Console.WriteLine($"{i}\t{value:G6}\t{string.Join(" ", trial.Params.Select(p => $"{p.Key}={p.Value}"))}");
+    }
+}
 if (mode is "holdout")
 {
     // holdout --sampler tpe|tpe_mv --candidates "A;B;C" (each a --tpe string; "default" = the built-in defaults)
     var candidates = (args.SkipWhile(a => a != "--candidates").Skip(1).FirstOrDefault() ?? "default").Split(';');
     var sampler = args.SkipWhile(a => a != "--sampler").Skip(1).FirstOrDefault() ?? "tpe";
+    var cache = args.SkipWhile(a => a != "--cache").Skip(1).FirstOrDefault();
+    if (cache is not null) BenchmarkRuns.LoadHoldoutCache(cache);
     BenchmarkRuns.Holdout(sampler, candidates, seeds, trials);
 }
 
@@ -99,7 +116,8 @@ internal static class BenchmarkRuns
                 // The spread of best-of-N over seeds is wide, so say how many standard errors a shortfall is.
                 var finals = results.Select(r => r.BestAt[checkpoint - 1]).ToArray();
                 var standardError = StandardError(finals);
-                var differenceError = Math.Sqrt(standardError * standardError + Math.Pow(measured?.StandardError ?? 0, 2));
+                var optunaError = measured?.StandardError ?? OptunaReference.ApproximateStandardError(function.Name, samplerName, checkpoint);
+                var differenceError = Math.Sqrt(standardError * standardError + Math.Pow(optunaError ?? 0, 2));
                 var verdict = optuna is double o
                     ? (ours100 <= o ? "yes" : $"no (+{ours100 - o:G3} = {(ours100 - o) / differenceError:F1} SE)")
                     : "–";
@@ -110,7 +128,7 @@ internal static class BenchmarkRuns
                     .Where(p => p.Item2 is not null).ToDictionary(p => p.c, p => p.Item2!.Value);
                 plot.Add(function.Name, function.KnownOptimum, samplerName, meanCurve, optunaMarkers);
                 Console.WriteLine($"| {function.Name} | {samplerName} | {cells[0]} | {cells[1]} | {cells[2]} | {FmtValue(ours100)} ± {FmtError(standardError)} "
-                    + $"| {Fmt(optuna)} ± {(measured is null ? "?" : FmtError(measured.StandardError))} | {verdict} | {results.Average(r => r.AskMsLate):F3} | {Fmt(optunaMs)} |");
+                    + $"| {Fmt(optuna)} ± {(optunaError is double e ? FmtError(e) + (measured is null ? "~" : "") : "?")} | {verdict} | {results.Average(r => r.AskMsLate):F3} | {Fmt(optunaMs)} |");
             }
         }
         Console.WriteLine();
@@ -142,16 +160,25 @@ internal static class BenchmarkRuns
             var totalMs = 0.0;
             for (var f = 0; f < functions.Count; f++)
             {
-                var results = new (double[] BestAt, double AskMsLate)[seeds];
-                Parallel.For(0, seeds, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
-                    seed => results[seed] = RunStudy(functions[f], kind, seed, trials));
-                var finals = results.Select(r => r.BestAt[trials - 1]).ToArray();
+                // Runs are deterministic by seed, so a cache (--cache FILE) lets the table be re-scored without re-running.
+                var key = $"{samplerName}\t{candidates[c]}\t{functions[f].Name}\t{seeds}\t{trials}";
+                if (!HoldoutCache.TryGetValue(key, out var row))
+                {
+                    var results = new (double[] BestAt, double AskMsLate)[seeds];
+                    Parallel.For(0, seeds, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+                        seed => results[seed] = RunStudy(functions[f], kind, seed, trials));
+                    var finals = results.Select(r => r.BestAt[trials - 1]).ToArray();
+                    row = (finals.Average(), StandardError(finals), results.Average(r => r.AskMsLate));
+                    HoldoutCache[key] = row;
+                    if (HoldoutCachePath is not null)
+                        File.AppendAllText(HoldoutCachePath, FormattableString.Invariant($"{key}\t{row.Mean:R}\t{row.Se:R}\t{row.AskMs:R}\n"));
+                }
                 var reference = OptunaMeasured.Get(functions[f].Name, samplerName)?.After(trials);
                 var optunaMean = OptunaReference.MeanBestAfter(functions[f].Name, samplerName, trials) ?? reference?.Mean ?? double.NaN;
-                var se = StandardError(finals);
-                means[c, f] = finals.Average();
-                z[c, f] = (means[c, f] - optunaMean) / Math.Sqrt(se * se + Math.Pow(reference?.StandardError ?? 0, 2));
-                totalMs += results.Average(r => r.AskMsLate);
+                var optunaSe = reference?.StandardError ?? OptunaReference.ApproximateStandardError(functions[f].Name, samplerName, trials) ?? 0;
+                means[c, f] = row.Mean;
+                z[c, f] = (row.Mean - optunaMean) / Math.Sqrt(row.Se * row.Se + optunaSe * optunaSe);
+                totalMs += row.AskMs;
             }
             askMs[c] = totalMs / functions.Count;
         }
@@ -177,6 +204,23 @@ internal static class BenchmarkRuns
             Console.WriteLine($"- chosen on half {chooseName}: `{candidates[best]}` (mean z {MeanZ(best, choose):+0.00;-0.00}); on held-out half {reportName}: mean z {MeanZ(best, report):+0.00;-0.00}, worst {MaxZ(best, report):+0.0;-0.0}");
         }
         Console.WriteLine();
+    }
+
+    public static string? HoldoutCachePath { get; set; }
+
+    private static readonly Dictionary<string, (double Mean, double Se, double AskMs)> HoldoutCache = new();
+
+    public static void LoadHoldoutCache(string path)
+    {
+        HoldoutCachePath = path;
+        if (!File.Exists(path)) return;
+        foreach (var line in File.ReadAllLines(path))
+        {
+            var parts = line.Split('\t');
+            if (parts.Length != 8) continue;
+            HoldoutCache[string.Join('\t', parts[..5])] = (double.Parse(parts[5], CultureInfo.InvariantCulture),
+                double.Parse(parts[6], CultureInfo.InvariantCulture), double.Parse(parts[7], CultureInfo.InvariantCulture));
+        }
     }
 
     private static double StandardError(IReadOnlyList<double> values)
