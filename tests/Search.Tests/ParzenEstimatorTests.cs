@@ -66,11 +66,11 @@ public class ParzenEstimatorTests
     }
 
     [Fact]
-    public void Multivariate_default_is_scotts_rule_on_the_observations_spread()
+    public void Multivariate_scott_rule_uses_the_observations_spread()
     {
         // Independent numpy/scipy evaluation: σⱼ = min(sample std ⱼ, rangeⱼ/√12) · n^(−1/(d+4)), clipped below at
         // rangeⱼ/min(100, n + 2); prior kernel N(mid, range); equal weights; Optuna's unscaled kernel scores.
-        var actual = MultivariateLogPdf(new TpeOptions());
+        var actual = MultivariateLogPdf(new TpeOptions { MultivariateBandwidthRule = BandwidthRule.Scott, MultivariateBandwidth = 0.2 });
         Assert.Equal([-1.7589034913452006, -1.5470286585378377, -1.3233459753043, -1.8965477415243217], actual, (a, b) => Math.Abs(a - b) < 1e-9);
     }
 }
