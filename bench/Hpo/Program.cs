@@ -24,6 +24,7 @@ var functionFilter = args.SkipWhile(a => a != "--functions").Skip(1).FirstOrDefa
 var tpeArgument = args.SkipWhile(a => a != "--tpe").Skip(1).FirstOrDefault();
 BenchmarkRuns.Tpe = TpeOverrides.Parse(tpeArgument);
 BenchmarkRuns.FunctionFilter = functionFilter;
+BenchmarkRuns.QuasiRandom = !args.Contains("--iid-random");
 BenchmarkRuns.SamplerFilter = args.SkipWhile(a => a != "--samplers").Skip(1).FirstOrDefault()?.Split(',');
 if (tpeArgument is not null) Console.WriteLine($"TPE options: {BenchmarkRuns.Tpe}");
 
@@ -82,6 +83,9 @@ internal static class BenchmarkRuns
 {
     public static SweepCluster.Search.Tpe.TpeOptions Tpe { get; set; } = new();
     public static string[]? FunctionFilter { get; set; }
+
+    /// <summary>Random search from the scrambled Halton sequence (default) or independent draws (--iid-random).</summary>
+    public static bool QuasiRandom { get; set; } = true;
     public static string[]? SamplerFilter { get; set; }
 
     private static readonly (string Name, SamplerKind Kind)[] Samplers =
@@ -189,7 +193,8 @@ internal static class BenchmarkRuns
             var half = SuiteFunctions.HalfA.Contains(name) ? "A" : "B";
             var reference = OptunaMeasured.Get(name, samplerName)?.After(trials);
             var optunaMean = OptunaReference.MeanBestAfter(name, samplerName, trials) ?? reference?.Mean;
-            Console.WriteLine($"| {name} | {half} | {Fmt(optunaMean)} ± {(reference is null ? "?" : FmtError(reference.StandardError))} | "
+            var approximate = OptunaReference.ApproximateStandardError(name, samplerName, trials);
+            Console.WriteLine($"| {name} | {half} | {Fmt(optunaMean)} ± {(reference is not null ? FmtError(reference.StandardError) : approximate is double a ? FmtError(a) + "~" : "?")} | "
                 + string.Join(" | ", Enumerable.Range(0, candidates.Length).Select(c => $"{FmtValue(means[c, f])} ({z[c, f]:+0.0;-0.0})")) + " |");
         }
         double MeanZ(int c, IReadOnlyList<string> half) => Enumerable.Range(0, functions.Count).Where(f => half.Contains(functions[f].Name)).Select(f => z[c, f]).DefaultIfEmpty(double.NaN).Average();
@@ -234,7 +239,7 @@ internal static class BenchmarkRuns
     private static (double[] BestAt, double AskMsLate) RunStudy(SuiteFunction function, SamplerKind kind, int seed, int trials)
     {
         var search = HyperparameterSearch.Create(new SearchSettings(SearchSpace.FromJson(function.SpaceJson),
-            Sampler: new SamplerSettings { Kind = kind, Tpe = Tpe }, Seed: seed));
+            Sampler: new SamplerSettings { Kind = kind, Tpe = Tpe, QuasiRandom = QuasiRandom }, Seed: seed));
         var bestAt = new double[trials];
         var bestObserved = double.PositiveInfinity;
         var incumbentTrue = double.PositiveInfinity;
