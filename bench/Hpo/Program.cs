@@ -8,6 +8,7 @@ using SweepCluster.Search.Synthetic;
 
 // The sampler/pruner benchmark of ../shared/bench/hpo/SUITE.md, printed beside Optuna 3.1.0's figures.
 //   dotnet run -c Release --project bench/Hpo -- [quality|scaling|pruning|all] [--seeds N] [--trials N] [--scaling-trials N] [--pruning-seeds N] [--folds 1,3]
+//   dotnet run -c Release --project bench/Hpo -- holdout --sampler tpe|tpe_mv --candidates "default;NEiCandidates=24" (defaults chosen on one half of the suite, reported on the other)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
@@ -23,6 +24,7 @@ var functionFilter = args.SkipWhile(a => a != "--functions").Skip(1).FirstOrDefa
 var tpeArgument = args.SkipWhile(a => a != "--tpe").Skip(1).FirstOrDefault();
 BenchmarkRuns.Tpe = TpeOverrides.Parse(tpeArgument);
 BenchmarkRuns.FunctionFilter = functionFilter;
+BenchmarkRuns.QuasiRandom = !args.Contains("--iid-random");
 BenchmarkRuns.SamplerFilter = args.SkipWhile(a => a != "--samplers").Skip(1).FirstOrDefault()?.Split(',');
 if (tpeArgument is not null) Console.WriteLine($"TPE options: {BenchmarkRuns.Tpe}");
 
@@ -33,6 +35,30 @@ if (mode is "quality" or "all") BenchmarkRuns.Quality(seeds, trials, plotPath);
 if (mode is "scaling" or "all") BenchmarkRuns.Scaling(scalingTrials);
 var pruningFolds = (args.SkipWhile(a => a != "--folds").Skip(1).FirstOrDefault() ?? "1,3").Split(',').Select(f => int.Parse(f, CultureInfo.InvariantCulture)).ToArray();
 if (mode is "pruning" or "all") BenchmarkRuns.Pruning(Option("--pruning-seeds", Math.Min(seeds, 10)), trials, pruningFolds);
+if (mode is "trace")
+{
+    // trace --functions NAME --samplers NAME --seeds N: every trial of seed N-1, for eyeballing a sampler.
+    var function = SuiteFunctions.All.First(f => functionFilter?.Contains(f.Name) ?? true);
+    var kind = BenchmarkRuns.SamplerFilter?.FirstOrDefault() switch { "tpe_mv" => SamplerKind.TpeMultivariate, "random" => SamplerKind.Random, _ => SamplerKind.Tpe };
+    var search = HyperparameterSearch.Create(new SearchSettings(SearchSpace.FromJson(function.SpaceJson),
+        Sampler: new SamplerSettings { Kind = kind, Tpe = BenchmarkRuns.Tpe }, Seed: seeds - 1));
+    for (var i = 0; i < trials; i++)
+    {
+        var trial = search.Ask();
+        var value = function.Evaluate(trial.Params);
+        search.Tell(trial.Number, new TrialOutcome.Completed(value));
+        Console.WriteLine($"{i}\t{value:G6}\t{string.Join(" ", trial.Params.Select(p => $"{p.Key}={p.Value}"))}");
+    }
+}
+if (mode is "holdout")
+{
+    // holdout --sampler tpe|tpe_mv --candidates "A;B;C" (each a --tpe string; "default" = the built-in defaults)
+    var candidates = (args.SkipWhile(a => a != "--candidates").Skip(1).FirstOrDefault() ?? "default").Split(';');
+    var sampler = args.SkipWhile(a => a != "--sampler").Skip(1).FirstOrDefault() ?? "tpe";
+    var cache = args.SkipWhile(a => a != "--cache").Skip(1).FirstOrDefault();
+    if (cache is not null) BenchmarkRuns.LoadHoldoutCache(cache);
+    BenchmarkRuns.Holdout(sampler, candidates, seeds, trials);
+}
 
 /// <summary>Experiment knobs: --tpe "NEiCandidates=64,OmitKernelScale=false".</summary>
 internal static class TpeOverrides
@@ -45,7 +71,8 @@ internal static class TpeOverrides
         {
             var (key, value) = (pair.Split('=')[0].Trim(), pair.Split('=')[1].Trim());
             var property = typeof(SweepCluster.Search.Tpe.TpeOptions).GetProperty(key) ?? throw new ArgumentException($"unknown TPE option '{key}'");
-            var converted = Convert.ChangeType(value, Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType, CultureInfo.InvariantCulture);
+            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            var converted = type.IsEnum ? Enum.Parse(type, value, ignoreCase: true) : Convert.ChangeType(value, type, CultureInfo.InvariantCulture);
             options = options with { };
             property.SetValue(options, converted);
         }
@@ -57,6 +84,9 @@ internal static class BenchmarkRuns
 {
     public static SweepCluster.Search.Tpe.TpeOptions Tpe { get; set; } = new();
     public static string[]? FunctionFilter { get; set; }
+
+    /// <summary>Random search from the scrambled Halton sequence (default) or independent draws (--iid-random).</summary>
+    public static bool QuasiRandom { get; set; } = true;
     public static string[]? SamplerFilter { get; set; }
 
     private static readonly (string Name, SamplerKind Kind)[] Samplers =
@@ -69,8 +99,10 @@ internal static class BenchmarkRuns
         var plot = new RegretPlot();
         Console.WriteLine($"## Best value found (minimisation), {seeds} seeds x {trials} trials: mean / median after 25, 50, 100; Optuna's mean after 100 beside ours");
         Console.WriteLine();
-        Console.WriteLine("| function | sampler | after 25 | after 50 | after 100 | Optuna after 100 (mean) | ours ≤ Optuna? | ask ms/trial @~100 | Optuna sampler ms @~100 |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("SE = standard error of the mean over seeds; a shortfall is given in SEs of the difference, √(SE_ours² + SE_Optuna²).");
+        Console.WriteLine();
+        Console.WriteLine("| function | sampler | after 25 | after 50 | after 100 | ours after 100 (mean ± SE) | Optuna after 100 (mean ± SE) | ours ≤ Optuna? | ask ms/trial @~100 | Optuna ms @~100 |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var function in SuiteFunctions.All.Where(f => FunctionFilter is null || FunctionFilter.Contains(f.Name)))
         {
             foreach (var (samplerName, kind) in Samplers.Where(s => SamplerFilter is null || SamplerFilter.Contains(s.Name)))
@@ -84,20 +116,24 @@ internal static class BenchmarkRuns
                 // Optuna's reference has checkpoints 25, 50 and 100; compare at the last one this run reached.
                 var checkpoint = checkpoints.Length == 0 ? trials : checkpoints[^1];
                 var ours100 = results.Select(r => r.BestAt[checkpoint - 1]).Average();
-                var optuna = OptunaReference.MeanBestAfter(function.Name, samplerName, checkpoint);
+                var measured = OptunaMeasured.Get(function.Name, samplerName)?.After(checkpoint);
+                var optuna = OptunaReference.MeanBestAfter(function.Name, samplerName, checkpoint) ?? measured?.Mean;
                 // The spread of best-of-N over seeds is wide, so say how many standard errors a shortfall is.
                 var finals = results.Select(r => r.BestAt[checkpoint - 1]).ToArray();
-                var standardError = Math.Sqrt(finals.Select(v => (v - ours100) * (v - ours100)).Sum() / Math.Max(1, finals.Length - 1) / finals.Length);
+                var standardError = StandardError(finals);
+                var optunaError = measured?.StandardError ?? OptunaReference.ApproximateStandardError(function.Name, samplerName, checkpoint);
+                var differenceError = Math.Sqrt(standardError * standardError + Math.Pow(optunaError ?? 0, 2));
                 var verdict = optuna is double o
-                    ? (ours100 <= o ? "yes" : $"no (+{ours100 - o:G3} = {(ours100 - o) / standardError:F1} SE)")
+                    ? (ours100 <= o ? "yes" : $"no (+{ours100 - o:G3} = {(ours100 - o) / differenceError:F1} SE)")
                     : "–";
-                var optunaMs = OptunaReference.SamplerMsPerTrial(function.Name, samplerName);
+                var optunaMs = OptunaReference.SamplerMsPerTrial(function.Name, samplerName) ?? OptunaMeasured.Get(function.Name, samplerName)?.AskTellMs;
                 var meanCurve = Enumerable.Range(0, trials).Select(i => results.Average(r => r.BestAt[i])).ToArray();
                 var optunaMarkers = new[] { 25, 50, 100 }.Where(c => c <= trials)
                     .Select(c => (c, OptunaReference.MeanBestAfter(function.Name, samplerName, c)))
                     .Where(p => p.Item2 is not null).ToDictionary(p => p.c, p => p.Item2!.Value);
                 plot.Add(function.Name, function.KnownOptimum, samplerName, meanCurve, optunaMarkers);
-                Console.WriteLine($"| {function.Name} | {samplerName} | {cells[0]} | {cells[1]} | {cells[2]} | {Fmt(optuna)} | {verdict} | {results.Average(r => r.AskMsLate):F3} | {Fmt(optunaMs)} |");
+                Console.WriteLine($"| {function.Name} | {samplerName} | {cells[0]} | {cells[1]} | {cells[2]} | {FmtValue(ours100)} ± {FmtError(standardError)} "
+                    + $"| {Fmt(optuna)} ± {(optunaError is double e ? FmtError(e) + (measured is null ? "~" : "") : "?")} | {verdict} | {results.Average(r => r.AskMsLate):F3} | {Fmt(optunaMs)} |");
             }
         }
         Console.WriteLine();
@@ -106,10 +142,105 @@ internal static class BenchmarkRuns
         Console.WriteLine();
     }
 
+    /// <summary>
+    /// Chooses among TPE option sets by holding functions out: for each candidate and function, the gap to
+    /// Optuna's mean best-after-N in SEs of the difference (z; negative = ours better). The candidate with the
+    /// lowest mean z on one half of the suite is reported on the other half, and the other way round.
+    /// </summary>
+    public static void Holdout(string samplerName, string[] candidates, int seeds, int trials)
+    {
+        var kind = Samplers.First(s => s.Name == samplerName).Kind;
+        var functions = SuiteFunctions.All.Where(f => FunctionFilter is null || FunctionFilter.Contains(f.Name)).ToList();
+        var z = new double[candidates.Length, functions.Count];
+        var means = new double[candidates.Length, functions.Count];
+        var askMs = new double[candidates.Length];
+        Console.WriteLine($"## Hold-out choice for `{samplerName}`, {seeds} seeds x {trials} trials; cells: our mean best-after-{trials} (z = gap to Optuna in SEs of the difference)");
+        Console.WriteLine();
+        Console.WriteLine("| function | half | Optuna mean ± SE | " + string.Join(" | ", candidates.Select(c => $"`{c}`")) + " |");
+        Console.WriteLine("|---|---|---|" + string.Concat(candidates.Select(_ => "---|")));
+        var saved = Tpe;
+        for (var c = 0; c < candidates.Length; c++)
+        {
+            Tpe = candidates[c] == "default" ? new SweepCluster.Search.Tpe.TpeOptions() : TpeOverrides.Parse(candidates[c]);
+            var totalMs = 0.0;
+            for (var f = 0; f < functions.Count; f++)
+            {
+                // Runs are deterministic by seed, so a cache (--cache FILE) lets the table be re-scored without re-running.
+                var key = $"{samplerName}\t{candidates[c]}\t{functions[f].Name}\t{seeds}\t{trials}";
+                if (!HoldoutCache.TryGetValue(key, out var row))
+                {
+                    var results = new (double[] BestAt, double AskMsLate)[seeds];
+                    Parallel.For(0, seeds, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+                        seed => results[seed] = RunStudy(functions[f], kind, seed, trials));
+                    var finals = results.Select(r => r.BestAt[trials - 1]).ToArray();
+                    row = (finals.Average(), StandardError(finals), results.Average(r => r.AskMsLate));
+                    HoldoutCache[key] = row;
+                    if (HoldoutCachePath is not null)
+                        File.AppendAllText(HoldoutCachePath, FormattableString.Invariant($"{key}\t{row.Mean:R}\t{row.Se:R}\t{row.AskMs:R}\n"));
+                }
+                var reference = OptunaMeasured.Get(functions[f].Name, samplerName)?.After(trials);
+                var optunaMean = OptunaReference.MeanBestAfter(functions[f].Name, samplerName, trials) ?? reference?.Mean ?? double.NaN;
+                var optunaSe = reference?.StandardError ?? OptunaReference.ApproximateStandardError(functions[f].Name, samplerName, trials) ?? 0;
+                means[c, f] = row.Mean;
+                z[c, f] = (row.Mean - optunaMean) / Math.Sqrt(row.Se * row.Se + optunaSe * optunaSe);
+                totalMs += row.AskMs;
+            }
+            askMs[c] = totalMs / functions.Count;
+        }
+        Tpe = saved;
+        for (var f = 0; f < functions.Count; f++)
+        {
+            var name = functions[f].Name;
+            var half = SuiteFunctions.HalfA.Contains(name) ? "A" : "B";
+            var reference = OptunaMeasured.Get(name, samplerName)?.After(trials);
+            var optunaMean = OptunaReference.MeanBestAfter(name, samplerName, trials) ?? reference?.Mean;
+            var approximate = OptunaReference.ApproximateStandardError(name, samplerName, trials);
+            Console.WriteLine($"| {name} | {half} | {Fmt(optunaMean)} ± {(reference is not null ? FmtError(reference.StandardError) : approximate is double a ? FmtError(a) + "~" : "?")} | "
+                + string.Join(" | ", Enumerable.Range(0, candidates.Length).Select(c => $"{FmtValue(means[c, f])} ({z[c, f]:+0.0;-0.0})")) + " |");
+        }
+        double MeanZ(int c, IReadOnlyList<string> half) => Enumerable.Range(0, functions.Count).Where(f => half.Contains(functions[f].Name)).Select(f => z[c, f]).DefaultIfEmpty(double.NaN).Average();
+        double MaxZ(int c, IReadOnlyList<string> half) => Enumerable.Range(0, functions.Count).Where(f => half.Contains(functions[f].Name)).Select(f => z[c, f]).DefaultIfEmpty(double.NaN).Max();
+        Console.WriteLine($"| mean z, half A | | | " + string.Join(" | ", Enumerable.Range(0, candidates.Length).Select(c => $"{MeanZ(c, SuiteFunctions.HalfA):+0.00;-0.00} (max {MaxZ(c, SuiteFunctions.HalfA):+0.0;-0.0})")) + " |");
+        Console.WriteLine($"| mean z, half B | | | " + string.Join(" | ", Enumerable.Range(0, candidates.Length).Select(c => $"{MeanZ(c, SuiteFunctions.HalfB):+0.00;-0.00} (max {MaxZ(c, SuiteFunctions.HalfB):+0.0;-0.0})")) + " |");
+        Console.WriteLine($"| ask ms/trial @~100 (mean over functions) | | | " + string.Join(" | ", askMs.Select(m => m.ToString("F3", CultureInfo.InvariantCulture))) + " |");
+        Console.WriteLine();
+        foreach (var (choose, report, chooseName, reportName) in new[] { (SuiteFunctions.HalfA, SuiteFunctions.HalfB, "A", "B"), (SuiteFunctions.HalfB, SuiteFunctions.HalfA, "B", "A") })
+        {
+            var best = Enumerable.Range(0, candidates.Length).OrderBy(c => MeanZ(c, choose)).ThenBy(c => MaxZ(c, choose)).First();
+            Console.WriteLine($"- chosen on half {chooseName}: `{candidates[best]}` (mean z {MeanZ(best, choose):+0.00;-0.00}); on held-out half {reportName}: mean z {MeanZ(best, report):+0.00;-0.00}, worst {MaxZ(best, report):+0.0;-0.0}");
+        }
+        Console.WriteLine();
+    }
+
+    public static string? HoldoutCachePath { get; set; }
+
+    private static readonly Dictionary<string, (double Mean, double Se, double AskMs)> HoldoutCache = new();
+
+    public static void LoadHoldoutCache(string path)
+    {
+        HoldoutCachePath = path;
+        if (!File.Exists(path)) return;
+        foreach (var line in File.ReadAllLines(path))
+        {
+            var parts = line.Split('\t');
+            if (parts.Length != 8) continue;
+            HoldoutCache[string.Join('\t', parts[..5])] = (double.Parse(parts[5], CultureInfo.InvariantCulture),
+                double.Parse(parts[6], CultureInfo.InvariantCulture), double.Parse(parts[7], CultureInfo.InvariantCulture));
+        }
+    }
+
+    private static double StandardError(IReadOnlyList<double> values)
+    {
+        var mean = values.Average();
+        return Math.Sqrt(values.Select(v => (v - mean) * (v - mean)).Sum() / Math.Max(1, values.Count - 1) / values.Count);
+    }
+
+    private static string FmtError(double v) => v.ToString(Math.Abs(v) >= 1000 ? "0.0e+00" : "G2", CultureInfo.InvariantCulture);
+
     private static (double[] BestAt, double AskMsLate) RunStudy(SuiteFunction function, SamplerKind kind, int seed, int trials)
     {
         var search = HyperparameterSearch.Create(new SearchSettings(SearchSpace.FromJson(function.SpaceJson),
-            Sampler: new SamplerSettings { Kind = kind, Tpe = Tpe }, Seed: seed));
+            Sampler: new SamplerSettings { Kind = kind, Tpe = Tpe, QuasiRandom = QuasiRandom }, Seed: seed));
         var bestAt = new double[trials];
         var bestObserved = double.PositiveInfinity;
         var incumbentTrue = double.PositiveInfinity;

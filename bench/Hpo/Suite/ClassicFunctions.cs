@@ -88,6 +88,66 @@ public static class ClassicFunctions
         return sum + (last - 1.0) * (last - 1.0) * (1.0 + Sin2(2.0 * Math.PI * last));
     }
 
+    // ---- SUITE-EXTRA.md (bench/Hpo/SUITE-EXTRA.md) ----
+
+    public static double Rastrigin(ReadOnlySpan<double> x)
+    {
+        var sum = 10.0 * x.Length;
+        foreach (var v in x) sum += v * v - 10.0 * Math.Cos(2.0 * Math.PI * v);
+        return sum;
+    }
+
+    /// <summary>418.9828872724338 · d − Σ xᵢ sin(√|xᵢ|); minimum ≈ 0 at xᵢ = 420.9687462275036.</summary>
+    public static double Schwefel(ReadOnlySpan<double> x)
+    {
+        var sum = 418.9828872724338 * x.Length;
+        foreach (var v in x) sum -= v * Math.Sin(Math.Sqrt(Math.Abs(v)));
+        return sum;
+    }
+
+    public static double Griewank(ReadOnlySpan<double> x)
+    {
+        double squares = 0, product = 1;
+        for (var i = 0; i < x.Length; i++)
+        {
+            squares += x[i] * x[i];
+            product *= Math.Cos(x[i] / Math.Sqrt(i + 1));
+        }
+        return 1.0 + squares / 4000.0 - product;
+    }
+
+    /// <summary>De Jong's step function Σ floor(xᵢ + 0.5)²: flat plateaus, zero on [−0.5, 0.5)^d.</summary>
+    public static double Step(ReadOnlySpan<double> x)
+    {
+        var sum = 0.0;
+        foreach (var v in x)
+        {
+            var k = Math.Floor(v + 0.5);
+            sum += k * k;
+        }
+        return sum;
+    }
+
+    /// <summary>(x₁ − 1)² + Σᵢ₌₂ i(2xᵢ² − xᵢ₋₁)²: a narrow curved valley; 0 at xᵢ = 2^(−(2^i − 2)/2^i).</summary>
+    public static double DixonPrice(ReadOnlySpan<double> x)
+    {
+        var sum = (x[0] - 1.0) * (x[0] - 1.0);
+        for (var i = 1; i < x.Length; i++)
+        {
+            var t = 2.0 * x[i] * x[i] - x[i - 1];
+            sum += (i + 1) * t * t;
+        }
+        return sum;
+    }
+
+    /// <summary>½ Σ (xᵢ⁴ − 16xᵢ² + 5xᵢ); minimum −39.16616570377142·d at xᵢ = −2.903534027771178.</summary>
+    public static double StyblinskiTang(ReadOnlySpan<double> x)
+    {
+        var sum = 0.0;
+        foreach (var v in x) sum += v * v * v * v - 16.0 * v * v + 5.0 * v;
+        return 0.5 * sum;
+    }
+
     private static double[,] Scale(double factor, double[,] m)
     {
         for (var i = 0; i < m.GetLength(0); i++)

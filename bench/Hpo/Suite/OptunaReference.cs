@@ -106,6 +106,15 @@ public static class OptunaReference
     public static double? MeanBestAfter(string function, string sampler, int trials) =>
         Quality.TryGetValue((function, sampler), out var row) ? row.After(trials)?.Mean : null;
 
+    /// <summary>
+    /// REFERENCE.md gives no standard errors; IQR / 1.349 / √seeds (exact for a normal spread) stands in for one
+    /// where bench/Hpo/optuna_reference.py has not measured the row (marked "~" in the tables).
+    /// </summary>
+    public static double? ApproximateStandardError(string function, string sampler, int trials) =>
+        Quality.TryGetValue((function, sampler), out var row) && row.After(trials) is { } s
+            ? (s.Q3 - s.Q1) / 1.349 / Math.Sqrt(QualitySeeds)
+            : null;
+
     public static double? MedianBestAfter(string function, string sampler, int trials) =>
         Quality.TryGetValue((function, sampler), out var row) ? row.After(trials)?.Median : null;
 

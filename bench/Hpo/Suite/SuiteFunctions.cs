@@ -3,7 +3,7 @@ using SweepCluster.Search.Synthetic;
 
 namespace SweepCluster.Bench.Hpo;
 
-/// <summary>The suite's objectives (SUITE.md §1, §2, §4), in REFERENCE.md's order.</summary>
+/// <summary>The suite's objectives: SUITE.md §1, §2, §4 in REFERENCE.md's order, then bench/Hpo/SUITE-EXTRA.md.</summary>
 public static class SuiteFunctions
 {
     /// <summary>Noise scale and stream of <c>hartmann6_noisy</c>: y = hartmann6(x) + 0.1·z(stream 1, seed, i).</summary>
@@ -36,8 +36,59 @@ public static class SuiteFunctions
     public static SuiteFunction MixedFineTuneFunction { get; } = new("mixed_fine_tune",
         MixedFineTune.SpaceJson, MixedFineTune.KnownOptimum, MixedFineTune.Evaluate, Noisy: false);
 
-    public static IReadOnlyList<SuiteFunction> All { get; } =
+    // ---- SUITE-EXTRA.md: other shapes, to choose sampler defaults on functions they are not scored on ----
+
+    /// <summary>Noise of <c>styblinski_tang4_noisy</c>: y = styblinski_tang4(x) + 5·z(stream 3, seed, i).</summary>
+    public const double StyblinskiTangNoiseScale = 5.0;
+    public const ulong StyblinskiTangNoiseStream = 3;
+
+    /// <summary>Styblinski–Tang's minimum per coordinate, at xᵢ = −2.903534027771178.</summary>
+    public const double StyblinskiTangMinimumPerDimension = -39.16616570377142;
+
+    public static SuiteFunction Rastrigin6 { get; } = Box("rastrigin6", 0.0, Repeat(6, (-5.12, 5.12)), ClassicFunctions.Rastrigin);
+
+    public static SuiteFunction Schwefel4 { get; } = Box("schwefel4", 0.0, Repeat(4, (-500, 500)), ClassicFunctions.Schwefel);
+
+    public static SuiteFunction Griewank8 { get; } = Box("griewank8", 0.0, Repeat(8, (-600, 600)), ClassicFunctions.Griewank);
+
+    public static SuiteFunction Step5 { get; } = Box("step5", 0.0, Repeat(5, (-5.12, 5.12)), ClassicFunctions.Step);
+
+    public static SuiteFunction DixonPrice6 { get; } = Box("dixon_price6", 0.0, Repeat(6, (-10, 10)), ClassicFunctions.DixonPrice);
+
+    public static SuiteFunction StyblinskiTang10 { get; } = Box("styblinski_tang10", 10 * StyblinskiTangMinimumPerDimension,
+        Repeat(10, (-5, 5)), ClassicFunctions.StyblinskiTang);
+
+    public static SuiteFunction StyblinskiTang4Noisy { get; } = Box("styblinski_tang4_noisy", 4 * StyblinskiTangMinimumPerDimension,
+        Repeat(4, (-5, 5)), ClassicFunctions.StyblinskiTang) with
+    {
+        Noisy = true,
+        Observe = (p, seed, trialIndex) => ClassicFunctions.StyblinskiTang(SuiteParams.Coordinates(p, 4))
+            + StyblinskiTangNoiseScale * PortableNoise.StdNormal(StyblinskiTangNoiseStream, seed, trialIndex),
+    };
+
+    public static SuiteFunction ConditionalMixedFunction { get; } = new("conditional_mixed",
+        ConditionalMixed.SpaceJson, ConditionalMixed.KnownOptimum, ConditionalMixed.Evaluate, Noisy: false);
+
+    /// <summary>The seven functions of shared/bench/hpo/SUITE.md.</summary>
+    public static IReadOnlyList<SuiteFunction> Base { get; } =
         [Branin, Hartmann6, Rosenbrock5, Ackley5, Levy4, Hartmann6Noisy, MixedFineTuneFunction];
+
+    /// <summary>The eight functions of bench/Hpo/SUITE-EXTRA.md.</summary>
+    public static IReadOnlyList<SuiteFunction> Extra { get; } =
+        [Rastrigin6, Schwefel4, Griewank8, Step5, DixonPrice6, StyblinskiTang10, StyblinskiTang4Noisy, ConditionalMixedFunction];
+
+    /// <summary>The enlarged suite: SUITE.md's seven, then SUITE-EXTRA.md's eight.</summary>
+    public static IReadOnlyList<SuiteFunction> All { get; } = [.. Base, .. Extra];
+
+    /// <summary>
+    /// The two halves used to choose sampler defaults (choose on one, report on the other, then swap). Each
+    /// half mixes old and new functions, low and high dimension, a noisy one and a mixed/conditional one.
+    /// </summary>
+    public static IReadOnlyList<string> HalfA { get; } =
+        ["branin", "rosenbrock5", "levy4", "hartmann6_noisy", "rastrigin6", "griewank8", "dixon_price6", "conditional_mixed"];
+
+    public static IReadOnlyList<string> HalfB { get; } =
+        ["hartmann6", "ackley5", "mixed_fine_tune", "schwefel4", "step5", "styblinski_tang10", "styblinski_tang4_noisy"];
 
     /// <summary>A point where each function attains its known optimum (one of several for branin), for checks.</summary>
     public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, object>> KnownOptimumPoints { get; } =
@@ -50,6 +101,14 @@ public static class SuiteFunctions
             ["levy4"] = Point(1, 1, 1, 1),
             ["hartmann6_noisy"] = Point(0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573),
             ["mixed_fine_tune"] = MixedFineTune.OptimumParams,
+            ["rastrigin6"] = Point(0, 0, 0, 0, 0, 0),
+            ["schwefel4"] = Point(Enumerable.Repeat(420.9687462275036, 4).ToArray()),
+            ["griewank8"] = Point(new double[8]),
+            ["step5"] = Point(0, 0, 0, 0, 0),
+            ["dixon_price6"] = Point(Enumerable.Range(1, 6).Select(i => Math.Pow(2, -(Math.Pow(2, i) - 2) / Math.Pow(2, i))).ToArray()),
+            ["styblinski_tang10"] = Point(Enumerable.Repeat(-2.903534027771178, 10).ToArray()),
+            ["styblinski_tang4_noisy"] = Point(Enumerable.Repeat(-2.903534027771178, 4).ToArray()),
+            ["conditional_mixed"] = ConditionalMixed.OptimumParams,
         };
 
     private delegate double Formula(ReadOnlySpan<double> x);

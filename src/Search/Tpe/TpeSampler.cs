@@ -19,7 +19,11 @@ public sealed class TpeSampler : ISampler
         _options = options ?? new TpeOptions();
         _options.Validate();
         _startup = new RandomSampler(_options.QuasiRandomStartup);
+        _outsideGroupOptions = _options.Multivariate && _options.UnivariateWidthsOutsideGroup ? _options with { Multivariate = false } : _options;
     }
+
+    /// <summary>Options for parameters sampled one at a time (all of them, or those outside the joint group).</summary>
+    private readonly TpeOptions _outsideGroupOptions;
 
     public Dictionary<string, double> Sample(SamplingContext context)
     {
@@ -40,7 +44,7 @@ public sealed class TpeSampler : ISampler
             var group = space.Parameters.Where(p => !p.IsConditional && !p.Distribution.IsSingle).ToList();
             if (group.Count > 0)
             {
-                var values = SampleGroup(group, ranked, context);
+                var values = SampleGroup(group, ranked, context, _options);
                 for (var d = 0; d < group.Count; d++) assigned[group[d].Name] = values[d];
             }
         }
@@ -51,13 +55,13 @@ public sealed class TpeSampler : ISampler
             // its kernels would have zero width (a NaN density) and there is nothing to choose.
             assigned[definition.Name] = definition.Distribution.IsSingle
                 ? definition.Distribution.SingleValue
-                : SampleGroup([definition], ranked, context)[0];
+                : SampleGroup([definition], ranked, context, _outsideGroupOptions)[0];
         }
         return assigned;
     }
 
     /// <summary>Samples a group of parameters jointly from the trials that have all of them.</summary>
-    private double[] SampleGroup(IReadOnlyList<ParamDefinition> group, List<TrialRecord> ranked, SamplingContext context)
+    private double[] SampleGroup(IReadOnlyList<ParamDefinition> group, List<TrialRecord> ranked, SamplingContext context, TpeOptions options)
     {
         // Every trial holds every unconditional parameter, so only conditional groups need the lookup.
         var anyConditional = group.Any(p => p.IsConditional);
@@ -94,8 +98,8 @@ public sealed class TpeSampler : ISampler
 
         var distributions = new ParamDistribution[group.Count];
         for (var d = 0; d < group.Count; d++) distributions[d] = group[d].Distribution;
-        var l = new ParzenEstimator(distributions, Observations(group, below), _options);
-        var g = new ParzenEstimator(distributions, Observations(group, above), _options);
+        var l = new ParzenEstimator(distributions, Observations(group, below), options);
+        var g = new ParzenEstimator(distributions, Observations(group, above), options);
 
         var candidates = l.Sample(_options.EffectiveEiCandidates, context.Random);
         var logL = l.LogPdf(candidates);
