@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The operator's chaos run on one machine (SQLite, embedded default), re-runnable on demand; not part of CI.
 #   bash bench/Chaos/chaos.sh [SWEEP] [WORKERS] [KILLS]
-# 1. A simulated study of 120 trials (2 backbones × 60, 4 steps of 0.25 s) with WORKERS workers; one
+# 1. A simulated study of 120 trials (2 backbones × 60, 10 steps of 0.5 s, so it outlasts the kills) with WORKERS workers; one
 #    random worker is killed with -9 every 3 s and restarted, KILLS times.
 # 2. Then the silo is killed with -9 and restarted twice while the study runs; the seconds from each
 #    restart to the next completed trial are printed.
@@ -28,7 +28,7 @@ data: {train: unused.csv}
 objective: {metric: loss, direction: minimize}
 budget: {trials_per_backbone: 60, max_parallel: 4}
 pruner: {kind: none}
-workload: {kind: simulated, curve_family: crossing, steps: 4, step_seconds: 0.25}
+workload: {kind: simulated, curve_family: crossing, steps: 10, step_seconds: 0.5}
 trials: {lease_seconds: 5, max_attempts: 5}
 search_space:
   lr: {type: float, low: 1.0e-5, high: 1.0e-1, log: true}
@@ -56,7 +56,8 @@ for r in 1 2; do
   kill -9 "$(cat "$dir/silo.pid")"; sleep 1
   restart=$(date +%s.%N)
   start_silo
-  until [ "$(completed)" -gt "$before" ]; do sleep 0.2; done
+  waited=0
+  until [ "$(completed)" -gt "$before" ] || [ $waited -gt 600 ]; do sleep 0.2; waited=$((waited + 1)); done
   echo "silo kill $r: next trial completed $(echo "$(date +%s.%N) - $restart" | bc | xargs printf '%.1f') s after the restart"
 done
 until "$SWEEP" status chaos --json --cluster "$cluster" 2>/dev/null | grep -q '"state": "finished"'; do sleep 1; done
