@@ -15,10 +15,10 @@ KILLS=${3:-20}
 dir=$(mktemp -d /tmp/sweep-chaos-XXXX)
 port=$((32000 + RANDOM % 2000)); siloport=$((port + 1))
 cluster="localhost:$port"
-trap 'kill -9 $(jobs -p) 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'for f in "$dir"/*.pid; do kill -9 "$(cat "$f")" 2>/dev/null; done; rm -rf "$dir"' EXIT
 
-start_silo() { "$SWEEP" silo --storage "sqlite:$dir/sweep.db" --gateway-port $port --silo-port $siloport --metrics-port 0 --fast-failure-detection >>"$dir/silo.log" 2>&1 & echo $! > "$dir/silo.pid"; }
-start_worker() { "$SWEEP" worker --simulated --cluster "$cluster" --connect-timeout 120 >>"$dir/worker-$1.log" 2>&1 & echo $! > "$dir/worker-$1.pid"; }
+start_silo() { "$SWEEP" silo --storage "sqlite:$dir/sweep.db" --gateway-port $port --silo-port $siloport --metrics-port 0 --fast-failure-detection >>"$dir/silo.log" 2>&1 & echo $! > "$dir/silo.pid"; disown; }
+start_worker() { "$SWEEP" worker --simulated --cluster "$cluster" --connect-timeout 120 >>"$dir/worker-$1.log" 2>&1 & echo $! > "$dir/worker-$1.pid"; disown; }
 completed() { "$SWEEP" trials chaos --format csv --status complete --cluster "$cluster" 2>/dev/null | tail -n +2 | wc -l; }
 
 cat > "$dir/study.yaml" <<YAML
