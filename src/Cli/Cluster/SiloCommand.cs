@@ -9,9 +9,12 @@ namespace SweepCluster.Cli.Cluster;
 /// <summary><c>sweep silo</c>: one silo of a cluster (what the Kubernetes silo pods run; `sweep up` runs one in-process).</summary>
 public static class SiloCommand
 {
+    /// <summary>Environment variable read when --storage is not given (Kubernetes: from the sweep-db secret).</summary>
+    public const string StorageVariable = "SWEEP_STORAGE";
+
     public static Command Create(CliIO io)
     {
-        var storage = new Option<string>("--storage") { Description = "sqlite:PATH, postgres:CONNECTION-STRING or memory.", Required = true, HelpName = "LOCATION" };
+        var storage = new Option<string?>("--storage") { Description = $"sqlite:PATH, postgres:CONNECTION-STRING or memory. Default: ${StorageVariable} (keeps a database password out of the process list).", HelpName = "LOCATION" };
         var clustering = new Option<string>("--clustering") { Description = "localhost: a single silo on this machine; database: membership in the storage database (many silos).", DefaultValueFactory = _ => "localhost" };
         clustering.AcceptOnlyFromAmong("localhost", "database");
         var options = SiloOptions.Create();
@@ -19,7 +22,13 @@ public static class SiloCommand
         options.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
-            var hostOptions = options.Read(parse, ParseStorage(parse.GetValue(storage)!)) with
+            var location = parse.GetValue(storage) ?? Environment.GetEnvironmentVariable(StorageVariable);
+            if (string.IsNullOrWhiteSpace(location))
+            {
+                io.Error.WriteLine($"sweep silo: give --storage or set ${StorageVariable} (sqlite:PATH, postgres:CONNECTION-STRING or memory)");
+                return ExitCodes.Usage;
+            }
+            var hostOptions = options.Read(parse, ParseStorage(location)) with
             {
                 Clustering = parse.GetValue(clustering) == "database" ? ClusteringMode.Database : ClusteringMode.Localhost,
             };

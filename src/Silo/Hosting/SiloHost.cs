@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
@@ -57,6 +58,11 @@ public static class SiloHost
 {
     public const string StorageName = "sweep";
 
+    /// <summary>Liveness (the process answers; /healthz is the same) and readiness (<see cref="SiloReadinessCheck"/>) on the metrics port.</summary>
+    public const string LivePath = "/healthz/live", ReadyPath = "/healthz/ready";
+
+    private const string ReadyTag = "ready";
+
     /// <summary>The ADO.NET provider behind <see cref="StorageName"/> (the grain storage name is not stored in rows).</summary>
     private const string AdoNetStorageName = "sweep.adonet";
 
@@ -71,6 +77,8 @@ public static class SiloHost
         options.Logging?.Invoke(builder.Logging);
         builder.WebHost.UseUrls(options.MetricsPort > 0 ? $"http://{options.MetricsBind}:{options.MetricsPort}" : "http://127.0.0.1:0");
         builder.Services.AddSweepGrainServices();
+        builder.Services.AddSingleton(options.Storage);
+        builder.Services.AddHealthChecks().AddCheck<SiloReadinessCheck>("silo", tags: [ReadyTag]);
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(SweepMetrics.MeterName, "Microsoft.Orleans")
             .AddPrometheusExporter());
@@ -158,7 +166,12 @@ public static class SiloHost
 
         var app = builder.Build();
         app.MapPrometheusScrapingEndpoint();
-        app.MapGet("/healthz", () => "ok");
+        // Liveness: the process answers HTTP (no checks run: a slow database must not restart silos).
+        var live = new HealthCheckOptions { Predicate = _ => false };
+        app.MapHealthChecks(LivePath, live);
+        app.MapHealthChecks("/healthz", live);
+        // Readiness: active in the membership table and storage reachable (SiloReadinessCheck).
+        app.MapHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
         return app;
     }
 
