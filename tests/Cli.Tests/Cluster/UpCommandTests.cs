@@ -43,7 +43,7 @@ public sealed class UpCommandTests
     {
         var (code, _, error) = await Sweep.Run("status", "--cluster", $"localhost:{Port()}", "--connect-timeout", "1");
         Assert.Equal(1, code);
-        Assert.Contains("no SweepCluster silo answered at 127.0.0.1:", error);
+        Assert.Contains("no SweepCluster silo of cluster id 'sweep' answered at 127.0.0.1:", error);
         Assert.Contains("sweep up", error);
     }
 
