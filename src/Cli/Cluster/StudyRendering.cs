@@ -9,19 +9,34 @@ namespace SweepCluster.Cli.Cluster;
 /// <summary>How studies and trials look on a terminal; shared by status, watch, best and trials.</summary>
 public static class StudyRendering
 {
-    public static IAnsiConsole Console(TextWriter writer)
+    /// <summary>
+    /// A Spectre console on <paramref name="io"/>'s stdout that follows the real terminal: colour, width
+    /// (read at each render, so a resized terminal re-flows) and cursor control when it is one; plain
+    /// text at <see cref="TerminalInfo.PlainWidth"/> columns when piped or redirected.
+    /// </summary>
+    public static IAnsiConsole Console(CliIO io) => Console(io.Out, io.Terminal);
+
+    /// <summary><see cref="Console(CliIO)"/> for any writer and terminal description.</summary>
+    public static IAnsiConsole Console(TextWriter writer, TerminalInfo terminal) => AnsiConsole.Create(new AnsiConsoleSettings
     {
-        var terminal = writer == System.Console.Out && !System.Console.IsOutputRedirected;
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(writer),
-            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-        });
-        // Piped output has no width to fit; wrap whole parameter lists onto one line instead of 80 columns.
-        if (!terminal) console.Profile.Width = 200;
-        return console;
+        Out = new TerminalOutput(writer, terminal),
+        // Cursor movement (the live view) needs ANSI even when colour is off (NO_COLOR asks for no colour, not no redraw).
+        Ansi = terminal.IsTerminal ? AnsiSupport.Yes : AnsiSupport.No,
+        ColorSystem = terminal.Color ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+        Interactive = terminal.IsTerminal ? InteractionSupport.Yes : InteractionSupport.No,
+    });
+
+    /// <summary>
+    /// Spectre's own output decides "terminal?" and width by comparing the writer with Console.Out, which
+    /// our UTF-8 writer never is; this one answers from <see cref="TerminalInfo"/>.
+    /// </summary>
+    private sealed class TerminalOutput(TextWriter writer, TerminalInfo terminal) : IAnsiConsoleOutput
+    {
+        public TextWriter Writer => writer;
+        public bool IsTerminal => terminal.IsTerminal;
+        public int Width => terminal.Width;
+        public int Height => 40; // only Live's vertical overflow uses it; our views are a screen or less
+        public void SetEncoding(System.Text.Encoding encoding) { }
     }
 
     public static string Number(double? value) => value is double v ? v.ToString("G5", CultureInfo.InvariantCulture) : "-";

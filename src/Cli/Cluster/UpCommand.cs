@@ -96,7 +96,7 @@ public static class UpCommand
             if (status.State != StudyState.Running) break;
             await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
         }
-        StudyRendering.Console(io.Out).Write(StudyRendering.StatusTable(status));
+        StudyRendering.Console(io).Write(StudyRendering.StatusTable(status));
         var ensemble = Path.Combine(artifactsRoot, studyId, "ensemble");
         var report = File.Exists(Path.Combine(ensemble, "ensemble.json")) ? SweepCluster.Training.Ensembles.EnsembleReport.Load(Path.Combine(ensemble, "ensemble.json")) : null;
         var page = Path.Combine(artifactsRoot, studyId, "report.html");
