@@ -31,7 +31,10 @@ public static class WatchCommand
             var watch = client.WithConnection(parse, connection => Watch(io, connection, parse.GetValue(id)!, parse.GetValue(interval), shutdown.Token), shutdown.Token);
             var interrupted = Task.Delay(Timeout.Infinite, shutdown.Token);
             if (await Task.WhenAny(watch, interrupted) == watch && !shutdown.Token.IsCancellationRequested) return await watch;
+            // A moment for the live view to wind down (it restores the cursor); a grain call in flight is not waited for.
+            await Task.WhenAny(watch, Task.Delay(TimeSpan.FromMilliseconds(300), CancellationToken.None));
             if (!watch.IsCompleted) _ = watch.ContinueWith(t => t.Exception, TaskScheduler.Default); // observed, never awaited
+            if (io.Terminal.IsTerminal) io.Out.Write("\u001b[?25h"); // cursor visible, whatever state the view was left in
             io.Error.WriteLine("sweep: interrupted; the study keeps running");
             return ExitCodes.Interrupted;
         });
