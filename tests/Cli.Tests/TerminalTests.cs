@@ -95,6 +95,17 @@ public sealed class TerminalTests
         }
     }
 
+    [Theory]
+    [InlineData("12:00:01 info: SweepCluster.Worker[0] trial 3 epoch 2 loss 0.41", false)]
+    [InlineData("12:00:01 dbug: Orleans.Runtime[0] connected", false)]
+    [InlineData("12:00:01 warn: SweepCluster.Worker[0] lease lost", true)]
+    [InlineData("12:00:01 fail: SweepCluster.Worker[0] trial 3 failed", true)]
+    [InlineData("12:00:01 crit: SweepCluster.Worker[0] out of memory", true)]
+    [InlineData("Unhandled exception. System.InvalidOperationException: x", true)]
+    [InlineData("epoch 2/3 batch 40", false)]
+    public void With_logs_in_files_only_warnings_and_errors_of_a_worker_reach_the_screen(string line, bool shown) =>
+        Assert.Equal(shown, WorkerProcesses.ShowsOnScreen(line));
+
     private static StudyStatus WideStatus() => new()
     {
         StudyId = "sst2-20261201-0102", Name = "sst2", State = StudyState.Running, Metric = "accuracy", Direction = ObjectiveDirection.Maximize,

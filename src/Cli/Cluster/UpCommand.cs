@@ -38,6 +38,15 @@ public static class UpCommand
             var location = SiloCommand.ParseStorage(parse.GetValue(storage) ?? $"sqlite:{Path.Combine(home, "sweep.db")}");
             var options = siloOptions.Read(parse, location);
             var artifactsRoot = Path.GetFullPath(Path.Combine(home, "artifacts"));
+            // --until-done is a person following one study: logs go to files so the screen shows the study
+            // (warnings and errors still reach it). A plain `up` is a server, and its log is its output.
+            var logDirectory = parse.GetValue(untilDone) ? Path.GetFullPath(Path.Combine(home, "logs")) : null;
+            if (logDirectory is not null)
+            {
+                var siloLog = Path.Combine(logDirectory, "silo.log");
+                var level = siloOptions.ReadLogLevel(parse);
+                options = options with { Logging = logging => CliLogging.ToFileAndStandardError(logging, level, siloLog) };
+            }
 
             using var shutdown = new ShutdownSignal(ct);
             await using var silo = await SiloHost.BuildAsync(options, shutdown.Token);
@@ -45,12 +54,14 @@ public static class UpCommand
             var cluster = $"localhost:{options.GatewayPort}";
             io.Error.WriteLine($"SweepCluster is up.\n  cluster:   {cluster}   (other terminals: sweep status --cluster {cluster})\n  storage:   {location}\n" +
                                (options.MetricsPort > 0 ? $"  metrics:   http://{options.MetricsBind}:{options.MetricsPort}/metrics\n" : "") +
-                               $"  dashboard: {DashboardHint()}\n  workers:   {count} (training and simulated; artifacts in {artifactsRoot})");
+                               $"  dashboard: {DashboardHint()}\n  workers:   {count} (training and simulated; artifacts in {artifactsRoot})" +
+                               (logDirectory is null ? "" : $"\n  logs:      {Path.Combine(logDirectory, "silo.log")}, " +
+                                                            $"{Path.Combine(logDirectory, "worker-N.log")} (warnings and errors also here)"));
 
             // Each local worker gets an equal share of the cores, so parallel trials do not fight over them.
             var threadsPerWorker = Math.Max(1, Environment.ProcessorCount / Math.Max(1, count));
             var workerArgs = new List<string> { "--cluster", cluster, "--artifacts", artifactsRoot, "--threads", threadsPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-            await using var children = new WorkerProcesses(io.Error, workerArgs, count);
+            await using var children = new WorkerProcesses(io.Error, workerArgs, count, logDirectory);
             children.Start();
             var exit = ExitCodes.Ok;
             try
