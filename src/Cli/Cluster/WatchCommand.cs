@@ -41,6 +41,24 @@ public static class WatchCommand
         return command;
     }
 
+    /// <summary>
+    /// The live view on a terminal: the status table redrawn in place every <paramref name="delay"/> until
+    /// the study stops running; returns its last status (the table stays on screen).
+    /// </summary>
+    public static async Task<StudyStatus> Live(CliIO io, StudyStatus status, Func<Task<StudyStatus>> poll, TimeSpan delay, CancellationToken ct)
+    {
+        await StudyRendering.Console(io).Live(StudyRendering.StatusTable(status)).StartAsync(async live =>
+        {
+            while (status.State == StudyState.Running)
+            {
+                await Task.Delay(delay, ct);
+                status = await poll();
+                live.UpdateTarget(StudyRendering.StatusTable(status));
+            }
+        });
+        return status;
+    }
+
     private static async Task<int> Watch(CliIO io, ClusterConnection connection, string studyId, double intervalSeconds, CancellationToken ct)
     {
         var delay = TimeSpan.FromSeconds(Math.Max(0.1, intervalSeconds));
@@ -48,15 +66,7 @@ public static class WatchCommand
         var console = StudyRendering.Console(io);
         if (io.Terminal.IsTerminal)
         {
-            await console.Live(StudyRendering.StatusTable(status)).StartAsync(async live =>
-            {
-                while (status.State == StudyState.Running)
-                {
-                    await Task.Delay(delay, ct);
-                    status = await StudyQueries.Status(connection.Grains, studyId);
-                    live.UpdateTarget(StudyRendering.StatusTable(status));
-                }
-            });
+            status = await Live(io, status, () => StudyQueries.Status(connection.Grains, studyId), delay, ct);
         }
         else
         {
