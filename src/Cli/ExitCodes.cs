@@ -17,6 +17,12 @@ public static class ExitCodes
 
     /// <summary>`sweep best`: no trial has completed yet.</summary>
     public const int NothingYet = 4;
+
+    /// <summary>
+    /// `sweep watch`: stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report an interrupted command);
+    /// the study itself goes on.
+    /// </summary>
+    public const int Interrupted = 130;
 }
 
 /// <summary>An error in what the user gave (arguments, input files); reported without a stack trace, exit code 2.</summary>

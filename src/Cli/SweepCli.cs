@@ -7,6 +7,7 @@ namespace SweepCluster.Cli;
 /// <summary>The <c>sweep</c> command line: builds the command tree and maps outcomes to <see cref="ExitCodes"/>.</summary>
 public static class SweepCli
 {
+    /// <summary>Every verb, each writing to <paramref name="io"/>.</summary>
     public static RootCommand BuildRootCommand(CliIO io)
     {
         var root = new RootCommand("SweepCluster: hyperparameter search on a cluster, or locally.");
@@ -29,9 +30,16 @@ public static class SweepCli
         return root;
     }
 
+    /// <summary>Parses and runs one command line; returns its exit code (see <see cref="ExitCodes"/>).</summary>
     public static int Run(string[] args, CliIO io)
     {
         var parseResult = BuildRootCommand(io).Parse(args);
+        if (parseResult.Action is not { ClearsParseErrors: true } && UnknownOptions(parseResult, args) is { Count: > 0 } unknown)
+        {
+            foreach (var message in unknown) io.Error.WriteLine($"sweep: {message}");
+            io.Error.WriteLine($"Run '{CommandPath(parseResult)} --help' for usage.");
+            return ExitCodes.Usage;
+        }
         // Parse errors are usage errors (exit 2); System.CommandLine's own handler would exit 1.
         // Help and version actions clear parse errors, so `sweep x --help` still shows help.
         if (parseResult.Errors.Count > 0 && parseResult.Action is not { ClearsParseErrors: true })
@@ -66,6 +74,53 @@ public static class SweepCli
             if (Environment.GetEnvironmentVariable("SWEEP_DEBUG") is "1") io.Error.WriteLine(e);
             return ExitCodes.Failure;
         }
+    }
+
+    /// <summary>
+    /// Words that look like options ("-x", "--name") and match none: System.CommandLine binds such a word to
+    /// an optional argument (so `sweep status --jsn` would ask for a study named "--jsn") or reports it
+    /// without a suggestion. Each message names the nearest option of the command, when one is close.
+    /// Words after "--" are arguments by convention and stay so; so do negative numbers.
+    /// </summary>
+    internal static List<string> UnknownOptions(ParseResult parseResult, IReadOnlyList<string> args)
+    {
+        var separator = args.ToList().IndexOf("--");
+        var beforeSeparator = separator < 0 ? args : args.Take(separator).ToList();
+        var suspects = new List<string>();
+        foreach (var token in parseResult.UnmatchedTokens) suspects.Add(token);
+        for (var result = parseResult.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+            foreach (var child in result.Children.OfType<System.CommandLine.Parsing.ArgumentResult>())
+                suspects.AddRange(child.Tokens.Select(t => t.Value));
+        var options = new List<string>();
+        for (var result = parseResult.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+            foreach (var option in result.Command.Options.Where(o => result == parseResult.CommandResult || o.Recursive))
+                options.AddRange(option.Aliases.Prepend(option.Name));
+        var messages = new List<string>();
+        foreach (var word in suspects.Distinct())
+        {
+            if (word.Length < 2 || word[0] != '-' || double.TryParse(word, System.Globalization.CultureInfo.InvariantCulture, out _)) continue;
+            if (!beforeSeparator.Contains(word)) continue;
+            var name = word.Split('=', 2)[0];
+            var nearest = options.Distinct().Select(o => (Option: o, Distance: Levenshtein(name, o))).OrderBy(p => p.Distance).ThenBy(p => p.Option, StringComparer.Ordinal).FirstOrDefault();
+            // Within a third of the name's length: close enough to be a typo, far enough not to suggest nonsense.
+            var hint = nearest.Option is not null && nearest.Distance <= Math.Max(2, name.Length / 3) ? $"; did you mean '{nearest.Option}'?" : "";
+            messages.Add($"unknown option '{name}'{hint}");
+        }
+        return messages;
+    }
+
+    private static int Levenshtein(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            previous = current;
+        }
+        return previous[b.Length];
     }
 
     private static string CommandPath(ParseResult parseResult)

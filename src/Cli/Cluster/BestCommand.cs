@@ -30,7 +30,7 @@ public static class BestCommand
                 var table = new Table().Border(TableBorder.Rounded).AddColumns("backbone", "trial", status.Metric, "params");
                 foreach (var b in best)
                     table.AddRow(Markup.Escape(b.Backbone), b.BestTrial?.ToString() ?? "-", StudyRendering.Number(b.BestValue), Markup.Escape(StudyRendering.Params(b.BestParams)));
-                StudyRendering.Console(io.Out).Write(table);
+                StudyRendering.Console(io).Write(table);
             }
             return best.Count > 0 ? ExitCodes.Ok : ExitCodes.NothingYet;
         }, ct));

@@ -29,6 +29,23 @@ public static class CliLogging
             foreach (var category in SweepCluster.Silo.Storage.StorageErrorMapping.RedundantLogCategories) logging.AddFilter(category, LogLevel.None);
     }
 
+    /// <summary>
+    /// Everything <see cref="ToStandardError"/> would log goes to <paramref name="file"/>; stderr keeps only
+    /// warnings and errors (less the noise <see cref="ToStandardError"/> filters), so a person still sees what
+    /// needs them while the progress view stays readable.
+    /// </summary>
+    public static void ToFileAndStandardError(ILoggingBuilder logging, LogLevel level, string file)
+    {
+        ToStandardError(logging, level);
+        logging.AddProvider(new FileLoggerProvider(file));
+        // A provider-specific rule replaces the general ones for that provider alone, so repeat their exceptions.
+        var redundant = SweepCluster.Silo.Storage.StorageErrorMapping.RedundantLogCategories;
+        logging.AddFilter<ConsoleLoggerProvider>((category, entryLevel) =>
+            entryLevel >= LogLevel.Warning && entryLevel >= level
+            && !(category is not null && category.StartsWith(ConnectionCategory, StringComparison.Ordinal) && entryLevel < LogLevel.Error)
+            && !(category is not null && redundant.Any(r => category.StartsWith(r, StringComparison.Ordinal))));
+    }
+
     /// <summary>The Orleans logger category of one network connection (client, gateway or silo-to-silo).</summary>
     public const string ConnectionCategory = "Orleans.Runtime.Messaging.Connection";
 }

@@ -129,4 +129,7 @@ public sealed class SiloOptions
     }
 
     public int GatewayPort(ParseResult parse) => parse.GetValue(_gatewayPort);
+
+    /// <summary>The level --log-level names.</summary>
+    public LogLevel ReadLogLevel(ParseResult parse) => Enum.Parse<LogLevel>(parse.GetValue(_logLevel)!, ignoreCase: true);
 }

@@ -20,7 +20,7 @@ public static class StatusCommand
         client.AddTo(command);
         command.SetAction(async (parse, ct) => await client.WithConnection(parse, async connection =>
         {
-            var console = StudyRendering.Console(io.Out);
+            var console = StudyRendering.Console(io);
             if (parse.GetValue(id) is not { } studyId)
             {
                 var studies = await connection.Grains.GetGrain<IStudyDirectoryGrain>(0).List();

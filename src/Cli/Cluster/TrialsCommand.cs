@@ -45,7 +45,7 @@ public static class TrialsCommand
                         table.AddRow(Markup.Escape(t.Backbone), t.Number.ToString(CultureInfo.InvariantCulture), t.Status.ToWire(), StudyRendering.Number(t.Value),
                             t.IntermediateValues.Count.ToString(CultureInfo.InvariantCulture), t.Attempts.ToString(CultureInfo.InvariantCulture),
                             StudyRendering.Duration(t.Duration), Markup.Escape(StudyRendering.Params(t.Params)));
-                    StudyRendering.Console(io.Out).Write(table);
+                    StudyRendering.Console(io).Write(table);
                     break;
             }
             return ExitCodes.Ok;

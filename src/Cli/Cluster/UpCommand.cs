@@ -38,6 +38,15 @@ public static class UpCommand
             var location = SiloCommand.ParseStorage(parse.GetValue(storage) ?? $"sqlite:{Path.Combine(home, "sweep.db")}");
             var options = siloOptions.Read(parse, location);
             var artifactsRoot = Path.GetFullPath(Path.Combine(home, "artifacts"));
+            // --until-done is a person following one study: logs go to files so the screen shows the study
+            // (warnings and errors still reach it). A plain `up` is a server, and its log is its output.
+            var logDirectory = parse.GetValue(untilDone) ? Path.GetFullPath(Path.Combine(home, "logs")) : null;
+            if (logDirectory is not null)
+            {
+                var siloLog = Path.Combine(logDirectory, "silo.log");
+                var level = siloOptions.ReadLogLevel(parse);
+                options = options with { Logging = logging => CliLogging.ToFileAndStandardError(logging, level, siloLog) };
+            }
 
             using var shutdown = new ShutdownSignal(ct);
             await using var silo = await SiloHost.BuildAsync(options, shutdown.Token);
@@ -45,12 +54,14 @@ public static class UpCommand
             var cluster = $"localhost:{options.GatewayPort}";
             io.Error.WriteLine($"SweepCluster is up.\n  cluster:   {cluster}   (other terminals: sweep status --cluster {cluster})\n  storage:   {location}\n" +
                                (options.MetricsPort > 0 ? $"  metrics:   http://{options.MetricsBind}:{options.MetricsPort}/metrics\n" : "") +
-                               $"  dashboard: {DashboardHint()}\n  workers:   {count} (training and simulated; artifacts in {artifactsRoot})");
+                               $"  dashboard: {DashboardHint()}\n  workers:   {count} (training and simulated; artifacts in {artifactsRoot})" +
+                               (logDirectory is null ? "" : $"\n  logs:      {Path.Combine(logDirectory, "silo.log")}, " +
+                                                            $"{Path.Combine(logDirectory, "worker-N.log")} (warnings and errors also here)"));
 
             // Each local worker gets an equal share of the cores, so parallel trials do not fight over them.
             var threadsPerWorker = Math.Max(1, Environment.ProcessorCount / Math.Max(1, count));
             var workerArgs = new List<string> { "--cluster", cluster, "--artifacts", artifactsRoot, "--threads", threadsPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-            await using var children = new WorkerProcesses(io.Error, workerArgs, count);
+            await using var children = new WorkerProcesses(io.Error, workerArgs, count, logDirectory);
             children.Start();
             var exit = ExitCodes.Ok;
             try
@@ -76,27 +87,15 @@ public static class UpCommand
         return command;
     }
 
-    /// <summary>Progress lines until the study ends, then the per-backbone table.</summary>
+    /// <summary>The live view on a terminal, else progress lines on stderr, until the study ends; then the per-backbone table.</summary>
     private static async Task<int> Follow(CliIO io, IGrainFactory grains, string studyId, string artifactsRoot, CancellationToken cancellationToken)
     {
-        var last = "";
-        StudyStatus status;
-        while (true)
-        {
-            status = await grains.GetGrain<IStudyGrain>(studyId).GetStatus();
-            var stages = string.Join(" ", status.Backbones.Where(b => b.FinalStatus is not null).Select(b => $"{b.Backbone}:final {b.FinalStatus.ToString()!.ToLowerInvariant()}"))
-                         + (status.EnsembleStatus is { } e ? $" ensemble {e.ToString().ToLowerInvariant()}" : "");
-            var line = $"{status.Finished}/{status.Budget} trials finished, stage {status.Stage} {stages}";
-            if (line != last || status.State != StudyState.Running)
-            {
-                io.Error.WriteLine($"{DateTime.Now:HH:mm:ss} {studyId}: {line}, ETA {StudyRendering.Duration(status.Eta)}  " +
-                                   string.Join("  ", status.Backbones.Select(b => $"{b.Backbone} best {StudyRendering.Number(b.BestValue)}")));
-                last = line;
-            }
-            if (status.State != StudyState.Running) break;
-            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-        }
-        StudyRendering.Console(io.Out).Write(StudyRendering.StatusTable(status));
+        var study = grains.GetGrain<IStudyGrain>(studyId);
+        // A person at a terminal gets the same live view as `sweep watch`, left on screen as the final table.
+        var status = io.Terminal.IsTerminal
+            ? await WatchCommand.Live(io, await study.GetStatus(), () => study.GetStatus(), TimeSpan.FromSeconds(1), cancellationToken)
+            : await ProgressLines(io, study, studyId, cancellationToken);
+        if (!io.Terminal.IsTerminal) StudyRendering.Console(io).Write(StudyRendering.StatusTable(status));
         var ensemble = Path.Combine(artifactsRoot, studyId, "ensemble");
         var report = File.Exists(Path.Combine(ensemble, "ensemble.json")) ? SweepCluster.Training.Ensembles.EnsembleReport.Load(Path.Combine(ensemble, "ensemble.json")) : null;
         var page = Path.Combine(artifactsRoot, studyId, "report.html");
@@ -114,6 +113,27 @@ public static class UpCommand
             if (File.Exists(Path.Combine(ensemble, "submission.csv"))) io.Out.WriteLine($"submission: {Path.Combine(ensemble, "submission.csv")}");
         }
         return status.State == StudyState.Cancelled ? ExitCodes.Cancelled : ExitCodes.Ok;
+    }
+
+    /// <summary>Without a terminal: one line on stderr per change of progress, until the study ends; returns its last status.</summary>
+    private static async Task<StudyStatus> ProgressLines(CliIO io, IStudyGrain study, string studyId, CancellationToken cancellationToken)
+    {
+        var last = "";
+        while (true)
+        {
+            var status = await study.GetStatus();
+            var stages = string.Join(" ", status.Backbones.Where(b => b.FinalStatus is not null).Select(b => $"{b.Backbone}:final {b.FinalStatus.ToString()!.ToLowerInvariant()}"))
+                         + (status.EnsembleStatus is { } e ? $" ensemble {e.ToString().ToLowerInvariant()}" : "");
+            var line = $"{status.Finished}/{status.Budget} trials finished, stage {status.Stage} {stages}";
+            if (line != last || status.State != StudyState.Running)
+            {
+                io.Error.WriteLine($"{DateTime.Now:HH:mm:ss} {studyId}: {line}, ETA {StudyRendering.Duration(status.Eta)}  " +
+                                   string.Join("  ", status.Backbones.Select(b => $"{b.Backbone} best {StudyRendering.Number(b.BestValue)}")));
+                last = line;
+            }
+            if (status.State != StudyState.Running) return status;
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        }
     }
 
     /// <summary>The Grafana dashboard shipped in deploy/, found relative to the working folder or the program.</summary>

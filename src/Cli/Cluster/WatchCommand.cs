@@ -1,59 +1,89 @@
 using System.CommandLine;
 using Spectre.Console;
+using SweepCluster.Contracts.Connection;
 using SweepCluster.Contracts.Studies;
 
 namespace SweepCluster.Cli.Cluster;
 
-/// <summary><c>sweep watch ID</c>: a live table until the study ends.</summary>
+/// <summary><c>sweep watch ID</c>: a live table until the study ends, or until Ctrl-C / SIGTERM (exit 130).</summary>
 public static class WatchCommand
 {
+    /// <summary>The <c>watch</c> verb.</summary>
     public static Command Create(CliIO io)
     {
         var id = new Argument<string>("id") { Description = "Study id." };
         var interval = new Option<double>("--interval") { Description = "Seconds between refreshes.", DefaultValueFactory = _ => 1.0, HelpName = "SECONDS" };
         var client = new ClusterClientOptions();
         var command = new Command("watch", "Follow a study live: trials by status with progress bars and the best value per backbone.\n" +
-                                           "Ends when the study does. Exit codes: 0 finished, 1 cluster error, 2 no such study, 3 cancelled.")
+                                           "A live view on a terminal; one line per change when piped or redirected. NO_COLOR turns colour off.\n" +
+                                           "Ends when the study does, or at Ctrl-C / SIGTERM (the study keeps running).\n" +
+                                           "Exit codes: 0 finished, 1 cluster error, 2 no such study, 3 cancelled, 130 interrupted.")
         {
             id, interval,
         };
         client.AddTo(command);
-        command.SetAction(async (parse, ct) => await client.WithConnection(parse, async connection =>
+        command.SetAction(async (parse, ct) =>
         {
-            var studyId = parse.GetValue(id)!;
-            var delay = TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(interval)));
-            var status = await StudyQueries.Status(connection.Grains, studyId);
-            if (io.Out == Console.Out && !Console.IsOutputRedirected)
-            {
-                await AnsiConsole.Live(StudyRendering.StatusTable(status)).StartAsync(async live =>
-                {
-                    while (status.State == StudyState.Running && !ct.IsCancellationRequested)
-                    {
-                        await Task.Delay(delay, ct);
-                        status = await StudyQueries.Status(connection.Grains, studyId);
-                        live.UpdateTarget(StudyRendering.StatusTable(status));
-                    }
-                });
-            }
-            else
-            {
-                // Not a terminal: one line per change, so logs and tests can follow it.
-                var console = StudyRendering.Console(io.Out);
-                var last = "";
-                while (true)
-                {
-                    var line = $"{DateTime.UtcNow:HH:mm:ss} {status.State.ToString().ToLowerInvariant()} {status.Finished}/{status.Budget} " +
-                               string.Join(" ", status.Backbones.Select(b => $"{b.Backbone}={b.Finished}/{b.Budget} best={StudyRendering.Number(b.BestValue)}"));
-                    if (line[9..] != last) io.Out.WriteLine(line);
-                    last = line[9..];
-                    if (status.State != StudyState.Running) break;
-                    await Task.Delay(delay, ct);
-                    status = await StudyQueries.Status(connection.Grains, studyId);
-                }
-                console.Write(StudyRendering.StatusTable(status));
-            }
-            return status.State == StudyState.Cancelled ? ExitCodes.Cancelled : ExitCodes.Ok;
-        }, ct));
+            // Our own signal handling: the watch loop may sit in a grain call (bounded only by the connect
+            // timeout) or in the connection's shutdown, and a person pressing Ctrl-C expects the prompt back
+            // at once. Watching changes nothing in the cluster, so abandoning those calls is safe.
+            using var shutdown = new ShutdownSignal(ct);
+            var watch = client.WithConnection(parse, connection => Watch(io, connection, parse.GetValue(id)!, parse.GetValue(interval), shutdown.Token), shutdown.Token);
+            var interrupted = Task.Delay(Timeout.Infinite, shutdown.Token);
+            if (await Task.WhenAny(watch, interrupted) == watch && !shutdown.Token.IsCancellationRequested) return await watch;
+            // A moment for the live view to wind down (it restores the cursor); a grain call in flight is not waited for.
+            await Task.WhenAny(watch, Task.Delay(TimeSpan.FromMilliseconds(300), CancellationToken.None));
+            if (!watch.IsCompleted) _ = watch.ContinueWith(t => t.Exception, TaskScheduler.Default); // observed, never awaited
+            if (io.Terminal.IsTerminal) io.Out.Write("\u001b[?25h"); // cursor visible, whatever state the view was left in
+            io.Error.WriteLine("sweep: interrupted; the study keeps running");
+            return ExitCodes.Interrupted;
+        });
         return command;
+    }
+
+    /// <summary>
+    /// The live view on a terminal: the status table redrawn in place every <paramref name="delay"/> until
+    /// the study stops running; returns its last status (the table stays on screen).
+    /// </summary>
+    public static async Task<StudyStatus> Live(CliIO io, StudyStatus status, Func<Task<StudyStatus>> poll, TimeSpan delay, CancellationToken ct)
+    {
+        await StudyRendering.Console(io).Live(StudyRendering.StatusTable(status)).StartAsync(async live =>
+        {
+            while (status.State == StudyState.Running)
+            {
+                await Task.Delay(delay, ct);
+                status = await poll();
+                live.UpdateTarget(StudyRendering.StatusTable(status));
+            }
+        });
+        return status;
+    }
+
+    private static async Task<int> Watch(CliIO io, ClusterConnection connection, string studyId, double intervalSeconds, CancellationToken ct)
+    {
+        var delay = TimeSpan.FromSeconds(Math.Max(0.1, intervalSeconds));
+        var status = await StudyQueries.Status(connection.Grains, studyId);
+        var console = StudyRendering.Console(io);
+        if (io.Terminal.IsTerminal)
+        {
+            status = await Live(io, status, () => StudyQueries.Status(connection.Grains, studyId), delay, ct);
+        }
+        else
+        {
+            // Not a terminal: one line per change, so logs and tests can follow it.
+            var last = "";
+            while (true)
+            {
+                var line = $"{DateTime.UtcNow:HH:mm:ss} {status.State.ToString().ToLowerInvariant()} {status.Finished}/{status.Budget} " +
+                           string.Join(" ", status.Backbones.Select(b => $"{b.Backbone}={b.Finished}/{b.Budget} best={StudyRendering.Number(b.BestValue)}"));
+                if (line[9..] != last) io.Out.WriteLine(line);
+                last = line[9..];
+                if (status.State != StudyState.Running) break;
+                await Task.Delay(delay, ct);
+                status = await StudyQueries.Status(connection.Grains, studyId);
+            }
+            console.Write(StudyRendering.StatusTable(status));
+        }
+        return status.State == StudyState.Cancelled ? ExitCodes.Cancelled : ExitCodes.Ok;
     }
 }

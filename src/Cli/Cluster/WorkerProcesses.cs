@@ -6,16 +6,35 @@ namespace SweepCluster.Cli.Cluster;
 /// Child `sweep worker` processes for `sweep up`: started with this same executable, their output
 /// prefixed and forwarded, restarted (with back-off) if one dies, and sent SIGTERM on shutdown. Each
 /// watches this process (<c>--parent-pid</c>) and stops when it ends, however it ends.
+/// With <paramref name="logDirectory"/>, worker N's output goes to <c>worker-N.log</c> there and only its
+/// warnings and errors are forwarded.
 /// </summary>
-public sealed class WorkerProcesses(TextWriter log, IReadOnlyList<string> workerArgs, int count) : IAsyncDisposable
+public sealed class WorkerProcesses(TextWriter log, IReadOnlyList<string> workerArgs, int count, string? logDirectory = null) : IAsyncDisposable
 {
+    /// <summary>The file worker <paramref name="index"/> logs to, when output goes to files.</summary>
+    public string? LogFile(int index) => logDirectory is null ? null : Path.Combine(logDirectory, $"worker-{index}.log");
+
+    /// <summary>
+    /// A line a person should see even when logs go to files: a warning, error or critical entry of the
+    /// console logger ("12:00:01 warn: …"), or output outside the logger that reports an exception or error.
+    /// </summary>
+    public static bool ShowsOnScreen(string line)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(line, @"^\S+ (trce|dbug|info|warn|fail|crit): ");
+        return match.Success
+            ? match.Groups[1].Value is "warn" or "fail" or "crit"
+            : line.Contains("exception", StringComparison.OrdinalIgnoreCase) || line.Contains("error", StringComparison.OrdinalIgnoreCase);
+    }
+
     private readonly List<Task> _supervisors = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
     private readonly Dictionary<int, Process> _running = [];
 
+    /// <summary>Starts the workers and their supervisors.</summary>
     public void Start()
     {
+        if (logDirectory is not null) Directory.CreateDirectory(logDirectory);
         for (var i = 1; i <= count; i++)
         {
             var index = i;
@@ -47,7 +66,10 @@ public sealed class WorkerProcesses(TextWriter log, IReadOnlyList<string> worker
             using var process = Process.Start(info)!;
             lock (_gate) _running[index] = process;
             var started = DateTime.UtcNow;
-            var forward = Task.WhenAll(Forward(process.StandardOutput, index), Forward(process.StandardError, index));
+            await using var logFile = LogFile(index) is { } path
+                ? new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true }
+                : null;
+            var forward = Task.WhenAll(Forward(process.StandardOutput, index, logFile), Forward(process.StandardError, index, logFile));
             await process.WaitForExitAsync(CancellationToken.None);
             await forward;
             lock (_gate) _running.Remove(index);
@@ -66,10 +88,16 @@ public sealed class WorkerProcesses(TextWriter log, IReadOnlyList<string> worker
         }
     }
 
-    private async Task Forward(StreamReader reader, int index)
+    private async Task Forward(StreamReader reader, int index, StreamWriter? file)
     {
         while (await reader.ReadLineAsync() is { } line)
-            lock (_gate) log.WriteLine($"[worker {index}] {line}");
+        {
+            lock (_gate)
+            {
+                file?.WriteLine(line);
+                if (file is null || ShowsOnScreen(line)) log.WriteLine($"[worker {index}] {line}");
+            }
+        }
     }
 
     private bool _disposed;

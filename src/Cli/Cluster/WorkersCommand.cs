@@ -32,7 +32,7 @@ public static class WorkersCommand
                     w.Info.Families.Count == 0 ? "all" : string.Join(",", w.Info.Families), w.Connected ? "yes" : "no",
                     Markup.Escape(w.CurrentTrial ?? "-"), w.TrialsFinished.ToString(CultureInfo.InvariantCulture),
                     $"{(DateTime.UtcNow - w.LastSeenUtc).TotalSeconds:0}s ago");
-            StudyRendering.Console(io.Out).Write(table);
+            StudyRendering.Console(io).Write(table);
             io.Out.WriteLine($"{workers.Count(w => w.Connected)} connected");
             return ExitCodes.Ok;
         }, ct));

@@ -27,6 +27,14 @@ public sealed class UpCommandTests
         var studyId = output.Split('\n')[0].Trim();
         Assert.StartsWith("up-", studyId);
         Assert.True(File.Exists(Path.Combine(data, "sweep.db")));
+        // Following a study, the silo's and workers' logs go to files under the data folder, named once.
+        var logs = Path.Combine(data, "logs");
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(error, "logs: "));
+        Assert.Contains(Path.Combine(logs, "silo.log"), error);
+        Assert.True(File.Exists(Path.Combine(logs, "silo.log")));
+        foreach (var worker in new[] { 1, 2 })
+            Assert.NotEqual("", File.ReadAllText(Path.Combine(logs, $"worker-{worker}.log"))); // trial progress, at info
+        Assert.DoesNotContain(error.Split('\n'), l => l.StartsWith("[worker", StringComparison.Ordinal) && l.Contains(" info: ", StringComparison.Ordinal));
 
         // A second `sweep up` on the same data folder serves the finished study from disk.
         await using var again = ChildProcess.Start("up-again", ["up", "--workers", "0", .. ports]);

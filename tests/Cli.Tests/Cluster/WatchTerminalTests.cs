@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace SweepCluster.Cli.Tests.Cluster;
+
+/// <summary>
+/// `sweep watch` as a person runs it: through a pseudo-terminal (util-linux `script`) it draws the live,
+/// coloured view and Ctrl-C ends it; piped, it prints plain lines and SIGTERM or SIGINT end it. Either
+/// way within 2 s, with exit 130, and the study goes on.
+/// </summary>
+[Collection(ClusterProcessCollection.Name)]
+public sealed class WatchTerminalTests
+{
+    /// <summary>A silo and a study that stays running: no workers, so nothing finishes.</summary>
+    private static async Task<(LocalCluster Cluster, string StudyId)> RunningStudy()
+    {
+        var cluster = new LocalCluster();
+        await cluster.StartSilo();
+        var study = cluster.WriteStudy("idle", LocalCluster.SimulatedStudy("idle", ["distilbert", "roberta"], trials: 4, maxParallel: 2, steps: 4, stepSeconds: 0.01));
+        return (cluster, await cluster.Submit(study, "idle-1"));
+    }
+
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task Piped_watch_prints_plain_lines_and_a_signal_ends_it_within_2_s_with_130(string signal)
+    {
+        var (cluster, id) = await RunningStudy();
+        await using var _ = cluster;
+        var watch = cluster.Start("watch", "watch", id, "--interval", "0.2", "--cluster", cluster.Address);
+        await watch.WaitForOutput("running 0/8");
+        Assert.DoesNotContain("\u001b[", watch.Output);
+
+        var clock = Stopwatch.StartNew();
+        using (var kill = Process.Start("kill", [$"-{signal}", watch.Id.ToString(CultureInfo.InvariantCulture)])) await kill!.WaitForExitAsync(TestContext.Current.CancellationToken);
+        var code = await watch.WaitForExitAsync(5);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"watch took {clock.Elapsed.TotalSeconds:0.0} s to stop after SIG{signal}:\n{watch.Output}");
+        Assert.Equal(130, code);
+        Assert.Contains("interrupted", watch.Output);
+        Assert.Equal("running", (await cluster.Status(id)).GetProperty("state").GetString());
+    }
+
+    [Theory]
+    [InlineData(100, false)]
+    [InlineData(200, true)]
+    public async Task In_a_terminal_watch_draws_a_live_view_of_the_terminal_width_and_Ctrl_C_ends_it(int columns, bool noColor)
+    {
+        var (cluster, id) = await RunningStudy();
+        await using var _ = cluster;
+        await using var pty = PseudoTerminal.Start(columns, noColor, "watch", id, "--interval", "0.2", "--cluster", cluster.Address);
+        await pty.WaitFor("0/8 trials finished");
+        await Task.Delay(1000, TestContext.Current.CancellationToken); // a few refreshes
+
+        var frame = pty.Output;
+        Assert.Contains("\u001b[?25l", frame); // the live view hides the cursor while it redraws
+        Assert.Contains("╭", frame); // the table, not the plain lines
+        Assert.DoesNotContain("running 0/8", frame);
+        if (noColor) Assert.DoesNotContain("\u001b[38;", frame);
+        var pieces = PseudoTerminal.ScreenPieces(frame);
+        Assert.All(pieces, l => Assert.True(l.Length <= columns, $"{l.Length} > {columns}: {l}"));
+        if (columns >= 200) Assert.Contains(pieces, l => l.Length > 100); // uses the width it has
+
+        // Ctrl-C as a person types it: the terminal turns ^C into SIGINT for watch.
+        var clock = Stopwatch.StartNew();
+        var code = await pty.CtrlC();
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"watch took {clock.Elapsed.TotalSeconds:0.0} s to stop after Ctrl-C");
+        Assert.Equal(130, code);
+        Assert.Contains("\u001b[?25h", pty.Output); // cursor shown again
+    }
+
+    [Fact]
+    public async Task Up_until_done_in_a_terminal_shows_the_live_view_and_keeps_logs_in_files()
+    {
+        using var dir = new TempDirectory();
+        var study = dir.File("study.yaml", LocalCluster.SimulatedStudy("pty", ["distilbert", "roberta"], trials: 6, maxParallel: 2, steps: 4, stepSeconds: 0.05));
+        static string Port() => SweepCluster.Tests.Shared.PostgresServer.FreePort().ToString(CultureInfo.InvariantCulture);
+        await using var pty = PseudoTerminal.Start(100, noColor: false, "up", "--workers", "2", "--submit", study, "--until-done",
+            "--gateway-port", Port(), "--silo-port", Port(), "--metrics-port", Port(), "--data-dir", Path.Combine(dir.Path, "data"));
+        var code = await pty.WaitForExit(180);
+        var output = pty.Output;
+        Assert.True(code == 0, $"exit {code}:\n{output}");
+        Assert.Contains("\u001b[?25l", output); // live view
+        Assert.Contains("12/12 trials finished", output);
+        Assert.Contains(Path.Combine(dir.Path, "data", "logs", "silo.log"), output);
+        Assert.DoesNotContain(" info: ", output); // worker and silo chatter stays in the files
+        // The tables fit; the start-up banner's paths are as long as they are and the terminal wraps them.
+        Assert.All(PseudoTerminal.ScreenPieces(output).Where(l => l.IndexOfAny(['│', '╭', '╰']) >= 0), l => Assert.True(l.Length <= 100, $"{l.Length} > 100: {l}"));
+    }
+}
+
+/// <summary>
+/// `sweep` on a pseudo-terminal of a given width, through util-linux `script`: stdout is a terminal, as in
+/// a person's shell, and bytes written to its input are typed keys (^C raises SIGINT).
+/// </summary>
+internal sealed class PseudoTerminal : IAsyncDisposable
+{
+    private readonly Process _script;
+    private readonly StringBuilder _output = new();
+    private readonly Task _reading;
+
+    private PseudoTerminal(Process script)
+    {
+        _script = script;
+        _reading = Task.Run(async () =>
+        {
+            var buffer = new char[4096];
+            int n;
+            while ((n = await script.StandardOutput.ReadAsync(buffer.AsMemory(), CancellationToken.None)) > 0) lock (_output) _output.Append(buffer, 0, n);
+        });
+    }
+
+    /// <summary>Everything the terminal received so far, escape sequences included.</summary>
+    public string Output
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
+
+    public static PseudoTerminal Start(int columns, bool noColor, params string[] args)
+    {
+        var sweep = string.Join(' ', new[] { SweepProcess.DotnetHost(), Path.Combine(AppContext.BaseDirectory, "sweep.dll") }.Concat(args).Select(Quote));
+        var start = new ProcessStartInfo("script")
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+        };
+        foreach (var a in new[] { "-q", "-e", "-c", $"stty cols {columns} rows 40; exec {sweep}", "/dev/null" }) start.ArgumentList.Add(a);
+        start.Environment["TERM"] = "xterm-256color";
+        if (noColor) start.Environment["NO_COLOR"] = "1";
+        else start.Environment.Remove("NO_COLOR");
+        start.Environment.Remove("COLUMNS");
+        return new PseudoTerminal(Process.Start(start)!);
+    }
+
+    public async Task WaitFor(string text, double timeoutSeconds = 60)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            Assert.False(_script.HasExited, $"ended before printing '{text}':\n{Output}");
+            Assert.True(DateTime.UtcNow < deadline, $"no '{text}' after {timeoutSeconds} s:\n{Output}");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>Types Ctrl-C and returns the exit code.</summary>
+    public async Task<int> CtrlC()
+    {
+        await _script.StandardInput.WriteAsync('\u0003');
+        await _script.StandardInput.FlushAsync(TestContext.Current.CancellationToken);
+        return await WaitForExit(10);
+    }
+
+    public async Task<int> WaitForExit(double timeoutSeconds)
+    {
+        await _script.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(timeoutSeconds), TestContext.Current.CancellationToken);
+        await _reading.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        return _script.ExitCode;
+    }
+
+    /// <summary>What lands on one screen line: text between line breaks and cursor movements.</summary>
+    public static string[] ScreenPieces(string output) =>
+        System.Text.RegularExpressions.Regex.Split(output, "\u001b(?:\\[[0-9;?]*[A-Za-z]|[=>])|\r?\n|\r");
+
+    private static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
+
+    public ValueTask DisposeAsync()
+    {
+        if (!_script.HasExited) _script.Kill(entireProcessTree: true);
+        _script.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
