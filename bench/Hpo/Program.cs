@@ -33,13 +33,14 @@ Console.WriteLine();
 var plotPath = args.SkipWhile(a => a != "--plot").Skip(1).FirstOrDefault() ?? "hpo-quality.svg";
 if (mode is "quality" or "all") BenchmarkRuns.Quality(seeds, trials, plotPath);
 if (mode is "scaling" or "all") BenchmarkRuns.Scaling(scalingTrials);
+if (mode is "gpcost") BenchmarkRuns.GpCost(seeds);
 var pruningFolds = (args.SkipWhile(a => a != "--folds").Skip(1).FirstOrDefault() ?? "1,3").Split(',').Select(f => int.Parse(f, CultureInfo.InvariantCulture)).ToArray();
 if (mode is "pruning" or "all") BenchmarkRuns.Pruning(Option("--pruning-seeds", Math.Min(seeds, 10)), trials, pruningFolds);
 if (mode is "trace")
 {
     // trace --functions NAME --samplers NAME --seeds N: every trial of seed N-1, for eyeballing a sampler.
     var function = SuiteFunctions.All.First(f => functionFilter?.Contains(f.Name) ?? true);
-    var kind = BenchmarkRuns.SamplerFilter?.FirstOrDefault() switch { "tpe_mv" => SamplerKind.TpeMultivariate, "random" => SamplerKind.Random, _ => SamplerKind.Tpe };
+    var kind = BenchmarkRuns.SamplerFilter?.FirstOrDefault() switch { "tpe_mv" => SamplerKind.TpeMultivariate, "random" => SamplerKind.Random, "gp" => SamplerKind.Gp, _ => SamplerKind.Tpe };
     var search = HyperparameterSearch.Create(new SearchSettings(SearchSpace.FromJson(function.SpaceJson),
         Sampler: new SamplerSettings { Kind = kind, Tpe = BenchmarkRuns.Tpe }, Seed: seeds - 1));
     for (var i = 0; i < trials; i++)
@@ -91,13 +92,45 @@ internal static class BenchmarkRuns
 
     private static readonly (string Name, SamplerKind Kind)[] Samplers =
     [
-        ("tpe", SamplerKind.Tpe), ("tpe_mv", SamplerKind.TpeMultivariate), ("random", SamplerKind.Random),
+        ("tpe", SamplerKind.Tpe), ("tpe_mv", SamplerKind.TpeMultivariate), ("random", SamplerKind.Random), ("gp", SamplerKind.Gp),
     ];
+
+    /// <summary>Optuna 3.1 has no GP sampler: gp rows are set beside Optuna's (univariate) TPE.</summary>
+    private static string ReferenceName(string samplerName) => samplerName == "gp" ? "tpe" : samplerName;
+
+    /// <summary>gpcost: ask ms of the gp sampler averaged over the 10 asks ending at N = 50, 100, 200, per suite function.</summary>
+    public static void GpCost(int seeds)
+    {
+        var checkpoints = new[] { 50, 100, 200 };
+        Console.WriteLine($"## gp ask cost (ms per ask, mean of asks N−9..N over {seeds} seeds, single-threaded)");
+        Console.WriteLine();
+        Console.WriteLine("| function | " + string.Join(" | ", checkpoints.Select(c => $"N={c}")) + " |");
+        Console.WriteLine("|---|" + string.Join("", checkpoints.Select(_ => "---|")));
+        foreach (var function in SuiteFunctions.All.Where(f => FunctionFilter is null || FunctionFilter.Contains(f.Name)))
+        {
+            var sums = new double[checkpoints.Length];
+            for (var seed = 0; seed < seeds; seed++)
+            {
+                var search = HyperparameterSearch.Create(new SearchSettings(SearchSpace.FromJson(function.SpaceJson),
+                    Sampler: new SamplerSettings { Kind = SamplerKind.Gp }, Seed: seed));
+                for (var i = 1; i <= checkpoints[^1]; i++)
+                {
+                    var start = Stopwatch.GetTimestamp();
+                    var trial = search.Ask();
+                    var ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                    for (var c = 0; c < checkpoints.Length; c++) if (i > checkpoints[c] - 10 && i <= checkpoints[c]) sums[c] += ms / 10;
+                    search.Tell(trial.Number, new TrialOutcome.Completed(function.Evaluate(trial.Params)));
+                }
+            }
+            Console.WriteLine($"| {function.Name} | " + string.Join(" | ", sums.Select(v => (v / seeds).ToString("F1", CultureInfo.InvariantCulture))) + " |");
+        }
+        Console.WriteLine();
+    }
 
     public static void Quality(int seeds, int trials, string plotPath)
     {
         var plot = new RegretPlot();
-        Console.WriteLine($"## Best value found (minimisation), {seeds} seeds x {trials} trials: mean / median after 25, 50, 100; Optuna's mean after 100 beside ours");
+        Console.WriteLine($"## Best value found (minimisation), {seeds} seeds x {trials} trials: mean / median after 25, 50, 100; Optuna's mean after 100 beside ours (gp rows: beside Optuna's TPE)");
         Console.WriteLine();
         Console.WriteLine("SE = standard error of the mean over seeds; a shortfall is given in SEs of the difference, √(SE_ours² + SE_Optuna²).");
         Console.WriteLine();
@@ -116,12 +149,13 @@ internal static class BenchmarkRuns
                 // Optuna's reference has checkpoints 25, 50 and 100; compare at the last one this run reached.
                 var checkpoint = checkpoints.Length == 0 ? trials : checkpoints[^1];
                 var ours100 = results.Select(r => r.BestAt[checkpoint - 1]).Average();
-                var measured = OptunaMeasured.Get(function.Name, samplerName)?.After(checkpoint);
-                var optuna = OptunaReference.MeanBestAfter(function.Name, samplerName, checkpoint) ?? measured?.Mean;
+                var referenceName = ReferenceName(samplerName);
+                var measured = OptunaMeasured.Get(function.Name, referenceName)?.After(checkpoint);
+                var optuna = OptunaReference.MeanBestAfter(function.Name, referenceName, checkpoint) ?? measured?.Mean;
                 // The spread of best-of-N over seeds is wide, so say how many standard errors a shortfall is.
                 var finals = results.Select(r => r.BestAt[checkpoint - 1]).ToArray();
                 var standardError = StandardError(finals);
-                var optunaError = measured?.StandardError ?? OptunaReference.ApproximateStandardError(function.Name, samplerName, checkpoint);
+                var optunaError = measured?.StandardError ?? OptunaReference.ApproximateStandardError(function.Name, referenceName, checkpoint);
                 var differenceError = Math.Sqrt(standardError * standardError + Math.Pow(optunaError ?? 0, 2));
                 var verdict = optuna is double o
                     ? (ours100 <= o ? "yes" : $"no (+{ours100 - o:G3} = {(ours100 - o) / differenceError:F1} SE)")
@@ -273,7 +307,7 @@ internal static class BenchmarkRuns
         Console.WriteLine();
         Console.WriteLine("| sampler | " + string.Join(" | ", windows.Select(n => $"N={n}")) + " | total wall s | Optuna N=1000 |");
         Console.WriteLine("|---|" + string.Join("", windows.Select(_ => "---|")) + "---|---|");
-        foreach (var (name, kind) in Samplers.Where(s => s.Kind != SamplerKind.Random))
+        foreach (var (name, kind) in Samplers.Where(s => s.Kind is not (SamplerKind.Random or SamplerKind.Gp)))
         {
             var search = HyperparameterSearch.Create(new SearchSettings(SearchSpace.FromJson(function.SpaceJson),
                 Sampler: new SamplerSettings { Kind = kind, Tpe = Tpe }, Seed: 0));
