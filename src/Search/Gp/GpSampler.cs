@@ -162,7 +162,7 @@ public sealed class GpSampler : ISampler
     /// L-BFGS evaluations for the hyperparameter fit: each costs O(n³), so fewer as the history grows, which
     /// keeps an ask under 100 ms at 200 trials (bench/Hpo scaling).
     /// </summary>
-    private static int MaxFitEvaluations(int n) => n <= 50 ? 60 : n <= 100 ? 40 : n <= 150 ? 25 : 15;
+    private static int MaxFitEvaluations(int n) => n <= 50 ? 60 : n <= 100 ? 30 : n <= 150 ? 20 : 12;
 }
 
 /// <summary>
