@@ -11,13 +11,13 @@ public sealed record GpOptions
     public int NStartupTrials { get; init; } = 6;
 
     /// <summary>Random points at which log EI is evaluated before local refinement.</summary>
-    public int RandomCandidates { get; init; } = 1000;
+    public int RandomCandidates { get; init; } = 512;
 
     /// <summary>The best random candidates (plus the incumbent) refined by a local (1+1) search.</summary>
-    public int LocalStarts { get; init; } = 4;
+    public int LocalStarts { get; init; } = 5;
 
     /// <summary>Steps of each local refinement.</summary>
-    public int LocalSteps { get; init; } = 40;
+    public int LocalSteps { get; init; } = 80;
 
     /// <summary>Running trials enter the GP at the worst observed value (constant liar), so parallel asks spread out.</summary>
     public bool ConstantLiar { get; init; } = true;

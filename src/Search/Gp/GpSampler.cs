@@ -279,18 +279,20 @@ internal sealed class UnitCubeEncoding
         return u;
     }
 
-    /// <summary>A Gaussian step of width <paramref name="step"/> on numbers; each categorical re-drawn with probability 1/d.</summary>
+    /// <summary>A Gaussian step of width <paramref name="step"/> on a random subset of the numbers; a chosen categorical is re-drawn.</summary>
     public double[] Perturb(double[] u, double step, SeededRandom random)
     {
+        // Each coordinate moves with probability min(1, 2/d) (at least one moves): in many dimensions a step in
+        // all of them at once almost never improves, while steps along a few do.
         var result = (double[])u.Clone();
-        for (var i = 0; i < _group.Count; i++)
+        var d = _group.Count;
+        var forced = random.NextInt(d);
+        for (var i = 0; i < d; i++)
         {
-            if (_group[i].Distribution is CategoricalDistribution c)
-            {
-                if (random.NextDouble() * _group.Count < 1) result[i] = random.NextInt(c.Choices.Count);
-                continue;
-            }
-            result[i] = Math.Clamp(u[i] + step * NormalDraw(random), 0, 1);
+            if (i != forced && random.NextDouble() * d >= 2) continue;
+            result[i] = _group[i].Distribution is CategoricalDistribution c
+                ? random.NextInt(c.Choices.Count)
+                : Math.Clamp(u[i] + step * NormalDraw(random), 0, 1);
         }
         return result;
     }
