@@ -34,6 +34,7 @@ var plotPath = args.SkipWhile(a => a != "--plot").Skip(1).FirstOrDefault() ?? "h
 if (mode is "quality" or "all") BenchmarkRuns.Quality(seeds, trials, plotPath);
 if (mode is "scaling" or "all") BenchmarkRuns.Scaling(scalingTrials);
 if (mode is "gpcost") BenchmarkRuns.GpCost(seeds);
+if (mode is "gpgoal") BenchmarkRuns.GpGoal(seeds);
 var pruningFolds = (args.SkipWhile(a => a != "--folds").Skip(1).FirstOrDefault() ?? "1,3").Split(',').Select(f => int.Parse(f, CultureInfo.InvariantCulture)).ToArray();
 if (mode is "pruning" or "all") BenchmarkRuns.Pruning(Option("--pruning-seeds", Math.Min(seeds, 10)), trials, pruningFolds);
 if (mode is "trace")
@@ -97,6 +98,43 @@ internal static class BenchmarkRuns
 
     /// <summary>Optuna 3.1 has no GP sampler: gp rows are set beside Optuna's (univariate) TPE.</summary>
     private static string ReferenceName(string samplerName) => samplerName == "gp" ? "tpe" : samplerName;
+
+    /// <summary>
+    /// gpgoal: issue 17's comparison. Mean best after 25 and 50 trials of gp and our tpe (same seeds) beside
+    /// Optuna 3.1 TPE's means after 25, 50 and 100 (the suite's stored figures).
+    /// </summary>
+    public static void GpGoal(int seeds)
+    {
+        Console.WriteLine($"## gp vs tpe at small budgets: mean best over {seeds} seeds (± SE); Optuna 3.1 TPE from the suite's stored figures");
+        Console.WriteLine();
+        Console.WriteLine("| function | gp @25 | tpe @25 | Optuna tpe @25 | gp @50 | tpe @50 | Optuna tpe @50 | Optuna tpe @100 | gp@25 ≤ tpe@25 | gp@25 ≤ Optuna@100 |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+        int beatsTpe = 0, beatsOptuna100 = 0, count = 0;
+        foreach (var function in SuiteFunctions.All.Where(f => FunctionFilter is null || FunctionFilter.Contains(f.Name)))
+        {
+            var gp = new (double[] BestAt, double AskMsLate)[seeds];
+            var tpe = new (double[] BestAt, double AskMsLate)[seeds];
+            Parallel.For(0, seeds, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, seed =>
+            {
+                gp[seed] = RunStudy(function, SamplerKind.Gp, seed, 50);
+                tpe[seed] = RunStudy(function, SamplerKind.Tpe, seed, 50);
+            });
+            double? Optuna(int c) => OptunaReference.MeanBestAfter(function.Name, "tpe", c) ?? OptunaMeasured.Get(function.Name, "tpe")?.After(c)?.Mean;
+            string Cell(IEnumerable<double> values) { var v = values.ToArray(); return $"{FmtValue(v.Average())} ± {FmtError(StandardError(v))}"; }
+            var gp25 = gp.Average(r => r.BestAt[24]);
+            var tpe25 = tpe.Average(r => r.BestAt[24]);
+            var o100 = Optuna(100);
+            count++;
+            if (gp25 <= tpe25) beatsTpe++;
+            if (o100 is double o && gp25 <= o) beatsOptuna100++;
+            Console.WriteLine($"| {function.Name} | {Cell(gp.Select(r => r.BestAt[24]))} | {Cell(tpe.Select(r => r.BestAt[24]))} | {Fmt(Optuna(25))} "
+                + $"| {Cell(gp.Select(r => r.BestAt[49]))} | {Cell(tpe.Select(r => r.BestAt[49]))} | {Fmt(Optuna(50))} | {Fmt(o100)} "
+                + $"| {(gp25 <= tpe25 ? "yes" : "no")} | {(o100 is double p ? (gp25 <= p ? "yes" : "no") : "–")} |");
+        }
+        Console.WriteLine();
+        Console.WriteLine($"gp after 25 ≤ our tpe after 25 on {beatsTpe}/{count}; ≤ Optuna 3.1 TPE after 100 on {beatsOptuna100}/{count}.");
+        Console.WriteLine();
+    }
 
     /// <summary>gpcost: ask ms of the gp sampler averaged over the 10 asks ending at N = 50, 100, 200, per suite function.</summary>
     public static void GpCost(int seeds)
