@@ -190,4 +190,19 @@ public class GpSamplerTests
         var without = Spread(false);
         Assert.True(with > 2 * without + 1e-3, $"mean distance with liar {with:G4}, without {without:G4}");
     }
+
+    [Fact]
+    public void Adopted_trials_lacking_a_modelled_parameter_fall_back_to_start_up_points()
+    {
+        var space = SearchSpace.FromJson("""{"x":{"type":"float","low":0,"high":1},"y":{"type":"float","low":0,"high":1}}""");
+        var search = HyperparameterSearch.Create(new SearchSettings(space, Sampler: new SamplerSettings { Kind = SamplerKind.Gp }, Seed: 2));
+        for (var i = 0; i < 8; i++)
+        {
+            search.Adopt(i, new Dictionary<string, double> { ["x"] = i / 8.0 }, []);
+            search.Tell(i, new TrialOutcome.Completed(i));
+        }
+        var t = search.Ask();
+        Assert.InRange((double)t.Params["x"], 0, 1);
+        Assert.InRange((double)t.Params["y"], 0, 1);
+    }
 }

@@ -50,14 +50,15 @@ public sealed class GpSampler : ISampler
         if (group.Count > 0)
         {
             var encoding = new UnitCubeEncoding(group);
-            var values = Optimize(encoding, context);
+            // Null when no complete trial holds every modelled parameter (adopted trials may lack some).
+            if (Optimize(encoding, context) is not { } values) return _startup.Sample(context);
             for (var i = 0; i < group.Count; i++) assigned[group[i].Name] = values[i];
         }
         _fallback.FillRemaining(context, TpeSampler.RankFinished(context.Trials, context.Direction), assigned);
         return assigned;
     }
 
-    private double[] Optimize(UnitCubeEncoding encoding, SamplingContext context)
+    private double[]? Optimize(UnitCubeEncoding encoding, SamplingContext context)
     {
         // Observations: complete trials by loss; pruned and running (liar) trials at the worst complete loss.
         double worst = double.NegativeInfinity, bestFinite = double.PositiveInfinity;
@@ -100,6 +101,7 @@ public sealed class GpSampler : ISampler
             isComplete.Add(t.State == TrialState.Complete);
         }
         var n = ys.Count;
+        if (!isComplete.Contains(true)) return null;
         var mean = ys.Average();
         var variance = ys.Sum(y => (y - mean) * (y - mean)) / n;
         var scale = variance > 0 ? Math.Sqrt(variance) : 1;
