@@ -23,6 +23,9 @@ var scalingTrials = Option("--scaling-trials", 1000);
 var functionFilter = args.SkipWhile(a => a != "--functions").Skip(1).FirstOrDefault()?.Split(',');
 var tpeArgument = args.SkipWhile(a => a != "--tpe").Skip(1).FirstOrDefault();
 BenchmarkRuns.Tpe = TpeOverrides.Parse(tpeArgument);
+var gpArgument = args.SkipWhile(a => a != "--gp").Skip(1).FirstOrDefault();
+BenchmarkRuns.Gp = TpeOverrides.ParseInto(gpArgument, new SweepCluster.Search.Gp.GpOptions());
+if (gpArgument is not null) Console.WriteLine($"GP options: {BenchmarkRuns.Gp}");
 BenchmarkRuns.FunctionFilter = functionFilter;
 BenchmarkRuns.QuasiRandom = !args.Contains("--iid-random");
 BenchmarkRuns.SamplerFilter = args.SkipWhile(a => a != "--samplers").Skip(1).FirstOrDefault()?.Split(',');
@@ -65,6 +68,20 @@ if (mode is "holdout")
 /// <summary>Experiment knobs: --tpe "NEiCandidates=64,OmitKernelScale=false".</summary>
 internal static class TpeOverrides
 {
+    /// <summary>The same Key=Value overrides for any options record (--gp "NStartupTrials=4").</summary>
+    public static T ParseInto<T>(string? text, T options) where T : class
+    {
+        if (string.IsNullOrWhiteSpace(text)) return options;
+        foreach (var pair in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var (key, value) = (pair.Split('=')[0].Trim(), pair.Split('=')[1].Trim());
+            var property = typeof(T).GetProperty(key) ?? throw new ArgumentException($"unknown option '{key}'");
+            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            property.SetValue(options, type.IsEnum ? Enum.Parse(type, value, ignoreCase: true) : Convert.ChangeType(value, type, CultureInfo.InvariantCulture));
+        }
+        return options;
+    }
+
     public static SweepCluster.Search.Tpe.TpeOptions Parse(string? text)
     {
         var options = new SweepCluster.Search.Tpe.TpeOptions();
@@ -85,6 +102,7 @@ internal static class TpeOverrides
 internal static class BenchmarkRuns
 {
     public static SweepCluster.Search.Tpe.TpeOptions Tpe { get; set; } = new();
+    public static SweepCluster.Search.Gp.GpOptions Gp { get; set; } = new();
     public static string[]? FunctionFilter { get; set; }
 
     /// <summary>Random search from the scrambled Halton sequence (default) or independent draws (--iid-random).</summary>
@@ -312,7 +330,7 @@ internal static class BenchmarkRuns
     private static (double[] BestAt, double AskMsLate) RunStudy(SuiteFunction function, SamplerKind kind, int seed, int trials)
     {
         var search = HyperparameterSearch.Create(new SearchSettings(SearchSpace.FromJson(function.SpaceJson),
-            Sampler: new SamplerSettings { Kind = kind, Tpe = Tpe, QuasiRandom = QuasiRandom }, Seed: seed));
+            Sampler: new SamplerSettings { Kind = kind, Tpe = Tpe, Gp = Gp, QuasiRandom = QuasiRandom }, Seed: seed));
         var bestAt = new double[trials];
         var bestObserved = double.PositiveInfinity;
         var incumbentTrue = double.PositiveInfinity;
