@@ -205,4 +205,26 @@ public class GpSamplerTests
         Assert.InRange((double)t.Params["x"], 0, 1);
         Assert.InRange((double)t.Params["y"], 0, 1);
     }
+
+    [Fact]
+    public void Hyperparameter_gradient_matches_finite_differences()
+    {
+        var random = new SeededRandom(11);
+        var x = Enumerable.Range(0, 9).Select(_ => new[] { random.NextDouble(), random.NextDouble(), random.NextDouble() }).ToArray();
+        var y = x.Select(p => Math.Sin(4 * p[0]) + p[1] * p[1] - 0.3 * p[2]).ToArray();
+        var f = GpFitter.NegativeLogPosterior(x, y, 3);
+        var theta = new[] { Math.Log(0.3), Math.Log(0.7), Math.Log(1.5), Math.Log(0.8), Math.Log(0.05) };
+        var gradient = new double[theta.Length];
+        f(theta, gradient);
+        for (var k = 0; k < theta.Length; k++)
+        {
+            const double h = 1e-6;
+            var plus = (double[])theta.Clone();
+            var minus = (double[])theta.Clone();
+            plus[k] += h;
+            minus[k] -= h;
+            var numeric = (f(plus, new double[theta.Length]) - f(minus, new double[theta.Length])) / (2 * h);
+            Assert.True(Math.Abs(numeric - gradient[k]) <= 1e-5 * Math.Max(1, Math.Abs(numeric)), $"θ[{k}]: analytic {gradient[k]}, numeric {numeric}");
+        }
+    }
 }

@@ -111,6 +111,28 @@ public static class GpFitter
 
     public static GpHyperparameters Fit(double[][] x, double[] y, int dimensions, int maxEvaluations)
     {
+        var d = dimensions;
+        var objective = NegativeLogPosterior(x, y, d);
+        var lengthscalePriorMean = LengthscalePriorOffset + 0.5 * Math.Log(Math.Max(d, 1));
+        var theta = new double[d + 2];
+        for (var k = 0; k < d; k++) theta[k] = lengthscalePriorMean;
+        theta[d] = 0;
+        theta[d + 1] = Math.Log(1e-2);
+        var lower = new double[d + 2];
+        var upper = new double[d + 2];
+        for (var k = 0; k < d; k++) { lower[k] = Math.Log(1e-2); upper[k] = Math.Log(1e3); }
+        lower[d] = Math.Log(1e-2); upper[d] = Math.Log(1e2);
+        lower[d + 1] = Math.Log(1e-9); upper[d + 1] = Math.Log(2.0);
+
+        Lbfgs.Minimize(objective, theta, lower, upper, maxEvaluations);
+        var lengthscales = new double[d];
+        for (var k = 0; k < d; k++) lengthscales[k] = Math.Exp(theta[k]);
+        return new GpHyperparameters(lengthscales, Math.Exp(theta[d]), MinNoiseVariance + Math.Exp(theta[d + 1]));
+    }
+
+    /// <summary>−(log marginal likelihood + log prior) of θ and its gradient (written into the second argument).</summary>
+    internal static Lbfgs.Function NegativeLogPosterior(double[][] x, double[] y, int dimensions)
+    {
         var n = x.Length;
         var d = dimensions;
         // Squared per-dimension differences, lower triangle, computed once.
@@ -126,16 +148,6 @@ public static class GpFitter
                 }
 
         var lengthscalePriorMean = LengthscalePriorOffset + 0.5 * Math.Log(Math.Max(d, 1));
-        var theta = new double[d + 2];
-        for (var k = 0; k < d; k++) theta[k] = lengthscalePriorMean;
-        theta[d] = 0;
-        theta[d + 1] = Math.Log(1e-2);
-        var lower = new double[d + 2];
-        var upper = new double[d + 2];
-        for (var k = 0; k < d; k++) { lower[k] = Math.Log(1e-2); upper[k] = Math.Log(1e3); }
-        lower[d] = Math.Log(1e-2); upper[d] = Math.Log(1e2);
-        lower[d + 1] = Math.Log(1e-9); upper[d + 1] = Math.Log(2.0);
-
         var k_ = new double[n * n];
         var kernel = new double[pairs];
         var kernelDerivative = new double[pairs];
@@ -212,10 +224,7 @@ public static class GpFitter
             return -(logMarginal + logPrior);
         }
 
-        Lbfgs.Minimize(Objective, theta, lower, upper, maxEvaluations);
-        var lengthscales = new double[d];
-        for (var k = 0; k < d; k++) lengthscales[k] = Math.Exp(theta[k]);
-        return new GpHyperparameters(lengthscales, Math.Exp(theta[d]), MinNoiseVariance + Math.Exp(theta[d + 1]));
+        return Objective;
     }
 }
 
