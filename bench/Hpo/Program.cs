@@ -23,6 +23,9 @@ var scalingTrials = Option("--scaling-trials", 1000);
 var functionFilter = args.SkipWhile(a => a != "--functions").Skip(1).FirstOrDefault()?.Split(',');
 var tpeArgument = args.SkipWhile(a => a != "--tpe").Skip(1).FirstOrDefault();
 BenchmarkRuns.Tpe = TpeOverrides.Parse(tpeArgument);
+var gpArgument = args.SkipWhile(a => a != "--gp").Skip(1).FirstOrDefault();
+BenchmarkRuns.Gp = TpeOverrides.ParseInto(gpArgument, new SweepCluster.Search.Gp.GpOptions());
+if (gpArgument is not null) Console.WriteLine($"GP options: {BenchmarkRuns.Gp}");
 BenchmarkRuns.FunctionFilter = functionFilter;
 BenchmarkRuns.QuasiRandom = !args.Contains("--iid-random");
 BenchmarkRuns.SamplerFilter = args.SkipWhile(a => a != "--samplers").Skip(1).FirstOrDefault()?.Split(',');
@@ -33,13 +36,15 @@ Console.WriteLine();
 var plotPath = args.SkipWhile(a => a != "--plot").Skip(1).FirstOrDefault() ?? "hpo-quality.svg";
 if (mode is "quality" or "all") BenchmarkRuns.Quality(seeds, trials, plotPath);
 if (mode is "scaling" or "all") BenchmarkRuns.Scaling(scalingTrials);
+if (mode is "gpcost") BenchmarkRuns.GpCost(seeds);
+if (mode is "gpgoal") BenchmarkRuns.GpGoal(seeds);
 var pruningFolds = (args.SkipWhile(a => a != "--folds").Skip(1).FirstOrDefault() ?? "1,3").Split(',').Select(f => int.Parse(f, CultureInfo.InvariantCulture)).ToArray();
 if (mode is "pruning" or "all") BenchmarkRuns.Pruning(Option("--pruning-seeds", Math.Min(seeds, 10)), trials, pruningFolds);
 if (mode is "trace")
 {
     // trace --functions NAME --samplers NAME --seeds N: every trial of seed N-1, for eyeballing a sampler.
     var function = SuiteFunctions.All.First(f => functionFilter?.Contains(f.Name) ?? true);
-    var kind = BenchmarkRuns.SamplerFilter?.FirstOrDefault() switch { "tpe_mv" => SamplerKind.TpeMultivariate, "random" => SamplerKind.Random, _ => SamplerKind.Tpe };
+    var kind = BenchmarkRuns.SamplerFilter?.FirstOrDefault() switch { "tpe_mv" => SamplerKind.TpeMultivariate, "random" => SamplerKind.Random, "gp" => SamplerKind.Gp, _ => SamplerKind.Tpe };
     var search = HyperparameterSearch.Create(new SearchSettings(SearchSpace.FromJson(function.SpaceJson),
         Sampler: new SamplerSettings { Kind = kind, Tpe = BenchmarkRuns.Tpe }, Seed: seeds - 1));
     for (var i = 0; i < trials; i++)
@@ -63,6 +68,20 @@ if (mode is "holdout")
 /// <summary>Experiment knobs: --tpe "NEiCandidates=64,OmitKernelScale=false".</summary>
 internal static class TpeOverrides
 {
+    /// <summary>The same Key=Value overrides for any options record (--gp "NStartupTrials=4").</summary>
+    public static T ParseInto<T>(string? text, T options) where T : class
+    {
+        if (string.IsNullOrWhiteSpace(text)) return options;
+        foreach (var pair in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var (key, value) = (pair.Split('=')[0].Trim(), pair.Split('=')[1].Trim());
+            var property = typeof(T).GetProperty(key) ?? throw new ArgumentException($"unknown option '{key}'");
+            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            property.SetValue(options, type.IsEnum ? Enum.Parse(type, value, ignoreCase: true) : Convert.ChangeType(value, type, CultureInfo.InvariantCulture));
+        }
+        return options;
+    }
+
     public static SweepCluster.Search.Tpe.TpeOptions Parse(string? text)
     {
         var options = new SweepCluster.Search.Tpe.TpeOptions();
@@ -83,6 +102,7 @@ internal static class TpeOverrides
 internal static class BenchmarkRuns
 {
     public static SweepCluster.Search.Tpe.TpeOptions Tpe { get; set; } = new();
+    public static SweepCluster.Search.Gp.GpOptions Gp { get; set; } = new();
     public static string[]? FunctionFilter { get; set; }
 
     /// <summary>Random search from the scrambled Halton sequence (default) or independent draws (--iid-random).</summary>
@@ -91,13 +111,82 @@ internal static class BenchmarkRuns
 
     private static readonly (string Name, SamplerKind Kind)[] Samplers =
     [
-        ("tpe", SamplerKind.Tpe), ("tpe_mv", SamplerKind.TpeMultivariate), ("random", SamplerKind.Random),
+        ("tpe", SamplerKind.Tpe), ("tpe_mv", SamplerKind.TpeMultivariate), ("random", SamplerKind.Random), ("gp", SamplerKind.Gp),
     ];
+
+    /// <summary>Optuna 3.1 has no GP sampler: gp rows are set beside Optuna's (univariate) TPE.</summary>
+    private static string ReferenceName(string samplerName) => samplerName == "gp" ? "tpe" : samplerName;
+
+    /// <summary>
+    /// gpgoal: issue 17's comparison. Mean best after 25 and 50 trials of gp and our tpe (same seeds) beside
+    /// Optuna 3.1 TPE's means after 25, 50 and 100 (the suite's stored figures).
+    /// </summary>
+    public static void GpGoal(int seeds)
+    {
+        Console.WriteLine($"## gp vs tpe at small budgets: mean best over {seeds} seeds (± SE); Optuna 3.1 TPE from the suite's stored figures");
+        Console.WriteLine();
+        Console.WriteLine("| function | gp @25 | tpe @25 | Optuna tpe @25 | gp @50 | tpe @50 | Optuna tpe @50 | Optuna tpe @100 | gp@25 ≤ tpe@25 | gp@25 ≤ Optuna@100 |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+        int beatsTpe = 0, beatsOptuna100 = 0, count = 0;
+        foreach (var function in SuiteFunctions.All.Where(f => FunctionFilter is null || FunctionFilter.Contains(f.Name)))
+        {
+            var gp = new (double[] BestAt, double AskMsLate)[seeds];
+            var tpe = new (double[] BestAt, double AskMsLate)[seeds];
+            Parallel.For(0, seeds, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, seed =>
+            {
+                gp[seed] = RunStudy(function, SamplerKind.Gp, seed, 50);
+                tpe[seed] = RunStudy(function, SamplerKind.Tpe, seed, 50);
+            });
+            double? Optuna(int c) => OptunaReference.MeanBestAfter(function.Name, "tpe", c) ?? OptunaMeasured.Get(function.Name, "tpe")?.After(c)?.Mean;
+            string Cell(IEnumerable<double> values) { var v = values.ToArray(); return $"{FmtValue(v.Average())} ± {FmtError(StandardError(v))}"; }
+            var gp25 = gp.Average(r => r.BestAt[24]);
+            var tpe25 = tpe.Average(r => r.BestAt[24]);
+            var o100 = Optuna(100);
+            count++;
+            if (gp25 <= tpe25) beatsTpe++;
+            if (o100 is double o && gp25 <= o) beatsOptuna100++;
+            Console.WriteLine($"| {function.Name} | {Cell(gp.Select(r => r.BestAt[24]))} | {Cell(tpe.Select(r => r.BestAt[24]))} | {Fmt(Optuna(25))} "
+                + $"| {Cell(gp.Select(r => r.BestAt[49]))} | {Cell(tpe.Select(r => r.BestAt[49]))} | {Fmt(Optuna(50))} | {Fmt(o100)} "
+                + $"| {(gp25 <= tpe25 ? "yes" : "no")} | {(o100 is double p ? (gp25 <= p ? "yes" : "no") : "–")} |");
+        }
+        Console.WriteLine();
+        Console.WriteLine($"gp after 25 ≤ our tpe after 25 on {beatsTpe}/{count}; ≤ Optuna 3.1 TPE after 100 on {beatsOptuna100}/{count}.");
+        Console.WriteLine();
+    }
+
+    /// <summary>gpcost: ask ms of the gp sampler averaged over the 10 asks ending at N = 50, 100, 200, per suite function.</summary>
+    public static void GpCost(int seeds)
+    {
+        var checkpoints = new[] { 50, 100, 200 };
+        Console.WriteLine($"## gp ask cost (ms per ask, mean of asks N−9..N over {seeds} seeds, single-threaded)");
+        Console.WriteLine();
+        Console.WriteLine("| function | " + string.Join(" | ", checkpoints.Select(c => $"N={c}")) + " |");
+        Console.WriteLine("|---|" + string.Join("", checkpoints.Select(_ => "---|")));
+        foreach (var function in SuiteFunctions.All.Where(f => FunctionFilter is null || FunctionFilter.Contains(f.Name)))
+        {
+            var sums = new double[checkpoints.Length];
+            for (var seed = 0; seed < seeds; seed++)
+            {
+                var search = HyperparameterSearch.Create(new SearchSettings(SearchSpace.FromJson(function.SpaceJson),
+                    Sampler: new SamplerSettings { Kind = SamplerKind.Gp }, Seed: seed));
+                for (var i = 1; i <= checkpoints[^1]; i++)
+                {
+                    var start = Stopwatch.GetTimestamp();
+                    var trial = search.Ask();
+                    var ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                    for (var c = 0; c < checkpoints.Length; c++) if (i > checkpoints[c] - 10 && i <= checkpoints[c]) sums[c] += ms / 10;
+                    search.Tell(trial.Number, new TrialOutcome.Completed(function.Evaluate(trial.Params)));
+                }
+            }
+            Console.WriteLine($"| {function.Name} | " + string.Join(" | ", sums.Select(v => (v / seeds).ToString("F1", CultureInfo.InvariantCulture))) + " |");
+        }
+        Console.WriteLine();
+    }
 
     public static void Quality(int seeds, int trials, string plotPath)
     {
         var plot = new RegretPlot();
-        Console.WriteLine($"## Best value found (minimisation), {seeds} seeds x {trials} trials: mean / median after 25, 50, 100; Optuna's mean after 100 beside ours");
+        Console.WriteLine($"## Best value found (minimisation), {seeds} seeds x {trials} trials: mean / median after 25, 50, 100; Optuna's mean after 100 beside ours (gp rows: beside Optuna's TPE)");
         Console.WriteLine();
         Console.WriteLine("SE = standard error of the mean over seeds; a shortfall is given in SEs of the difference, √(SE_ours² + SE_Optuna²).");
         Console.WriteLine();
@@ -116,12 +205,13 @@ internal static class BenchmarkRuns
                 // Optuna's reference has checkpoints 25, 50 and 100; compare at the last one this run reached.
                 var checkpoint = checkpoints.Length == 0 ? trials : checkpoints[^1];
                 var ours100 = results.Select(r => r.BestAt[checkpoint - 1]).Average();
-                var measured = OptunaMeasured.Get(function.Name, samplerName)?.After(checkpoint);
-                var optuna = OptunaReference.MeanBestAfter(function.Name, samplerName, checkpoint) ?? measured?.Mean;
+                var referenceName = ReferenceName(samplerName);
+                var measured = OptunaMeasured.Get(function.Name, referenceName)?.After(checkpoint);
+                var optuna = OptunaReference.MeanBestAfter(function.Name, referenceName, checkpoint) ?? measured?.Mean;
                 // The spread of best-of-N over seeds is wide, so say how many standard errors a shortfall is.
                 var finals = results.Select(r => r.BestAt[checkpoint - 1]).ToArray();
                 var standardError = StandardError(finals);
-                var optunaError = measured?.StandardError ?? OptunaReference.ApproximateStandardError(function.Name, samplerName, checkpoint);
+                var optunaError = measured?.StandardError ?? OptunaReference.ApproximateStandardError(function.Name, referenceName, checkpoint);
                 var differenceError = Math.Sqrt(standardError * standardError + Math.Pow(optunaError ?? 0, 2));
                 var verdict = optuna is double o
                     ? (ours100 <= o ? "yes" : $"no (+{ours100 - o:G3} = {(ours100 - o) / differenceError:F1} SE)")
@@ -240,7 +330,7 @@ internal static class BenchmarkRuns
     private static (double[] BestAt, double AskMsLate) RunStudy(SuiteFunction function, SamplerKind kind, int seed, int trials)
     {
         var search = HyperparameterSearch.Create(new SearchSettings(SearchSpace.FromJson(function.SpaceJson),
-            Sampler: new SamplerSettings { Kind = kind, Tpe = Tpe, QuasiRandom = QuasiRandom }, Seed: seed));
+            Sampler: new SamplerSettings { Kind = kind, Tpe = Tpe, Gp = Gp, QuasiRandom = QuasiRandom }, Seed: seed));
         var bestAt = new double[trials];
         var bestObserved = double.PositiveInfinity;
         var incumbentTrue = double.PositiveInfinity;
@@ -273,7 +363,7 @@ internal static class BenchmarkRuns
         Console.WriteLine();
         Console.WriteLine("| sampler | " + string.Join(" | ", windows.Select(n => $"N={n}")) + " | total wall s | Optuna N=1000 |");
         Console.WriteLine("|---|" + string.Join("", windows.Select(_ => "---|")) + "---|---|");
-        foreach (var (name, kind) in Samplers.Where(s => s.Kind != SamplerKind.Random))
+        foreach (var (name, kind) in Samplers.Where(s => s.Kind is not (SamplerKind.Random or SamplerKind.Gp)))
         {
             var search = HyperparameterSearch.Create(new SearchSettings(SearchSpace.FromJson(function.SpaceJson),
                 Sampler: new SamplerSettings { Kind = kind, Tpe = Tpe }, Seed: 0));

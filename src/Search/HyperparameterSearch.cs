@@ -159,19 +159,20 @@ public sealed class HyperparameterSearch
     }
 
     /// <summary>
-    /// Dry-runs <paramref name="space"/> through every sampler (random, TPE and multivariate TPE, the latter
-    /// two from their first ask and with a history) with made-up objective values, so a space the samplers
+    /// Dry-runs <paramref name="space"/> through every sampler (random, TPE, multivariate TPE and GP, the latter
+    /// three from their first ask and with a history) with made-up objective values, so a space the samplers
     /// cannot handle is refused when it is loaded rather than on a later ask. Cheap: a few dozen asks.
     /// </summary>
     /// <exception cref="SearchSpaceException">A sampler failed; names the parameter when it can be told.</exception>
     public static void Rehearse(SearchSpace space)
     {
-        foreach (var kind in new[] { SamplerKind.Random, SamplerKind.Tpe, SamplerKind.TpeMultivariate })
+        foreach (var kind in new[] { SamplerKind.Random, SamplerKind.Tpe, SamplerKind.TpeMultivariate, SamplerKind.Gp })
         {
             var settings = new SearchSettings(space, Sampler: new SamplerSettings
             {
                 Kind = kind,
                 Tpe = new Tpe.TpeOptions { NStartupTrials = 0 },
+                Gp = new Gp.GpOptions { NStartupTrials = 0, RandomCandidates = 16, LocalSteps = 4 },
             }, Seed: 1);
             try
             {

@@ -1,3 +1,4 @@
+using SweepCluster.Search.Gp;
 using SweepCluster.Search.Pruning;
 using SweepCluster.Search.Sampling;
 using SweepCluster.Search.Space;
@@ -5,7 +6,7 @@ using SweepCluster.Search.Tpe;
 
 namespace SweepCluster.Search;
 
-public enum SamplerKind { Tpe, TpeMultivariate, Random }
+public enum SamplerKind { Tpe, TpeMultivariate, Random, Gp }
 
 public enum PrunerKind { None, Median, Percentile, Extrapolating }
 
@@ -19,11 +20,15 @@ public sealed record SamplerSettings
     /// <summary>TPE options; Multivariate is implied by Kind.</summary>
     public TpeOptions Tpe { get; init; } = new();
 
+    /// <summary>Gaussian-process sampler options (Kind = Gp).</summary>
+    public GpOptions Gp { get; init; } = new();
+
     public ISampler Create() => Kind switch
     {
         SamplerKind.Random => new RandomSampler(QuasiRandom),
         SamplerKind.Tpe => new TpeSampler(Tpe with { Multivariate = false }),
         SamplerKind.TpeMultivariate => new TpeSampler(Tpe with { Multivariate = true }),
+        SamplerKind.Gp => new GpSampler(Gp),
         _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "unknown sampler"),
     };
 
@@ -32,13 +37,15 @@ public sealed record SamplerSettings
         "tpe" => SamplerKind.Tpe,
         "tpe-multivariate" or "tpe_multivariate" or "tpe-mv" => SamplerKind.TpeMultivariate,
         "random" => SamplerKind.Random,
-        _ => throw new ArgumentException($"unknown sampler '{name}' (expected tpe, tpe-multivariate or random)"),
+        "gp" => SamplerKind.Gp,
+        _ => throw new ArgumentException($"unknown sampler '{name}' (expected tpe, tpe-multivariate, gp or random)"),
     };
 
     public static string KindName(SamplerKind kind) => kind switch
     {
         SamplerKind.Tpe => "tpe",
         SamplerKind.TpeMultivariate => "tpe-multivariate",
+        SamplerKind.Gp => "gp",
         _ => "random",
     };
 }

@@ -35,6 +35,7 @@ internal static class SearchSnapshot
                 ["kind"] = SamplerSettings.KindName(settings.Sampler.Kind),
                 ["quasi_random"] = settings.Sampler.QuasiRandom,
                 ["tpe"] = JsonSerializer.SerializeToNode(settings.Sampler.Tpe, OptionsJson),
+                ["gp"] = JsonSerializer.SerializeToNode(settings.Sampler.Gp, OptionsJson),
             },
             ["pruner"] = JsonSerializer.SerializeToNode(settings.Pruner, OptionsJson),
             ["space"] = settings.Space.ToJsonObject(),
@@ -90,6 +91,7 @@ internal static class SearchSnapshot
                 Kind = SamplerSettings.ParseKind(Required(sampler, "kind", "sampler.kind").GetValue<string>()),
                 QuasiRandom = sampler["quasi_random"]?.GetValue<bool>() ?? true,
                 Tpe = sampler["tpe"].Deserialize<TpeOptions>(OptionsJson) ?? new TpeOptions(),
+                Gp = sampler["gp"].Deserialize<SweepCluster.Search.Gp.GpOptions>(OptionsJson) ?? new SweepCluster.Search.Gp.GpOptions(),
             },
             Required(root, "pruner", "pruner").Deserialize<PrunerSettings>(OptionsJson),
             Required(root, "seed", "seed").GetValue<long>());

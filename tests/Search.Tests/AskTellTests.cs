@@ -46,6 +46,7 @@ public class AskTellTests
     [InlineData(SamplerKind.Tpe)]
     [InlineData(SamplerKind.TpeMultivariate)]
     [InlineData(SamplerKind.Random)]
+    [InlineData(SamplerKind.Gp)]
     public void Same_seed_gives_the_same_sequence_and_another_seed_does_not(SamplerKind kind)
     {
         var first = RunSequence(kind, 42, 30);
@@ -56,6 +57,7 @@ public class AskTellTests
     [Theory]
     [InlineData(SamplerKind.Tpe)]
     [InlineData(SamplerKind.TpeMultivariate)]
+    [InlineData(SamplerKind.Gp)]
     public void Serialised_history_gives_identical_next_asks(SamplerKind kind)
     {
         var search = NewSearch(kind, 7, new PrunerSettings { Kind = PrunerKind.Median });
@@ -82,7 +84,7 @@ public class AskTellTests
     [Fact]
     public void Conditional_parameter_is_present_exactly_when_its_parent_allows_it()
     {
-        foreach (var kind in new[] { SamplerKind.Random, SamplerKind.Tpe, SamplerKind.TpeMultivariate })
+        foreach (var kind in new[] { SamplerKind.Random, SamplerKind.Tpe, SamplerKind.TpeMultivariate, SamplerKind.Gp })
         {
             var search = NewSearch(kind, 1);
             for (var i = 0; i < 40; i++)
@@ -97,6 +99,7 @@ public class AskTellTests
     [Theory]
     [InlineData(SamplerKind.Tpe)]
     [InlineData(SamplerKind.TpeMultivariate)]
+    [InlineData(SamplerKind.Gp)]
     public void Tpe_samples_stay_in_bounds_and_on_grids(SamplerKind kind)
     {
         var search = NewSearch(kind, 3);

@@ -11,7 +11,7 @@ namespace SweepCluster.Search.Tests;
 /// </summary>
 public class DegenerateSpaceTests
 {
-    public static readonly TheoryData<SamplerKind> Samplers = new() { SamplerKind.Tpe, SamplerKind.TpeMultivariate, SamplerKind.Random };
+    public static readonly TheoryData<SamplerKind> Samplers = new() { SamplerKind.Tpe, SamplerKind.TpeMultivariate, SamplerKind.Random, SamplerKind.Gp };
 
     private static HyperparameterSearch Search(string json, SamplerKind kind, long seed = 7) =>
         HyperparameterSearch.Create(new SearchSettings(SearchSpace.FromJson(json), Sampler: new SamplerSettings { Kind = kind }, Seed: seed));

@@ -28,7 +28,7 @@ public static class SamplerServeCommand
             Description = "How parameters are proposed.",
             Required = true,
         };
-        sampler.AcceptOnlyFromAmong("tpe", "tpe-multivariate", "random");
+        sampler.AcceptOnlyFromAmong("tpe", "tpe-multivariate", "gp", "random");
         var seed = new Option<long>("--seed")
         {
             Description = "Seed; the same seed and history always give the same asks.",
@@ -42,7 +42,7 @@ public static class SamplerServeCommand
         direction.AcceptOnlyFromAmong("minimize", "maximize");
         var nStartupTrials = new Option<int>("--n-startup-trials")
         {
-            Description = "TPE: finished trials sampled at random before TPE takes over.",
+            Description = "TPE and GP: finished trials sampled at random before the model takes over (default 10 for TPE, 6 for GP).",
             DefaultValueFactory = _ => new TpeOptions().NStartupTrials,
         };
         var pruner = new Option<string>("--pruner")
@@ -130,6 +130,10 @@ public static class SamplerServeCommand
                 {
                     Kind = SamplerSettings.ParseKind(parseResult.GetRequiredValue(sampler)),
                     Tpe = new TpeOptions { NStartupTrials = parseResult.GetValue(nStartupTrials) },
+                    // The option's default is TPE's; the GP keeps its own unless the option is given.
+                    Gp = parseResult.GetResult(nStartupTrials) is { Implicit: false }
+                        ? new SweepCluster.Search.Gp.GpOptions { NStartupTrials = parseResult.GetValue(nStartupTrials) }
+                        : new SweepCluster.Search.Gp.GpOptions(),
                 },
                 new PrunerSettings
                 {

@@ -91,7 +91,7 @@ public sealed record BudgetSpec
 [GenerateSerializer, Alias("sweep.SamplerSpec"), Immutable]
 public sealed record SamplerSpec
 {
-    /// <summary>tpe | tpe_multivariate | random (src/Search names).</summary>
+    /// <summary>tpe | tpe_multivariate | gp | random (src/Search names).</summary>
     [Id(0)] public string Kind { get; init; } = "tpe";
     [Id(1)] public int? StartupTrials { get; init; }
 }

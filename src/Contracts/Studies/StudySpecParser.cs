@@ -42,7 +42,7 @@ public static partial class StudySpecParser
     private static readonly Choices<WorkloadKind> WorkloadKinds = new("workload kind",
         [("train", WorkloadKind.Train), ("simulated", WorkloadKind.Simulated)]);
     private static readonly Choices<string> Metrics = Choices.Names("metric", "f1", "accuracy", "precision", "recall", "roc_auc", "loss");
-    private static readonly Choices<string> SamplerKinds = Choices.Names("sampler kind", "tpe", "tpe_multivariate", "random");
+    private static readonly Choices<string> SamplerKinds = Choices.Names("sampler kind", "tpe", "tpe_multivariate", "gp", "random");
     private static readonly Choices<string> PrunerKinds = Choices.Names("pruner kind", "none", "median", "percentile", "extrapolating");
     private static readonly Choices<string> CurveFamilies = Choices.Names("curve family", "crossing", "parallel");
 

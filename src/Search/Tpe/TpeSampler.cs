@@ -48,6 +48,18 @@ public sealed class TpeSampler : ISampler
                 for (var d = 0; d < group.Count; d++) assigned[group[d].Name] = values[d];
             }
         }
+        FillRemaining(context, ranked, assigned);
+        return assigned;
+    }
+
+    /// <summary>
+    /// Samples every active parameter not yet in <paramref name="assigned"/> one at a time (univariate TPE),
+    /// in space order so that a conditional parameter sees its parent. The GP sampler uses it for the
+    /// parameters its model leaves out.
+    /// </summary>
+    internal void FillRemaining(SamplingContext context, List<TrialRecord> ranked, Dictionary<string, double> assigned)
+    {
+        var space = context.Space;
         foreach (var definition in space.Parameters)
         {
             if (assigned.ContainsKey(definition.Name) || !space.IsActive(definition, assigned)) continue;
@@ -57,7 +69,6 @@ public sealed class TpeSampler : ISampler
                 ? definition.Distribution.SingleValue
                 : SampleGroup([definition], ranked, context, _outsideGroupOptions)[0];
         }
-        return assigned;
     }
 
     /// <summary>Samples a group of parameters jointly from the trials that have all of them.</summary>

@@ -15,6 +15,7 @@ public static class StudySearchSettings
         {
             Kind = SamplerSettings.ParseKind(spec.Sampler.Kind),
             Tpe = spec.Sampler.StartupTrials is int startup ? new TpeOptions { NStartupTrials = startup } : new TpeOptions(),
+            Gp = spec.Sampler.StartupTrials is int gpStartup ? new SweepCluster.Search.Gp.GpOptions { NStartupTrials = gpStartup } : new SweepCluster.Search.Gp.GpOptions(),
         };
         var pruner = new PrunerSettings
         {

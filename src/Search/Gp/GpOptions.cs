@@ -1,0 +1,32 @@
+namespace SweepCluster.Search.Gp;
+
+/// <summary>Gaussian-process sampler settings (see <see cref="GpSampler"/>).</summary>
+public sealed record GpOptions
+{
+    /// <summary>
+    /// Finished (complete or pruned) trials drawn from the scrambled Halton sequence before the GP takes over.
+    /// Fewer than TPE's 10: a GP with priors on its hyperparameters models a handful of points sensibly, and
+    /// small budgets (10–30 trials) are what it is for.
+    /// </summary>
+    public int NStartupTrials { get; init; } = 6;
+
+    /// <summary>Random points at which log EI is evaluated before local refinement.</summary>
+    public int RandomCandidates { get; init; } = 512;
+
+    /// <summary>The best random candidates (plus the incumbent) refined by a local (1+1) search.</summary>
+    public int LocalStarts { get; init; } = 5;
+
+    /// <summary>Steps of each local refinement.</summary>
+    public int LocalSteps { get; init; } = 80;
+
+    /// <summary>Running trials enter the GP at the worst observed value (constant liar), so parallel asks spread out.</summary>
+    public bool ConstantLiar { get; init; } = true;
+
+    public void Validate()
+    {
+        if (NStartupTrials < 0) throw new ArgumentException($"gp n_startup_trials must be >= 0, got {NStartupTrials}");
+        if (RandomCandidates < 1) throw new ArgumentException($"gp random_candidates must be >= 1, got {RandomCandidates}");
+        if (LocalStarts < 0) throw new ArgumentException($"gp local_starts must be >= 0, got {LocalStarts}");
+        if (LocalSteps < 0) throw new ArgumentException($"gp local_steps must be >= 0, got {LocalSteps}");
+    }
+}
