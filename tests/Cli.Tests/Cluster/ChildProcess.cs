@@ -37,13 +37,24 @@ public sealed class ChildProcess : IAsyncDisposable
     public int Id => _process.Id;
     public bool HasExited => _process.HasExited;
 
+    /// <summary>
+    /// Perl code that puts SIGINT and SIGQUIT back to their default action, then runs its arguments. A test
+    /// runner started in the background by a non-interactive shell (`bash .ci/run &`, nohup) inherits both
+    /// as ignored, an ignored signal stays ignored across exec, and .NET then keeps ignoring it, so Ctrl-C
+    /// tests would measure the runner's start-up rather than the CLI. Perl is part of every Debian system.
+    /// </summary>
+    public const string DefaultSignals = "$SIG{INT}=$SIG{QUIT}='DEFAULT'; exec @ARGV or die \"exec: $!\"";
+
     public static ChildProcess Start(string name, params string[] args)
     {
-        var start = new ProcessStartInfo(SweepProcess.DotnetHost())
+        var start = new ProcessStartInfo("perl")
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
             StandardOutputEncoding = Encoding.UTF8, StandardErrorEncoding = Encoding.UTF8,
         };
+        start.ArgumentList.Add("-e");
+        start.ArgumentList.Add(DefaultSignals);
+        start.ArgumentList.Add(SweepProcess.DotnetHost());
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sweep.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         return new ChildProcess(name, Process.Start(start)!);

@@ -118,7 +118,9 @@ internal sealed class PseudoTerminal : IAsyncDisposable
 
     public static PseudoTerminal Start(int columns, bool noColor, params string[] args)
     {
-        var sweep = string.Join(' ', new[] { SweepProcess.DotnetHost(), Path.Combine(AppContext.BaseDirectory, "sweep.dll") }.Concat(args).Select(Quote));
+        // Through perl, which restores SIGINT's default action (see ChildProcess.DefaultSignals).
+        var sweep = string.Join(' ', new[] { "perl", "-e", ChildProcess.DefaultSignals, SweepProcess.DotnetHost(), Path.Combine(AppContext.BaseDirectory, "sweep.dll") }
+            .Concat(args).Select(Quote));
         var start = new ProcessStartInfo("script")
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
