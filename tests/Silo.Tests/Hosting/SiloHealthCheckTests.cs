@@ -42,9 +42,10 @@ public sealed class SiloHealthCheckTests
             }
             Assert.Equal(HttpStatusCode.OK, ready);
 
-            // Storage gone (the database file's folder removed, so SQLite cannot open it): not ready, still live.
+            // Storage gone (the database file's folder moved away in one step, so SQLite cannot open it and
+            // nothing can write into it while it goes): not ready, still live.
             SqliteClearPools();
-            Directory.Delete(dir.FullName, recursive: true);
+            Directory.Move(dir.FullName, dir.FullName + "-gone");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, (await Http.GetAsync(baseUri + SiloHost.ReadyPath, ct)).StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync(baseUri + SiloHost.LivePath, ct)).StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync(baseUri + "/healthz", ct)).StatusCode);
@@ -54,7 +55,8 @@ public sealed class SiloHealthCheckTests
         }
         finally
         {
-            if (dir.Exists) try { dir.Delete(recursive: true); } catch (IOException) { }
+            foreach (var path in new[] { dir.FullName, dir.FullName + "-gone" })
+                if (Directory.Exists(path)) try { Directory.Delete(path, recursive: true); } catch (IOException) { }
         }
     }
 
