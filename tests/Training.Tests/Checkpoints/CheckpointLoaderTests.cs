@@ -2,6 +2,7 @@ using SweepCluster.Contracts.Studies;
 using SweepCluster.Training.Checkpoints;
 using SweepCluster.Training.Models;
 using SweepCluster.Training.Runtime;
+using SweepCluster.Training.Tests.Tokenization;
 using static TorchSharp.torch;
 
 namespace SweepCluster.Training.Tests.Checkpoints;
@@ -19,18 +20,11 @@ public sealed class CheckpointLoaderTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private static string Shared(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (Path.Combine(dir.FullName, "shared", relative) is var path && (Directory.Exists(path) || File.Exists(path))) return path;
-        throw new DirectoryNotFoundException(relative);
-    }
-
     /// <summary>A tiny random BERT checkpoint, then the same weights under other key names in a second folder.</summary>
     private (string Original, string Renamed, BackboneConfig Config) Checkpoints(Func<string, IEnumerable<string>> rename)
     {
         var original = Path.Combine(_folder, "original");
-        var config = RandomCheckpoint.Create(BackboneFamily.Bert, Shared("models/tokenizers/bert-tiny-emotion-config"), original, new CheckpointShape(), seed: 5);
+        var config = RandomCheckpoint.Create(BackboneFamily.Bert, TokenizerFiles.Find("shared/models/tokenizers/bert-tiny-emotion-config"), original, new CheckpointShape(), seed: 5);
         var renamed = Path.Combine(_folder, "renamed");
         Directory.CreateDirectory(renamed);
         foreach (var file in Directory.EnumerateFiles(original).Where(f => !f.EndsWith(".safetensors", StringComparison.Ordinal)))

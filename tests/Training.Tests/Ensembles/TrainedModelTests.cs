@@ -3,6 +3,7 @@ using SweepCluster.Training.Checkpoints;
 using SweepCluster.Training.Ensembles;
 using SweepCluster.Training.Models;
 using SweepCluster.Training.Runtime;
+using SweepCluster.Training.Tests.Tokenization;
 
 namespace SweepCluster.Training.Tests.Ensembles;
 
@@ -20,19 +21,12 @@ public sealed class TrainedModelTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private static string Shared(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (Path.Combine(dir.FullName, "shared", relative) is var path && (Directory.Exists(path) || File.Exists(path))) return path;
-        throw new DirectoryNotFoundException(relative);
-    }
-
     [Theory]
     [InlineData(BackboneFamily.Bert, "models/tokenizers/bert-tiny-emotion-config", 32, 32)]
     [InlineData(BackboneFamily.Bert, "models/tokenizers/bert-tiny-emotion-config", 512, 128)]
     public void The_effective_length_is_the_smaller_of_the_study_s_and_the_position_table_s(BackboneFamily family, string tokenizer, int requested, int expected)
     {
-        var config = RandomCheckpoint.Create(family, Shared(tokenizer), Path.Combine(_folder, "c"), new CheckpointShape { MaxPositions = 128 }, seed: 1);
+        var config = RandomCheckpoint.Create(family, TokenizerFiles.Find("shared/" + tokenizer), Path.Combine(_folder, "c"), new CheckpointShape { MaxPositions = 128 }, seed: 1);
         Assert.Equal(128, config.MaxPositions);
         Assert.Equal(expected, config.EffectiveSequenceLength(requested));
     }
@@ -52,7 +46,7 @@ public sealed class TrainedModelTests : IDisposable
     public void A_model_that_recorded_more_tokens_than_its_positions_predicts_long_texts()
     {
         var checkpoint = Path.Combine(_folder, "checkpoint");
-        var config = RandomCheckpoint.Create(BackboneFamily.Bert, Shared("models/tokenizers/bert-tiny-emotion-config"), checkpoint, new CheckpointShape { MaxPositions = 16 }, seed: 2);
+        var config = RandomCheckpoint.Create(BackboneFamily.Bert, TokenizerFiles.Find("shared/models/tokenizers/bert-tiny-emotion-config"), checkpoint, new CheckpointShape { MaxPositions = 16 }, seed: 2);
         var trained = Path.Combine(_folder, "trained");
         using (var model = SequenceClassifier.Create(BackboneFamily.Bert, config, 2))
         {
