@@ -38,27 +38,8 @@ public static class CheckpointLoader
     /// </summary>
     /// <exception cref="FileNotFoundException">The folder has neither file.</exception>
     /// <exception cref="InvalidDataException">The file is malformed, or keys are missing, unexpected or misshapen (each named).</exception>
-    public static LoadReport Load(nn.Module module, string folder)
-    {
-        // safetensors first: it is the format Hugging Face prefers, and it needs no pickle at all.
-        var safetensors = Path.Combine(folder, "model.safetensors");
-        var pickle = Path.Combine(folder, "pytorch_model.bin");
-        if (File.Exists(safetensors))
-        {
-            using var file = SafeTensors.Open(safetensors);
-            return Apply(module, file.Entries.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal), file.Read, owned: true, safetensors);
-        }
-        if (!File.Exists(pickle)) throw new FileNotFoundException($"{folder}: no model.safetensors or pytorch_model.bin", safetensors);
-        var weights = PyTorchArchive.Read(pickle);
-        try
-        {
-            return Apply(module, weights, pickle);
-        }
-        finally
-        {
-            foreach (var t in weights.Values) t.Dispose();
-        }
-    }
+    public static LoadReport Load(nn.Module module, string folder) =>
+        WithWeights(folder, (shapes, fetch, owned, source) => Apply(module, shapes, fetch, owned, source));
 
     /// <summary>
     /// Checks that the checkpoint in <paramref name="folder"/> fits <paramref name="module"/> (every key and
@@ -67,22 +48,32 @@ public static class CheckpointLoader
     /// </summary>
     /// <exception cref="FileNotFoundException">The folder has neither weights file.</exception>
     /// <exception cref="InvalidDataException">The file is malformed, or keys are missing, unexpected or misshapen (each named).</exception>
-    public static LoadReport Check(nn.Module module, string folder)
+    public static LoadReport Check(nn.Module module, string folder) =>
+        WithWeights(folder, (shapes, _, _, source) =>
+        {
+            var plan = Plan(module, shapes, source);
+            return new LoadReport(source, plan.Mapped.Count, plan.NewHead, plan.Ignored);
+        });
+
+    /// <summary>
+    /// Opens model.safetensors (preferred: the format Hugging Face prefers, and it needs no pickle at all;
+    /// read by its header, tensors fetched one at a time and owned by the caller) or pytorch_model.bin
+    /// (read whole, disposed afterwards), and hands <paramref name="use"/> every key's shape and a fetch.
+    /// </summary>
+    private static LoadReport WithWeights(string folder, Func<IReadOnlyDictionary<string, long[]>, Func<string, Tensor>, bool, string, LoadReport> use)
     {
         var safetensors = Path.Combine(folder, "model.safetensors");
         var pickle = Path.Combine(folder, "pytorch_model.bin");
         if (File.Exists(safetensors))
         {
             using var file = SafeTensors.Open(safetensors);
-            var plan = Plan(module, file.Entries.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal), safetensors);
-            return new LoadReport(safetensors, plan.Mapped.Count, plan.NewHead, plan.Ignored);
+            return use(file.Entries.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal), file.Read, true, safetensors);
         }
         if (!File.Exists(pickle)) throw new FileNotFoundException($"{folder}: no model.safetensors or pytorch_model.bin", safetensors);
         var weights = PyTorchArchive.Read(pickle);
         try
         {
-            var plan = Plan(module, weights.ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal), pickle);
-            return new LoadReport(pickle, plan.Mapped.Count, plan.NewHead, plan.Ignored);
+            return use(weights.ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal), key => weights[key], false, pickle);
         }
         finally
         {
