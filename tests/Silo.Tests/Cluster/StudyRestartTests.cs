@@ -9,6 +9,7 @@ namespace SweepCluster.Silo.Tests.Cluster;
 /// A study's search survives a restart: after the silo comes back from SQLite storage, the next trials it
 /// asks are the very ones an uninterrupted run asks.
 /// </summary>
+[Collection(SqliteStorageConfigurator.Collection)]
 public sealed class StudyRestartTests : IAsyncLifetime
 {
     private readonly string _db = Path.Combine(Path.GetTempPath(), $"sweep-restart-{Guid.NewGuid():N}.db");
@@ -19,8 +20,8 @@ public sealed class StudyRestartTests : IAsyncLifetime
         await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_db}"))
             await Storage.SchemaInstaller.EnsureAsync(connection, TestContext.Current.CancellationToken);
         var builder = new TestClusterBuilder(1);
-        SqliteConfigurator.DatabasePath = _db;
-        builder.AddSiloBuilderConfigurator<SqliteConfigurator>();
+        SqliteStorageConfigurator.DatabasePath = _db;
+        builder.AddSiloBuilderConfigurator<SqliteStorageConfigurator>();
         _cluster = builder.Build();
         await _cluster.DeployAsync();
     }
@@ -31,23 +32,6 @@ public sealed class StudyRestartTests : IAsyncLifetime
         await _cluster.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         foreach (var f in Directory.GetFiles(Path.GetDirectoryName(_db)!, Path.GetFileName(_db) + "*")) File.Delete(f);
-    }
-
-    private sealed class SqliteConfigurator : ISiloConfigurator
-    {
-        // In-process test silos are built from this type by reflection; the one test here sets the path first.
-        public static string? DatabasePath;
-
-        public void Configure(ISiloBuilder silo)
-        {
-            var storage = StorageLocation.Parse($"sqlite:{DatabasePath ?? throw new InvalidOperationException("no db path")}");
-            silo.AddAdoNetGrainStorage(SiloHost.StorageName, o =>
-            {
-                o.Invariant = storage.AdoNetInvariant;
-                o.DataSource = new TunedSqliteDataSource(storage.ConnectionString);
-            });
-            silo.Services.AddSweepGrainServices();
-        }
     }
 
     /// <summary>Runs trials one at a time, each completing with a value derived from its parameters.</summary>
