@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SweepCluster.Contracts.Connection;
 using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Silo;
 using SweepCluster.Worker.Leasing;

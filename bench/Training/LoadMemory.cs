@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Training.Checkpoints;
 using SweepCluster.Training.Models;
 using static TorchSharp.torch;

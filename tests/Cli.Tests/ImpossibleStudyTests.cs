@@ -1,4 +1,5 @@
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Training.Checkpoints;
 using SweepCluster.Training.Runtime;
 using static TorchSharp.torch;

@@ -1,6 +1,7 @@
 using Spectre.Console;
 using SweepCluster.Cli.Cluster;
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 
 namespace SweepCluster.Cli.Tests;

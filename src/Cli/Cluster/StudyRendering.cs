@@ -2,6 +2,7 @@ using System.Globalization;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 
 namespace SweepCluster.Cli.Cluster;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 
 namespace SweepCluster.Cli.Cluster;
 
@@ -69,7 +70,7 @@ public static class SubmitCommand
         {
             var missing = StudySpecParser.MissingFiles(spec);
             if (missing.Count > 0) throw new UsageException($"{path}: these files do not exist: {string.Join(", ", missing)}");
-            var preflight = SweepCluster.Worker.Training.StudyPreflight.Run(spec);
+            var preflight = SweepCluster.Training.Preflight.StudyPreflight.Run(spec);
             if (preflight.Problems.Count > 0) throw new UsageException($"{path}: the study cannot run:\n  " + string.Join("\n  ", preflight.Problems));
             foreach (var note in preflight.Notes) notes?.WriteLine($"{path}: note: {note}");
         }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using SweepCluster.Contracts.Connection;
 using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Silo;
 
 namespace SweepCluster.Cli.Cluster;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Spectre.Console;
 using SweepCluster.Contracts.Connection;
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 
 namespace SweepCluster.Cli.Cluster;
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using SweepCluster.Cli.Cluster;
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Training.Ensembles;
 

@@ -1,4 +1,5 @@
 using SweepCluster.Contracts.Trials;
+using SweepCluster.Studies;
 
 namespace SweepCluster.Contracts.Studies;
 

@@ -1,4 +1,5 @@
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Search;
 using SweepCluster.Search.Sampling;
 using SweepCluster.Search.Space;

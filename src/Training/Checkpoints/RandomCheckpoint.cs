@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Training.Models;
 using SweepCluster.Training.Tokenization;
 using static TorchSharp.torch;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Training.FineTuning;
 
 namespace SweepCluster.Training.Data;

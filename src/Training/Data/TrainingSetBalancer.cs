@@ -1,4 +1,4 @@
-using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Training.FineTuning;
 
 namespace SweepCluster.Training.Data;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 
 namespace SweepCluster.Training.FineTuning;
 

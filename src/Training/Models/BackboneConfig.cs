@@ -1,5 +1,5 @@
 using System.Text.Json;
-using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 
 namespace SweepCluster.Training.Models;
 

@@ -1,4 +1,4 @@
-using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Polly;
 using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Worker.Resilience;
 using SweepCluster.Worker.Workloads;

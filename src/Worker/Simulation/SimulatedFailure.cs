@@ -1,4 +1,5 @@
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Search.Numerics;
 using SweepCluster.Search.Synthetic;

@@ -1,4 +1,5 @@
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Search.Sampling;
 using SweepCluster.Worker.Workloads;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Training.Baselines;
 using SweepCluster.Training.Data;

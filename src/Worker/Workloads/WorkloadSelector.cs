@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Worker.Simulation;
 using SweepCluster.Worker.Training;
 

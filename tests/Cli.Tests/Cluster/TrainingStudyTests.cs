@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Training.Checkpoints;
 using SweepCluster.Training.Ensembles;
 using SweepCluster.Training.Runtime;

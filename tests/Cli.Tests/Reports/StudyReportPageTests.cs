@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using SweepCluster.Cli.Reports;
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Training.Ensembles;
 

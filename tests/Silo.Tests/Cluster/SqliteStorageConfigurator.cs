@@ -1,3 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.Serialization;
+using Orleans.Storage;
 using Orleans.TestingHost;
 using SweepCluster.Contracts.Connection;
 
@@ -21,6 +25,9 @@ internal sealed class SqliteStorageConfigurator : ISiloConfigurator
             o.Invariant = storage.AdoNetInvariant;
             o.DataSource = new TunedSqliteDataSource(storage.ConnectionString);
         });
+        // Orleans' binary format with the pinned aliases, as SiloHost stores state (the provider's default is JSON with .NET type names).
+        silo.Services.AddOptions<AdoNetGrainStorageOptions>(SiloHost.StorageName).Configure<Serializer>((o, serializer) =>
+            o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
         silo.Services.AddSweepGrainServices();
     }
 }

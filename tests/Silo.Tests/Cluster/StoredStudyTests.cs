@@ -1,13 +1,14 @@
 using Orleans.TestingHost;
 using SweepCluster.Contracts.Connection;
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 
 namespace SweepCluster.Silo.Tests.Cluster;
 
 /// <summary>
 /// Studies stored by an earlier version load and resume. Fixtures/stored-studies-v1.db was written by the code
-/// before issue 13 (the Studies project, the one vocabulary) with the SQLite grain storage `sweep up` uses (its ServiceId column then set to the production service id):
+/// before issue 13 (the Studies project, the one vocabulary) with the SQLite grain storage and the serializer `sweep up` uses:
 /// "stored-search", a simulated study (two backbones, 6 trials each, maximize, tpe_multivariate, percentile
 /// pruner) with 5 trials complete and one waiting; and "stored-stages", a training study whose search is done
 /// and whose final retrain ("distilbert~final") is waiting. Changing how a stored type reads breaks this test.

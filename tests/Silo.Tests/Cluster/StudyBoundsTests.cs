@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Silo.Grains;
 

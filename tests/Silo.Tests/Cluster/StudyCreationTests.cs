@@ -1,5 +1,6 @@
 using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 
 namespace SweepCluster.Silo.Tests.Cluster;

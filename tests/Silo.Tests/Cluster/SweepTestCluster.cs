@@ -1,6 +1,7 @@
 using Orleans.TestingHost;
 using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 
 namespace SweepCluster.Silo.Tests.Cluster;

@@ -1,3 +1,4 @@
+using SweepCluster.Studies;
 using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Silo.Grains;

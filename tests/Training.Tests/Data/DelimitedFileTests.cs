@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Training.Data;
 
 namespace SweepCluster.Training.Tests.Data;

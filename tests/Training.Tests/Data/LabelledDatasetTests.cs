@@ -1,4 +1,4 @@
-using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Training.Data;
 
 namespace SweepCluster.Training.Tests.Data;

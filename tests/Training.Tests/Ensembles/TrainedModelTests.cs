@@ -1,4 +1,4 @@
-using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Training.Checkpoints;
 using SweepCluster.Training.Ensembles;
 using SweepCluster.Training.Models;

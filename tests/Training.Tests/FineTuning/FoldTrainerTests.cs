@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Training.FineTuning;
 using SweepCluster.Training.Models;
 using SweepCluster.Training.Runtime;

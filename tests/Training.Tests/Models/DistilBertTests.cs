@@ -1,5 +1,5 @@
 using System.Text.Json;
-using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Training.Models;
 using SweepCluster.Training.Runtime;
 using static TorchSharp.torch;

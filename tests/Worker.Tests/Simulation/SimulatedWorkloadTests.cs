@@ -1,6 +1,7 @@
 using SweepCluster.Search.Sampling;
 using System.Diagnostics;
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Search.Synthetic;
 using SweepCluster.Worker.Simulation;

@@ -1,8 +1,8 @@
-using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Search.Space;
-using static SweepCluster.Contracts.Tests.Studies.StudyYaml;
+using static SweepCluster.Studies.Tests.StudyYaml;
 
-namespace SweepCluster.Contracts.Tests.Studies;
+namespace SweepCluster.Studies.Tests;
 
 /// <summary>Valid study files become the records they describe.</summary>
 public sealed class StudySpecParserTests

@@ -1,7 +1,7 @@
 using System.Globalization;
 using SweepCluster.Search.Space;
 
-namespace SweepCluster.Contracts.Studies;
+namespace SweepCluster.Studies;
 
 /// <summary>
 /// The documented limits on a study's size (docs/study-spec.md, "Limits"). Every number a user writes

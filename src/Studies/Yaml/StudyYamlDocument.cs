@@ -1,7 +1,7 @@
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace SweepCluster.Contracts.Studies.Yaml;
+namespace SweepCluster.Studies.Yaml;
 
 /// <summary>Turns study-file text into the root node of its single YAML document, or a located error.</summary>
 internal static class StudyYamlDocument

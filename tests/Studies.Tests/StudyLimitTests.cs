@@ -1,7 +1,7 @@
-using SweepCluster.Contracts.Studies;
-using static SweepCluster.Contracts.Tests.Studies.StudyYaml;
+using SweepCluster.Studies;
+using static SweepCluster.Studies.Tests.StudyYaml;
 
-namespace SweepCluster.Contracts.Tests.Studies;
+namespace SweepCluster.Studies.Tests;
 
 /// <summary>
 /// Issue 11, item 1: every number that drives a loop, an allocation, a stored row or a grain call has a

@@ -1,5 +1,5 @@
 using System.Globalization;
-using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Search.Space;
 using SweepCluster.Training.Checkpoints;
 using SweepCluster.Training.Data;
@@ -7,7 +7,7 @@ using SweepCluster.Training.FineTuning;
 using SweepCluster.Training.Models;
 using SweepCluster.Training.Tokenization;
 
-namespace SweepCluster.Worker.Training;
+namespace SweepCluster.Training.Preflight;
 
 /// <summary>
 /// What `sweep submit` checks of a training study before anything is stored, so a mistake every trial

@@ -1,11 +1,10 @@
 using Microsoft.Extensions.Logging;
-using SweepCluster.Contracts.Studies;
-using SweepCluster.Training.Data;
+using SweepCluster.Studies;
 using SweepCluster.Training.FineTuning;
 using SweepCluster.Training.Models;
 using SweepCluster.Training.Tokenization;
 
-namespace SweepCluster.Worker.Training;
+namespace SweepCluster.Training.Data;
 
 /// <summary>
 /// What every trial of one backbone in one study shares: the cleaned dataset, its splits (seeded by the
@@ -46,7 +45,7 @@ public sealed record PreparedData(LabelledDataset Dataset, DataSplits Splits, Ba
 }
 
 /// <summary>Prepared data by study and backbone, the few most recent kept (a worker usually serves one study at a time).</summary>
-internal sealed class PreparedDataCache(ILogger logger)
+public sealed class PreparedDataCache(ILogger logger)
 {
     private const int Capacity = 4;
     private readonly Lock _gate = new();

@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 
-namespace SweepCluster.Contracts.Studies.Yaml;
+namespace SweepCluster.Studies.Yaml;
 
 /// <summary>
 /// The names a key accepts and what each means. Aliases are accepted but not advertised, so an

@@ -1,4 +1,4 @@
-namespace SweepCluster.Contracts.Tests.Studies;
+namespace SweepCluster.Studies.Tests;
 
 /// <summary>Study documents for the parser tests; line numbers in the tests refer to <see cref="Valid"/>.</summary>
 internal static class StudyYaml

@@ -1,7 +1,7 @@
 using System.Globalization;
 using YamlDotNet.RepresentationModel;
 
-namespace SweepCluster.Contracts.Studies.Yaml;
+namespace SweepCluster.Studies.Yaml;
 
 /// <summary>Typed reads of one YAML node; a node of the wrong kind is an error naming its key path and line.</summary>
 internal static class YamlValue

@@ -1,4 +1,4 @@
-namespace SweepCluster.Contracts.Studies;
+namespace SweepCluster.Studies;
 
 /// <summary>
 /// A study file that cannot be used. The message reads like a compiler's:

@@ -1,8 +1,8 @@
 using System.Text.RegularExpressions;
-using SweepCluster.Contracts.Studies.Yaml;
+using SweepCluster.Studies.Yaml;
 using YamlDotNet.RepresentationModel;
 
-namespace SweepCluster.Contracts.Studies;
+namespace SweepCluster.Studies;
 
 /// <summary>
 /// Reads study.yaml (docs/study-spec.md) into a <see cref="StudySpec"/>. Every problem is a

@@ -1,4 +1,4 @@
-namespace SweepCluster.Contracts.Studies;
+namespace SweepCluster.Studies;
 
 /// <summary>
 /// A validated study, as parsed from study.yaml by <see cref="StudySpecParser"/> (docs/study-spec.md

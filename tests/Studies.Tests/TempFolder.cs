@@ -1,4 +1,4 @@
-namespace SweepCluster.Contracts.Tests.Studies;
+namespace SweepCluster.Studies.Tests;
 
 /// <summary>A fresh folder under the system temp folder, deleted on dispose.</summary>
 internal sealed class TempFolder : IDisposable

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace SweepCluster.Contracts.Studies.Yaml;
+namespace SweepCluster.Studies.Yaml;
 
 /// <summary>The numbers a key accepts, described the way error messages and docs/study-spec.md write them.</summary>
 internal readonly record struct Bounds(double Min, double Max, bool MinIncluded, bool MaxIncluded)

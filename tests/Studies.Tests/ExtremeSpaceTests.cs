@@ -1,7 +1,7 @@
-using SweepCluster.Contracts.Studies;
-using static SweepCluster.Contracts.Tests.Studies.StudyYaml;
+using SweepCluster.Studies;
+using static SweepCluster.Studies.Tests.StudyYaml;
 
-namespace SweepCluster.Contracts.Tests.Studies;
+namespace SweepCluster.Studies.Tests;
 
 /// <summary>
 /// Issue 10, kind 1: a space the samplers cannot sample exactly is refused by the parser (so by

@@ -1,7 +1,7 @@
-using SweepCluster.Contracts.Studies;
-using static SweepCluster.Contracts.Tests.Studies.StudyYaml;
+using SweepCluster.Studies;
+using static SweepCluster.Studies.Tests.StudyYaml;
 
-namespace SweepCluster.Contracts.Tests.Studies;
+namespace SweepCluster.Studies.Tests;
 
 /// <summary>Every kind of mistake in a study file is refused with its key path, line and a precise message.</summary>
 public sealed class StudySpecErrorTests

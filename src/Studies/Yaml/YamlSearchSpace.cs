@@ -3,7 +3,7 @@ using SweepCluster.Search;
 using SweepCluster.Search.Space;
 using YamlDotNet.RepresentationModel;
 
-namespace SweepCluster.Contracts.Studies.Yaml;
+namespace SweepCluster.Studies.Yaml;
 
 /// <summary>
 /// A search space as written in study.yaml: each parameter's definition translated to src/Search's

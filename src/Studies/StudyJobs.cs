@@ -1,4 +1,4 @@
-namespace SweepCluster.Contracts.Trials;
+namespace SweepCluster.Studies;
 
 /// <summary>What a leased job is: a search trial, a backbone's final retrain, or the study's ensemble step.</summary>
 public enum JobStage { Search, FinalRetrain, Ensemble }

@@ -1,4 +1,4 @@
-namespace SweepCluster.Contracts.Studies.Yaml;
+namespace SweepCluster.Studies.Yaml;
 
 /// <summary>Key paths as errors print them: <c>budget.max_parallel</c>, <c>backbones[1].search_space.lr</c>.</summary>
 internal static class KeyPaths

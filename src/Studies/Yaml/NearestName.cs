@@ -1,4 +1,4 @@
-namespace SweepCluster.Contracts.Studies.Yaml;
+namespace SweepCluster.Studies.Yaml;
 
 /// <summary>Suggests the name someone probably meant when they misspelt a key.</summary>
 internal static class NearestName

@@ -1,6 +1,6 @@
 using YamlDotNet.RepresentationModel;
 
-namespace SweepCluster.Contracts.Studies.Yaml;
+namespace SweepCluster.Studies.Yaml;
 
 /// <summary>One key of a mapping: its name, key path, the line of the key, and its value node.</summary>
 internal readonly record struct YamlEntry(string Key, string Path, int Line, YamlNode Value);
