@@ -4,14 +4,14 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
-using SweepCluster.Contracts.Connection;
+using SweepCluster.Connection;
 using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Silo;
 using SweepCluster.Worker.Leasing;
-using SweepCluster.Worker.Resilience;
+using SweepCluster.Connection.Resilience;
 using SweepCluster.Worker.Workloads;
 
 // cluster-bench [--workers 50,500] [--seconds 60] [--warmup 10] [--storage sqlite|memory|postgres:CS] [--clients 4] [--sampler random] [--steps 10]

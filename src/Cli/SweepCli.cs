@@ -11,7 +11,8 @@ public static class SweepCli
     public static RootCommand BuildRootCommand(CliIO io)
     {
         var root = new RootCommand("SweepCluster: hyperparameter search on a cluster, or locally.");
-        // Each verb (or verb group) lives in Commands/ and registers here.
+        // Each verb (or verb group) is one class with a Create(io), registered here: cluster verbs in Cluster/,
+        // model verbs (predict, checkpoint) in Training/, the local sampler in Commands/.
         root.Subcommands.Add(UpCommand.Create(io));
         root.Subcommands.Add(SubmitCommand.Create(io));
         root.Subcommands.Add(StatusCommand.Create(io));

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
-using SweepCluster.Contracts.Connection;
-using SweepCluster.Worker.Resilience;
+using SweepCluster.Connection;
+using SweepCluster.Connection.Resilience;
 
 namespace SweepCluster.Cli.Cluster;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
-using SweepCluster.Contracts.Connection;
+using SweepCluster.Connection;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
 

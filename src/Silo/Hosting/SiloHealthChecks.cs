@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using Orleans.Runtime;
-using SweepCluster.Contracts.Connection;
+using SweepCluster.Connection;
 
 namespace SweepCluster.Silo;
 

@@ -13,7 +13,7 @@ using OpenTelemetry.Metrics;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
-using SweepCluster.Contracts.Connection;
+using SweepCluster.Connection;
 using SweepCluster.Contracts.Grains;
 using SweepCluster.Silo.Storage;
 using SweepCluster.Silo.Telemetry;
@@ -156,7 +156,7 @@ public static class SiloHost
                     {
                         await context.Invoke();
                     }
-                    catch (Exception e) when (StorageUnavailableException.From(e, storage) is { } cause && !ReferenceEquals(cause, e))
+                    catch (Exception e) when (StorageFailures.From(e, storage) is { } cause && !ReferenceEquals(cause, e))
                     {
                         throw cause;
                     }

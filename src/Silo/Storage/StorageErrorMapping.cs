@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Storage;
-using SweepCluster.Contracts.Connection;
+using SweepCluster.Connection;
 using SweepCluster.Contracts.Grains;
 
 namespace SweepCluster.Silo.Storage;
@@ -49,7 +49,7 @@ public sealed class StorageErrorMapping(IGrainStorage inner, StorageLocation sto
         {
             await operation;
         }
-        catch (Exception e) when (StorageUnavailableException.From(e, storage) is { } mapped && !ReferenceEquals(mapped, e))
+        catch (Exception e) when (StorageFailures.From(e, storage) is { } mapped && !ReferenceEquals(mapped, e))
         {
             // An outage fails every grain's every read and write: one line per distinct failure, repeated
             // at most every 5 s, is enough to see it start, go on and change.

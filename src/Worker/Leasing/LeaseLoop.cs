@@ -6,7 +6,7 @@ using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
-using SweepCluster.Worker.Resilience;
+using SweepCluster.Connection.Resilience;
 using SweepCluster.Worker.Workloads;
 
 namespace SweepCluster.Worker.Leasing;

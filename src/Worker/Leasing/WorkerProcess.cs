@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
-using SweepCluster.Contracts.Connection;
+using SweepCluster.Connection;
 using SweepCluster.Contracts.Trials;
-using SweepCluster.Worker.Resilience;
+using SweepCluster.Connection.Resilience;
 using SweepCluster.Worker.Workloads;
 
 namespace SweepCluster.Worker.Leasing;

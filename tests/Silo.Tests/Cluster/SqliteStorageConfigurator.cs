@@ -3,7 +3,7 @@ using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
 using Orleans.TestingHost;
-using SweepCluster.Contracts.Connection;
+using SweepCluster.Connection;
 
 namespace SweepCluster.Silo.Tests.Cluster;
 

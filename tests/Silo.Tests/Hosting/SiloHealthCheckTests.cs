@@ -1,5 +1,5 @@
 using System.Net;
-using SweepCluster.Contracts.Connection;
+using SweepCluster.Connection;
 using SweepCluster.Tests.Shared;
 
 namespace SweepCluster.Silo.Tests.Hosting;

@@ -7,7 +7,7 @@ using Orleans.Runtime.Messaging;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
-using SweepCluster.Worker.Resilience;
+using SweepCluster.Connection.Resilience;
 
 namespace SweepCluster.Worker.Tests.Resilience;
 

@@ -9,7 +9,7 @@ using Polly.Retry;
 using Polly.Timeout;
 using SweepCluster.Contracts.Grains;
 
-namespace SweepCluster.Worker.Resilience;
+namespace SweepCluster.Connection.Resilience;
 
 /// <summary>
 /// The one resilience pipeline for every worker → cluster call, outermost first: retry with exponential

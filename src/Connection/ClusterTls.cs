@@ -2,7 +2,7 @@ using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Orleans.Connections.Security;
 
-namespace SweepCluster.Contracts.Connection;
+namespace SweepCluster.Connection;
 
 /// <summary>
 /// Mutual TLS between every party of a cluster (silo ↔ silo, CLI and workers → gateway): each presents a

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace SweepCluster.Contracts.Connection;
+namespace SweepCluster.Connection;
 
 /// <summary>
 /// How a client (the CLI, a worker) finds the cluster: <c>localhost[:GATEWAY-PORT]</c> or

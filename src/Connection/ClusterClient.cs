@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using Orleans;
 using Orleans.Configuration;
 
-namespace SweepCluster.Contracts.Connection;
+namespace SweepCluster.Connection;
 
 /// <summary>A connected Orleans client and the host that owns it (dispose to disconnect).</summary>
 public sealed class ClusterConnection(IHost host) : IAsyncDisposable

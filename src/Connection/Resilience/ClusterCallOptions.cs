@@ -1,4 +1,4 @@
-namespace SweepCluster.Worker.Resilience;
+namespace SweepCluster.Connection.Resilience;
 
 /// <summary>The numbers of <see cref="ClusterCallPipeline"/>; the defaults are for production, tests shrink them.</summary>
 public sealed record ClusterCallOptions

@@ -1,7 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
-namespace SweepCluster.Contracts.Connection;
+namespace SweepCluster.Connection;
 
 public enum StorageKind { Sqlite, Postgres, Memory }
 
