@@ -22,9 +22,11 @@ WORKDIR /src
 # Restore layer: only what restore reads, so a code change does not download libtorch again.
 COPY global.json Directory.Build.props Directory.Packages.props ./
 COPY src/Cli/Cli.csproj src/Cli/
+COPY src/Connection/Connection.csproj src/Connection/
 COPY src/Contracts/Contracts.csproj src/Contracts/
 COPY src/Search/Search.csproj src/Search/
 COPY src/Silo/Silo.csproj src/Silo/
+COPY src/Studies/Studies.csproj src/Studies/
 COPY src/Training/Training.csproj src/Training/
 COPY src/Worker/Worker.csproj src/Worker/
 RUN dotnet restore src/Cli/Cli.csproj -p:TorchBackend=${TORCH_BACKEND}
