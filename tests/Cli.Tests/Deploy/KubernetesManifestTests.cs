@@ -157,7 +157,7 @@ public sealed class KubernetesManifestTests
             """;
         var violations = Check(ParseAll(broken), SecretExampleKeys());
         foreach (var expected in new[] { "secret in args", "Password=", "sweep-models", "nowhere", "undeclared", "ghost", "runAsUser",
-                     "runAsNonRoot", "seccomp", "readOnlyRootFilesystem", "drop ALL", "resources", "scaled by both" })
+                     "runAsNonRoot", "seccomp", "readOnlyRootFilesystem", "drop ALL", "resources", "scaled by both", "without ports still needs a livenessProbe" })
             Assert.Contains(violations, v => v.Contains(expected, StringComparison.Ordinal));
     }
 
@@ -248,6 +248,9 @@ public sealed class KubernetesManifestTests
                     var vn = Str(m, "name");
                     if (!volumes.Any(v => Str(v, "name") == vn) && !claimTemplates.Contains(vn)) violations.Add($"{at}: mounts undefined volume {vn}");
                 }
+                // A hung worker must restart even though it serves no port.
+                if (kind == "Deployment" && List(c, "ports").Count == 0 && Map(c, "livenessProbe") is null)
+                    violations.Add($"{at}: a long-running container without ports still needs a livenessProbe");
                 // Services route to ready pods only, and hung processes must restart: long-running servers need both probes.
                 if (kind is "Deployment" or "StatefulSet" && List(c, "ports").Count > 0
                     && (Map(c, "readinessProbe") is null || Map(c, "livenessProbe") is null))
