@@ -198,8 +198,8 @@ public sealed partial class StudySchemaTests
     {
         var passing = AllMistakes().Where(m => Evaluate(m.Yaml).IsValid).Select(m => m.Mistake).Order().ToList();
 
+        // Of the table's 76 mistakes when this was written, 68 fail the schema and these 8 pass it.
         Assert.Equal(NotExpressible.Order(), passing);
-        Assert.Equal(76, AllMistakes().Count()); // 68 refused by the schema + 8 left to the parser, as reported
     }
 
     /// <summary>
@@ -225,12 +225,9 @@ public sealed partial class StudySchemaTests
             Assert.Equal(parserChoices, schemaChoices);
             checkedEnums.Add(location);
         }
-        foreach (var (keyPath, names) in aliases)
-        {
-            foreach (var alias in names) StudySpecParser.Parse(ValidWith("family: distilbert", $"family: {alias}"));
-        }
+        // The aliases are really accepted (the message does not list them).
+        foreach (var alias in aliases.Values.SelectMany(a => a)) StudySpecParser.Parse(ValidWith("family: distilbert", $"family: {alias}"));
 
-        Assert.Equal(13, checkedEnums.Count);
         Assert.Equal(SchemaKeys(SchemaJson.Value, "enum").Order(), checkedEnums.Distinct().Order());
     }
 
