@@ -94,6 +94,8 @@ public sealed record SamplerSpec
     /// <summary>tpe | tpe_multivariate | gp | random (src/Search names).</summary>
     [Id(0)] public string Kind { get; init; } = "tpe";
     [Id(1)] public int? StartupTrials { get; init; }
+    /// <summary>Each backbone's sampler also learns from the other backbones' finished trials (no effect with one backbone).</summary>
+    [Id(2)] public bool ShareAcrossBackbones { get; init; }
 }
 
 [GenerateSerializer, Alias("sweep.PrunerSpec"), Immutable]

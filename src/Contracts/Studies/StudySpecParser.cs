@@ -17,7 +17,7 @@ public static partial class StudySpecParser
         ["train", "test", "text_column", "label_column", "label_columns", "label_map", "holdout_fraction", "balancing", "delimiter", "id_column", "min_text_length"];
     private static readonly string[] ObjectiveKeys = ["metric", "direction"];
     private static readonly string[] BudgetKeys = ["trials_per_backbone", "max_parallel"];
-    private static readonly string[] SamplerKeys = ["kind", "startup_trials"];
+    private static readonly string[] SamplerKeys = ["kind", "startup_trials", "share_across_backbones"];
     private static readonly string[] PrunerKeys = ["kind", "startup_trials", "warmup_steps", "interval_steps", "percentile", "fold_rule"];
     private static readonly string[] TrainingKeys = ["epochs", "early_stopping_patience", "batch_size", "mixed_precision"];
     private static readonly string[] WorkloadKeys = ["kind", "curve_family", "steps", "folds", "step_seconds", "failure_rate"];
@@ -239,6 +239,7 @@ public static partial class StudySpecParser
     {
         Kind = sampler.Choice("kind", SamplerDefaults.Kind, SamplerKinds),
         StartupTrials = sampler.OptionalInt("startup_trials", Bounds.Closed(0, StudyLimits.MaxTrialsPerBackbone)),
+        ShareAcrossBackbones = sampler.Bool("share_across_backbones", SamplerDefaults.ShareAcrossBackbones),
     };
 
     private static PrunerSpec ReadPruner(YamlSection pruner) => new()

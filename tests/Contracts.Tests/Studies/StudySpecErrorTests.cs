@@ -15,7 +15,7 @@ public sealed class StudySpecErrorTests
         { "unknown top-level key", ValidWith("cv_folds: 5", "cv_fold: 5"), "cv_fold", 7, "unknown key (did you mean 'cv_folds'?)" },
         { "unknown nested key", ValidWith("max_parallel: 2", "max_paralel: 2"), "budget.max_paralel", 8, "did you mean 'max_parallel'?" },
         { "transposed letters", ValidWith("budget:", "budgte:"), "budgte", 8, "did you mean 'budget'?" },
-        { "unknown key far from any", ValidWith("{kind: tpe}", "{kind: tpe, colour: red}"), "sampler.colour", 9, "unknown key (known keys: kind, startup_trials)" },
+        { "unknown key far from any", ValidWith("{kind: tpe}", "{kind: tpe, colour: red}"), "sampler.colour", 9, "unknown key (known keys: kind, startup_trials, share_across_backbones)" },
         { "unknown backbone key", WithRobertaLines("flavour: vanilla"), "backbones[1].flavour", 25, "unknown key" },
         { "unknown parameter key", ValidWith("log: true}", "lgo: true}"), "search_space.lr.lgo", 16, "did you mean 'log'?" },
 
@@ -35,6 +35,8 @@ public sealed class StudySpecErrorTests
         { "list for a mapping", ValidWith("sampler: {kind: tpe}", "sampler: [tpe]"), "sampler", 9, "expected a mapping, got a list" },
         { "yes for a boolean", ValidWith("mixed_precision: true", "mixed_precision: yes"), "training.mixed_precision", 11, "expected true or false, got the string 'yes'" },
         { "number for a boolean", ValidWith("retrain: true", "retrain: 1"), "final.retrain", 14, "expected true or false, got the integer 1" },
+        { "string for share_across_backbones", ValidWith("{kind: tpe}", "{kind: tpe, share_across_backbones: 'true'}"), "sampler.share_across_backbones", 9, "expected true or false, got the string 'true'" },
+        { "number for share_across_backbones", ValidWith("{kind: tpe}", "{kind: tpe, share_across_backbones: 1}"), "sampler.share_across_backbones", 9, "expected true or false, got the integer 1" },
         { "scalar for a list", ValidWith("choices: [adamw, sgd]", "choices: adamw"), "search_space.optimizer.choices", 17, "expected a list, got the string 'adamw'" },
         { "mapping for a string", ValidWith("train: data/train.csv", "train: {path: data/train.csv}"), "data.train", 4, "expected a string, got a mapping" },
         { "mapping for the backbones list", Valid[..Valid.IndexOf("backbones:", StringComparison.Ordinal)] + "backbones: {name: bert}\n", "backbones", 19, "expected a list, got a mapping" },
