@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
 using SweepCluster.Training.Models;
+using SweepCluster.Training.Optimization;
 using SweepCluster.Training.Runtime;
 using static TorchSharp.torch;
 
 // Training samples/s of BertForSequenceClassification on CPU: one step is forward, cross-entropy,
 // backward, gradient clipping, AdamW. Same shapes, thread count and step as pytorch_reference.py.
-//   training-bench [--sizes base,small,minilm] [--threads 2] [--batch 8] [--seq 128] [--steps 5] [--warmup 2]
+//   training-bench [--sizes base,small,minilm] [--threads 2] [--batch 8] [--seq 128] [--steps 5] [--warmup 2] [--optimizer flat|torchsharp]
 //   training-bench memory [--trials 100]: resident memory over many trials (the worker must not grow)
 //   training-bench load-memory [--checkpoint DIR] [--tokenizer DIR]: peak resident memory of loading a BERT-base checkpoint
 //   training-bench cuda-check FIXTURES [--batch 32 --seq 128]: the CUDA path on a GPU machine (parity, mixed precision, speed)
@@ -29,7 +30,7 @@ if (args.Contains("memory"))
     await MemoryGrowth.RunAsync(options);
     return;
 }
-Console.WriteLine($"TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version}, {options.Threads} threads, batch {options.Batch}, seq {options.Sequence}, {options.Steps} timed steps after {options.Warmup} warm-up");
+Console.WriteLine($"TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version}, optimizer {options.Optimizer}, {options.Threads} threads, batch {options.Batch}, seq {options.Sequence}, {options.Steps} timed steps after {options.Warmup} warm-up");
 Console.WriteLine("size   layers hidden  params(M)  s/step  samples/s");
 foreach (var size in options.Sizes)
 {
@@ -46,7 +47,9 @@ foreach (var size in options.Sizes)
     manual_seed(0);
     using var model = new BertForSequenceClassification(config, 2);
     model.train();
-    using var optimizer = optim.AdamW(model.parameters(), lr: 2e-5);
+    // flat (default, what the fold trainer uses): FlatAdamW + its one-norm clipping; torchsharp: optim.AdamW + clip_grad_norm_ (the per-tensor path before issue 16).
+    using var optimizer = options.Optimizer == "torchsharp" ? optim.AdamW(model.parameters(), lr: 2e-5) : null;
+    using var flat = options.Optimizer == "torchsharp" ? null : new FlatAdamW(model, _ => new ParameterRate(2e-5, 0));
     using var ids = randint(1000, 30000, [options.Batch, options.Sequence], dtype: int64);
     using var mask = ones(options.Batch, options.Sequence, dtype: int64);
     using var labels = randint(0, 2, [options.Batch], dtype: int64);
@@ -57,25 +60,47 @@ foreach (var size in options.Sizes)
         using var scope = NewDisposeScope();
         var loss = nn.functional.cross_entropy(model.forward(ids, mask), labels);
         loss.backward();
+        if (flat is not null)
+        {
+            flat.Update(1.0, 1.0);
+            return;
+        }
         nn.utils.clip_grad_norm_(model.parameters(), 1.0);
-        optimizer.step();
+        optimizer!.step();
         optimizer.zero_grad();
     }
 
-    for (var i = 0; i < options.Warmup; i++) Step();
-    var clock = Stopwatch.StartNew();
-    for (var i = 0; i < options.Steps; i++) Step();
-    var perStep = clock.Elapsed.TotalSeconds / options.Steps;
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{size,-6} {layers,6} {hidden,6} {parameters,10:0.0} {perStep,7:0.000} {options.Batch / perStep,10:0.00}"));
+    // The same step without clipping and AdamW, to see the optimiser's share of a step (as pytorch_reference.py does).
+    void WithoutOptimizer()
+    {
+        using var scope = NewDisposeScope();
+        nn.functional.cross_entropy(model.forward(ids, mask), labels).backward();
+        optimizer?.zero_grad();
+        flat?.ZeroGrad();
+    }
+
+    double Seconds(Action run)
+    {
+        for (var i = 0; i < options.Warmup; i++) run();
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < options.Steps; i++) run();
+        return clock.Elapsed.TotalSeconds / options.Steps;
+    }
+
+    var perStep = Seconds(Step);
+    var withoutOptimizer = Seconds(WithoutOptimizer);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{size,-6} {layers,6} {hidden,6} {parameters,10:0.0} {perStep,7:0.000} {options.Batch / perStep,10:0.00}   forward+backward alone {withoutOptimizer:0.0000} s ({withoutOptimizer / perStep:P0} of the step)"));
 }
 
-internal sealed record Args(string[] Sizes, int Threads, int Batch, int Sequence, int Steps, int Warmup, int Trials, string Checkpoint, string Tokenizer)
+internal sealed record Args(string[] Sizes, int Threads, int Batch, int Sequence, int Steps, int Warmup, int Trials, string Checkpoint, string Tokenizer, string Optimizer)
 {
     public static Args Parse(string[] args)
     {
         string Value(string name, string fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
         int Int(string name, int fallback) => int.Parse(Value(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         return new Args(Value("--sizes", "base,small").Split(','), Int("--threads", 2), Int("--batch", 8), Int("--seq", 128), Int("--steps", 5), Int("--warmup", 2), Int("--trials", 100),
-            Value("--checkpoint", Path.Combine(Path.GetTempPath(), "sweep-load-memory-bert-base")), Value("--tokenizer", "/work/shared/models/tokenizers/all-MiniLM-L6-v2"));
+            Value("--checkpoint", Path.Combine(Path.GetTempPath(), "sweep-load-memory-bert-base")), Value("--tokenizer", "/work/shared/models/tokenizers/all-MiniLM-L6-v2"),
+            Value("--optimizer", "flat"));
     }
 }
