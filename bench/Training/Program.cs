@@ -30,6 +30,11 @@ if (args.Contains("memory"))
     await MemoryGrowth.RunAsync(options);
     return;
 }
+if (args.Contains("ab"))
+{
+    AlternatingSteps(options);
+    return;
+}
 if (args.Contains("optimizer-step"))
 {
     OptimizerStep(options);
@@ -143,6 +148,66 @@ static void OptimizerStep(Args options)
         whole = Flat(0);
         chunked = Flat(1L << 18);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{size,-6} {millions,9:0.0} {perTensor,11:0.0000} {whole,12:0.0000} {chunked,18:0.0000}"));
+    }
+}
+
+// training-bench ab: the whole step before (per-tensor AdamW + clip_grad_norm_) and after (FlatAdamW) in one process,
+// two models from the same start, steps alternating A, B, A, B…, so a load that changes over time (a shared
+// machine) falls on both alike. Prints each one's mean seconds per step and samples/s.
+static void AlternatingSteps(Args options)
+{
+    Console.WriteLine($"whole step, per-tensor (before) and flat (after) alternating, {options.Threads} threads, batch {options.Batch}, seq {options.Sequence}, {options.Steps} timed pairs after {options.Warmup} warm-up");
+    Console.WriteLine("size   before s/step  samples/s   after s/step  samples/s   after/before samples/s");
+    foreach (var size in options.Sizes)
+    {
+        var (layers, hidden, heads) = size switch { "base" => (12, 768, 12), "small" => (4, 256, 4), _ => (6, 384, 12) };
+        var config = BackboneConfig.Parse($$"""
+            {"model_type": "bert", "vocab_size": 30522, "hidden_size": {{hidden}}, "num_hidden_layers": {{layers}}, "num_attention_heads": {{heads}},
+             "intermediate_size": {{4 * hidden}}, "max_position_embeddings": 512}
+            """);
+        manual_seed(0);
+        using var before = new BertForSequenceClassification(config, 2);
+        manual_seed(0);
+        using var after = new BertForSequenceClassification(config, 2);
+        before.train();
+        after.train();
+        var beforeParameters = before.parameters().ToList();
+        using var adamw = optim.AdamW(beforeParameters, lr: 2e-5);
+        using var flat = new FlatAdamW(after, _ => new ParameterRate(2e-5, 0), chunkElements: options.Chunk);
+        using var ids = randint(1000, 30000, [options.Batch, options.Sequence], dtype: int64);
+        using var mask = ones(options.Batch, options.Sequence, dtype: int64);
+        using var labels = randint(0, 2, [options.Batch], dtype: int64);
+        double Time(Action step)
+        {
+            var clock = Stopwatch.StartNew();
+            step();
+            return clock.Elapsed.TotalSeconds;
+        }
+        void Before()
+        {
+            using var scope = NewDisposeScope();
+            nn.functional.cross_entropy(before.forward(ids, mask), labels).backward();
+            nn.utils.clip_grad_norm_(beforeParameters, 1.0);
+            adamw.step();
+            adamw.zero_grad();
+        }
+        void After()
+        {
+            using var scope = NewDisposeScope();
+            nn.functional.cross_entropy(after.forward(ids, mask), labels).backward();
+            flat.Update(1.0, 1.0);
+        }
+        for (var i = 0; i < options.Warmup; i++) { Before(); After(); }
+        double b = 0, a = 0;
+        for (var i = 0; i < options.Steps; i++)
+        {
+            // Alternate which goes first, so neither always follows the other.
+            if (i % 2 == 0) { b += Time(Before); a += Time(After); }
+            else { a += Time(After); b += Time(Before); }
+        }
+        b /= options.Steps;
+        a /= options.Steps;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{size,-6} {b,13:0.000} {options.Batch / b,10:0.00} {a,14:0.000} {options.Batch / a,10:0.00}   {b / a,8:0.00}x"));
     }
 }
 
