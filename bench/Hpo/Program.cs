@@ -38,6 +38,14 @@ if (mode is "quality" or "all") BenchmarkRuns.Quality(seeds, trials, plotPath);
 if (mode is "scaling" or "all") BenchmarkRuns.Scaling(scalingTrials);
 if (mode is "gpcost") BenchmarkRuns.GpCost(seeds);
 if (mode is "gpgoal") BenchmarkRuns.GpGoal(seeds);
+// budget [--seeds 20]: best after 5, 10, 25, 50 for random, tpe, tpe_mv and gp beside Optuna 3.1 TPE at 25, 50, 100.
+if (mode is "budget") BenchmarkRuns.Budget(seeds);
+// multibackbone [--seeds 20] [--samplers tpe,gp]: shared vs independent search over five related backbones (MultiBackbone.cs).
+if (mode is "multibackbone" && args.SkipWhile(a => a != "--shift").Skip(1).FirstOrDefault() is { } shift)
+    MultiBackbone.ShiftAmplitude = double.Parse(shift, CultureInfo.InvariantCulture);
+if (mode is "multibackbone" && args.SkipWhile(a => a != "--backbones").Skip(1).FirstOrDefault() is { } backbones)
+    MultiBackbone.Backbones = int.Parse(backbones, CultureInfo.InvariantCulture);
+if (mode is "multibackbone") MultiBackbone.Run(seeds, BenchmarkRuns.SamplerFilter ?? ["tpe", "gp"]);
 var pruningFolds = (args.SkipWhile(a => a != "--folds").Skip(1).FirstOrDefault() ?? "1,3").Split(',').Select(f => int.Parse(f, CultureInfo.InvariantCulture)).ToArray();
 if (mode is "pruning" or "all") BenchmarkRuns.Pruning(Option("--pruning-seeds", Math.Min(seeds, 10)), trials, pruningFolds);
 if (mode is "trace")
@@ -151,6 +159,63 @@ internal static class BenchmarkRuns
         }
         Console.WriteLine();
         Console.WriteLine($"gp after 25 ≤ our tpe after 25 on {beatsTpe}/{count}; ≤ Optuna 3.1 TPE after 100 on {beatsOptuna100}/{count}.");
+        Console.WriteLine();
+    }
+
+    /// <summary>
+    /// budget: issue 17's table. Mean best (± SE over seeds) after 5, 10, 25 and 50 trials for each sampler on
+    /// every suite function, beside Optuna 3.1 TPE's means after 25, 50 and 100 (the suite's stored figures);
+    /// the best of ours at each budget in bold.
+    /// </summary>
+    public static void Budget(int seeds)
+    {
+        var budgets = new[] { 5, 10, 25, 50 };
+        var samplers = Samplers.Where(s => SamplerFilter is null || SamplerFilter.Contains(s.Name)).ToArray();
+        Console.WriteLine($"## Best after 5, 10, 25, 50 trials: mean ± SE over {seeds} seeds; Optuna 3.1 TPE from the suite's stored figures");
+        Console.WriteLine();
+        Console.WriteLine("| function | sampler | " + string.Join(" | ", budgets.Select(b => $"@{b}")) + " | Optuna tpe @25 | @50 | @100 |");
+        Console.WriteLine("|---|---|" + string.Join("", budgets.Select(_ => "---|")) + "---|---|---|");
+        var wins = new Dictionary<(string, int), int>();
+        var gp25BeatsOptuna100 = 0;
+        var gp25NotWorseThanTpe25 = 0;
+        var functions = 0;
+        foreach (var function in SuiteFunctions.All.Where(f => FunctionFilter is null || FunctionFilter.Contains(f.Name)))
+        {
+            functions++;
+            var runs = new Dictionary<string, double[][]>();
+            foreach (var (name, kind) in samplers)
+            {
+                var results = new double[seeds][];
+                Parallel.For(0, seeds, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+                    seed => results[seed] = RunStudy(function, kind, seed, budgets[^1]).BestAt);
+                runs[name] = results;
+            }
+            double Mean(string name, int budget) => runs[name].Average(r => r[budget - 1]);
+            var bestAt = budgets.ToDictionary(b => b, b => runs.Keys.Min(name => Mean(name, b)));
+            foreach (var b in budgets)
+                foreach (var name in runs.Keys.Where(name => Mean(name, b) == bestAt[b]))
+                    wins[(name, b)] = wins.GetValueOrDefault((name, b)) + 1;
+            double? Optuna(int c) => OptunaReference.MeanBestAfter(function.Name, "tpe", c) ?? OptunaMeasured.Get(function.Name, "tpe")?.After(c)?.Mean;
+            if (runs.ContainsKey("gp") && Optuna(100) is double o100 && Mean("gp", 25) <= o100) gp25BeatsOptuna100++;
+            if (runs.ContainsKey("gp") && runs.ContainsKey("tpe") && Mean("gp", 25) <= Mean("tpe", 25)) gp25NotWorseThanTpe25++;
+            var first = true;
+            foreach (var name in runs.Keys)
+            {
+                var cells = budgets.Select(b =>
+                {
+                    var values = runs[name].Select(r => r[b - 1]).ToArray();
+                    var text = $"{FmtValue(values.Average())} ± {FmtError(StandardError(values))}";
+                    return Mean(name, b) == bestAt[b] ? $"**{text}**" : text;
+                });
+                var optuna = first ? $"{Fmt(Optuna(25))} | {Fmt(Optuna(50))} | {Fmt(Optuna(100))}" : " | | ";
+                Console.WriteLine($"| {(first ? function.Name : "")} | {name} | {string.Join(" | ", cells)} | {optuna} |");
+                first = false;
+            }
+        }
+        Console.WriteLine();
+        foreach (var b in budgets)
+            Console.WriteLine($"- best mean @{b}: " + string.Join(", ", samplers.Select(s => $"{s.Name} {wins.GetValueOrDefault((s.Name, b))}")) + $" of {functions} (ties count for each)");
+        Console.WriteLine($"- gp @25 ≤ Optuna 3.1 TPE @100 on {gp25BeatsOptuna100}/{functions}; gp @25 ≤ our tpe @25 on {gp25NotWorseThanTpe25}/{functions}");
         Console.WriteLine();
     }
 

@@ -6,6 +6,7 @@ using SweepCluster.Studies;
 using SweepCluster.Training.Checkpoints;
 using SweepCluster.Training.FineTuning;
 using SweepCluster.Training.Models;
+using SweepCluster.Training.Optimization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,6 +21,13 @@ internal static class CudaCheck
     {
         Console.WriteLine($"cuda available: {cuda.is_available()}, devices: {(cuda.is_available() ? cuda.device_count() : 0)}");
         if (!cuda.is_available()) return;
+        // FIXTURES = "speed": only the samples/s table (bench/Training/gpu-check.sh).
+        if (fixtures != "speed") await CorrectnessAsync(fixtures);
+        Speed(options);
+    }
+
+    private static async Task CorrectnessAsync(string fixtures)
+    {
         foreach (var folder in Directory.EnumerateDirectories(fixtures).Where(d => File.Exists(Path.Combine(d, "config.json"))).Order())
         {
             var config = BackboneConfig.Load(folder);
@@ -56,6 +64,11 @@ internal static class CudaCheck
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fold on cuda {precision,-14} loss {string.Join(" → ", losses.Select(l => l.ToString("0.000", CultureInfo.InvariantCulture)))}, validation accuracy {result.BestMetric:0.000}"));
         }
 
+    }
+
+    private static void Speed(Args options)
+    {
+        Console.WriteLine("TorchSharp {0} on {1}, optimizer {2}", typeof(torch).Assembly.GetName().Version, CudaDeviceName(), options.Optimizer);
         Console.WriteLine("size   precision       s/step  samples/s  (batch {0}, seq {1})", options.Batch, options.Sequence);
         foreach (var (size, layers, hidden, heads) in new[] { ("base", 12, 768, 12), ("small", 4, 256, 4) })
         {
@@ -66,9 +79,12 @@ internal static class CudaCheck
                 using var model = new BertForSequenceClassification(config, 2);
                 model.to(CUDA);
                 model.train();
-                using var mixed = precision == TrainingPrecision.BFloat16Mixed ? new MixedPrecisionWeights(model) : null;
+                // flat (default): FlatAdamW, what the fold trainer uses; torchsharp: MixedPrecisionWeights + optim.AdamW + clip_grad_norm_, per tensor.
+                var perTensor = options.Optimizer == "torchsharp";
+                using var flat = perTensor ? null : new FlatAdamW(model, _ => new ParameterRate(2e-5, 0.01), mixedBFloat16: precision == TrainingPrecision.BFloat16Mixed);
+                using var mixed = perTensor && precision == TrainingPrecision.BFloat16Mixed ? new MixedPrecisionWeights(model) : null;
                 var parameters = mixed?.Masters.ToList() ?? model.parameters().ToList();
-                using var optimizer = optim.AdamW(parameters, lr: 2e-5);
+                using var optimizer = perTensor ? optim.AdamW(parameters, lr: 2e-5, weight_decay: 0.01) : null;
                 using var ids = randint(1000, 30000, [options.Batch, options.Sequence], dtype: int64, device: CUDA);
                 using var mask = ones(options.Batch, options.Sequence, dtype: int64, device: CUDA);
                 using var target = randint(0, 2, [options.Batch], dtype: int64, device: CUDA);
@@ -77,9 +93,14 @@ internal static class CudaCheck
                     using var scope = NewDisposeScope();
                     var loss = nn.functional.cross_entropy(model.forward(ids, mask).to(float32), target);
                     loss.backward();
+                    if (flat is not null)
+                    {
+                        flat.Update(1.0, 1.0);
+                        return;
+                    }
                     mixed?.GradientsToMasters();
                     nn.utils.clip_grad_norm_(parameters, 1.0);
-                    optimizer.step();
+                    optimizer!.step();
                     optimizer.zero_grad();
                     mixed?.MastersToModel();
                 }
@@ -88,7 +109,12 @@ internal static class CudaCheck
                 {
                     using var scope = NewDisposeScope();
                     nn.functional.cross_entropy(model.forward(ids, mask).to(float32), target).backward();
-                    optimizer.zero_grad();
+                    if (flat is not null)
+                    {
+                        flat.ZeroGrad();
+                        return;
+                    }
+                    optimizer!.zero_grad();
                     model.zero_grad();
                 }
                 double Seconds(Action step)
@@ -105,6 +131,22 @@ internal static class CudaCheck
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{size,-6} {precision,-14} {perStep,8:0.0000} {options.Batch / perStep,10:0.0}   forward+backward alone {withoutOptimizer:0.0000} s ({withoutOptimizer / perStep:P0} of the step)"));
             }
+        }
+    }
+
+    /// <summary>The GPU's name from nvidia-smi (TorchSharp 0.107 has no get_device_name), or "cuda".</summary>
+    private static string CudaDeviceName()
+    {
+        try
+        {
+            using var smi = Process.Start(new ProcessStartInfo("nvidia-smi", "--query-gpu=name --format=csv,noheader") { RedirectStandardOutput = true })!;
+            var name = smi.StandardOutput.ReadLine();
+            smi.WaitForExit();
+            return string.IsNullOrWhiteSpace(name) ? "cuda" : name.Trim();
+        }
+        catch (Exception)
+        {
+            return "cuda";
         }
     }
 }

@@ -3,6 +3,11 @@
 Debian's python3-torch. Run through run.sh, which pins BLAS and thread counts for both sides.
 
     python3 pytorch_reference.py [--sizes base,small,minilm] [--threads 2] [--batch 8] [--seq 128] [--steps 5] [--warmup 2]
+                                 [--device cpu|cuda] [--bf16] [--adamw default|foreach|fused]
+
+--adamw picks PyTorch's AdamW implementation (default: its own choice, the per-tensor loop on the CPU and
+foreach on CUDA; fused: one kernel for all tensors, CUDA, PyTorch >= 2.0) and, for foreach/fused, the
+foreach clip_grad_norm_ (PyTorch >= 2.0): the GPU comparison of issue 16 is against the fastest of them.
 """
 import argparse
 import math
@@ -75,16 +80,20 @@ def main():
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--bf16", action="store_true", help="autocast to bfloat16 (the GPU comparison for our mixed precision)")
+    p.add_argument("--adamw", default="default", choices=["default", "foreach", "fused"])
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, batch {a.batch}, seq {a.seq}, {a.steps} timed steps after {a.warmup} warm-up")
+    where = torch.cuda.get_device_name() if a.device == "cuda" else f"{torch.get_num_threads()} threads"
+    print(f"PyTorch {torch.__version__}, {where}, AdamW {a.adamw}{', bf16 autocast' if a.bf16 else ''}, batch {a.batch}, seq {a.seq}, {a.steps} timed steps after {a.warmup} warm-up")
     print("size   layers hidden  params(M)  s/step  samples/s")
     for size in a.sizes.split(","):
         # minilm: the encoder shape of sentence-transformers/all-MiniLM-L6-v2 and snowflake-arctic-embed-xs.
         layers, hidden, heads = {"base": (12, 768, 12), "small": (4, 256, 4), "minilm": (6, 384, 12)}[size]
         torch.manual_seed(0)
         model = Classifier(layers, hidden, heads).to(a.device).train()
-        optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5)
+        choice = {"default": {}, "foreach": {"foreach": True}, "fused": {"fused": True}}[a.adamw]
+        optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5, **choice)
+        clip = {"foreach": True} if a.adamw != "default" else {}
         ids = torch.randint(1000, 30000, (a.batch, a.seq), device=a.device)
         mask = torch.ones(a.batch, a.seq, dtype=torch.long, device=a.device)
         labels = torch.randint(0, 2, (a.batch,), device=a.device)
@@ -96,7 +105,7 @@ def main():
 
         def step():
             forward_backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0, **clip)
             optimizer.step()
             optimizer.zero_grad()
 

@@ -72,11 +72,20 @@ public sealed class HyperparameterSearch
     /// The sampler produced a value outside its parameter's distribution (a NaN, say); nothing is recorded,
     /// so a bad value is never handed out. A valid space never gets here.
     /// </exception>
-    public AskedTrial Ask()
+    /// <param name="related">
+    /// Trials of related tasks (other backbones of the study, one list per backbone) for the sampler to learn
+    /// from (share_across_backbones); null or empty: this search's own history only, exactly as before.
+    /// The ask is deterministic given the history and these lists, so a caller that wants bit-identical
+    /// resumes must pass the same lists (a replay adopts trials and never re-asks, so it need not).
+    /// </param>
+    public AskedTrial Ask(IReadOnlyList<IReadOnlyList<TrialRecord>>? related = null)
     {
         var number = _trials.Count;
         var random = SeededRandom.ForTrial(Settings.Seed, number);
-        var internalParams = _sampler.Sample(new SamplingContext(Settings.Space, _trials, number, Settings.Direction, random, Settings.Seed));
+        var internalParams = _sampler.Sample(new SamplingContext(Settings.Space, _trials, number, Settings.Direction, random, Settings.Seed)
+        {
+            Related = related ?? [],
+        });
         foreach (var (name, value) in internalParams)
         {
             var distribution = Settings.Space[name].Distribution;

@@ -94,6 +94,8 @@ public sealed record SamplerSpec
     /// <summary>tpe | tpe_multivariate | gp | random (src/Search names).</summary>
     [Id(0)] public string Kind { get; init; } = "tpe";
     [Id(1)] public int? StartupTrials { get; init; }
+    /// <summary>Each backbone's sampler also learns from the other backbones' finished trials (no effect with one backbone).</summary>
+    [Id(2)] public bool ShareAcrossBackbones { get; init; }
 }
 
 [GenerateSerializer, Alias("sweep.PrunerSpec"), Immutable]
@@ -105,6 +107,11 @@ public sealed record PrunerSpec
     [Id(2)] public int WarmupSteps { get; init; }
     [Id(3)] public int IntervalSteps { get; init; } = 1;
     [Id(4)] public double Percentile { get; init; } = 50;
+    /// <summary>
+    /// running_mean | current_fold: what judging fold k ≥ 1 of a k-fold trial uses of its earlier folds
+    /// (Search's <c>FoldRule</c>). Studies stored before this key existed read as running_mean, the default.
+    /// </summary>
+    [Id(5)] public string FoldRule { get; init; } = "running_mean";
 }
 
 public enum EnsembleKind { Soft, Hard, None }

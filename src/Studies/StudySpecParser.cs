@@ -17,8 +17,8 @@ public static partial class StudySpecParser
         ["train", "test", "text_column", "label_column", "label_columns", "label_map", "holdout_fraction", "balancing", "delimiter", "id_column", "min_text_length"];
     private static readonly string[] ObjectiveKeys = ["metric", "direction"];
     private static readonly string[] BudgetKeys = ["trials_per_backbone", "max_parallel"];
-    private static readonly string[] SamplerKeys = ["kind", "startup_trials"];
-    private static readonly string[] PrunerKeys = ["kind", "startup_trials", "warmup_steps", "interval_steps", "percentile"];
+    private static readonly string[] SamplerKeys = ["kind", "startup_trials", "share_across_backbones"];
+    private static readonly string[] PrunerKeys = ["kind", "startup_trials", "warmup_steps", "interval_steps", "percentile", "fold_rule"];
     private static readonly string[] TrainingKeys = ["epochs", "early_stopping_patience", "batch_size", "mixed_precision"];
     private static readonly string[] WorkloadKeys = ["kind", "curve_family", "steps", "folds", "step_seconds", "failure_rate"];
     private static readonly string[] TrialPolicyKeys = ["lease_seconds", "max_attempts"];
@@ -44,6 +44,7 @@ public static partial class StudySpecParser
     private static readonly Choices<string> Metrics = Choices.Names("metric", "f1", "accuracy", "precision", "recall", "roc_auc", "loss");
     private static readonly Choices<string> SamplerKinds = Choices.Names("sampler kind", "tpe", "tpe_multivariate", "gp", "random");
     private static readonly Choices<string> PrunerKinds = Choices.Names("pruner kind", "none", "median", "percentile", "extrapolating");
+    private static readonly Choices<string> FoldRules = Choices.Names("pruner fold_rule", "running_mean", "current_fold");
     private static readonly Choices<string> CurveFamilies = Choices.Names("curve family", "crossing", "parallel");
 
     // Defaults come from the records themselves; required members get placeholders that are never used.
@@ -238,6 +239,7 @@ public static partial class StudySpecParser
     {
         Kind = sampler.Choice("kind", SamplerDefaults.Kind, SamplerKinds),
         StartupTrials = sampler.OptionalInt("startup_trials", Bounds.Closed(0, StudyLimits.MaxTrialsPerBackbone)),
+        ShareAcrossBackbones = sampler.Bool("share_across_backbones", SamplerDefaults.ShareAcrossBackbones),
     };
 
     private static PrunerSpec ReadPruner(YamlSection pruner) => new()
@@ -247,6 +249,7 @@ public static partial class StudySpecParser
         WarmupSteps = pruner.Int("warmup_steps", PrunerDefaults.WarmupSteps, Bounds.AtLeast(0)),
         IntervalSteps = pruner.Int("interval_steps", PrunerDefaults.IntervalSteps, Bounds.AtLeast(1)),
         Percentile = pruner.Number("percentile", PrunerDefaults.Percentile, Bounds.Open(0, 100)),
+        FoldRule = pruner.Choice("fold_rule", PrunerDefaults.FoldRule, FoldRules),
     };
 
     private static TrainingSpec ReadTraining(YamlSection training) => new()

@@ -84,6 +84,51 @@ public class AskTellServerTests
     }
 
     [Fact]
+    public void Fold_and_epoch_reports_are_judged_fold_by_fold()
+    {
+        // Median pruner, one completed 2-fold trial: fold 0 epochs 1-2 = 1.0, 0.8; fold 1 epochs 1-2 = 1.0, 0.8.
+        var server = new AskTellServer(TestSpaces.NewSearch(pruner: new PrunerSettings { Kind = PrunerKind.Median, NStartupTrials = 1 }));
+        server.Send("""{"op":"ask"}""");
+        foreach (var fold in new[] { 0, 1 })
+        {
+            Assert.False(server.Send(FoldReport(0, fold, 1, 1.0)).GetProperty("prune").GetBoolean());
+            Assert.False(server.Send(FoldReport(0, fold, 2, 0.8)).GetProperty("prune").GetBoolean());
+        }
+        server.Send("""{"op":"tell","trial":0,"value":0.8}""");
+        // Stored as the documented step 1000·fold + epoch.
+        Assert.Equal([1, 2, 1001, 1002], server.Search.Trials[0].IntermediateValues.Keys.Order().ToArray());
+
+        // Trial 1 is better on fold 0 (best 0.5 against 0.8). In fold 1 at epoch 1 it reports 1.4: its running
+        // fold mean is (0.5 + 1.4) / 2 = 0.95 against trial 0's (0.8 + 1.0) / 2 = 0.9, so it is pruned there
+        // (a hand computation of the documented RunningMean rule), not at a raw step 1001 compared with anything else.
+        server.Send("""{"op":"ask"}""");
+        Assert.False(server.Send(FoldReport(1, 0, 1, 0.9)).GetProperty("prune").GetBoolean());
+        Assert.False(server.Send(FoldReport(1, 0, 2, 0.5)).GetProperty("prune").GetBoolean());
+        Assert.True(server.Send(FoldReport(1, 1, 1, 1.4)).GetProperty("prune").GetBoolean());
+
+        var listed = server.Send("""{"op":"trials"}""").GetProperty("trials")[1];
+        Assert.Equal(1001, listed.GetProperty("last_step").GetInt32());
+        Assert.Equal(1, listed.GetProperty("last_fold").GetInt32());
+        Assert.Equal(1, listed.GetProperty("last_epoch").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("""{"op":"report","trial":0,"value":1}""", "needs \"step\", or \"fold\" and \"epoch\"")]
+    [InlineData("""{"op":"report","trial":0,"fold":1,"value":1}""", "with \"fold\" also needs \"epoch\"")]
+    [InlineData("""{"op":"report","trial":0,"epoch":1,"value":1}""", "with \"epoch\" also needs \"fold\"")]
+    [InlineData("""{"op":"report","trial":0,"step":3,"fold":0,"epoch":3,"value":1}""", "not both")]
+    [InlineData("""{"op":"report","trial":0,"fold":-1,"epoch":3,"value":1}""", "\"fold\" must be >= 0")]
+    [InlineData("""{"op":"report","trial":0,"fold":0,"epoch":1000,"value":1}""", "\"epoch\" must be in [0, 999]")]
+    [InlineData("""{"op":"report","trial":0,"fold":"1","epoch":1,"value":1}""", "\"fold\" must be an integer")]
+    public void A_report_position_must_be_a_step_or_a_fold_and_an_epoch(string request, string message)
+    {
+        var server = new AskTellServer(TestSpaces.NewSearch());
+        server.Send("""{"op":"ask"}""");
+        Assert.Contains(message, server.Send(request).GetProperty("error").GetString());
+        Assert.Empty(server.Search.Trials[0].IntermediateValues);
+    }
+
+    [Fact]
     public void Warmup_steps_are_never_pruned()
     {
         var server = new AskTellServer(TestSpaces.NewSearch(
@@ -312,6 +357,9 @@ public class AskTellServerTests
         Assert.Equal(2, answers.Length);
         Assert.Contains("could not save the search state: disk full", JsonDocument.Parse(answers[1]).RootElement.GetProperty("error").GetString());
     }
+
+    private static string FoldReport(int trial, int fold, int epoch, double value) =>
+        $$"""{"op":"report","trial":{{trial}},"fold":{{fold}},"epoch":{{epoch}},"value":{{value.ToString("R", CultureInfo.InvariantCulture)}}}""";
 
     private static string Report(int trial, int step, double value) =>
         $$"""{"op":"report","trial":{{trial}},"step":{{step}},"value":{{value.ToString("R", CultureInfo.InvariantCulture)}}}""";

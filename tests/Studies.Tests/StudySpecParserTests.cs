@@ -24,8 +24,8 @@ public sealed class StudySpecParserTests
         objective: {metric: roc_auc, direction: minimize}
         cv_folds: 10
         budget: {trials_per_backbone: 30, max_parallel: 8}
-        sampler: {kind: tpe_multivariate, startup_trials: 12}
-        pruner: {kind: percentile, startup_trials: 4, warmup_steps: 2, interval_steps: 3, percentile: 25}
+        sampler: {kind: tpe_multivariate, startup_trials: 12, share_across_backbones: true}
+        pruner: {kind: percentile, startup_trials: 4, warmup_steps: 2, interval_steps: 3, percentile: 25, fold_rule: current_fold}
         training: {epochs: 5, early_stopping_patience: 0, batch_size: 32, mixed_precision: false}
         workload: {kind: train, curve_family: parallel, steps: 20, step_seconds: 1.5, failure_rate: 0.25}
         trials: {lease_seconds: 12.5, max_attempts: 5}
@@ -63,8 +63,8 @@ public sealed class StudySpecParserTests
         Assert.Equal((0.1, Balancing.Oversample, "\t", "id", 3), (data.HoldoutFraction, data.Balancing, data.Delimiter, data.IdColumn, data.MinTextLength));
         Assert.Equal(new ObjectiveSpec { Metric = "roc_auc", Direction = ObjectiveDirection.Minimize }, spec.Objective);
         Assert.Equal(new BudgetSpec { TrialsPerBackbone = 30, MaxParallel = 8 }, spec.Budget);
-        Assert.Equal(new SamplerSpec { Kind = "tpe_multivariate", StartupTrials = 12 }, spec.Sampler);
-        Assert.Equal(new PrunerSpec { Kind = "percentile", StartupTrials = 4, WarmupSteps = 2, IntervalSteps = 3, Percentile = 25 }, spec.Pruner);
+        Assert.Equal(new SamplerSpec { Kind = "tpe_multivariate", StartupTrials = 12, ShareAcrossBackbones = true }, spec.Sampler);
+        Assert.Equal(new PrunerSpec { Kind = "percentile", StartupTrials = 4, WarmupSteps = 2, IntervalSteps = 3, Percentile = 25, FoldRule = "current_fold" }, spec.Pruner);
         Assert.Equal(new TrainingSpec { Epochs = 5, EarlyStoppingPatience = 0, BatchSize = 32, MixedPrecision = false }, spec.Training);
         Assert.Equal(new WorkloadSpec { Kind = WorkloadKind.Train, CurveFamily = "parallel", Steps = 20, StepSeconds = 1.5, FailureRate = 0.25 }, spec.Workload);
         Assert.Equal(new TrialPolicySpec { LeaseSeconds = 12.5, MaxAttempts = 5 }, spec.Trials);

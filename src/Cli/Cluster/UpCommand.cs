@@ -23,7 +23,7 @@ public static class UpCommand
         var untilDone = new Option<bool>("--until-done") { Description = "With --submit: follow the study, print the best trials and exit when it ends." };
         var siloOptions = SiloOptions.Create();
         var command = new Command("up", "Run a local cluster: one silo with durable storage on disk and N workers, until Ctrl-C.\n" +
-                                        "Exit codes: 0 ok, 1 runtime failure, 2 bad options or study file, 3 (--until-done) the study was cancelled.")
+                                        "Exit codes: 0 ok, 1 runtime failure, 2 bad options or study file, 3 (--until-done) the study was cancelled, 130 (--until-done) stopped by Ctrl-C or SIGTERM before the study ended.")
         {
             workers, dataDir, storage, submit, untilDone,
         };
@@ -79,6 +79,8 @@ public static class UpCommand
             }
             catch (OperationCanceledException) when (shutdown.Token.IsCancellationRequested)
             {
+                // Following a study, an interruption is not its end: say so by the exit code, as `watch` does.
+                if (parse.GetValue(untilDone)) exit = ExitCodes.Interrupted;
             }
             io.Error.WriteLine("stopping workers, then the silo");
             await children.DisposeAsync();

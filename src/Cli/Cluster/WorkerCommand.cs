@@ -24,11 +24,16 @@ public static class WorkerCommand
         var threads = new Option<int>("--threads") { Description = "CPU threads for training (0: all cores).", HelpName = "N" };
         var logLevel = new Option<string>("--log-level") { Description = "Log level of the Orleans client on stderr (trial progress is always logged).", DefaultValueFactory = _ => "warning" };
         logLevel.AcceptOnlyFromAmong("trace", "debug", "information", "warning", "error");
+        var heartbeatFile = new Option<string?>("--heartbeat-file")
+        {
+            Description = "Rewrite this file every 5 s while the worker runs, for liveness probes (its age tells a hung worker). Default: $SWEEP_HEARTBEAT_FILE, else none.",
+            HelpName = "FILE",
+        };
         // A worker outlives silo restarts: it keeps trying to connect for a minute.
         var client = new ClusterClientOptions(defaultConnectTimeoutSeconds: 60);
         var command = new Command("worker", "Run a worker: lease trials from the cluster, run them, report every epoch. SIGTERM releases the running trial.")
         {
-            simulated, id, parentPid, families, gpuMemory, device, artifacts, threads, maxTrials, logLevel,
+            simulated, id, parentPid, families, gpuMemory, device, artifacts, threads, maxTrials, logLevel, heartbeatFile,
         };
         client.AddTo(command);
         command.SetAction(async (parse, ct) =>
@@ -65,6 +70,7 @@ public static class WorkerCommand
                 Training = training,
                 ConnectTimeout = client.ConnectTimeout(parse),
                 MaxTrials = parse.GetValue(maxTrials),
+                HeartbeatFile = parse.GetValue(heartbeatFile) ?? NonEmpty(Environment.GetEnvironmentVariable("SWEEP_HEARTBEAT_FILE")),
                 Logging = logging => CliLogging.ToStandardError(logging, level),
             };
             try
@@ -85,6 +91,8 @@ public static class WorkerCommand
     }
 
     /// <summary>The device this worker will train on, as `sweep workers` shows it (loads the native torch library to probe CUDA).</summary>
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
     private static string TrainingDeviceName(string requested, int threads)
     {
         SweepCluster.Training.Runtime.TorchRuntime.EnsureLoadable();

@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using SweepCluster.Cli.Protocol;
 using SweepCluster.Cli.State;
 using SweepCluster.Search;
+using SweepCluster.Search.Pruning;
 using SweepCluster.Search.Sampling;
 using SweepCluster.Search.Space;
 using SweepCluster.Search.Tpe;
@@ -76,6 +77,12 @@ public static class SamplerServeCommand
             HelpName = "N",
             DefaultValueFactory = _ => defaults.IntervalSteps,
         };
+        var foldRule = new Option<string>("--pruner-fold-rule")
+        {
+            Description = "Pruner, k-fold trials (reports with \"fold\"): judge fold k by the running fold mean (running_mean) or by the current fold alone (current_fold).",
+            DefaultValueFactory = _ => "running_mean",
+        };
+        foldRule.AcceptOnlyFromAmong("running_mean", "current_fold");
         var state = new Option<string?>("--state")
         {
             Description = "Snapshot file: resumed from when it exists, rewritten atomically after every ask, report and tell.",
@@ -96,6 +103,7 @@ public static class SamplerServeCommand
             Serve ask/tell over JSON lines: one request per stdin line, one answer per stdout line.
               {"op":"ask"}                                  -> {"trial":0,"params":{...}}
               {"op":"report","trial":0,"step":3,"value":0.4} -> {"prune":false}
+              {"op":"report","trial":0,"fold":1,"epoch":3,"value":0.4} (k-fold trials; fold 0-based)
               {"op":"tell","trial":0,"value":0.37}          -> {"ok":true}
               {"op":"tell","trial":0,"state":"pruned"|"failed"[,"error":"..."]}
               {"op":"best"}, {"op":"trials"}
@@ -104,7 +112,7 @@ public static class SamplerServeCommand
             """)
         {
             space, sampler, seed, direction, nStartupTrials,
-            pruner, percentile, prunerStartupTrials, warmupSteps, intervalSteps, state,
+            pruner, percentile, prunerStartupTrials, warmupSteps, intervalSteps, foldRule, state,
         };
         command.Validators.Add(result =>
         {
@@ -114,7 +122,7 @@ public static class SamplerServeCommand
                 result.AddError("--pruner-percentile applies only to --pruner percentile or extrapolating");
             if (prunerKind == "none")
             {
-                foreach (var option in new Option[] { prunerStartupTrials, warmupSteps, intervalSteps })
+                foreach (var option in new Option[] { prunerStartupTrials, warmupSteps, intervalSteps, foldRule })
                     if (IsGiven(result, option)) result.AddError($"{option.Name} needs --pruner median or --pruner percentile");
             }
             if (GivenToken(result, sampler) == "random" && IsGiven(result, nStartupTrials))
@@ -142,6 +150,7 @@ public static class SamplerServeCommand
                     NStartupTrials = parseResult.GetValue(prunerStartupTrials),
                     NWarmupSteps = parseResult.GetValue(warmupSteps),
                     IntervalSteps = parseResult.GetValue(intervalSteps),
+                    FoldRule = parseResult.GetValue(foldRule) == "current_fold" ? FoldRule.CurrentFold : FoldRule.RunningMean,
                 },
                 parseResult.GetValue(seed));
             return Serve(settings, parseResult.GetValue(state), io);

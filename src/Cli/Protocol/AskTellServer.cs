@@ -84,12 +84,35 @@ public sealed class AskTellServer(HyperparameterSearch search, Action<Hyperparam
     private string Report(ProtocolRequest request)
     {
         var trial = request.RequiredInt("trial");
-        var step = request.RequiredInt("step");
+        var step = ReportStep(request);
         var value = request.RequiredNumber("value");
         request.RejectUnreadFields();
         var prune = Search.Report(trial, step, value);
         Persist();
         return ProtocolJson.Write(w => w.WriteBoolean("prune", prune));
+    }
+
+    /// <summary>
+    /// A report's position: either <c>"fold"</c> and <c>"epoch"</c> (a k-fold trial; fold 0-based) or a bare
+    /// <c>"step"</c> (a single curve, or the stored step 1000·fold + epoch), never both, so a client cannot
+    /// send two positions that disagree.
+    /// </summary>
+    private static int ReportStep(ProtocolRequest request)
+    {
+        var step = request.OptionalInt("step");
+        var fold = request.OptionalInt("fold");
+        var epoch = request.OptionalInt("epoch");
+        if (step is not null)
+        {
+            if (fold is not null || epoch is not null)
+                throw new ProtocolException("give either \"step\" or \"fold\" and \"epoch\", not both");
+            return step.Value;
+        }
+        if (fold is null && epoch is null) throw new ProtocolException("op \"report\" needs \"step\", or \"fold\" and \"epoch\"");
+        if (fold is null || epoch is null) throw new ProtocolException($"op \"report\" with \"{(fold is null ? "epoch" : "fold")}\" also needs \"{(fold is null ? "fold" : "epoch")}\"");
+        if (fold < 0) throw new ProtocolException($"\"fold\" must be >= 0 (0-based), got {fold}");
+        if (epoch is < 0 or > ReportPosition.MaxEpoch) throw new ProtocolException($"\"epoch\" must be in [0, {ReportPosition.MaxEpoch}], got {epoch}");
+        return ReportPosition.Of(fold.Value, epoch.Value).Step;
     }
 
     private string Tell(ProtocolRequest request)
@@ -150,7 +173,13 @@ public sealed class AskTellServer(HyperparameterSearch search, Action<Hyperparam
             w.WritePropertyName("value");
             ProtocolJson.WriteFloat(w, value);
         }
-        if (trial.LastReport is { } last) w.WriteNumber("last_step", last.Step);
+        if (trial.LastReport is { } last)
+        {
+            w.WriteNumber("last_step", last.Step);
+            var position = ReportPosition.FromStep(last.Step);
+            w.WriteNumber("last_fold", position.Fold);
+            w.WriteNumber("last_epoch", position.Epoch);
+        }
         if (trial.Error is not null) w.WriteString("error", trial.Error);
         w.WritePropertyName("params");
         WriteParams(w, Search.ExternalParams(trial.Params));

@@ -50,6 +50,14 @@ internal sealed class ProtocolRequest
         throw new ProtocolException($"\"{name}\" must be an integer, got {Describe(element)}");
     }
 
+    /// <summary>An integer field that may be absent (null when it is).</summary>
+    public int? OptionalInt(string name)
+    {
+        if (Optional(name) is not { } element) return null;
+        if (element.ValueKind == JsonValueKind.Number && element.TryGetInt32(out var value)) return value;
+        throw new ProtocolException($"\"{name}\" must be an integer, got {Describe(element)}");
+    }
+
     /// <summary>A number; "NaN", "Infinity" and "-Infinity" are accepted as strings too, since a diverged run must still be reportable.</summary>
     public double RequiredNumber(string name) => Number(name, Required(name));
 

@@ -5,6 +5,7 @@ using SweepCluster.Cli.Cluster;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
+using SweepCluster.Search.Sampling;
 using SweepCluster.Training.Ensembles;
 
 namespace SweepCluster.Cli.Reports;
@@ -97,8 +98,8 @@ public static class StudyReportPage
         Figure(html, HistoryChart(backbone, status.Metric, trials, higherIsBetter),
             $"Each dot is a completed trial's {status.Metric}; the line is the best so far ({(higherIsBetter ? "higher" : "lower")} is better).");
         Figure(html, IntermediateChart(backbone, status.Metric, trials),
-            "One line per trial over its reports; pruned trials in red with × at their last report. " +
-            "x is the report's ordinal within the trial (1, 2, 3, …): training trials report every epoch of each fold, so folds follow one another left to right; the tooltip names each report's fold and epoch.");
+            "x is the epoch within a fold. Each trial's folds are faint lines; its bold line is the mean over the folds that reached each epoch " +
+            "(the objective is the mean over folds, and pruners compare trials at the same fold and epoch). Pruned trials in red with × at their last report; the tooltip names every report's fold and epoch.");
         Figure(html, ImportanceChart(backbone, trials), ParameterImportance.Method);
         Figure(html, ParallelChart(backbone, status.Metric, trials, higherIsBetter),
             "The best completed trials (at most 10), one line each, the best in orange; every axis is scaled from its own minimum (bottom) to maximum (top).");
@@ -138,20 +139,48 @@ public static class StudyReportPage
         var reporting = trials.Where(t => t.IntermediateValues.Any(v => double.IsFinite(v.Value))).ToList();
         if (reporting.Count == 0) return (null, $"Intermediate values of {backbone}: no trial has reported yet.");
         var (yMin, yMax) = SvgChart.Padded(reporting.SelectMany(t => t.IntermediateValues.Select(v => v.Value)));
-        var chart = new SvgChart("intermediate", $"Intermediate values · {backbone}", 1, Math.Max(2, reporting.Max(t => t.IntermediateValues.Count)), yMin, yMax);
-        chart.Axes("report (ordinal within the trial)", metric, integerX: true);
+        var positions = reporting.SelectMany(t => t.IntermediateValues.Select(v => ReportPosition.FromStep(v.Step))).ToList();
+        var (xMin, xMax) = (positions.Min(p => p.Epoch), positions.Max(p => p.Epoch));
+        var chart = new SvgChart("intermediate", $"Intermediate values · {backbone}", xMin, Math.Max(xMin + 1, xMax), yMin, yMax);
+        chart.Axes("epoch (within a fold)", metric, integerX: true);
         // Pruned last so their lines and × markers sit on top.
         foreach (var t in reporting.OrderBy(t => t.Status == TrialStatus.Pruned))
         {
             var color = t.Status switch { TrialStatus.Pruned => PrunedColor, TrialStatus.Complete => CompleteColor, _ => OtherColor };
-            var points = t.IntermediateValues.Select((v, i) => ((double)(i + 1), v.Value)).ToList();
             var tooltip = $"trial {t.Number} ({t.Status.ToWire()}), reports {Positions(t.IntermediateValues)}";
-            chart.Polyline(points, color, tooltip: tooltip, opacity: 0.8);
-            if (points.Count == 1) chart.Point(points[0].Item1, points[0].Item2, color, 2.5, tooltip);
-            if (t.Status == TrialStatus.Pruned) chart.Cross(points[^1].Item1, points[^1].Item2, PrunedColor, tooltip: $"trial {t.Number} pruned after report {points.Count}");
+            var folds = FoldCurves(t.IntermediateValues);
+            if (folds.Count > 1)
+                foreach (var fold in folds.Values) chart.Polyline(fold, color, strokeWidth: 1, tooltip: tooltip, opacity: 0.25);
+            var mean = MeanOverFolds(folds);
+            chart.Polyline(mean, color, tooltip: tooltip, opacity: 0.85);
+            if (mean.Count == 1) chart.Point(mean[0].X, mean[0].Y, color, 2.5, tooltip);
+            if (t.Status == TrialStatus.Pruned && t.IntermediateValues.Count > 0)
+            {
+                var last = t.IntermediateValues.MaxBy(v => v.Step)!;
+                var at = ReportPosition.FromStep(last.Step);
+                chart.Cross(at.Epoch, last.Value, PrunedColor, tooltip: $"trial {t.Number} pruned after {at}");
+            }
         }
         return (chart.Legend(("complete", CompleteColor), ("pruned ×", PrunedColor), ("other", OtherColor)), null);
     }
+
+    /// <summary>A trial's reports as one curve per fold: fold → (epoch, value) in epoch order.</summary>
+    internal static SortedDictionary<int, List<(double X, double Y)>> FoldCurves(IEnumerable<StepValue> reports)
+    {
+        var folds = new SortedDictionary<int, List<(double X, double Y)>>();
+        foreach (var report in reports.OrderBy(r => r.Step))
+        {
+            var position = ReportPosition.FromStep(report.Step);
+            if (!folds.TryGetValue(position.Fold, out var curve)) folds[position.Fold] = curve = [];
+            curve.Add((position.Epoch, report.Value));
+        }
+        return folds;
+    }
+
+    /// <summary>Per epoch, the mean of the finite values of the folds that reported that epoch (a running fold's partial curve included).</summary>
+    internal static List<(double X, double Y)> MeanOverFolds(SortedDictionary<int, List<(double X, double Y)>> folds) =>
+        folds.Values.SelectMany(f => f).Where(p => double.IsFinite(p.Y)).GroupBy(p => p.X).OrderBy(g => g.Key)
+            .Select(g => (g.Key, g.Average(p => p.Y))).ToList();
 
     private static (SvgChart?, string?) ImportanceChart(string backbone, IReadOnlyList<TrialView> trials)
     {

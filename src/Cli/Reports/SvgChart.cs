@@ -117,14 +117,25 @@ public sealed class SvgChart
         return this;
     }
 
-    /// <summary>A line through data points, in order.</summary>
+    /// <summary>
+    /// A line through data points, in order, clipped to the plot area (a value outside the y domain, e.g. a
+    /// diverged loss, must not draw over the axes or the next chart).
+    /// </summary>
     public SvgChart Polyline(IEnumerable<(double X, double Y)> points, string color, double strokeWidth = 1.5, string? tooltip = null, double opacity = 1)
     {
         var coordinates = string.Join(" ", points.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).Select(p => $"{Px(X.Map(p.X))},{Px(Y.Map(p.Y))}"));
         if (coordinates.Length == 0) return this;
-        _body.Append($"""<polyline class="mark" fill="none" stroke="{color}" stroke-width="{Px(strokeWidth)}" stroke-opacity="{Px(opacity)}" points="{coordinates}">{Tooltip(tooltip)}</polyline>""");
+        _clipped = true;
+        _body.Append($"""<polyline class="mark" clip-path="url(#{ClipId})" fill="none" stroke="{color}" stroke-width="{Px(strokeWidth)}" stroke-opacity="{Px(opacity)}" points="{coordinates}">{Tooltip(tooltip)}</polyline>""");
         return this;
     }
+
+    private bool _clipped;
+    private static int _clipCounter;
+    private readonly int _clipNumber = Interlocked.Increment(ref _clipCounter);
+
+    /// <summary>The id of this chart's plot-area clip path; unique in a page that holds many charts.</summary>
+    private string ClipId => $"plot-{_kind}-{_clipNumber}";
 
     /// <summary>A staircase through the points: each value holds until the next x (a best-so-far line).</summary>
     public SvgChart StepLine(IReadOnlyList<(double X, double Y)> points, string color, double strokeWidth = 2)
@@ -215,5 +226,6 @@ public sealed class SvgChart
 
     public override string ToString() =>
         $"""<svg class="chart" data-chart="{_kind}" width="{Width}" height="{Height}" viewBox="0 0 {Width} {Height}" role="img" aria-label="{Encode(_title)}">""" +
+        (_clipped ? $"""<defs><clipPath id="{ClipId}"><rect x="{Px(PlotLeft)}" y="{Px(PlotTop)}" width="{Px(PlotRight - PlotLeft)}" height="{Px(PlotBottom - PlotTop)}"/></clipPath></defs>""" : "") +
         $"""<title>{Encode(_title)}</title><text class="chart-title" x="{Width / 2}" y="20" text-anchor="middle">{Encode(_title)}</text>{_body}</svg>""";
 }

@@ -1,11 +1,16 @@
 namespace SweepCluster.Search.Gp;
 
-/// <summary>GP hyperparameters: ARD lengthscales (unit-cube units), signal variance, noise variance.</summary>
-public sealed record GpHyperparameters(double[] Lengthscales, double SignalVariance, double NoiseVariance);
+/// <summary>
+/// GP hyperparameters: ARD lengthscales (unit-cube units), signal variance, noise variance, and for a multi-task
+/// GP the correlation ρ between tasks (the coregionalisation matrix B has 1 on its diagonal and ρ elsewhere).
+/// </summary>
+public sealed record GpHyperparameters(double[] Lengthscales, double SignalVariance, double NoiseVariance, double TaskCorrelation = 1);
 
 /// <summary>
 /// A zero-mean Gaussian process with an ARD Matérn-5/2 kernel on encoded inputs in [0, 1]^d:
 /// k(x, x') = s·(1 + r + r²/3)·e^(−r), r = √5·‖(x − x')/ℓ‖, plus noise variance on the diagonal.
+/// With tasks (share_across_backbones), an intrinsic coregionalisation model: k((x, t), (x', t')) =
+/// k(x, x')·B[t, t'], B[t, t] = 1, B[t, t'] = ρ for t ≠ t'; predictions are for task 0 unless told otherwise.
 /// </summary>
 public sealed class GaussianProcess
 {
@@ -15,12 +20,16 @@ public sealed class GaussianProcess
     private readonly double _signal;
     private readonly double[] _factor;
     private readonly double[] _alpha;
+    private readonly int[]? _tasks;
 
     public GpHyperparameters Hyperparameters { get; }
 
-    public GaussianProcess(double[][] x, double[] y, GpHyperparameters hyperparameters)
+    /// <param name="tasks">Each point's task (0 = the task being optimised); null: a single task.</param>
+    public GaussianProcess(double[][] x, double[] y, GpHyperparameters hyperparameters, int[]? tasks = null)
     {
         _x = x;
+        _tasks = tasks;
+        var rho = hyperparameters.TaskCorrelation;
         _n = x.Length;
         _d = hyperparameters.Lengthscales.Length;
         Hyperparameters = hyperparameters;
@@ -32,7 +41,12 @@ public sealed class GaussianProcess
         {
             for (var i = 0; i < _n; i++)
             {
-                for (var j = 0; j <= i; j++) _factor[i * _n + j] = _signal * Matern52(SquaredDistance(x[i], x[j], _inverseSquaredLengthscales));
+                for (var j = 0; j <= i; j++)
+                {
+                    var k = _signal * Matern52(SquaredDistance(x[i], x[j], _inverseSquaredLengthscales));
+                    if (tasks is not null && tasks[i] != tasks[j]) k *= rho;
+                    _factor[i * _n + j] = k;
+                }
                 _factor[i * _n + i] += hyperparameters.NoiseVariance + jitter;
             }
             if (Cholesky.Factor(_factor, _n)) break;
@@ -45,13 +59,15 @@ public sealed class GaussianProcess
     }
 
     /// <summary>Posterior mean and variance of the latent function at x (noise not included).</summary>
-    public (double Mean, double Variance) Predict(ReadOnlySpan<double> x, Span<double> scratch)
+    public (double Mean, double Variance) Predict(ReadOnlySpan<double> x, Span<double> scratch, int task = 0)
     {
         var v = scratch[.._n];
         double mean = 0;
+        var rho = Hyperparameters.TaskCorrelation;
         for (var i = 0; i < _n; i++)
         {
             v[i] = _signal * Matern52(SquaredDistance(x, _x[i], _inverseSquaredLengthscales));
+            if (_tasks is not null && _tasks[i] != task) v[i] *= rho;
             mean += v[i] * _alpha[i];
         }
         Cholesky.SolveLower(_factor, _n, v);
@@ -109,17 +125,29 @@ public static class GpFitter
 
     public const double LengthscalePriorVariance = 0.5;
 
-    public static GpHyperparameters Fit(double[][] x, double[] y, int dimensions, int maxEvaluations)
+    /// <summary>
+    /// Multi-task GP: logit ρ ~ N(TaskCorrelationPriorMean, TaskCorrelationPriorVariance), bounded to [−4, 4]
+    /// (ρ ∈ [0.018, 0.982]). Centred on ρ = 0.5: the backbones of one study are expected to be related, but the
+    /// likelihood decides how much.
+    /// </summary>
+    public const double TaskCorrelationPriorMean = 0;
+
+    public const double TaskCorrelationPriorVariance = 1.5;
+
+    /// <param name="tasks">Each point's task for a multi-task fit (adds ρ); null: single task, as before.</param>
+    public static GpHyperparameters Fit(double[][] x, double[] y, int dimensions, int maxEvaluations, int[]? tasks = null)
     {
         var d = dimensions;
-        var objective = NegativeLogPosterior(x, y, d);
+        var objective = NegativeLogPosterior(x, y, d, tasks);
         var lengthscalePriorMean = LengthscalePriorOffset + 0.5 * Math.Log(Math.Max(d, 1));
-        var theta = new double[d + 2];
+        var width = tasks is null ? d + 2 : d + 3;
+        var theta = new double[width];
         for (var k = 0; k < d; k++) theta[k] = lengthscalePriorMean;
         theta[d] = 0;
         theta[d + 1] = Math.Log(1e-2);
-        var lower = new double[d + 2];
-        var upper = new double[d + 2];
+        var lower = new double[width];
+        var upper = new double[width];
+        if (tasks is not null) { theta[d + 2] = TaskCorrelationPriorMean; lower[d + 2] = -4; upper[d + 2] = 4; }
         for (var k = 0; k < d; k++) { lower[k] = Math.Log(1e-2); upper[k] = Math.Log(1e3); }
         lower[d] = Math.Log(1e-2); upper[d] = Math.Log(1e2);
         lower[d + 1] = Math.Log(1e-9); upper[d + 1] = Math.Log(2.0);
@@ -127,11 +155,14 @@ public static class GpFitter
         Lbfgs.Minimize(objective, theta, lower, upper, maxEvaluations);
         var lengthscales = new double[d];
         for (var k = 0; k < d; k++) lengthscales[k] = Math.Exp(theta[k]);
-        return new GpHyperparameters(lengthscales, Math.Exp(theta[d]), MinNoiseVariance + Math.Exp(theta[d + 1]));
+        return new GpHyperparameters(lengthscales, Math.Exp(theta[d]), MinNoiseVariance + Math.Exp(theta[d + 1]),
+            tasks is null ? 1 : Logistic(theta[d + 2]));
     }
 
     /// <summary>−(log marginal likelihood + log prior) of θ and its gradient (written into the second argument).</summary>
-    internal static Lbfgs.Function NegativeLogPosterior(double[][] x, double[] y, int dimensions)
+    internal static double Logistic(double t) => 1 / (1 + Math.Exp(-t));
+
+    internal static Lbfgs.Function NegativeLogPosterior(double[][] x, double[] y, int dimensions, int[]? tasks = null)
     {
         var n = x.Length;
         var d = dimensions;
@@ -158,6 +189,7 @@ public static class GpFitter
             var s = Math.Exp(th[d]);
             var noiseExcess = Math.Exp(th[d + 1]);
             var noise = MinNoiseVariance + noiseExcess;
+            var rhoTask = tasks is null ? 1 : Logistic(th[d + 2]);
             var q = 0;
             for (var i = 0; i < n; i++)
             {
@@ -167,6 +199,12 @@ public static class GpFitter
                     for (var k = 0; k < d; k++) r2 += diff2[q * d + k] * rho[k];
                     kernel[q] = GaussianProcess.Matern52(r2);
                     kernelDerivative[q] = GaussianProcess.Matern52Derivative(r2);
+                    if (tasks is not null && tasks[i] != tasks[j])
+                    {
+                        // Cross-task pair: the coregionalisation factor ρ scales the kernel and its derivative.
+                        kernel[q] *= rhoTask;
+                        kernelDerivative[q] *= rhoTask;
+                    }
                     k_[i * n + j] = s * kernel[q];
                 }
                 k_[i * n + i] = s + noise;
@@ -197,6 +235,8 @@ public static class GpFitter
                     var w = alpha[i] * alpha[j] - inverse[i * n + j];
                     traceSignal += 2 * w * s * kernel[q];
                     var common = 2 * w * s * kernelDerivative[q];
+                    // ∂(s·k·ρ)/∂logit ρ = s·k·ρ·(1 − ρ) on cross-task pairs (kernel[q] already holds k·ρ).
+                    if (tasks is not null && tasks[i] != tasks[j]) gradient[d + 2] += 2 * w * s * kernel[q] * (1 - rhoTask);
                     for (var k = 0; k < d; k++) gradient[k] += common * diff2[q * d + k] * (-2 * rho[k]);
                 }
                 var wd = alpha[i] * alpha[i] - inverse[i * n + i];
@@ -206,6 +246,7 @@ public static class GpFitter
             for (var k = 0; k < d; k++) gradient[k] *= 0.5;
             gradient[d] = 0.5 * traceSignal;
             gradient[d + 1] *= 0.5;
+            if (tasks is not null) gradient[d + 2] *= 0.5;
 
             var logPrior = 0.0;
             for (var k = 0; k < d; k++)
@@ -219,6 +260,12 @@ public static class GpFitter
             var logNoise = Math.Log(noise);
             logPrior -= 0.5 * (logNoise + 4) * (logNoise + 4);
             gradient[d + 1] -= (logNoise + 4) * noiseExcess / noise;
+            if (tasks is not null)
+            {
+                var zr = th[d + 2] - TaskCorrelationPriorMean;
+                logPrior -= 0.5 * zr * zr / TaskCorrelationPriorVariance;
+                gradient[d + 2] -= zr / TaskCorrelationPriorVariance;
+            }
             // Minimise the negative.
             for (var k = 0; k < gradient.Length; k++) gradient[k] = -gradient[k];
             return -(logMarginal + logPrior);

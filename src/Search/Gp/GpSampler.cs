@@ -43,7 +43,11 @@ public sealed class GpSampler : ISampler
             if (trial.State is TrialState.Complete or TrialState.Pruned) finished++;
             if (trial.State == TrialState.Complete) completed++;
         }
-        if (finished < _options.NStartupTrials || completed == 0) return _startup.Sample(context);
+        // Shared search: other backbones' finished trials count towards the start-up too.
+        var related = RelatedTasks.Usable(context.Space, context.Related);
+        var relatedCompleted = related.Sum(task => task.Count(t => t.State == TrialState.Complete));
+        if (finished + RelatedTasks.FinishedCount(related) < _options.NStartupTrials || completed + relatedCompleted == 0)
+            return _startup.Sample(context);
 
         var assigned = new Dictionary<string, double>(StringComparer.Ordinal);
         var group = context.Space.Parameters.Where(p => !p.IsConditional && !p.Distribution.IsSingle).ToList();
@@ -51,29 +55,63 @@ public sealed class GpSampler : ISampler
         {
             var encoding = new UnitCubeEncoding(group);
             // Null when no complete trial holds every modelled parameter (adopted trials may lack some).
-            if (Optimize(encoding, context) is not { } values) return _startup.Sample(context);
+            if (Optimize(encoding, context, related) is not { } values) return _startup.Sample(context);
             for (var i = 0; i < group.Count; i++) assigned[group[i].Name] = values[i];
         }
         _fallback.FillRemaining(context, TpeSampler.RankFinished(context.Trials, context.Direction), assigned);
         return assigned;
     }
 
-    private double[]? Optimize(UnitCubeEncoding encoding, SamplingContext context)
+    /// <summary>
+    /// Shared search: a multi-task GP (<see cref="GaussianProcess"/>'s coregionalisation, ρ fitted) over this
+    /// task's observations (task 0) and each related task's (tasks 1..), every task standardised on its own so
+    /// that offsets and scales between backbones do not matter; log EI is for task 0 against its own best
+    /// (the best standardised value of any task while task 0 has no complete trial).
+    /// </summary>
+    private double[]? Optimize(UnitCubeEncoding encoding, SamplingContext context, List<List<TrialRecord>> related)
     {
-        // Observations: complete trials by loss; pruned and running (liar) trials at the worst complete loss.
+        var xs = new List<double[]>();
+        var points = new List<double[]>();
+        var ys = new List<double>();
+        var isComplete = new List<bool>();
+        var taskOf = new List<int>();
+        AddTask(encoding, context.Trials, context, 0, points, xs, ys, isComplete, taskOf);
+        for (var k = 0; k < related.Count; k++) AddTask(encoding, related[k], context, k + 1, points, xs, ys, isComplete, taskOf);
+        if (!isComplete.Contains(true)) return null;
+        var n = ys.Count;
+        var y = ys.ToArray();
+        var x = xs.ToArray();
+        var tasks = related.Count > 0 ? taskOf.ToArray() : null;
+        var incumbent = -1;
+        for (var i = 0; i < n; i++)
+            if (isComplete[i] && taskOf[i] == 0 && (incumbent < 0 || y[i] < y[incumbent])) incumbent = i;
+        if (incumbent < 0)
+            for (var i = 0; i < n; i++)
+                if (isComplete[i] && (incumbent < 0 || y[i] < y[incumbent])) incumbent = i;
+        var best = y[incumbent];
+
+        var hyperparameters = GpFitter.Fit(x, y, encoding.Width, MaxFitEvaluations(n), tasks);
+        var gp = new GaussianProcess(x, y, hyperparameters, tasks);
+        return MaximizeLogEi(encoding, context, gp, n, best, points[incumbent]);
+    }
+
+    /// <summary>
+    /// Adds one task's observations, standardised by that task's own mean and spread: complete trials by loss;
+    /// pruned trials and (for task 0) running ones under the constant liar at the task's worst complete loss.
+    /// </summary>
+    private void AddTask(UnitCubeEncoding encoding, IReadOnlyList<TrialRecord> trials, SamplingContext context, int task,
+        List<double[]> points, List<double[]> xs, List<double> ys, List<bool> isComplete, List<int> taskOf)
+    {
+        var first = ys.Count;
         double worst = double.NegativeInfinity, bestFinite = double.PositiveInfinity;
-        foreach (var t in context.Trials)
+        foreach (var t in trials)
         {
             if (t.State != TrialState.Complete || t.Value is not double v) continue;
             var loss = context.Direction.AsLoss(v);
             if (double.IsFinite(loss)) { worst = Math.Max(worst, loss); bestFinite = Math.Min(bestFinite, loss); }
         }
         if (double.IsNegativeInfinity(worst)) { worst = 1; bestFinite = 0; } // only infinite losses: any two levels will do
-        var xs = new List<double[]>();
-        var points = new List<double[]>();
-        var ys = new List<double>();
-        var isComplete = new List<bool>();
-        foreach (var t in context.Trials)
+        foreach (var t in trials)
         {
             double loss;
             switch (t.State)
@@ -85,7 +123,7 @@ public sealed class GpSampler : ISampler
                 case TrialState.Pruned:
                     loss = worst;
                     break;
-                case TrialState.Running when _options.ConstantLiar && t.Number != context.TrialNumber:
+                case TrialState.Running when task == 0 && _options.ConstantLiar && t.Number != context.TrialNumber:
                     loss = worst;
                     break;
                 default:
@@ -99,21 +137,20 @@ public sealed class GpSampler : ISampler
             xs.Add(features);
             ys.Add(loss);
             isComplete.Add(t.State == TrialState.Complete);
+            taskOf.Add(task);
         }
-        var n = ys.Count;
-        if (!isComplete.Contains(true)) return null;
-        var mean = ys.Average();
-        var variance = ys.Sum(y => (y - mean) * (y - mean)) / n;
+        var n = ys.Count - first;
+        if (n == 0) return;
+        // Sums in the same order as the single-task code had (Average, then squares), so sharing off is bit-identical.
+        var own = ys.GetRange(first, n);
+        var mean = own.Average();
+        var variance = own.Sum(y => (y - mean) * (y - mean)) / n;
         var scale = variance > 0 ? Math.Sqrt(variance) : 1;
-        var y = ys.Select(v => (v - mean) / scale).ToArray();
-        var x = xs.ToArray();
-        var incumbent = -1;
-        for (var i = 0; i < n; i++)
-            if (isComplete[i] && (incumbent < 0 || y[i] < y[incumbent])) incumbent = i;
-        var best = y[incumbent];
+        for (var i = first; i < ys.Count; i++) ys[i] = (ys[i] - mean) / scale;
+    }
 
-        var hyperparameters = GpFitter.Fit(x, y, encoding.Width, MaxFitEvaluations(n));
-        var gp = new GaussianProcess(x, y, hyperparameters);
+    private double[] MaximizeLogEi(UnitCubeEncoding encoding, SamplingContext context, GaussianProcess gp, int n, double best, double[] incumbentU)
+    {
         var scratch = new double[n];
         var candidateFeatures = new double[encoding.Width];
         double Score(double[] u)
@@ -133,7 +170,6 @@ public sealed class GpSampler : ISampler
         // Stable order: by score, ties by draw order (List.Sort is unstable, so sort indices explicitly).
         var order = Enumerable.Range(0, starts.Count).OrderByDescending(i => starts[i].Score).ThenBy(i => i).ToList();
         var refine = order.Take(_options.LocalStarts).Select(i => starts[i]).ToList();
-        var incumbentU = points[incumbent];
         refine.Add((Score(incumbentU), incumbentU));
 
         var (bestScore, bestU) = starts[order[0]];

@@ -14,10 +14,12 @@ internal sealed class ParzenEstimator
     private readonly double[] _weights;
 
     /// <param name="observations">Per parameter, the internal values of the observed trials, oldest first.</param>
-    public ParzenEstimator(IReadOnlyList<ParamDistribution> distributions, IReadOnlyList<double[]> observations, TpeOptions options)
+    /// <param name="observationWeights">Relative weights of the observations (another task's count less); null: all 1.</param>
+    public ParzenEstimator(IReadOnlyList<ParamDistribution> distributions, IReadOnlyList<double[]> observations, TpeOptions options,
+        double[]? observationWeights = null)
     {
         var n = observations.Count == 0 ? 0 : observations[0].Length;
-        _weights = MixtureWeights(n, options);
+        _weights = MixtureWeights(n, options, observationWeights);
         _logWeights = _weights.Select(w => Math.Log(w)).ToArray();
         _dimensions = new KernelDimension[distributions.Count];
         for (var d = 0; d < distributions.Count; d++)
@@ -62,7 +64,7 @@ internal sealed class ParzenEstimator
     /// Optuna's weights: recent observations count fully, older ones ramp down linearly once there are more
     /// than 25; the prior kernel gets prior_weight. Normalised to sum to one.
     /// </summary>
-    internal static double[] MixtureWeights(int n, TpeOptions options)
+    internal static double[] MixtureWeights(int n, TpeOptions options, double[]? observationWeights = null)
     {
         var weights = new double[n + 1];
         var flat = options.FullWeightCount;
@@ -80,6 +82,8 @@ internal sealed class ParzenEstimator
         {
             for (var i = 0; i < n; i++) weights[i] = 1.0;
         }
+        if (observationWeights is not null)
+            for (var i = 0; i < n; i++) weights[i] *= observationWeights[i];
         weights[n] = options.PriorWeight;
         var total = weights.Sum();
         for (var i = 0; i <= n; i++) weights[i] /= total;

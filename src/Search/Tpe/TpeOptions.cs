@@ -81,8 +81,15 @@ public sealed record TpeOptions
     /// </summary>
     public bool OmitKernelScale { get; init; } = true;
 
+    /// <summary>
+    /// Shared search (share_across_backbones): another backbone's observation weighs 1 / (1 + n / this) against
+    /// one of this backbone's, n being this backbone's finished trials (1 at the start, ½ after this many).
+    /// </summary>
+    public double SharedWeightScale { get; init; } = 10;
+
     public void Validate()
     {
+        if (!(SharedWeightScale > 0)) throw new ArgumentException($"shared weight scale must be > 0, got {SharedWeightScale}");
         if (NStartupTrials < 0) throw new ArgumentException($"n_startup_trials must be >= 0, got {NStartupTrials}");
         if (NEiCandidates is < 1) throw new ArgumentException($"n_ei_candidates must be >= 1, got {NEiCandidates}");
         if (!(PriorWeight > 0)) throw new ArgumentException($"prior_weight must be > 0, got {PriorWeight}");

@@ -32,7 +32,10 @@ public sealed class TpeSampler : ISampler
         {
             if (trial.State is TrialState.Complete or TrialState.Pruned) finished++;
         }
-        if (finished < _options.NStartupTrials) return _startup.Sample(context);
+        // Shared search: other backbones' finished trials count towards the start-up too, so a backbone
+        // whose siblings have explored starts modelling at once.
+        var related = RelatedTasks.Usable(context.Space, context.Related);
+        if (finished + RelatedTasks.FinishedCount(related) < _options.NStartupTrials) return _startup.Sample(context);
 
         var ranked = RankFinished(context.Trials, context.Direction);
 
@@ -44,7 +47,7 @@ public sealed class TpeSampler : ISampler
             var group = space.Parameters.Where(p => !p.IsConditional && !p.Distribution.IsSingle).ToList();
             if (group.Count > 0)
             {
-                var values = SampleGroup(group, ranked, context, _options);
+                var values = SampleGroup(group, ranked, related, context, _options);
                 for (var d = 0; d < group.Count; d++) assigned[group[d].Name] = values[d];
             }
         }
@@ -60,6 +63,7 @@ public sealed class TpeSampler : ISampler
     internal void FillRemaining(SamplingContext context, List<TrialRecord> ranked, Dictionary<string, double> assigned)
     {
         var space = context.Space;
+        var related = RelatedTasks.Usable(space, context.Related);
         foreach (var definition in space.Parameters)
         {
             if (assigned.ContainsKey(definition.Name) || !space.IsActive(definition, assigned)) continue;
@@ -67,12 +71,19 @@ public sealed class TpeSampler : ISampler
             // its kernels would have zero width (a NaN density) and there is nothing to choose.
             assigned[definition.Name] = definition.Distribution.IsSingle
                 ? definition.Distribution.SingleValue
-                : SampleGroup([definition], ranked, context, _outsideGroupOptions)[0];
+                : SampleGroup([definition], ranked, related, context, _outsideGroupOptions)[0];
         }
     }
 
     /// <summary>Samples a group of parameters jointly from the trials that have all of them.</summary>
-    private double[] SampleGroup(IReadOnlyList<ParamDefinition> group, List<TrialRecord> ranked, SamplingContext context, TpeOptions options)
+    /// <param name="related">
+    /// Other tasks' usable finished trials (<see cref="RelatedTasks.Usable"/>). Each task is split into good and
+    /// bad by its own gamma quantile (so offsets and scales between backbones do not matter), and its
+    /// observations join l and g with weight w = 1 / (1 + n / SharedWeightScale) relative to this task's,
+    /// n being this task's eligible finished trials: they lead while the task is new and fade as it learns.
+    /// </param>
+    private double[] SampleGroup(IReadOnlyList<ParamDefinition> group, List<TrialRecord> ranked, List<List<TrialRecord>> related,
+        SamplingContext context, TpeOptions options)
     {
         // Every trial holds every unconditional parameter, so only conditional groups need the lookup.
         var anyConditional = group.Any(p => p.IsConditional);
@@ -109,8 +120,28 @@ public sealed class TpeSampler : ISampler
 
         var distributions = new ParamDistribution[group.Count];
         for (var d = 0; d < group.Count; d++) distributions[d] = group[d].Distribution;
-        var l = new ParzenEstimator(distributions, Observations(group, below), options);
-        var g = new ParzenEstimator(distributions, Observations(group, above), options);
+        double[]? belowWeights = null, aboveWeights = null;
+        if (related.Count > 0)
+        {
+            // Other tasks first (they count as older observations under the weight ramp), then this task's.
+            var sharedBelow = new List<TrialRecord>();
+            var sharedAbove = new List<TrialRecord>();
+            foreach (var task in related)
+            {
+                var eligible = task.Where(HasAll).ToList();
+                var good = new HashSet<TrialRecord>(RankFinished(eligible, context.Direction).Take(_options.Gamma(eligible.Count)), ReferenceEqualityComparer.Instance);
+                foreach (var t in eligible) (good.Contains(t) ? sharedBelow : sharedAbove).Add(t);
+            }
+            var w = 1.0 / (1.0 + eligibleCount / _options.SharedWeightScale);
+            belowWeights = [.. Enumerable.Repeat(w, sharedBelow.Count), .. Enumerable.Repeat(1.0, below.Count)];
+            aboveWeights = [.. Enumerable.Repeat(w, sharedAbove.Count), .. Enumerable.Repeat(1.0, above.Count)];
+            sharedBelow.AddRange(below);
+            sharedAbove.AddRange(above);
+            below = sharedBelow;
+            above = sharedAbove;
+        }
+        var l = new ParzenEstimator(distributions, Observations(group, below), options, belowWeights);
+        var g = new ParzenEstimator(distributions, Observations(group, above), options, aboveWeights);
 
         var candidates = l.Sample(_options.EffectiveEiCandidates, context.Random);
         var logL = l.LogPdf(candidates);
@@ -148,19 +179,21 @@ public sealed class TpeSampler : ISampler
     internal static List<TrialRecord> RankFinished(IReadOnlyList<TrialRecord> trials, StudyDirection direction)
     {
         // Sort keys in parallel arrays: this runs once per ask over the whole history.
+        // Keyed by position in the list (a search's own trials: position = number; another task's may be a subset).
         var keys = new RankKey[trials.Count];
         var count = 0;
-        foreach (var t in trials)
+        for (var index = 0; index < trials.Count; index++)
         {
+            var t = trials[index];
             switch (t.State)
             {
                 case TrialState.Complete:
-                    keys[count++] = new RankKey(0, 0, NanLast(direction.AsLoss(t.Value ?? double.NaN)), t.Number);
+                    keys[count++] = new RankKey(0, 0, NanLast(direction.AsLoss(t.Value ?? double.NaN)), index);
                     break;
                 case TrialState.Pruned:
                     keys[count++] = t.LastReport is { } r
-                        ? new RankKey(1, -r.Step, NanLast(direction.AsLoss(r.Value)), t.Number)
-                        : new RankKey(1, double.PositiveInfinity, double.PositiveInfinity, t.Number);
+                        ? new RankKey(1, -r.Step, NanLast(direction.AsLoss(r.Value)), index)
+                        : new RankKey(1, double.PositiveInfinity, double.PositiveInfinity, index);
                     break;
             }
         }

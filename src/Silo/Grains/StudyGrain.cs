@@ -385,6 +385,15 @@ public sealed partial class StudyGrain(
         MinGpuMemoryMb = run.Spec.MinGpuMemoryMb, Simulated = Spec.Workload.Kind == WorkloadKind.Simulated,
     };
 
+    /// <summary>
+    /// sampler.share_across_backbones: the other backbones' trials (in spec order) for this backbone's sampler to
+    /// learn from; the sampler uses their finished ones. Null when sharing is off.
+    /// </summary>
+    private IReadOnlyList<IReadOnlyList<SweepCluster.Search.Sampling.TrialRecord>>? RelatedTrials(BackboneSearch run) =>
+        Spec.Sampler.ShareAcrossBackbones
+            ? Spec.Backbones.Where(b => b.Name != run.Spec.Name).Select(b => _searches[b.Name].Search.Trials).ToList()
+            : null;
+
     /// <summary>Waiting (created, not started) trials one backbone may hold: <see cref="Prefetch"/> shared out, at least <see cref="MinWaitingPerBackbone"/>.</summary>
     internal static int WaitingCap(int backbones) => Math.Max(MinWaitingPerBackbone, Prefetch / Math.Max(1, backbones));
 
@@ -423,7 +432,7 @@ public sealed partial class StudyGrain(
             var run = _searches.Values.Where(r => !SearchSpent(r) && r.Waiting < cap)
                 .OrderBy(r => r.Waiting).ThenBy(r => (double)r.Created / r.Budget).FirstOrDefault();
             if (run is null) break;
-            var asked = run.Search.Ask();
+            var asked = run.Search.Ask(RelatedTrials(run));
             var definition = DefinitionFor(run, asked.Number, asked.Params, run.Search.Trials[asked.Number].Params);
             await TrialGrain(run.Spec.Name, asked.Number).Initialize(definition);
             var view = new TrialView

@@ -194,7 +194,7 @@ public sealed class TrialGrain(
             if (attempt != S.Attempts) return new LeaseCheck { Finished = true };
             if (S.LeaseExpiresUtc is { } expiry && expiry > DateTime.UtcNow) return new LeaseCheck { AliveUntilUtc = expiry };
         }
-        metrics.LeaseExpired(Definition.Backbone);
+        metrics.LeaseExpired(Definition.StudyId, Definition.Backbone);
         logger.LogWarning("trial {Trial}: lease {Attempt} held by {Owner} expired", this.GetPrimaryKeyString(), attempt, S.LeaseOwner ?? "(never started)");
         var requeue = await ReturnToQueue($"lease expired (worker {S.LeaseOwner ?? "never started it"})");
         return requeue is { } next ? new LeaseCheck { RequeueAttempt = next } : new LeaseCheck { Finished = true };

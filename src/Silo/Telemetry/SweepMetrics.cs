@@ -41,10 +41,11 @@ public sealed class SweepMetrics : IDisposable
     {
         var tags = new System.Diagnostics.TagList { { "study", trial.StudyId }, { "backbone", trial.Backbone }, { "status", trial.Status.ToWire() } };
         _trialsFinished.Add(1, tags);
-        if (trial.Duration is { } d) _trialDuration.Record(d.TotalSeconds, new System.Diagnostics.TagList { { "backbone", trial.Backbone }, { "status", trial.Status.ToWire() } });
+        if (trial.Duration is { } d) _trialDuration.Record(d.TotalSeconds, tags);
     }
 
-    public void LeaseExpired(string backbone) => _leasesExpired.Add(1, new KeyValuePair<string, object?>("backbone", backbone));
+    /// <summary>Counts one expired lease of a trial of <paramref name="study"/>'s <paramref name="backbone"/>.</summary>
+    public void LeaseExpired(string study, string backbone) => _leasesExpired.Add(1, StudyTags(study, backbone));
 
     public void SetQueueDepth(int waiting, int leased)
     {
@@ -54,8 +55,18 @@ public sealed class SweepMetrics : IDisposable
 
     public void SetWorkersConnected(int count) => Volatile.Write(ref _workersConnected, count);
 
-    public void SetStudyBackbone(string study, string backbone, IReadOnlyDictionary<TrialStatus, int> counts, double? best) =>
-        _backbones[(study, backbone)] = new BackboneSnapshot(counts, best);
+    /// <summary>
+    /// Publishes a backbone's trial counts and best value. The first time a (study, backbone) is seen its
+    /// lease-expiry counter is created at 0, so rate() and increase() answer 0 rather than "no data" until
+    /// the first expiry (Prometheus cannot tell a counter that never moved from one that does not exist).
+    /// </summary>
+    public void SetStudyBackbone(string study, string backbone, IReadOnlyDictionary<TrialStatus, int> counts, double? best)
+    {
+        if (_backbones.TryAdd((study, backbone), new BackboneSnapshot(counts, best))) _leasesExpired.Add(0, StudyTags(study, backbone));
+        else _backbones[(study, backbone)] = new BackboneSnapshot(counts, best);
+    }
+
+    private static System.Diagnostics.TagList StudyTags(string study, string backbone) => new() { { "study", study }, { "backbone", backbone } };
 
     public void ForgetStudy(string study)
     {

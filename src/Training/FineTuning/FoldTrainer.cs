@@ -56,11 +56,8 @@ public sealed partial class FoldTrainer(ILogger logger)
         Func<EpochResult, Task<bool>> afterEpoch, CancellationToken cancellationToken, Action<EpochResult>? onNewBest = null)
     {
         model.to(device);
-        using var mixed = Precision == TrainingPrecision.BFloat16Mixed ? new MixedPrecisionWeights(model) : null;
-        using var optimizer = CreateOptimizer(model, hp, mixed is null ? null : mixed.MasterOf);
-        var stepped = mixed?.Masters.ToList() ?? model.parameters().ToList();
-        var groups = optimizer.ParamGroups.ToList();
-        var baseRates = groups.Select(g => g.LearningRate).ToArray();
+        // Parameters, gradients, masters (bf16) and AdamW's moments in flat buffers: a step is a fixed handful of kernels.
+        using var optimizer = CreateFlatOptimizer(model, hp, Precision == TrainingPrecision.BFloat16Mixed);
         var batchesPerEpoch = (train.Length + hp.BatchSize - 1) / hp.BatchSize;
         var stepsPerEpoch = (batchesPerEpoch + hp.GradientAccumulationSteps - 1) / hp.GradientAccumulationSteps;
         var schedule = new LearningRateSchedule(stepsPerEpoch * hp.Epochs, hp.WarmupRatio);
@@ -72,6 +69,8 @@ public sealed partial class FoldTrainer(ILogger logger)
         {
             model.train();
             var clock = Stopwatch.StartNew();
+            // The loss is summed on the device and read only for the progress line and the epoch's mean: no host sync per batch.
+            using var lossTotal = zeros(1, dtype: float64, device: device);
             double lossSum = 0;
             var seen = 0;
             var batches = LengthBatches.Plan(train, i => rows.Ids[i].Length, hp.BatchSize, unchecked(seed * 1009 + epoch));
@@ -83,21 +82,16 @@ public sealed partial class FoldTrainer(ILogger logger)
                 var logits = model.forward(ids, mask);
                 var loss = Loss(logits.to(float32), targets, batches[b], hp.LabelSmoothing, device);
                 (loss / hp.GradientAccumulationSteps).backward();
-                lossSum += loss.item<float>() * batches[b].Length;
+                using (no_grad()) lossTotal.add_(loss.detach(), alpha: batches[b].Length);
                 seen += batches[b].Length;
                 if ((b + 1) % hp.GradientAccumulationSteps == 0 || b == batches.Count - 1)
-                {
-                    mixed?.GradientsToMasters();
-                    nn.utils.clip_grad_norm_(stepped, hp.MaxGradNorm);
-                    var factor = schedule.Factor(step++);
-                    for (var g = 0; g < groups.Count; g++) groups[g].LearningRate = baseRates[g] * factor;
-                    optimizer.step();
-                    optimizer.zero_grad();
-                    mixed?.MastersToModel();
-                }
+                    optimizer.Update(schedule.Factor(step++), hp.MaxGradNorm);
                 if ((b + 1) % 20 == 0 || b == batches.Count - 1)
+                {
+                    lossSum = lossTotal.item<double>();
                     logger.LogInformation("{Label} epoch {Epoch}/{Epochs} batch {Batch}/{Batches} loss {Loss:0.0000} {Rate:0.0} samples/s",
                         label, epoch, hp.Epochs, b + 1, batches.Count, lossSum / seen, seen / clock.Elapsed.TotalSeconds);
+                }
             }
             var samplesPerSecond = seen / clock.Elapsed.TotalSeconds;
 
@@ -137,25 +131,38 @@ public sealed partial class FoldTrainer(ILogger logger)
     }
 
     /// <summary>
-    /// Parameter groups: the head at its own rate; the backbone by depth (embeddings 0, layer i at i + 1)
-    /// with layer-wise decay from the top layer down; no weight decay on biases and norms.
+    /// Each parameter's peak rate and weight decay, by name: the head at its own rate; the backbone by depth
+    /// (embeddings 0, layer i at i + 1) with layer-wise decay from the top layer down; no weight decay on biases and norms.
+    /// </summary>
+    internal static Func<string, ParameterRate> RateOf(SequenceClassificationModel model, TrialHyperparameters hp) => name =>
+    {
+        var depth = model.DepthOf(name);
+        var rate = depth == model.HeadDepth
+            ? hp.HeadLearningRate
+            : hp.LearningRate * LearningRateSchedule.LayerFactor(depth, model.HeadDepth, hp.LayerDecay);
+        return new ParameterRate(rate, NoDecay().IsMatch(name) ? 0 : hp.WeightDecay);
+    };
+
+    /// <summary>The training optimiser: <see cref="FlatAdamW"/> over the model's trainable parameters with <see cref="RateOf"/>'s rates.</summary>
+    internal static FlatAdamW CreateFlatOptimizer(SequenceClassificationModel model, TrialHyperparameters hp, bool mixedBFloat16) =>
+        new(model, RateOf(model, hp), hp.Beta1, hp.Beta2, hp.AdamEpsilon, mixedBFloat16);
+
+    /// <summary>
+    /// TorchSharp's AdamW with one parameter group per (rate, decay) of <see cref="RateOf"/>: the per-tensor reference
+    /// <see cref="FlatAdamW"/> is tested against (training uses the flat one).
     /// </summary>
     /// <param name="masterOf">With mixed precision, the float32 master each named parameter is updated through.</param>
     internal static AdamW CreateOptimizer(SequenceClassificationModel model, TrialHyperparameters hp, Func<string, Parameter>? masterOf = null)
     {
-        var groups = model.ParameterGroupsByDepth()
-            .SelectMany(depth => depth.Parameters.Where(p => p.Parameter.requires_grad).Select(p => (depth.Depth, p.Name, Parameter: masterOf?.Invoke(p.Name) ?? p.Parameter)))
-            .GroupBy(p =>
-            {
-                var rate = p.Depth == model.HeadDepth
-                    ? hp.HeadLearningRate
-                    : hp.LearningRate * LearningRateSchedule.LayerFactor(p.Depth, model.HeadDepth, hp.LayerDecay);
-                return (rate, decay: !NoDecay().IsMatch(p.Name));
-            })
+        var rateOf = RateOf(model, hp);
+        var groups = model.named_parameters()
+            .Where(p => p.parameter.requires_grad)
+            .Select(p => (Rate: rateOf(p.name), Parameter: masterOf?.Invoke(p.name) ?? p.parameter))
+            .GroupBy(p => p.Rate)
             .Select(g => new AdamW.ParamGroup(g.Select(p => p.Parameter), new AdamW.Options
             {
-                LearningRate = g.Key.rate,
-                weight_decay = g.Key.decay ? hp.WeightDecay : 0,
+                LearningRate = g.Key.LearningRate,
+                weight_decay = g.Key.WeightDecay,
             }))
             .ToList();
         return optim.AdamW(groups, hp.LearningRate, hp.Beta1, hp.Beta2, hp.AdamEpsilon, hp.WeightDecay);

@@ -18,7 +18,13 @@ public static class TorchRuntime
     private static readonly Lock Gate = new();
     private static bool _done;
 
-    /// <summary>Patches the native library next to this program if needed. Idempotent and thread-safe.</summary>
+    /// <summary>
+    /// Patches the native library next to this program if needed. Idempotent and thread-safe. The .NET 10
+    /// container images (Ubuntu 24.04, GCC 14's libstdc++) need no patch, so a read-only image never writes.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The host lacks <see cref="RequiredVersion"/> and the program's
+    /// folder is read-only (e.g. a container with a read-only root on an older distro): the message says how to
+    /// fix it. Without this the first torch call would fail later with a misleading libtorch error.</exception>
     public static void EnsureLoadable()
     {
         lock (Gate)
@@ -26,9 +32,24 @@ public static class TorchRuntime
             if (_done) return;
             if (OperatingSystem.IsLinux() && !HostHasVersion(RequiredVersion))
             {
-                foreach (var path in Candidates().Where(File.Exists)) ElfVersionPatcher.MakeWeak(path, RequiredVersion);
+                foreach (var path in Candidates().Where(File.Exists)) Patch(path);
             }
             _done = true;
+        }
+    }
+
+    private static void Patch(string path)
+    {
+        try
+        {
+            ElfVersionPatcher.MakeWeak(path, RequiredVersion);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new InvalidOperationException(
+                $"{path} needs {RequiredVersion}, which this host's libstdc++ lacks (GCC 13 or newer has it), and it cannot be " +
+                $"patched in place ({e.Message}). Run this program once where its folder is writable (the patch is kept), " +
+                "or use a host or image with a newer libstdc++ (mcr.microsoft.com/dotnet/aspnet:10.0, Ubuntu 24.04, has it).", e);
         }
     }
 

@@ -20,6 +20,8 @@ public sealed record LeaseLoopOptions
     public TimeSpan DirectoryHeartbeat { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>Stop after this many trials (benchmarks and tests); null = run until cancelled.</summary>
     public int? MaxTrials { get; init; }
+    /// <summary>Rewritten on every directory heartbeat (see <see cref="Leasing.HeartbeatFile"/>); null = none.</summary>
+    public HeartbeatFile? HeartbeatFile { get; init; }
 }
 
 /// <summary>
@@ -284,6 +286,7 @@ public sealed class LeaseLoop(
     {
         while (!cancellationToken.IsCancellationRequested)
         {
+            BeatFile();
             try
             {
                 await HeartbeatDirectoryOnceAsync();
@@ -305,6 +308,20 @@ public sealed class LeaseLoop(
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>Rewrites the heartbeat file; a failure is logged, not thrown (the probe will then restart the worker).</summary>
+    private void BeatFile()
+    {
+        if (options.HeartbeatFile is not { } file) return;
+        try
+        {
+            file.Beat(_currentTrial is { } trial ? $"running {trial}" : "idle");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning("worker {Worker}: cannot write heartbeat file {Path}: {Error}", _worker.WorkerId, file.Path, e.Message);
         }
     }
 

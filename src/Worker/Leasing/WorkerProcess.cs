@@ -16,6 +16,8 @@ public sealed record WorkerProcessOptions
     public Action<ILoggingBuilder>? Logging { get; init; }
     /// <summary>How this worker trains; null = simulated workloads only.</summary>
     public Training.TrainingWorkloadOptions? Training { get; init; }
+    /// <summary>A file rewritten every few seconds for liveness probes (<see cref="Leasing.HeartbeatFile"/>); null = none.</summary>
+    public string? HeartbeatFile { get; init; }
 }
 
 /// <summary>A worker process: connect to the cluster, then run the lease loop until stopped.</summary>
@@ -28,7 +30,12 @@ public static class WorkerProcess
         await using var connection = await ClusterConnection.ConnectAsync(options.Cluster, options.ConnectTimeout, options.Logging, stopping);
         logger.LogInformation("worker {Worker} connected to {Cluster} ({Device})", options.Worker.WorkerId, options.Cluster, options.Worker.Device);
         var loop = new LeaseLoop(connection.Grains, new WorkloadSelector(options.Training, logger).For, ClusterCallPipeline.Create(options.Calls, logger),
-            new LeaseLoopOptions { Worker = options.Worker, MaxTrials = options.MaxTrials }, logger);
+            new LeaseLoopOptions
+            {
+                Worker = options.Worker,
+                MaxTrials = options.MaxTrials,
+                HeartbeatFile = options.HeartbeatFile is { } path ? new HeartbeatFile(path) : null,
+            }, logger);
         await loop.RunAsync(stopping);
         logger.LogInformation("worker {Worker} stopped after {Trials} trials", options.Worker.WorkerId, loop.TrialsFinished);
     }

@@ -17,7 +17,7 @@ public sealed class PrometheusScrapeTests
         Assert.NotNull(dir);
         using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.FullName, "deploy/grafana/sweepcluster-dashboard.json")));
         var queries = dashboard.RootElement.GetProperty("panels").EnumerateArray()
-            .SelectMany(p => p.GetProperty("targets").EnumerateArray()).Select(t => t.GetProperty("expr").GetString()!).ToList();
+            .Where(p => p.TryGetProperty("targets", out _)).SelectMany(p => p.GetProperty("targets").EnumerateArray()).Select(t => t.GetProperty("expr").GetString()!).ToList();
         Assert.True(queries.Count >= 10);
         return queries;
     }
@@ -40,6 +40,7 @@ public sealed class PrometheusScrapeTests
         Assert.Contains("sweep_trials_finished_total", exposition);
         Assert.Contains("sweep_queue_waiting", exposition);
         Assert.Contains("sweep_trial_duration_seconds_bucket", exposition);
+        Assert.Contains($"sweep_trial_duration_seconds_bucket{{otel_scope_name=\"SweepCluster\",backbone=\"distilbert\",status=\"complete\",study=\"{id}\"", exposition);
 
         var webPort = PostgresServer.FreePort();
         var config = cluster.WriteStudy("prometheus", $"""
@@ -84,14 +85,32 @@ public sealed class PrometheusScrapeTests
                 .Single(r => r.GetProperty("metric").GetProperty("study").GetString() == id);
             Assert.Equal("4", series.GetProperty("value")[1].GetString());
 
-            // Every query of the shipped Grafana dashboard is valid PromQL against these series.
+            // Every query of the shipped Grafana dashboard is valid PromQL and draws something after one study:
+            // an empty answer is a panel that shows "No data" (a series that does not exist yet, a wrong name or label).
+            // rate() and increase() need two samples in their window: wait for three scrapes.
+            for (var scrapes = 0.0; scrapes < 3 && DateTime.UtcNow < deadline.AddSeconds(30);)
+            {
+                await Task.Delay(500, TestContext.Current.CancellationToken);
+                using var count = JsonDocument.Parse(await Http.GetStringAsync(
+                    $"http://127.0.0.1:{webPort}/api/v1/query?query={Uri.EscapeDataString("count_over_time(up[1m])")}", TestContext.Current.CancellationToken));
+                var result = count.RootElement.GetProperty("data").GetProperty("result");
+                scrapes = result.GetArrayLength() == 0 ? 0 : double.Parse(result[0].GetProperty("value")[1].GetString()!, CultureInfo.InvariantCulture);
+            }
+            var empty = new List<string>();
             foreach (var expr in DashboardQueries())
             {
                 var concrete = expr.Replace("$study", ".*").Replace("$backbone", ".*");
                 using var answer = JsonDocument.Parse(await Http.GetStringAsync(
                     $"http://127.0.0.1:{webPort}/api/v1/query?query={Uri.EscapeDataString(concrete)}", TestContext.Current.CancellationToken));
                 Assert.Equal("success", answer.RootElement.GetProperty("status").GetString());
+                if (answer.RootElement.GetProperty("data").GetProperty("result").GetArrayLength() == 0) empty.Add(expr);
             }
+            Assert.True(empty.Count == 0, "dashboard queries with no data: " + string.Join("\n", empty));
+
+            // The lease-expiry counter exists at 0 before any lease expired, with the study's label.
+            using var leases = JsonDocument.Parse(await Http.GetStringAsync(
+                $"http://127.0.0.1:{webPort}/api/v1/query?query={Uri.EscapeDataString($"sweep_leases_expired_total{{study=\"{id}\",backbone=\"distilbert\"}}")}", TestContext.Current.CancellationToken));
+            Assert.Equal("0", Assert.Single(leases.RootElement.GetProperty("data").GetProperty("result").EnumerateArray()).GetProperty("value")[1].GetString());
         }
         finally
         {

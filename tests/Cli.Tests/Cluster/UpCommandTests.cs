@@ -46,6 +46,62 @@ public sealed class UpCommandTests
         Assert.Equal(0, await again.TerminateAsync());
     }
 
+    [Theory]
+    [InlineData("INT")]
+    [InlineData("TERM")]
+    public async Task A_signal_stops_up_until_done_within_seconds_its_workers_release_their_trials_and_it_exits_130(string signal)
+    {
+        using var dir = new TempDirectory();
+        // Slow trials (20 steps of 0.5 s), so two are running when the signal comes.
+        var study = dir.File("study.yaml", LocalCluster.SimulatedStudy("stop", ["distilbert"], trials: 4, maxParallel: 2, steps: 20, stepSeconds: 0.5, pruner: "none"));
+        var data = Path.Combine(dir.Path, "data");
+        var gateway = Port();
+        string[] ports = ["--gateway-port", gateway, "--silo-port", Port(), "--metrics-port", "0", "--data-dir", data];
+        await using var up = ChildProcess.Start("up", ["up", "--workers", "2", "--submit", study, "--until-done", .. ports]);
+        await up.WaitForOutput("SweepCluster is up", 90);
+        var studyId = "";
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            studyId = up.Output.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("stop-", StringComparison.Ordinal)) ?? "";
+            if (studyId != "")
+            {
+                var running = (await Sweep.Json("trials", studyId, "--format", "json", "--cluster", $"localhost:{gateway}")).EnumerateArray()
+                    .Count(t => t.GetProperty("status").GetString() == "running");
+                if (running == 2) break;
+            }
+            Assert.True(DateTime.UtcNow < deadline, "two trials never ran at once:\n" + up.Output);
+            await Task.Delay(300, TestContext.Current.CancellationToken);
+        }
+        var workerPids = (await Sweep.Json("workers", "--json", "--cluster", $"localhost:{gateway}")).EnumerateArray()
+            .Select(w => w.GetProperty("info").GetProperty("process_id").GetInt32()).ToList();
+        Assert.Equal(2, workerPids.Count);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", up.Id.ToString(CultureInfo.InvariantCulture)])) await kill!.WaitForExitAsync(TestContext.Current.CancellationToken);
+        var code = await up.WaitForExitAsync(30);
+        var stoppedIn = clock.Elapsed;
+        // Workers release their running trial on the way out and the silo stops after them: "a few seconds".
+        Assert.True(stoppedIn < TimeSpan.FromSeconds(10), $"up took {stoppedIn.TotalSeconds:0.0} s to stop after SIG{signal}:\n{up.Output}");
+        Assert.Equal(130, code);
+        Assert.Contains("stopping workers, then the silo", up.Output);
+        foreach (var pid in workerPids)
+        {
+            var alive = true;
+            try { using var p = System.Diagnostics.Process.GetProcessById(pid); alive = !p.HasExited; } catch (ArgumentException) { alive = false; }
+            Assert.False(alive, $"worker {pid} outlived `sweep up`");
+        }
+
+        // The released trials wait for a worker again (none stays "running" on a dead worker's lease).
+        await using var again = ChildProcess.Start("up-again", ["up", "--workers", "0", .. ports]);
+        await again.WaitForOutput("SweepCluster is up", 90);
+        var statuses = (await Sweep.Json("trials", studyId, "--format", "json", "--cluster", $"localhost:{gateway}")).EnumerateArray()
+            .Select(t => t.GetProperty("status").GetString()).ToList();
+        Assert.DoesNotContain("running", statuses);
+        Assert.DoesNotContain("failed", statuses);
+        Assert.Equal(0, await again.TerminateAsync());
+    }
+
     [Fact]
     public async Task Cluster_verbs_without_a_cluster_fail_with_exit_1_and_say_where_they_looked()
     {

@@ -11,8 +11,10 @@ namespace SweepCluster.Cli.Tests.Deploy;
 /// kustomize v4+ is installed; Debian's kubernetes-client 1.20 is too old for components) and checks
 /// the rules a platform team applies: referenced claims, secrets, config maps and service accounts
 /// defined (or user-provided and documented), securityContext, resources, probes, no secret in args,
-/// one autoscaler per Deployment, no CRD in the base. Not done here: validation against the
-/// Kubernetes/CRD OpenAPI schemas.
+/// one autoscaler per Deployment, no CRD in the base. Every rendered object is also validated against
+/// the Kubernetes API schemas and the KEDA and Prometheus Operator CRD schemas, offline, by
+/// tools/k8s-validate (the npm kubernetes-models packages; `npm ci --prefix tools/k8s-validate`,
+/// which .ci/run does). Those schemas, like the API server's non-strict mode, do not refuse unknown fields.
 /// </summary>
 public sealed class KubernetesManifestTests
 {
@@ -58,6 +60,65 @@ public sealed class KubernetesManifestTests
         Assert.Equal(expected, actual);
     }
 
+    [Theory]
+    [MemberData(nameof(OverlayNames))]
+    public void Every_object_passes_the_kubernetes_and_crd_schemas(string overlay)
+    {
+        var folder = Path.Combine(RepoRoot(), overlay);
+        // kubectl's render when it can; otherwise the source documents (the schemas do not depend on the namespace).
+        var text = KubectlKustomize(folder) ?? string.Join("\n---\n", SourceFiles(folder).Select(File.ReadAllText));
+        var (exitCode, output) = ValidateSchemas(text);
+        Assert.True(exitCode == 0, output);
+        Assert.Equal(Render(folder).Count, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(l => l.StartsWith("ok ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Objects_that_break_their_schemas_fail_the_schema_check()
+    {
+        const string broken = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: bad}
+            spec:
+              replicas: two
+              selector: {matchLabels: {app: bad}}
+              template:
+                metadata: {labels: {app: bad}}
+                spec:
+                  containers:
+                    - name: c
+                      image: x
+                      imagePullPolicy: Sometimes
+                      ports: [{containerPort: "8080"}]
+                      livenessProbe: {httpGet: {path: /healthz/live}}
+            ---
+            apiVersion: keda.sh/v1alpha1
+            kind: ScaledObject
+            metadata: {name: k}
+            spec: {scaleTargetRef: {name: bad}, triggers: [{metadata: {query: q}}]}
+            ---
+            apiVersion: monitoring.coreos.com/v1
+            kind: ServiceMonitor
+            metadata: {name: m}
+            spec: {selector: {}, endpoints: {port: metrics}}
+            ---
+            apiVersion: sweepcluster.dev/v1
+            kind: Study
+            metadata: {name: s}
+            """;
+        var (exitCode, output) = ValidateSchemas(broken);
+        Assert.Equal(1, exitCode);
+        foreach (var expected in new[]
+                 {
+                     "invalid Deployment bad:", "spec/replicas must be integer", "imagePullPolicy must be equal to one of the allowed values",
+                     "containerPort must be integer", "httpGet must have required property port",
+                     "invalid ScaledObject k:", "must have required property type",
+                     "invalid ServiceMonitor m:", "spec/endpoints must be array",
+                     "invalid Study s: no schema for sweepcluster.dev/v1 Study",
+                 })
+            Assert.Contains(expected, output);
+    }
+
     [Fact]
     public void Broken_manifests_fail_the_check()
     {
@@ -96,7 +157,7 @@ public sealed class KubernetesManifestTests
             """;
         var violations = Check(ParseAll(broken), SecretExampleKeys());
         foreach (var expected in new[] { "secret in args", "Password=", "sweep-models", "nowhere", "undeclared", "ghost", "runAsUser",
-                     "runAsNonRoot", "seccomp", "readOnlyRootFilesystem", "drop ALL", "resources", "scaled by both" })
+                     "runAsNonRoot", "seccomp", "readOnlyRootFilesystem", "drop ALL", "resources", "scaled by both", "without ports still needs a livenessProbe" })
             Assert.Contains(violations, v => v.Contains(expected, StringComparison.Ordinal));
     }
 
@@ -187,6 +248,9 @@ public sealed class KubernetesManifestTests
                     var vn = Str(m, "name");
                     if (!volumes.Any(v => Str(v, "name") == vn) && !claimTemplates.Contains(vn)) violations.Add($"{at}: mounts undefined volume {vn}");
                 }
+                // A hung worker must restart even though it serves no port.
+                if (kind == "Deployment" && List(c, "ports").Count == 0 && Map(c, "livenessProbe") is null)
+                    violations.Add($"{at}: a long-running container without ports still needs a livenessProbe");
                 // Services route to ready pods only, and hung processes must restart: long-running servers need both probes.
                 if (kind is "Deployment" or "StatefulSet" && List(c, "ports").Count > 0
                     && (Map(c, "readinessProbe") is null || Map(c, "livenessProbe") is null))
@@ -237,6 +301,37 @@ public sealed class KubernetesManifestTests
         var duplicates = objects.GroupBy(Key).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
         Assert.True(duplicates.Count == 0, $"{folder}: objects defined twice: {string.Join(", ", duplicates)}");
         return objects;
+    }
+
+    /// <summary>The YAML files a kustomization folder draws its objects from (resources and components, recursively).</summary>
+    private static IEnumerable<string> SourceFiles(string folder)
+    {
+        var k = ParseAll(File.ReadAllText(Path.Combine(folder, "kustomization.yaml"))).Single();
+        foreach (var entry in List(k, "resources").Concat(List(k, "components")).Select(x => x!.ToString()!))
+        {
+            var path = Path.GetFullPath(Path.Combine(folder, entry));
+            if (Directory.Exists(path)) foreach (var file in SourceFiles(path)) yield return file;
+            else yield return path;
+        }
+    }
+
+    /// <summary>Runs tools/k8s-validate/validate.mjs (Node.js) on a YAML stream: its exit code and output.</summary>
+    private static (int ExitCode, string Output) ValidateSchemas(string yaml)
+    {
+        var tool = Path.Combine(RepoRoot(), "tools", "k8s-validate");
+        Assert.True(Directory.Exists(Path.Combine(tool, "node_modules", "kubernetes-models")),
+            $"the schema packages are not installed: run `npm ci --prefix {tool}` (.ci/run does)");
+        var node = new[] { "/usr/bin/node", "/usr/local/bin/node" }.FirstOrDefault(File.Exists);
+        Assert.True(node is not null, "Node.js is needed for the schema check (Debian package nodejs; .ci/run installs it)");
+        var start = new ProcessStartInfo(node) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = tool };
+        start.ArgumentList.Add(Path.Combine(tool, "validate.mjs"));
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        process.StandardInput.Write(yaml);
+        process.StandardInput.Close();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "the schema check did not finish in 2 minutes");
+        return (process.ExitCode, output.Result + error.Result);
     }
 
     private static string? KubectlKustomize(string folder)

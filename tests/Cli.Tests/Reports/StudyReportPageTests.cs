@@ -127,12 +127,41 @@ public sealed class StudyReportPageTests
         foreach (var kind in ChartKinds)
             Assert.Equal(2, Count(page, $"<svg class=\"chart\" data-chart=\"{kind}\""));
         Assert.Equal(8, Count(page, "<svg class=\"chart\""));
-        // The x axis is the report's ordinal, said in a caption; the tooltips name each report's fold and epoch.
-        Assert.Contains("ordinal within the trial", page);
+        // The x axis is the epoch within a fold, said in a caption; the tooltips name each report's fold and epoch.
+        Assert.Contains("epoch (within a fold)", page);
+        Assert.Contains("mean over the folds", page);
         Assert.Contains("reports f1 e1-3, f2 e1-2", page);
         Assert.Contains("Spearman", page);
         Assert.Contains("<path class=\"mark cross\"", page); // pruned trials end with ×
         Assert.Contains("document.body.dataset.chartsDrawn", page);
+    }
+
+    [Fact]
+    public void Intermediate_values_are_drawn_per_fold_with_their_mean_per_epoch_and_clipped_to_the_plot()
+    {
+        // Fold 0 epochs 1-3: 0.55, 0.62, 0.66; fold 1 epochs 1-2: 0.69, 0.71 (trial 0 of Trials()).
+        var folds = StudyReportPage.FoldCurves([new StepValue(1, 0.55), new StepValue(2, 0.62), new StepValue(3, 0.66), new StepValue(1001, 0.69), new StepValue(1002, 0.71)]);
+        Assert.Equal([0, 1], folds.Keys);
+        Assert.Equal([(1.0, 0.55), (2.0, 0.62), (3.0, 0.66)], folds[0]);
+        Assert.Equal([(1.0, 0.69), (2.0, 0.71)], folds[1]);
+        // By hand: epoch 1 (0.55 + 0.69) / 2 = 0.62, epoch 2 (0.62 + 0.71) / 2 = 0.665, epoch 3 fold 0 alone 0.66.
+        var mean = StudyReportPage.MeanOverFolds(folds);
+        Assert.Equal([1.0, 2.0, 3.0], mean.Select(p => p.X));
+        Assert.Equal([0.62, 0.665, 0.66], mean.Select(p => Math.Round(p.Y, 10)));
+
+        var (status, trials) = Study();
+        var page = StudyReportPage.Render(status, trials, BinaryEnsemble());
+        var chart = Regex.Match(page, "<svg class=\"chart\" data-chart=\"intermediate\".*?</svg>", RegexOptions.Singleline).Value;
+        // x runs over epochs 1..3, not report ordinals 1..5.
+        Assert.DoesNotContain(">5</text>", chart);
+        Assert.Contains(">3</text>", chart);
+        // Six trials report; four of them reached fold 2: 4 × 2 faint fold lines, plus one mean line per reporting trial.
+        Assert.Equal(8, Count(chart, "stroke-opacity=\"0.25\""));
+        Assert.Equal(6, Count(chart, "stroke-opacity=\"0.85\""));
+        // Every line is clipped to the plot area, defined once in the chart.
+        var clip = Regex.Match(chart, "<clipPath id=\"([^\"]+)\">").Groups[1].Value;
+        Assert.NotEqual("", clip);
+        Assert.Equal(Count(chart, "<polyline"), Count(chart, $"clip-path=\"url(#{clip})\""));
     }
 
     [Fact]

@@ -75,4 +75,31 @@ public sealed class StudyRestartTests : IAsyncLifetime
         Assert.Equal(14, status.Finished);
         Assert.Equal(0, status.Count(TrialStatus.Failed));
     }
+
+    [Fact]
+    public async Task With_share_across_backbones_the_asks_change_and_a_restarted_study_still_asks_the_same_next_trials()
+    {
+        // Two backbones, 2 start-up trials: from the third trial on each backbone's sampler sees the other's trials.
+        static StudySpec Spec(bool share) => TestStudies.Simulated(name: "shared", trials: 6, maxParallel: 1, backbones: ["a", "b"]) with
+        {
+            Sampler = new SamplerSpec { Kind = "tpe", StartupTrials = 2, ShareAcrossBackbones = share },
+        };
+        var grains = _cluster.Client;
+        await grains.GetGrain<Contracts.Grains.IStudyGrain>("independent").Submit(Spec(false));
+        var independent = await RunTrials(grains, "independent", 12);
+        await grains.GetGrain<Contracts.Grains.IStudyGrain>("uninterrupted").Submit(Spec(true));
+        var uninterrupted = await RunTrials(grains, "uninterrupted", 12);
+        static List<string> Keys(IEnumerable<IReadOnlyDictionary<string, double>> trials) =>
+            trials.Select(t => string.Join(",", t.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value:R}"))).ToList();
+        // Same seeds, so the first trials (random start-up in both) agree; later ones differ through sharing.
+        Assert.Equal(Keys(independent.Take(2)), Keys(uninterrupted.Take(2)));
+        Assert.NotEqual(Keys(independent), Keys(uninterrupted));
+
+        await _cluster.Client.GetGrain<Contracts.Grains.IStudyGrain>("interrupted").Submit(Spec(true));
+        var before = await RunTrials(_cluster.Client, "interrupted", 7);
+        await _cluster.RestartSiloAsync(_cluster.Primary!);
+        await _cluster.InitializeClientAsync(TestContext.Current.CancellationToken);
+        var after = await RunTrials(_cluster.Client, "interrupted", 5);
+        Assert.Equal(Keys(uninterrupted), Keys(before.Concat(after)));
+    }
 }

@@ -1,0 +1,238 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SweepCluster.Training.Optimization;
+
+/// <summary>The peak learning rate and the weight decay of one parameter (the schedule scales the rate, not the decay).</summary>
+public readonly record struct ParameterRate(double LearningRate, double WeightDecay);
+
+/// <summary>Where one parameter lives in the flat buffers: elements [Offset, Offset + Count) of each, in the parameter's row-major order.</summary>
+public sealed record FlatSegment(string Name, long Offset, long Count, long[] Shape, ParameterRate Rate);
+
+/// <summary>
+/// AdamW (Loshchilov &amp; Hutter, "Decoupled Weight Decay Regularization", ICLR 2019) and gradient-norm
+/// clipping over one contiguous buffer per role, so a step is a fixed handful of kernels whatever the depth
+/// of the model, and nothing in it waits for the device.
+/// <para>
+/// Layout: every trainable parameter (float32, or bfloat16 with float32 masters) is a view into one flat
+/// float32 buffer <see cref="Weights"/> of <see cref="Count"/> elements; its <c>.grad</c> is a view into
+/// <see cref="Gradients"/>, so autograd accumulates gradients straight into the flat buffer (PyTorch's
+/// AccumulateGrad adds in place into a defined gradient). <see cref="ExpAvg"/> and <see cref="ExpAvgSq"/>
+/// are AdamW's first and second moments, and <see cref="LearningRates"/> and <see cref="DecayRates"/> hold
+/// each element's peak learning rate and learning rate × weight decay, which is how layer-wise decay, the
+/// head's own rate and no decay on biases and norms are expressed without parameter groups. The schedule
+/// multiplies one scalar.
+/// </para>
+/// <para>
+/// In the mixed mode (<c>mixedBFloat16</c>) the model's parameters are bfloat16 views into a flat compute
+/// buffer and their gradients views into a flat bfloat16 gradient buffer; the float32 masters, their
+/// gradients and the moments are flat as above, and each direction is one copy (<see cref="GradientsToMasters"/>
+/// and the end of <see cref="Step"/>).
+/// </para>
+/// <para>
+/// Reference behaviour: TorchSharp's <c>optim.AdamW</c> and <c>nn.utils.clip_grad_norm_</c> (the same update as
+/// PyTorch's <c>_single_tensor_adamw</c>/<c>_multi_tensor_adamw</c> without amsgrad: decay
+/// <c>p ← p·(1 − lr·wd)</c>, moments <c>m ← β₁m + (1 − β₁)g</c>, <c>v ← β₂v + (1 − β₂)g²</c>, then
+/// <c>p ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)</c>). Results agree with it to float32 rounding (the
+/// per-element rate enters as a division of the denominator instead of a scalar, and the gradient norm is
+/// one reduction instead of a norm of per-tensor norms). One difference by design: a parameter that took no
+/// part in the loss has a zero gradient rather than none, so it still decays (as in PyTorch with
+/// <c>zero_grad(set_to_none=False)</c>).
+/// </para>
+/// </summary>
+public sealed class FlatAdamW : IDisposable
+{
+    private readonly double _beta1, _beta2, _epsilon;
+    private readonly long _chunk;
+    private readonly List<Parameter> _parameters;
+    private readonly Tensor? _computeWeights, _computeGradients;
+
+    /// <summary>
+    /// Flattens <paramref name="model"/>'s trainable parameters (those with <c>requires_grad</c>, each once), on the
+    /// device they are on. Call it after the model is on its device and before it trains; the model's parameters
+    /// stay views into the buffers afterwards (also after <see cref="Dispose"/>, which only releases the optimiser's
+    /// own state and the gradients).
+    /// </summary>
+    /// <param name="rateOf">Each trainable parameter's peak rate and weight decay, by its name in <c>named_parameters()</c>.</param>
+    /// <param name="mixedBFloat16">Convert the model to bfloat16 and keep float32 masters here (the model must be float32 on entry).</param>
+    /// <param name="chunkElements">Elements per batch of kernels in <see cref="Step"/>; null or 0 = the whole buffer at once, the
+    /// default on every device: on the 2-core CPU, chunks of 2^18 elements (to stay in cache between kernels) made a BERT-base
+    /// step 15× slower under load, every kernel being a parallel region that waits for both threads.</param>
+    public FlatAdamW(nn.Module model, Func<string, ParameterRate> rateOf, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8,
+        bool mixedBFloat16 = false, long? chunkElements = null)
+    {
+        if (beta1 is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(beta1), beta1, "beta1 must be in [0, 1)");
+        if (beta2 is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(beta2), beta2, "beta2 must be in [0, 1)");
+        if (epsilon < 0) throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be >= 0");
+        (_beta1, _beta2, _epsilon) = (beta1, beta2, epsilon);
+
+        var named = Trainable(model);
+        if (named.Count == 0) throw new ArgumentException("the model has no trainable parameters", nameof(model));
+        var device = named[0].Parameter.device;
+        var segments = new List<FlatSegment>(named.Count);
+        long offset = 0;
+        foreach (var (name, parameter) in named)
+        {
+            if (parameter.dtype != float32) throw new ArgumentException($"{name} is {parameter.dtype}; the flat optimiser starts from float32 parameters");
+            if (parameter.device_type != device.type || parameter.device_index != device.index) throw new ArgumentException($"{name} is on {parameter.device}, the others on {device}");
+            var rate = rateOf(name);
+            segments.Add(new FlatSegment(name, offset, parameter.numel(), parameter.shape, rate));
+            offset += parameter.numel();
+        }
+        Segments = segments;
+        Count = offset;
+        _chunk = chunkElements is > 0 ? chunkElements.Value : Math.Max(1, Count);
+
+        using (no_grad())
+        {
+            Weights = cat(named.Select(p => p.Parameter.detach().reshape(-1)).ToList(), 0).DetachFromDisposeScope();
+            Gradients = zeros(Count, dtype: float32, device: device).DetachFromDisposeScope();
+            ExpAvg = zeros(Count, dtype: float32, device: device).DetachFromDisposeScope();
+            ExpAvgSq = zeros(Count, dtype: float32, device: device).DetachFromDisposeScope();
+            LearningRates = empty(Count, dtype: float32, device: device).DetachFromDisposeScope();
+            DecayRates = empty(Count, dtype: float32, device: device).DetachFromDisposeScope();
+            foreach (var s in segments)
+            {
+                using var lr = LearningRates.narrow(0, s.Offset, s.Count);
+                lr.fill_(s.Rate.LearningRate);
+                using var decay = DecayRates.narrow(0, s.Offset, s.Count);
+                decay.fill_(s.Rate.LearningRate * s.Rate.WeightDecay);
+            }
+
+            Tensor modelWeights = Weights, modelGradients = Gradients;
+            if (mixedBFloat16)
+            {
+                model.to(bfloat16);
+                named = Trainable(model);
+                if (named.Count != segments.Count || named.Where((p, i) => p.Name != segments[i].Name).Any())
+                    throw new InvalidOperationException("the model's trainable parameters changed when it was converted to bfloat16");
+                _computeWeights = Weights.to(bfloat16).DetachFromDisposeScope();
+                _computeGradients = zeros(Count, dtype: bfloat16, device: device).DetachFromDisposeScope();
+                (modelWeights, modelGradients) = (_computeWeights, _computeGradients);
+            }
+            _parameters = [];
+            for (var i = 0; i < named.Count; i++)
+            {
+                var (parameter, s) = (named[i].Parameter, segments[i]);
+                using var weight = modelWeights.narrow(0, s.Offset, s.Count).view(s.Shape);
+                parameter.set_(weight); // in place: returns the parameter itself
+                parameter.grad = modelGradients.narrow(0, s.Offset, s.Count).view(s.Shape);
+                _parameters.Add(parameter);
+            }
+        }
+    }
+
+    /// <summary>The number of elements in each flat buffer (trainable parameters, all together).</summary>
+    public long Count { get; }
+
+    /// <summary>Each trainable parameter's place in the buffers, in <c>named_parameters()</c> order.</summary>
+    public IReadOnlyList<FlatSegment> Segments { get; }
+
+    /// <summary>[Count] float32: the parameters (the masters in the mixed mode).</summary>
+    public Tensor Weights { get; }
+
+    /// <summary>[Count] float32: the gradients AdamW reads (the model's own in float32; the masters' in the mixed mode).</summary>
+    public Tensor Gradients { get; }
+
+    /// <summary>[Count] float32: AdamW's first moment m.</summary>
+    public Tensor ExpAvg { get; }
+
+    /// <summary>[Count] float32: AdamW's second moment v.</summary>
+    public Tensor ExpAvgSq { get; }
+
+    /// <summary>[Count] float32: each element's peak learning rate (before the schedule's factor).</summary>
+    public Tensor LearningRates { get; }
+
+    /// <summary>[Count] float32: each element's peak learning rate × weight decay (0 for biases and norms).</summary>
+    public Tensor DecayRates { get; }
+
+    /// <summary>AdamW steps taken so far (t in the bias corrections).</summary>
+    public long StepCount { get; private set; }
+
+    /// <summary>In the mixed mode, copies the model's bfloat16 gradients up into <see cref="Gradients"/> (one copy); otherwise nothing.</summary>
+    public void GradientsToMasters()
+    {
+        if (_computeGradients is null) return;
+        using var _ = no_grad();
+        Gradients.copy_(_computeGradients);
+    }
+
+    /// <summary>
+    /// Scales <see cref="Gradients"/> so their joint 2-norm is at most <paramref name="maxNorm"/> (as <c>clip_grad_norm_</c>:
+    /// factor min(1, maxNorm / (norm + 1e-6))). One norm over the flat buffer; no host synchronisation.
+    /// </summary>
+    /// <returns>The norm before clipping, a 0-d float32 tensor on the device (the caller disposes it).</returns>
+    public Tensor ClipGradNorm(double maxNorm)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var norm = Gradients.norm();
+        // TorchSharp's in-place operations return the tensor itself: nothing of theirs to dispose.
+        Gradients.mul_((maxNorm / (norm + 1e-6)).clamp_max_(1.0));
+        return norm.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// One AdamW step at <paramref name="scale"/> × each element's peak rate (the schedule's factor), then, in the
+    /// mixed mode, one copy of the masters down into the model. A fixed number of kernels per chunk of the buffers.
+    /// </summary>
+    public void Step(double scale = 1)
+    {
+        StepCount++;
+        var correction1 = 1 - Math.Pow(_beta1, StepCount);
+        var correction2Root = Math.Sqrt(1 - Math.Pow(_beta2, StepCount));
+        using (no_grad())
+        {
+            for (long start = 0; start < Count; start += _chunk)
+            {
+                using var scope = NewDisposeScope();
+                var n = Math.Min(_chunk, Count - start);
+                var p = Weights.narrow(0, start, n);
+                var g = Gradients.narrow(0, start, n);
+                var m = ExpAvg.narrow(0, start, n);
+                var v = ExpAvgSq.narrow(0, start, n);
+                // p ← p·(1 − scale·lr·wd): decoupled weight decay, before the moments as in PyTorch.
+                p.addcmul_(p, DecayRates.narrow(0, start, n), value: -scale);
+                m.mul_(_beta1).add_(g, alpha: 1 - _beta1);
+                v.mul_(_beta2).addcmul_(g, g, value: 1 - _beta2);
+                // (√v / √(1 − β₂ᵗ) + ε) / lr: the per-element rate divides the denominator, the scalar part multiplies.
+                var denominator = v.sqrt().div_(correction2Root).add_(_epsilon).div_(LearningRates.narrow(0, start, n));
+                p.addcdiv_(m, denominator, value: -scale / correction1);
+            }
+            _computeWeights?.copy_(Weights);
+        }
+    }
+
+    /// <summary>Zeroes the gradients the model accumulates into (one fill; the views stay the parameters' <c>.grad</c>).</summary>
+    public void ZeroGrad()
+    {
+        using var _ = no_grad();
+        (_computeGradients ?? Gradients).zero_();
+    }
+
+    /// <summary>A whole optimiser step: gradients up (mixed), clip to <paramref name="maxGradNorm"/>, AdamW at <paramref name="scale"/>, zero the gradients.</summary>
+    public void Update(double scale, double maxGradNorm)
+    {
+        GradientsToMasters();
+        ClipGradNorm(maxGradNorm).Dispose();
+        Step(scale);
+        ZeroGrad();
+    }
+
+    /// <summary>Releases the masters, moments, factors and gradients; the model keeps its (flat-backed) weights.</summary>
+    public void Dispose()
+    {
+        foreach (var parameter in _parameters) parameter.grad = null;
+        foreach (var t in new[] { Gradients, ExpAvg, ExpAvgSq, LearningRates, DecayRates, _computeGradients }) t?.Dispose();
+        // The model's parameters share the storage of Weights (float32) or of the compute buffer (mixed): the handles go, the storage stays with them.
+        Weights.Dispose();
+        _computeWeights?.Dispose();
+    }
+
+    private static List<(string Name, Parameter Parameter)> Trainable(nn.Module model)
+    {
+        var seen = new HashSet<IntPtr>();
+        return model.named_parameters().Where(p => p.parameter.requires_grad && seen.Add(p.parameter.Handle)).Select(p => (p.name, p.parameter)).ToList();
+    }
+}
