@@ -2,11 +2,11 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Json.Schema;
-using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Search.Space;
-using static SweepCluster.Contracts.Tests.Studies.StudyYaml;
+using static SweepCluster.Studies.Tests.StudyYaml;
 
-namespace SweepCluster.Contracts.Tests.Studies;
+namespace SweepCluster.Studies.Tests;
 
 /// <summary>
 /// schemas/study.schema.json, the JSON Schema editors use for study files (docs/study-spec.md, "Editor

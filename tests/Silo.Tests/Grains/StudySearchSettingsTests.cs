@@ -1,4 +1,4 @@
-using SweepCluster.Contracts.Studies;
+using SweepCluster.Studies;
 using SweepCluster.Search;
 using SweepCluster.Search.Pruning;
 using SweepCluster.Search.Sampling;
