@@ -101,6 +101,33 @@ public sealed class FlatAdamWTests
     }
 
     /// <summary>
+    /// Stepping the buffers in chunks (the CPU default, <see cref="FlatAdamW.CpuChunkElements"/>) computes exactly what one
+    /// pass over the whole buffer does: every kernel of a step is elementwise and the gradient norm is taken over the whole
+    /// buffer either way. A chunk of 777 elements (not a divisor of anything in the model) cuts every parameter somewhere.
+    /// </summary>
+    [Fact]
+    public void Stepping_in_chunks_gives_bit_identical_weights()
+    {
+        var (wholeModel, chunkedModel) = Twins();
+        using var _a = wholeModel;
+        using var _b = chunkedModel;
+        var (ids, mask, labels) = Batch();
+        using var whole = new FlatAdamW(wholeModel, FoldTrainer.RateOf(wholeModel, Hp), Hp.Beta1, Hp.Beta2, Hp.AdamEpsilon, chunkElements: 0);
+        using var chunked = new FlatAdamW(chunkedModel, FoldTrainer.RateOf(chunkedModel, Hp), Hp.Beta1, Hp.Beta2, Hp.AdamEpsilon, chunkElements: 777);
+        Assert.True(whole.Count > 3 * 777, $"the model has {whole.Count} elements: too few to cross chunk boundaries");
+        foreach (var factor in Factors)
+        {
+            using var scope = NewDisposeScope();
+            foreach (var (model, optimizer) in new[] { (wholeModel, whole), (chunkedModel, chunked) })
+            {
+                nn.functional.cross_entropy(model.forward(ids, mask), labels).backward();
+                optimizer.Update(factor, Hp.MaxGradNorm);
+            }
+            Assert.True(whole.Weights.eq(chunked.Weights).all().item<bool>(), $"weights differ after a step at factor {factor}");
+        }
+    }
+
+    /// <summary>
     /// The mixed mode against MixedPrecisionWeights + TorchSharp's AdamW on the float32 masters: from the same start
     /// both compute the same bfloat16 forward and backward, so after one step the masters agree to float32 rounding
     /// (as above) and the model's bfloat16 weights are the masters rounded (one copy down). Later steps are not
