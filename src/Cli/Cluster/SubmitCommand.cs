@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
@@ -13,10 +14,11 @@ public static class SubmitCommand
         var file = new Argument<string>("study") { Description = "The study file (YAML; see docs/study-spec.md)." };
         var id = new Option<string?>("--id") { Description = "Study id (default: the study name plus a timestamp). Resubmitting the same file under the same id is a no-op.", HelpName = "ID" };
         var check = new Option<bool>("--check") { Description = "Only validate the file (and that its data files exist); submit nothing." };
+        var json = new Option<bool>("--json") { Description = "Print the submitted study's status (with --check: the check's result) as JSON instead of the id." };
         var client = new ClusterClientOptions();
         var command = new Command("submit", "Validate a study file and start the study on the cluster; prints the study id.\nExit codes: 0 submitted, 1 cluster error, 2 invalid study file or study refused by the cluster (nothing is kept).")
         {
-            file, id, check,
+            file, id, check, json,
         };
         client.AddTo(command);
         command.SetAction(async (parse, ct) =>
@@ -24,7 +26,10 @@ public static class SubmitCommand
             var spec = Load(parse.GetValue(file)!, io.Error);
             if (parse.GetValue(check))
             {
-                io.Out.WriteLine($"{parse.GetValue(file)}: ok ({spec.Backbones.Count} backbones, {StudyLimits.TotalTrials(spec)} trials)");
+                if (parse.GetValue(json))
+                    io.Out.WriteLine(JsonSerializer.Serialize(new CheckResult(parse.GetValue(file)!, true, spec.Name, spec.Backbones.Count, StudyLimits.TotalTrials(spec)), CliJson.Options));
+                else
+                    io.Out.WriteLine($"{parse.GetValue(file)}: ok ({spec.Backbones.Count} backbones, {StudyLimits.TotalTrials(spec)} trials)");
                 return ExitCodes.Ok;
             }
             var studyId = parse.GetValue(id) ?? NewStudyId(spec.Name);
@@ -41,7 +46,7 @@ public static class SubmitCommand
                     // Nothing was stored: an input error like a refused file, not a cluster failure.
                     throw new UsageException(e.Message, e);
                 }
-                io.Out.WriteLine(status.StudyId);
+                io.Out.WriteLine(parse.GetValue(json) ? JsonSerializer.Serialize(status, CliJson.Options) : status.StudyId);
                 io.Error.WriteLine($"submitted {status.StudyId}: {status.Backbones.Count} backbones, {status.Budget} trials. Follow it with: sweep watch {status.StudyId}");
                 return ExitCodes.Ok;
             }, ct);
@@ -76,6 +81,9 @@ public static class SubmitCommand
         }
         return spec;
     }
+
+    /// <summary>What <c>sweep submit --check --json</c> prints for a valid file (an invalid one exits 2 with the problem on stderr).</summary>
+    private sealed record CheckResult(string File, bool Ok, string Name, int Backbones, long Trials);
 
     public static string NewStudyId(string name) =>
         $"{name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x1000, 0xFFFF):x4}";

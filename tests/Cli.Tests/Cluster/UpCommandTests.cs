@@ -143,4 +143,25 @@ public sealed class UpCommandTests
         var trials = await cluster.Trials(slow);
         Assert.Contains(trials.EnumerateArray(), t => t.GetProperty("status").GetString() == "cancelled");
     }
+
+    [Fact]
+    public async Task Submit_and_cancel_print_the_studys_status_as_json_when_asked()
+    {
+        await using var cluster = new LocalCluster();
+        await cluster.StartSilo();
+        var file = cluster.WriteStudy("json", LocalCluster.SimulatedStudy("json", ["distilbert", "roberta"], trials: 3, maxParallel: 1, steps: 2, stepSeconds: 0.01));
+
+        // --check --json needs no cluster: the file's name, its study name and its size.
+        var check = await Sweep.Json("submit", file, "--check", "--json");
+        Assert.Equal((file, true, "json", 2, 6), (check.GetProperty("file").GetString(), check.GetProperty("ok").GetBoolean(),
+            check.GetProperty("name").GetString(), check.GetProperty("backbones").GetInt32(), check.GetProperty("trials").GetInt32()));
+
+        // No worker: the study stays running until it is cancelled.
+        var submitted = await Sweep.Json("submit", file, "--id", "json-1", "--json", "--cluster", cluster.Address);
+        Assert.Equal(("json-1", "running", 6), (submitted.GetProperty("study_id").GetString(), submitted.GetProperty("state").GetString(), submitted.GetProperty("budget").GetInt32()));
+        Assert.Equal(["distilbert", "roberta"], submitted.GetProperty("backbones").EnumerateArray().Select(b => b.GetProperty("backbone").GetString()));
+
+        var cancelled = await Sweep.Json("cancel", "json-1", "--json", "--cluster", cluster.Address);
+        Assert.Equal(("json-1", "cancelled"), (cancelled.GetProperty("study_id").GetString(), cancelled.GetProperty("state").GetString()));
+    }
 }
