@@ -70,6 +70,15 @@ public sealed record PrunerSettings
         _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "unknown pruner"),
     };
 
+    /// <summary>The fold rule a study file or the ask/tell server names: running_mean or current_fold.</summary>
+    /// <exception cref="ArgumentException">Any other name.</exception>
+    public static FoldRule ParseFoldRule(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "running_mean" => FoldRule.RunningMean,
+        "current_fold" => FoldRule.CurrentFold,
+        _ => throw new ArgumentException($"unknown fold rule '{name}' (expected running_mean or current_fold)"),
+    };
+
     public static PrunerKind ParseKind(string name) => name.Trim().ToLowerInvariant() switch
     {
         "none" or "nop" => PrunerKind.None,

@@ -3,7 +3,6 @@ using System.CommandLine.Parsing;
 using SweepCluster.Cli.Protocol;
 using SweepCluster.Cli.State;
 using SweepCluster.Search;
-using SweepCluster.Search.Pruning;
 using SweepCluster.Search.Sampling;
 using SweepCluster.Search.Space;
 using SweepCluster.Search.Tpe;
@@ -150,7 +149,7 @@ public static class SamplerServeCommand
                     NStartupTrials = parseResult.GetValue(prunerStartupTrials),
                     NWarmupSteps = parseResult.GetValue(warmupSteps),
                     IntervalSteps = parseResult.GetValue(intervalSteps),
-                    FoldRule = parseResult.GetValue(foldRule) == "current_fold" ? FoldRule.CurrentFold : FoldRule.RunningMean,
+                    FoldRule = PrunerSettings.ParseFoldRule(parseResult.GetValue(foldRule)!),
                 },
                 parseResult.GetValue(seed));
             return Serve(settings, parseResult.GetValue(state), io);

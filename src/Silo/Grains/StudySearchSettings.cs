@@ -25,7 +25,7 @@ public static class StudySearchSettings
             NStartupTrials = spec.Pruner.StartupTrials,
             NWarmupSteps = spec.Pruner.WarmupSteps,
             IntervalSteps = spec.Pruner.IntervalSteps,
-            FoldRule = spec.Pruner.FoldRule == "current_fold" ? SweepCluster.Search.Pruning.FoldRule.CurrentFold : SweepCluster.Search.Pruning.FoldRule.RunningMean,
+            FoldRule = PrunerSettings.ParseFoldRule(spec.Pruner.FoldRule),
         };
         var direction = spec.Objective.Direction == ObjectiveDirection.Maximize ? StudyDirection.Maximize : StudyDirection.Minimize;
         return new SearchSettings(SearchSpace.FromJson(backbone.SpaceJson), direction, sampler, pruner, BackboneSeed(spec.Seed, backbone.Name));

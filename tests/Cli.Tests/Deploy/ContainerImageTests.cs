@@ -31,7 +31,7 @@ public sealed class ContainerImageTests(PostgresServer postgres) : IClassFixture
     public async Task Silo_and_worker_images_start_as_uid_1654_on_a_read_only_root_up_to_their_health_checks()
     {
         if (Environment.UserName != "root") Assert.Skip("needs root for a private mount namespace and setpriv (CI runs as root)");
-        var root = RepoRoot();
+        var root = KubernetesManifestTests.RepoRoot();
         var work = Path.Combine(AppContext.BaseDirectory, "image-build");
         if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
 
@@ -232,14 +232,6 @@ public sealed class ContainerImageTests(PostgresServer postgres) : IClassFixture
         {
             return null;
         }
-    }
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "deploy/k8s/kustomization.yaml"))) dir = dir.Parent;
-        Assert.NotNull(dir);
-        return dir.FullName;
     }
 
     /// <summary>

@@ -23,7 +23,7 @@ public sealed class KubernetesManifestTests
 
     private static readonly string[] Overlays = ["deploy/k8s", "deploy/k8s/overlays/keda", "deploy/k8s/overlays/hpa"];
 
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "deploy/k8s/kustomization.yaml"))) dir = dir.Parent;
