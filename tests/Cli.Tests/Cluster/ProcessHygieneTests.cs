@@ -28,7 +28,7 @@ public sealed class ProcessHygieneTests
         }
     }
 
-    private static bool Alive(int pid)
+    internal static bool Alive(int pid)
     {
         try
         {

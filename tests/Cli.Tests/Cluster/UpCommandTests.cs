@@ -85,12 +85,7 @@ public sealed class UpCommandTests
         Assert.True(stoppedIn < TimeSpan.FromSeconds(10), $"up took {stoppedIn.TotalSeconds:0.0} s to stop after SIG{signal}:\n{up.Output}");
         Assert.Equal(130, code);
         Assert.Contains("stopping workers, then the silo", up.Output);
-        foreach (var pid in workerPids)
-        {
-            var alive = true;
-            try { using var p = System.Diagnostics.Process.GetProcessById(pid); alive = !p.HasExited; } catch (ArgumentException) { alive = false; }
-            Assert.False(alive, $"worker {pid} outlived `sweep up`");
-        }
+        foreach (var pid in workerPids) Assert.False(ProcessHygieneTests.Alive(pid), $"worker {pid} outlived `sweep up`");
 
         // The released trials wait for a worker again (none stays "running" on a dead worker's lease).
         await using var again = ChildProcess.Start("up-again", ["up", "--workers", "0", .. ports]);
