@@ -29,12 +29,21 @@ internal static class PruningBenchmark
         new("median (running mean)", new PrunerSettings { Kind = PrunerKind.Median }),
         new("median_w5 (running mean)", new PrunerSettings { Kind = PrunerKind.Median, NWarmupSteps = 5 }),
         new("median_w10 (running mean)", new PrunerSettings { Kind = PrunerKind.Median, NWarmupSteps = 10 }),
+        new("median_w20 (running mean)", new PrunerSettings { Kind = PrunerKind.Median, NWarmupSteps = 20 }),
         new("median_w10_s10 (running mean)", new PrunerSettings { Kind = PrunerKind.Median, NWarmupSteps = 10, NStartupTrials = 10 }),
+        new("median (completed folds)", new PrunerSettings { Kind = PrunerKind.Median, FoldRule = FoldRule.CompletedFolds }),
+        new("median_w10 (completed folds)", new PrunerSettings { Kind = PrunerKind.Median, NWarmupSteps = 10, FoldRule = FoldRule.CompletedFolds }),
+        new("median_w20 (completed folds)", new PrunerSettings { Kind = PrunerKind.Median, NWarmupSteps = 20, FoldRule = FoldRule.CompletedFolds }),
+        new("median_w30 (completed folds)", new PrunerSettings { Kind = PrunerKind.Median, NWarmupSteps = 30, FoldRule = FoldRule.CompletedFolds }),
         new("percentile 75 (running mean)", new PrunerSettings { Kind = PrunerKind.Percentile, Percentile = 75 }),
         new("extrapolating_w5 (current fold)", new PrunerSettings { Kind = PrunerKind.Extrapolating, NWarmupSteps = 5, FoldRule = FoldRule.CurrentFold }),
         new("extrapolating_w5 (running mean)", new PrunerSettings { Kind = PrunerKind.Extrapolating, NWarmupSteps = 5 }),
+        new("extrapolating_w7 (running mean)", new PrunerSettings { Kind = PrunerKind.Extrapolating, NWarmupSteps = 7 }),
+        new("extrapolating_w7 (completed folds)", new PrunerSettings { Kind = PrunerKind.Extrapolating, NWarmupSteps = 7, FoldRule = FoldRule.CompletedFolds }),
         new("extrapolating_w10 (current fold)", new PrunerSettings { Kind = PrunerKind.Extrapolating, NWarmupSteps = 10, FoldRule = FoldRule.CurrentFold }),
         new("extrapolating_w10 (running mean)", new PrunerSettings { Kind = PrunerKind.Extrapolating, NWarmupSteps = 10 }),
+        new("extrapolating_w5 (completed folds)", new PrunerSettings { Kind = PrunerKind.Extrapolating, NWarmupSteps = 5, FoldRule = FoldRule.CompletedFolds }),
+        new("extrapolating_w10 (completed folds)", new PrunerSettings { Kind = PrunerKind.Extrapolating, NWarmupSteps = 10, FoldRule = FoldRule.CompletedFolds }),
     ];
 
     public static void Run(int seeds, int trials, IReadOnlyList<int> foldCounts, IReadOnlyList<Row> rows, Search.Tpe.TpeOptions tpe)

@@ -70,13 +70,15 @@ public sealed record PrunerSettings
         _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "unknown pruner"),
     };
 
-    /// <summary>The fold rule a study file or the ask/tell server names: running_mean or current_fold.</summary>
+    /// <summary>The fold rule a study file or the ask/tell server names: running_mean, current_fold or completed_folds.</summary>
+    /// <exception cref="ArgumentException">Any other name.</exception>
     /// <exception cref="ArgumentException">Any other name.</exception>
     public static FoldRule ParseFoldRule(string name) => name.Trim().ToLowerInvariant() switch
     {
         "running_mean" => FoldRule.RunningMean,
         "current_fold" => FoldRule.CurrentFold,
-        _ => throw new ArgumentException($"unknown fold rule '{name}' (expected running_mean or current_fold)"),
+        "completed_folds" => FoldRule.CompletedFolds,
+        _ => throw new ArgumentException($"unknown fold rule '{name}' (expected running_mean, current_fold or completed_folds)"),
     };
 
     public static PrunerKind ParseKind(string name) => name.Trim().ToLowerInvariant() switch

@@ -108,7 +108,7 @@ public sealed record PrunerSpec
     [Id(3)] public int IntervalSteps { get; init; } = 1;
     [Id(4)] public double Percentile { get; init; } = 50;
     /// <summary>
-    /// running_mean | current_fold: what judging fold k ≥ 1 of a k-fold trial uses of its earlier folds
+    /// running_mean | current_fold | completed_folds: what judging fold k ≥ 1 of a k-fold trial uses of its earlier folds
     /// (Search's <c>FoldRule</c>). Studies stored before this key existed read as running_mean, the default.
     /// </summary>
     [Id(5)] public string FoldRule { get; init; } = "running_mean";

@@ -44,7 +44,7 @@ public static partial class StudySpecParser
     private static readonly Choices<string> Metrics = Choices.Names("metric", "f1", "accuracy", "precision", "recall", "roc_auc", "loss");
     private static readonly Choices<string> SamplerKinds = Choices.Names("sampler kind", "tpe", "tpe_multivariate", "gp", "random");
     private static readonly Choices<string> PrunerKinds = Choices.Names("pruner kind", "none", "median", "percentile", "extrapolating");
-    private static readonly Choices<string> FoldRules = Choices.Names("pruner fold_rule", "running_mean", "current_fold");
+    private static readonly Choices<string> FoldRules = Choices.Names("pruner fold_rule", "running_mean", "current_fold", "completed_folds");
     private static readonly Choices<string> CurveFamilies = Choices.Names("curve family", "crossing", "parallel");
 
     // Defaults come from the records themselves; required members get placeholders that are never used.

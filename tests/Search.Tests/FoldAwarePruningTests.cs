@@ -77,6 +77,47 @@ public class FoldAwarePruningTests
         }
     }
 
+    [Fact]
+    public void Under_completed_folds_a_trial_is_raced_on_its_finished_folds_only()
+    {
+        // Completed trials' fold-1 best values are 1..5 (median 3); their fold-2 bests (i+1)/5. Hand computation:
+        // finished-fold means at fold 3 are (i+1)(1 + 1/5)/2 = 0.6, 1.2, 1.8, 2.4, 3.0, median 1.8.
+        var pruner = MedianPruner.Create(nWarmupSteps: 1, rule: FoldRule.CompletedFolds);
+        var history = TwoFoldHistory();
+
+        // Good fold 1 (1.0 < 3), bad fold 2: still a candidate for all of fold 2, whatever fold 2 reports...
+        var candidate = Trial(5, TrialState.Running, [1, 1, 1, 1, 1]);
+        history.Add(candidate);
+        for (var e = 1; e <= 5; e++)
+        {
+            candidate.IntermediateValues[ReportPosition.Of(1, e).Step] = e == 1 ? 10 : 3;
+            Assert.False(pruner.ShouldPrune(history, candidate, StudyDirection.Minimize));
+        }
+        // ...and judged on it once it has finished: at fold 3 epoch 1 its mean (1 + 3)/2 = 2 > 1.8, however good epoch 1 is.
+        candidate.IntermediateValues[ReportPosition.Of(2, 1).Step] = 0.1;
+        Assert.True(pruner.ShouldPrune(history, candidate, StudyDirection.Minimize));
+
+        // A fold 1 worse than the completed trials' median (4.5 > 3) is pruned at fold 2's first report: no warm-up,
+        // since the current fold's curve is not what is judged.
+        var behind = Trial(6, TrialState.Running, [4.5, 4.5, 4.5, 4.5, 4.5], [0.1]);
+        history.Add(behind);
+        Assert.True(pruner.ShouldPrune(history, behind, StudyDirection.Minimize));
+        // Fold 1 is still judged epoch by epoch, warm-up included.
+        var first = Trial(7, TrialState.Running, [100]);
+        history.Add(first);
+        Assert.False(pruner.ShouldPrune(history, first, StudyDirection.Minimize));
+        first.IntermediateValues[ReportPosition.Of(0, 2).Step] = 100;
+        Assert.True(pruner.ShouldPrune(history, first, StudyDirection.Minimize));
+
+        // The extrapolating pruner races on finished folds' final values the same way (completed finals 1..5).
+        var extrapolating = new ExtrapolatingPruner(nWarmupSteps: 5, rule: FoldRule.CompletedFolds);
+        Assert.True(extrapolating.ShouldPrune(history, behind, StudyDirection.Minimize));
+        var goodFirst = Trial(8, TrialState.Running, [1, 1, 1, 1, 1], [50]);
+        history.Add(goodFirst);
+        Assert.False(extrapolating.ShouldPrune(history, goodFirst, StudyDirection.Minimize));
+        Assert.Equal(FoldRule.CompletedFolds, PrunerSettings.ParseFoldRule("completed_folds"));
+    }
+
     [Theory]
     [InlineData(1)] // workers number epochs from 1
     [InlineData(0)] // an Optuna-style ask/tell client from 0

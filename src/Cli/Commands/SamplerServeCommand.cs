@@ -78,10 +78,10 @@ public static class SamplerServeCommand
         };
         var foldRule = new Option<string>("--pruner-fold-rule")
         {
-            Description = "Pruner, k-fold trials (reports with \"fold\"): judge fold k by the running fold mean (running_mean) or by the current fold alone (current_fold).",
+            Description = "Pruner, k-fold trials (reports with \"fold\"): judge fold k by the running fold mean (running_mean) by the current fold alone (current_fold), or by its finished folds only, racing (completed_folds).",
             DefaultValueFactory = _ => "running_mean",
         };
-        foldRule.AcceptOnlyFromAmong("running_mean", "current_fold");
+        foldRule.AcceptOnlyFromAmong("running_mean", "current_fold", "completed_folds");
         var state = new Option<string?>("--state")
         {
             Description = "Snapshot file: resumed from when it exists, rewritten atomically after every ask, report and tell.",

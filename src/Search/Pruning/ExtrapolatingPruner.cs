@@ -12,7 +12,8 @@ namespace SweepCluster.Search.Pruning;
 /// Each fold of a k-fold trial is its own curve (<see cref="ReportPosition"/>), so the fit never spans folds.
 /// Under <see cref="FoldRule.RunningMean"/> (the default) the prediction for fold k is averaged with the
 /// trial's final values of folds 0..k−1 and compared with the completed trials' running means over folds
-/// 0..k; fitting each fold and averaging is the same as fitting the running fold mean, which is an affine
+/// 0..k. Under <see cref="FoldRule.CompletedFolds"/> only fold 0 is extrapolated; from fold 1 on a trial is
+/// judged by the mean of its earlier folds' final values. With the running mean, fitting each fold and averaging is the same as fitting the running fold mean, which is an affine
 /// function of the current fold's curve. Warm-up counts epochs of each fold and is at least 4, the points a
 /// three-parameter fit needs.
 /// </para>
@@ -52,6 +53,12 @@ public sealed class ExtrapolatingPruner : IPruner
     {
         if (trial.LastPosition is not { } position) return false;
         var fold = position.Fold;
+        if (Rule == FoldRule.CompletedFolds && fold > 0)
+        {
+            var finished = trials.Where(t => t.State == TrialState.Complete).ToList();
+            return finished.Count >= NStartupTrials
+                && FoldFigures.BehindOnFinishedFolds(finished, trial, fold, Percentile, 1, (r, g) => FoldFigures.LastLoss(r, g, direction));
+        }
         var reports = trial.ReportsInFold(fold).ToArray();
         // Warm-up: the first NWarmupSteps epochs of the fold, counted from its first report, are never judged.
         if (position.Epoch - reports[0].Epoch < NWarmupSteps || reports.Length < 4) return false;

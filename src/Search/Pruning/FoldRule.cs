@@ -23,6 +23,18 @@ public enum FoldRule
     /// good its earlier folds were.
     /// </summary>
     CurrentFold,
+
+    /// <summary>
+    /// Race on finished folds. Fold 0 is judged epoch by epoch as a single learning curve; from fold 1 on a
+    /// trial is judged only by the mean of its finished folds' figures (folds 0..k−1) against the same mean of
+    /// the completed trials, at every report of fold k, and the current fold's partial curve is not used.
+    /// A fold's end value is the quantity the objective averages, so this compares like with like even where
+    /// early epochs misrank trials (curves that cross); a trial good on fold 1 and bad on fold 2 is judged on
+    /// fold 2 only once fold 2 has finished. It is the racing idea of F-Race (Birattari et al., "A racing
+    /// algorithm for configuring metaheuristics", GECCO 2002), with folds for instances and the pruner's
+    /// percentile for the statistical test.
+    /// </summary>
+    CompletedFolds,
 }
 
 /// <summary>
@@ -92,6 +104,42 @@ internal static class FoldFigures
             sum += value;
         }
         return sum / (fold + 1);
+    }
+
+    /// <summary>
+    /// The <see cref="FoldRule.CompletedFolds"/> judgement in fold k ≥ 1: true when the mean of the trial's
+    /// <paramref name="figure"/> over its finished folds 0..k−1 is worse (a higher loss) than the
+    /// <paramref name="percentile"/> of the same mean over the completed trials. Completed trials without a
+    /// figure for one of those folds are left out; nothing is pruned while fewer than
+    /// <paramref name="nMinTrials"/> remain, or when the trial's own mean is NaN.
+    /// </summary>
+    public static bool BehindOnFinishedFolds(IReadOnlyList<TrialRecord> completed, TrialRecord trial, int fold,
+        double percentile, int nMinTrials, Func<TrialRecord, int, double> figure)
+    {
+        var score = FinishedMean(trial, fold, figure);
+        if (double.IsNaN(score)) return false;
+        var others = new List<double>(completed.Count);
+        foreach (var t in completed)
+        {
+            var mean = FinishedMean(t, fold, figure);
+            if (!double.IsNaN(mean)) others.Add(mean);
+        }
+        if (others.Count < nMinTrials) return false;
+        var threshold = PercentilePruner.PercentileOf(others, percentile);
+        return !double.IsNaN(threshold) && score > threshold;
+    }
+
+    /// <summary>Mean of <paramref name="figure"/> over folds 0..k−1; NaN when one of them has none.</summary>
+    private static double FinishedMean(TrialRecord trial, int fold, Func<TrialRecord, int, double> figure)
+    {
+        var sum = 0.0;
+        for (var g = 0; g < fold; g++)
+        {
+            var value = figure(trial, g);
+            if (double.IsNaN(value)) return double.NaN;
+            sum += value;
+        }
+        return sum / fold;
     }
 
     /// <summary>The epoch of the trial's first report in the fold, where its warm-up starts counting; 0 when none.</summary>

@@ -52,7 +52,9 @@ public sealed class PercentilePruner : IPruner
     /// Optuna's <c>PercentilePruner.prune</c> at the trial's last position (fold k, epoch e): the trial's best
     /// value so far in fold k, NaN ignored (<c>np.nanmin</c>), against the percentile of the completed trials'
     /// values at (k, e), NaN ignored (<c>np.nanpercentile</c>). Under <see cref="FoldRule.RunningMean"/> both
-    /// sides are running fold means: each earlier fold contributes its best value. A trial whose reports in
+    /// sides are running fold means: each earlier fold contributes its best value. Under
+    /// <see cref="FoldRule.CompletedFolds"/> a report in fold k ≥ 1 is judged by the mean of the trial's earlier
+    /// folds' best values alone, without warm-up or interval (they concern the current fold's curve). A trial whose reports in
     /// the fold are all NaN is pruned; when the completed trials' values at the position are all NaN nothing
     /// is pruned. NaN values still count towards n_min_trials, as in Optuna. Infinite values are ordinary
     /// values: +∞ (a diverged loss) is worse than anything finite.
@@ -62,6 +64,8 @@ public sealed class PercentilePruner : IPruner
         var completed = trials.Where(t => t.State == TrialState.Complete).ToList();
         if (completed.Count == 0 || completed.Count < NStartupTrials) return false;
         if (trial.LastPosition is not { } position) return false;
+        if (Rule == FoldRule.CompletedFolds && position.Fold > 0)
+            return FoldFigures.BehindOnFinishedFolds(completed, trial, position.Fold, Percentile, NMinTrials, Best);
         // Warm-up and intervals count epochs from the fold's first report, so they restart with every fold
         // and mean the same whether a client numbers epochs from 0 (Optuna) or from 1 (our workers).
         var firstEpoch = FoldFigures.FirstEpoch(trial, position.Fold);
