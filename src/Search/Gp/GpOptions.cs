@@ -22,6 +22,9 @@ public sealed record GpOptions
     /// <summary>Running trials enter the GP at the worst observed value (constant liar), so parallel asks spread out.</summary>
     public bool ConstantLiar { get; init; } = true;
 
+    /// <summary>Yeo–Johnson-warp each task's standardised losses before the GP sees them (<see cref="OutputWarping"/>).</summary>
+    public bool OutputWarping { get; init; } = true;
+
     public void Validate()
     {
         if (NStartupTrials < 0) throw new ArgumentException($"gp n_startup_trials must be >= 0, got {NStartupTrials}");
