@@ -47,7 +47,9 @@ if (mode is "multibackbone" && args.SkipWhile(a => a != "--backbones").Skip(1).F
     MultiBackbone.Backbones = int.Parse(backbones, CultureInfo.InvariantCulture);
 if (mode is "multibackbone") MultiBackbone.Run(seeds, BenchmarkRuns.SamplerFilter ?? ["tpe", "gp"]);
 var pruningFolds = (args.SkipWhile(a => a != "--folds").Skip(1).FirstOrDefault() ?? "1,3").Split(',').Select(f => int.Parse(f, CultureInfo.InvariantCulture)).ToArray();
-if (mode is "pruning" or "all") BenchmarkRuns.Pruning(Option("--pruning-seeds", Math.Min(seeds, 10)), trials, pruningFolds);
+if (mode is "pruning" or "all")
+    BenchmarkRuns.Pruning(Option("--pruning-seeds", Math.Min(seeds, 10)), trials, pruningFolds,
+        args.SkipWhile(a => a != "--pruning-plot").Skip(1).FirstOrDefault() ?? "hpo-pruning.png");
 if (mode is "trace")
 {
     // trace --functions NAME --samplers NAME --seeds N: every trial of seed N-1, for eyeballing a sampler.
@@ -448,8 +450,8 @@ internal static class BenchmarkRuns
     }
 
     /// <summary>The pruning benchmark, 1 and 3 folds by default (--folds 1,3); see PruningBenchmark.</summary>
-    public static void Pruning(int seeds, int trials, IReadOnlyList<int> folds) =>
-        PruningBenchmark.Run(seeds, trials, folds, PruningBenchmark.DefaultRows, Tpe);
+    public static void Pruning(int seeds, int trials, IReadOnlyList<int> folds, string plotPath) =>
+        PruningBenchmark.Run(seeds, trials, folds, PruningBenchmark.DefaultRows, Tpe, plotPath);
 
     private static string Summary(IEnumerable<double> values)
     {

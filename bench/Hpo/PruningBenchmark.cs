@@ -46,8 +46,10 @@ internal static class PruningBenchmark
         new("extrapolating_w10 (completed folds)", new PrunerSettings { Kind = PrunerKind.Extrapolating, NWarmupSteps = 10, FoldRule = FoldRule.CompletedFolds }),
     ];
 
-    public static void Run(int seeds, int trials, IReadOnlyList<int> foldCounts, IReadOnlyList<Row> rows, Search.Tpe.TpeOptions tpe)
+    public static void Run(int seeds, int trials, IReadOnlyList<int> foldCounts, IReadOnlyList<Row> rows, Search.Tpe.TpeOptions tpe,
+        string plotPath = "hpo-pruning.png")
     {
+        var plot = new PruningPlot();
         foreach (var family in LearningCurves.Families)
         foreach (var folds in foldCounts)
         {
@@ -68,9 +70,13 @@ internal static class PruningBenchmark
                     $"| {row.Name} | {perSeed.Average(r => r.Epochs):F0} ({perSeed.Min(r => r.Epochs)}-{perSeed.Max(r => r.Epochs)}) "
                     + $"| {100 * (1 - perSeed.Average(r => r.Epochs) / full):F0}% | {meanTrue:F4} ± {StandardError(perSeed):F4} / {Median(perSeed.Select(r => r.BestTrue)):F4} "
                     + $"| {100 * (meanTrue / noneTrue - 1):+0.0;-0.0;0.0}% ± {100 * Math.Sqrt(Math.Pow(StandardError(perSeed), 2) + Math.Pow(StandardError(none), 2)) / noneTrue:F1}% | {perSeed.Average(r => r.Pruned):F1} |"));
+                plot.Add($"{family}, {folds} fold(s)", row.Name, 100 * (1 - perSeed.Average(r => r.Epochs) / full), 100 * (meanTrue / noneTrue - 1),
+                    100 * Math.Sqrt(Math.Pow(StandardError(perSeed), 2) + Math.Pow(StandardError(none), 2)) / noneTrue);
             }
             Console.WriteLine();
         }
+        plot.Save(plotPath);
+        Console.WriteLine($"Plot: {Path.GetFullPath(plotPath)} (epochs saved vs best final against no pruning; the goal region shaded)");
     }
 
     private sealed record Result(double BestTrue, int Epochs, int Pruned);
