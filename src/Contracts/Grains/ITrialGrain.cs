@@ -27,4 +27,6 @@ public interface ITrialGrain : IGrainWithStringKey
     // Called by the queue and the study.
     [Alias("CheckLease")] Task<LeaseCheck> CheckLease(int attempt);
     [Alias("Cancel")] Task Cancel();
+    /// <summary>Removes the trial from storage (`sweep delete`); its study has stopped it first.</summary>
+    [Alias("Delete")] Task Delete();
 }

@@ -48,6 +48,11 @@ public sealed record TrialDefinition
     [Id(8)] public required string Family { get; init; }
     /// <summary>Runs the simulated workload: any worker may lease it.</summary>
     [Id(9)] public bool Simulated { get; init; }
+    /// <summary>
+    /// Why this trial has the parameters it has, when a person chose them: "enqueued" (`sweep enqueue`) or
+    /// "retry of N" (`sweep retry`). Null for trials the sampler asked. Such trials go to the front of the queue.
+    /// </summary>
+    [Id(10)] public string? Origin { get; init; }
 }
 
 /// <summary>A trial as people and the study see it.</summary>
@@ -70,6 +75,8 @@ public sealed record TrialView
     [Id(12)] public DateTime CreatedUtc { get; init; }
     [Id(13)] public DateTime? StartedUtc { get; init; }
     [Id(14)] public DateTime? FinishedUtc { get; init; }
+    /// <summary>See <see cref="TrialDefinition.Origin"/>: "enqueued", "retry of N", or null when sampled.</summary>
+    [Id(15)] public string? Origin { get; init; }
 
     public string Key => TrialKey.Format(StudyId, Backbone, Number);
     public TimeSpan? Duration => StartedUtc is { } s && FinishedUtc is { } f ? f - s : null;

@@ -83,6 +83,7 @@ public sealed class TrialGrain(
             CreatedUtc = S.CreatedUtc,
             StartedUtc = S.StartedUtc,
             FinishedUtc = S.FinishedUtc,
+            Origin = d.Origin,
         };
     }
 
@@ -214,6 +215,13 @@ public sealed class TrialGrain(
         S.IntermediateValues.Clear();
         await store.WriteStateAsync();
         return S.Attempts + 1;
+    }
+
+    public async Task Delete()
+    {
+        // A worker still holding the lease gets "lease lost" at its next call (no definition, no attempt), and stops.
+        await store.ClearStateAsync();
+        DeactivateOnIdle();
     }
 
     public async Task Cancel()
