@@ -145,6 +145,13 @@ internal sealed class PseudoTerminal : IAsyncDisposable
         }
     }
 
+    /// <summary>Types <paramref name="keys"/> as a person would (a line ends with "\r", the Enter key).</summary>
+    public async Task Type(string keys)
+    {
+        await _script.StandardInput.WriteAsync(keys);
+        await _script.StandardInput.FlushAsync(TestContext.Current.CancellationToken);
+    }
+
     /// <summary>Types Ctrl-C and returns the exit code.</summary>
     public async Task<int> CtrlC()
     {
