@@ -295,6 +295,9 @@ public sealed partial class StudyGrain(
             Stage = StageName(),
             EnsembleStatus = StageJob(StudyJobs.EnsembleName)?.Status,
             EnsembleValue = StageJob(StudyJobs.EnsembleName)?.Value,
+            // Fresh: RefreshInFlight above re-read every trial in flight from its grain.
+            Running = _searches.Values.SelectMany(r => r.InFlight).Concat(_stageJobs.Values)
+                .Where(t => t.Status is TrialStatus.Leased or TrialStatus.Running).ToList(),
         };
     }
 

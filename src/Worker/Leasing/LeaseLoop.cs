@@ -353,6 +353,27 @@ public sealed class LeaseLoop(
             }
             return verdict;
         }
+
+        /// <summary>At most one progress word per this interval: the live view refreshes once a second, and fast simulated steps must not double the calls.</summary>
+        private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
+        private long _lastProgress; // 0: none sent yet
+
+        public async Task ProgressAsync(TrialProgress progress, CancellationToken cancellationToken)
+        {
+            var now = Stopwatch.GetTimestamp();
+            // A change of phase always goes through; epochs within the interval are dropped.
+            if (_lastProgress != 0 && Stopwatch.GetElapsedTime(_lastProgress, now) < ProgressInterval && progress.Phase == "training") return;
+            _lastProgress = now;
+            try
+            {
+                // One try, not the pipeline's retries: the next word replaces this one anyway.
+                await trial.Progress(attempt, progress).WaitAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The live view is a little stale; the lease is kept by heartbeats and reports.
+            }
+        }
     }
 }
 
