@@ -96,7 +96,7 @@ public static class UpCommand
         var study = grains.GetGrain<IStudyGrain>(studyId);
         // A person at a terminal gets the same live view as `sweep watch`, left on screen as the final table.
         var status = io.Terminal.IsTerminal
-            ? await WatchCommand.Live(io, await study.GetStatus(), () => study.GetStatus(), TimeSpan.FromSeconds(1), cancellationToken)
+            ? await Terminal.LiveView.Run(io, await study.GetStatus(), () => study.GetStatus(), TimeSpan.FromSeconds(1), cancellationToken)
             : await ProgressLines(io, study, studyId, cancellationToken);
         if (!io.Terminal.IsTerminal) StudyRendering.Console(io).Write(StudyRendering.StatusTable(status));
         var ensemble = Path.Combine(artifactsRoot, studyId, "ensemble");
