@@ -97,16 +97,26 @@ public static class LiveView
         _ => "ensemble",
     };
 
-    /// <summary>The study stage the job belongs to, then what its worker says it is doing: "search: training".</summary>
+    /// <summary>
+    /// What the worker says it is doing ("training"), after the study stage for post-search jobs ("final
+    /// retrain: training"); a search trial's stage is the caption's, and leaving it out keeps 100 columns.
+    /// </summary>
     internal static string Stage(TrialView t)
     {
         var stage = StudyJobs.Parse(t.Backbone).Stage switch
         {
-            JobStage.Search => "search",
+            JobStage.Search => null,
             JobStage.FinalRetrain => "final retrain",
             _ => "ensemble",
         };
-        return t.Progress is { } p ? $"{stage}: {p.Phase}" : t.Status == TrialStatus.Leased ? $"{stage}: starting" : stage;
+        var phase = t.Progress?.Phase ?? (t.Status == TrialStatus.Leased ? "starting" : null);
+        return (stage, phase) switch
+        {
+            (null, null) => "search",
+            (null, _) => phase,
+            (_, null) => stage,
+            _ => $"{stage}: {phase}",
+        };
     }
 
     /// <summary>The trial's best intermediate value so far, in the study's direction; null before its first report.</summary>

@@ -81,16 +81,16 @@ public sealed class WatchTerminalTests
         cluster.StartWorker("w1");
         cluster.StartWorker("w2");
         await using var pty = PseudoTerminal.Start(100, noColor: false, "watch", id, "--interval", "0.3", "--cluster", cluster.Address);
-        await pty.WaitFor("search: training");
+        await pty.WaitFor("│ training");
         await Task.Delay(1500, TestContext.Current.CancellationToken); // a few epochs, so loss and ETA have values
 
         var frame = PseudoTerminal.ScreenPieces(pty.Output[pty.Output.LastIndexOf("running now", StringComparison.Ordinal)..]);
         foreach (var column in new[] { "trial", "stage", "fold", "epoch", "loss", "samples/s", "best", "ETA" })
             Assert.Contains(frame, l => l.Contains(column, StringComparison.Ordinal));
-        // A row of a running trial: "distilbert/0 │ search: training │ 1/2 │ 3/30 │ 0.42 │ - │ 0.41 │ 27.0s" (loss and
+        // A row of a running trial: "distilbert/0 │ training │ 1/2 │ 3/30 │ 0.42 │ - │ 0.41 │ 27.0s" (loss and
         // best are the simulated curve's values; no throughput is simulated).
         Assert.Contains(frame, l => System.Text.RegularExpressions.Regex.IsMatch(l,
-            @"(distilbert|roberta)/\d+ +│ search: training +│ +[12]/2 +│ +\d+/30 +│ +[-0-9.E]+ +│ +- +│ +[-0-9.E]+ +│ +[0-9.hms]+ *│"));
+            @"(distilbert|roberta)/\d+ +│ training +│ +[12]/2 +│ +\d+/30 +│ +[-0-9.E]+ +│ +- +│ +[-0-9.E]+ +│ +[0-9.hms]+ *│"));
         Assert.All(PseudoTerminal.ScreenPieces(pty.Output), l => Assert.True(l.Length <= 100, $"{l.Length} > 100: {l}"));
         Assert.Equal(130, await pty.CtrlC());
     }
@@ -237,7 +237,7 @@ public sealed class LiveViewTests
         var trial = Running(new SweepCluster.Contracts.Trials.TrialProgress { Phase = "training" }, [0.5, 0.3, double.NaN, 0.4]);
         Assert.Equal(0.3, SweepCluster.Cli.Terminal.LiveView.Best(trial, SweepCluster.Studies.ObjectiveDirection.Minimize));
         Assert.Equal(0.5, SweepCluster.Cli.Terminal.LiveView.Best(trial, SweepCluster.Studies.ObjectiveDirection.Maximize));
-        Assert.Equal("search: training", SweepCluster.Cli.Terminal.LiveView.Stage(trial));
+        Assert.Equal("training", SweepCluster.Cli.Terminal.LiveView.Stage(trial));
         Assert.Equal("final retrain: training", SweepCluster.Cli.Terminal.LiveView.Stage(trial with { Backbone = SweepCluster.Studies.StudyJobs.FinalRetrainOf("bert") }));
         Assert.Equal("ensemble", SweepCluster.Cli.Terminal.LiveView.Stage(trial with { Backbone = SweepCluster.Studies.StudyJobs.EnsembleName, Progress = null }));
     }
