@@ -35,5 +35,6 @@ for cols in ${COLS:-100 200}; do
     --data-dir '$tmp/data-$cols' --gateway-port $(free_port) --silo-port $(free_port) --metrics-port $(free_port)" "$raw" >/dev/null
   if [ -n "${RAW_DIR:-}" ]; then cp "$raw" "$RAW_DIR/"; fi
   python3 scripts/last-live-frame.py "$raw" >"docs/terminal/live-view-$cols.txt"
-  echo "docs/terminal/live-view-$cols.txt ($(wc -l <"docs/terminal/live-view-$cols.txt") lines, widest $(awk '{ if (length > w) w = length } END { print w }' "docs/terminal/live-view-$cols.txt") columns)"
+  widest=$(python3 -c 'import sys; print(max(map(len, open(sys.argv[1], encoding="utf-8").read().splitlines())))' "docs/terminal/live-view-$cols.txt")
+  echo "docs/terminal/live-view-$cols.txt ($(wc -l <"docs/terminal/live-view-$cols.txt") lines, widest $widest columns)"
 done

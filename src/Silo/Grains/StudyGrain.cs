@@ -450,7 +450,7 @@ public sealed partial class StudyGrain(
     {
         var created = new List<(BackboneSearch Run, TrialView Trial)>();
         // Trials a person asked for first, whatever max_parallel and the waiting cap say: they are few and
-        // explicit, and "evaluate these first" is why they were enqueued (see docs/cli.md, sweep enqueue).
+        // explicit, and "evaluate these first" is why they were enqueued (docs/cluster.md, "Enqueue, retry, delete").
         while (S.Pending.Count > 0)
         {
             var pending = S.Pending[0];
