@@ -103,11 +103,7 @@ public sealed partial class StudyGrain
     /// <summary>Records the pending trials (reopening a finished study), then creates them: the new trials, in order.</summary>
     private async Task<IReadOnlyList<TrialView>> AddPending(List<PendingTrial> pending)
     {
-        if (pending.Count == 0)
-        {
-            await store.WriteStateAsync();
-            return [];
-        }
+        if (pending.Count == 0) return []; // nothing failed (or all retried): nothing changed
         S.Pending.AddRange(pending);
         var reopened = S.State == StudyState.Finished;
         if (reopened)
