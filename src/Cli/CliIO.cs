@@ -12,6 +12,12 @@ public sealed record CliIO(TextReader In, TextWriter Out, TextWriter Error)
     /// </summary>
     public TerminalInfo Terminal { get; init; } = TerminalInfo.Plain;
 
+    /// <summary>
+    /// Whether stdin is a terminal a person can answer a question on (`sweep delete` asks for confirmation).
+    /// False by default: tests and pipes cannot answer, so commands that ask must be told (--yes) instead.
+    /// </summary>
+    public bool InputIsTerminal { get; init; }
+
     /// <summary>Standard streams as UTF-8 whatever the platform's console code page, since stdout carries protocol JSON.</summary>
     public static CliIO FromConsole()
     {
@@ -22,6 +28,7 @@ public sealed record CliIO(TextReader In, TextWriter Out, TextWriter Error)
             new StreamWriter(Console.OpenStandardError(), utf8) { AutoFlush = true })
         {
             Terminal = TerminalInfo.Detect(),
+            InputIsTerminal = !Console.IsInputRedirected,
         };
     }
 }

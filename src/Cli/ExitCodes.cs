@@ -18,6 +18,9 @@ public static class ExitCodes
     /// <summary>`sweep best`: no trial has completed yet.</summary>
     public const int NothingYet = 4;
 
+    /// <summary>`sweep delete`: the question was answered no (or not at all); nothing was deleted.</summary>
+    public const int NotConfirmed = 5;
+
     /// <summary>
     /// `sweep watch`: stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report an interrupted command);
     /// the study itself goes on.

@@ -22,6 +22,9 @@ public static class SweepCli
         root.Subcommands.Add(ReportCommand.Create(io));
         root.Subcommands.Add(CancelCommand.Create(io));
         root.Subcommands.Add(FinalizeCommand.Create(io));
+        root.Subcommands.Add(EnqueueCommand.Create(io));
+        root.Subcommands.Add(RetryCommand.Create(io));
+        root.Subcommands.Add(DeleteCommand.Create(io));
         root.Subcommands.Add(Training.PredictCommand.Create(io));
         root.Subcommands.Add(WorkersCommand.Create(io));
         root.Subcommands.Add(SiloCommand.Create(io));

@@ -78,7 +78,13 @@ public sealed class HyperparameterSearch
     /// The ask is deterministic given the history and these lists, so a caller that wants bit-identical
     /// resumes must pass the same lists (a replay adopts trials and never re-asks, so it need not).
     /// </param>
-    public AskedTrial Ask(IReadOnlyList<IReadOnlyList<TrialRecord>>? related = null)
+    /// <param name="fixedParams">
+    /// Internal values this trial must take (Optuna's <c>enqueue_trial</c>; see <see cref="FixedParams"/>);
+    /// the sampler draws the others as it would. Where a fixed value changes which conditional parameters
+    /// are active, the sampled ones that became inactive are dropped and any that became active are drawn
+    /// uniformly with the trial's own seeded random, so the ask stays deterministic.
+    /// </param>
+    public AskedTrial Ask(IReadOnlyList<IReadOnlyList<TrialRecord>>? related = null, IReadOnlyDictionary<string, double>? fixedParams = null)
     {
         var number = _trials.Count;
         var random = SeededRandom.ForTrial(Settings.Seed, number);
@@ -86,6 +92,7 @@ public sealed class HyperparameterSearch
         {
             Related = related ?? [],
         });
+        if (fixedParams is { Count: > 0 }) internalParams = WithFixed(internalParams, fixedParams, random);
         foreach (var (name, value) in internalParams)
         {
             var distribution = Settings.Space[name].Distribution;
@@ -94,6 +101,22 @@ public sealed class HyperparameterSearch
         }
         _trials.Add(new TrialRecord { Number = number, Params = internalParams });
         return new AskedTrial(number, ExternalParams(internalParams));
+    }
+
+    /// <summary>The sampled values with the fixed ones put in, in declaration order so conditions see their parents.</summary>
+    private Dictionary<string, double> WithFixed(Dictionary<string, double> sampled, IReadOnlyDictionary<string, double> fixedParams, SeededRandom random)
+    {
+        var result = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var definition in Settings.Space.Parameters)
+        {
+            if (!Settings.Space.IsActive(definition, result)) continue;
+            if (fixedParams.TryGetValue(definition.Name, out var v)) result[definition.Name] = v;
+            else if (sampled.TryGetValue(definition.Name, out var s)) result[definition.Name] = s;
+            else result[definition.Name] = UniformSampling.Draw(definition.Distribution, random);
+        }
+        foreach (var name in fixedParams.Keys)
+            if (!result.ContainsKey(name)) throw new ArgumentException($"parameter '{name}': fixed, but its condition does not hold in this trial");
+        return result;
     }
 
     /// <summary>

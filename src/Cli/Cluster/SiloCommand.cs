@@ -36,7 +36,7 @@ public static class SiloCommand
             await using var app = await SiloHost.BuildAsync(hostOptions, shutdown.Token);
             await app.StartAsync(shutdown.Token);
             io.Error.WriteLine($"silo up: gateway {hostOptions.AdvertisedAddress}:{hostOptions.GatewayPort}, storage {hostOptions.Storage}, metrics " +
-                               (hostOptions.MetricsPort > 0 ? $"http://{hostOptions.MetricsBind}:{hostOptions.MetricsPort}/metrics" : "off"));
+                               (hostOptions.MetricsPort > 0 ? $"http://{hostOptions.MetricsBind}:{hostOptions.MetricsPort}/metrics, report pages http://{hostOptions.MetricsBind}:{hostOptions.MetricsPort}{StudyReportEndpoints.IndexPath}" : "off"));
             try
             {
                 await Task.Delay(Timeout.Infinite, shutdown.Token);
@@ -125,6 +125,8 @@ public sealed class SiloOptions
             ClusterId = parse.GetValue(_clusterId)!,
             FastFailureDetection = parse.GetValue(_fastFailure),
             Logging = logging => CliLogging.ToStandardError(logging, level),
+            // Live report pages beside /metrics; ensembles read from $SWEEP_ARTIFACTS as `sweep report` does.
+            Reports = new Reports.StudyReportPage.LiveRenderer(Environment.GetEnvironmentVariable("SWEEP_ARTIFACTS")),
         };
     }
 

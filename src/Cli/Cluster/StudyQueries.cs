@@ -20,7 +20,14 @@ public static class StudyQueries
     public static Task<StudyStatus> Finalize(IGrainFactory grains, string studyId) =>
         Guard(studyId, () => grains.GetGrain<IStudyGrain>(studyId).Finalize());
 
-    private static async Task<T> Guard<T>(string studyId, Func<Task<T>> call)
+    public static Task<StudySpec> Spec(IGrainFactory grains, string studyId) =>
+        Guard(studyId, () => grains.GetGrain<IStudyGrain>(studyId).GetSpec());
+
+    /// <summary>
+    /// Runs a study call: no such study, and what the study refuses as a bad argument (an unknown backbone or
+    /// trial, a value outside the space: <see cref="ArgumentException"/>), become usage errors (exit 2).
+    /// </summary>
+    public static async Task<T> Guard<T>(string studyId, Func<Task<T>> call)
     {
         try
         {
@@ -29,6 +36,10 @@ public static class StudyQueries
         catch (KeyNotFoundException)
         {
             throw new UsageException($"no study '{studyId}' (list them with: sweep status)");
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
         }
     }
 }

@@ -53,12 +53,13 @@ public static class TrialsCommand
         return command;
     }
 
-    private static object Json(TrialView t) => new
+    /// <summary>A trial as `trials --format json`, `enqueue --json` and `retry --json` print it.</summary>
+    internal static object Json(TrialView t) => new
     {
         study = t.StudyId, backbone = t.Backbone, number = t.Number, status = t.Status.ToWire(), value = t.Value,
         @params = t.Params, intermediate_values = t.IntermediateValues.ToDictionary(v => v.Step.ToString(CultureInfo.InvariantCulture), v => v.Value),
         attempts = t.Attempts, lease_owner = t.LeaseOwner, error = t.Error, created_utc = t.CreatedUtc, started_utc = t.StartedUtc, finished_utc = t.FinishedUtc,
-        duration_seconds = t.Duration?.TotalSeconds,
+        duration_seconds = t.Duration?.TotalSeconds, origin = t.Origin,
     };
 
     /// <summary>One row per trial, one column per parameter (the union over trials), quoted as pandas writes CSV (<see cref="DelimitedFile.Format"/>).</summary>

@@ -39,6 +39,7 @@ public static class UpCommand
             var location = SiloCommand.ParseStorage(parse.GetValue(storage) ?? $"sqlite:{Path.Combine(home, "sweep.db")}");
             var options = siloOptions.Read(parse, location);
             var artifactsRoot = Path.GetFullPath(Path.Combine(home, "artifacts"));
+            options = options with { Reports = new Reports.StudyReportPage.LiveRenderer(artifactsRoot) };
             // --until-done is a person following one study: logs go to files so the screen shows the study
             // (warnings and errors still reach it). A plain `up` is a server, and its log is its output.
             var logDirectory = parse.GetValue(untilDone) ? Path.GetFullPath(Path.Combine(home, "logs")) : null;
@@ -55,6 +56,7 @@ public static class UpCommand
             var cluster = $"localhost:{options.GatewayPort}";
             io.Error.WriteLine($"SweepCluster is up.\n  cluster:   {cluster}   (other terminals: sweep status --cluster {cluster})\n  storage:   {location}\n" +
                                (options.MetricsPort > 0 ? $"  metrics:   http://{options.MetricsBind}:{options.MetricsPort}/metrics\n" : "") +
+                               (options.MetricsPort > 0 ? $"  reports:   {ReportsUrl(options, null)}   (live, refreshed every {StudyReportEndpoints.RefreshSeconds} s)\n" : "") +
                                $"  dashboard: {DashboardHint()}\n  workers:   {count} (training and simulated; artifacts in {artifactsRoot})" +
                                (logDirectory is null ? "" : $"\n  logs:      {Path.Combine(logDirectory, "silo.log")}, " +
                                                             $"{Path.Combine(logDirectory, "worker-N.log")} (warnings and errors also here)"));
@@ -73,6 +75,7 @@ public static class UpCommand
                     var studyId = SubmitCommand.NewStudyId(study.Name);
                     await grains.GetGrain<IStudyGrain>(studyId).Submit(study);
                     io.Out.WriteLine(studyId);
+                    if (options.MetricsPort > 0) io.Error.WriteLine($"  report:    {ReportsUrl(options, studyId)}");
                     if (parse.GetValue(untilDone)) exit = await Follow(io, grains, studyId, artifactsRoot, shutdown.Token);
                 }
                 if (!parse.GetValue(untilDone)) await Task.Delay(Timeout.Infinite, shutdown.Token);
@@ -96,7 +99,7 @@ public static class UpCommand
         var study = grains.GetGrain<IStudyGrain>(studyId);
         // A person at a terminal gets the same live view as `sweep watch`, left on screen as the final table.
         var status = io.Terminal.IsTerminal
-            ? await WatchCommand.Live(io, await study.GetStatus(), () => study.GetStatus(), TimeSpan.FromSeconds(1), cancellationToken)
+            ? await Terminal.LiveView.Run(io, await study.GetStatus(), () => study.GetStatus(), TimeSpan.FromSeconds(1), cancellationToken)
             : await ProgressLines(io, study, studyId, cancellationToken);
         if (!io.Terminal.IsTerminal) StudyRendering.Console(io).Write(StudyRendering.StatusTable(status));
         var ensemble = Path.Combine(artifactsRoot, studyId, "ensemble");
@@ -137,6 +140,14 @@ public static class UpCommand
             if (status.State != StudyState.Running) return status;
             await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
         }
+    }
+
+    /// <summary>The silo's live report index, or one study's page, on the metrics port's address.</summary>
+    private static string ReportsUrl(SiloHostOptions options, string? studyId)
+    {
+        // A wildcard bind is reachable here at the loopback address; a link to 0.0.0.0 does not open everywhere.
+        var host = options.MetricsBind is "0.0.0.0" or "::" or "[::]" ? "127.0.0.1" : options.MetricsBind;
+        return $"http://{host}:{options.MetricsPort}" + (studyId is null ? StudyReportEndpoints.IndexPath : StudyReportEndpoints.ReportPath(studyId));
     }
 
     /// <summary>The Grafana dashboard shipped in deploy/, found relative to the working folder or the program.</summary>

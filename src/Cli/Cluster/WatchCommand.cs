@@ -3,6 +3,7 @@ using Spectre.Console;
 using SweepCluster.Connection;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
+using SweepCluster.Cli.Terminal;
 
 namespace SweepCluster.Cli.Cluster;
 
@@ -15,7 +16,8 @@ public static class WatchCommand
         var id = new Argument<string>("id") { Description = "Study id." };
         var interval = new Option<double>("--interval") { Description = "Seconds between refreshes.", DefaultValueFactory = _ => 1.0, HelpName = "SECONDS" };
         var client = new ClusterClientOptions();
-        var command = new Command("watch", "Follow a study live: trials by status with progress bars and the best value per backbone.\n" +
+        var command = new Command("watch", "Follow a study live: trials by status with progress bars and the best value per backbone, and the trials\n" +
+                                           "running now with stage, fold, epoch, loss, samples/s, best value so far and ETA.\n" +
                                            "A live view on a terminal; one line per change when piped or redirected. NO_COLOR turns colour off.\n" +
                                            "Ends when the study does, or at Ctrl-C / SIGTERM (the study keeps running).\n" +
                                            "Exit codes: 0 finished, 1 cluster error, 2 no such study, 3 cancelled, 130 interrupted.")
@@ -42,24 +44,6 @@ public static class WatchCommand
         return command;
     }
 
-    /// <summary>
-    /// The live view on a terminal: the status table redrawn in place every <paramref name="delay"/> until
-    /// the study stops running; returns its last status (the table stays on screen).
-    /// </summary>
-    public static async Task<StudyStatus> Live(CliIO io, StudyStatus status, Func<Task<StudyStatus>> poll, TimeSpan delay, CancellationToken ct)
-    {
-        await StudyRendering.Console(io).Live(StudyRendering.StatusTable(status)).StartAsync(async live =>
-        {
-            while (status.State == StudyState.Running)
-            {
-                await Task.Delay(delay, ct);
-                status = await poll();
-                live.UpdateTarget(StudyRendering.StatusTable(status));
-            }
-        });
-        return status;
-    }
-
     private static async Task<int> Watch(CliIO io, ClusterConnection connection, string studyId, double intervalSeconds, CancellationToken ct)
     {
         var delay = TimeSpan.FromSeconds(Math.Max(0.1, intervalSeconds));
@@ -67,7 +51,7 @@ public static class WatchCommand
         var console = StudyRendering.Console(io);
         if (io.Terminal.IsTerminal)
         {
-            status = await Live(io, status, () => StudyQueries.Status(connection.Grains, studyId), delay, ct);
+            status = await LiveView.Run(io, status, () => StudyQueries.Status(connection.Grains, studyId), delay, ct);
         }
         else
         {

@@ -24,10 +24,13 @@ public static class StudyReportPage
 
     private static readonly string[] MetricOrder = ["accuracy", "precision", "recall", "f1", "roc_auc", "loss"];
 
-    public static string Render(StudyStatus status, IReadOnlyList<TrialView> trials, EnsembleReport? ensemble)
+    /// <summary>The page for a study's status, trials and (once it ran) its ensemble report.</summary>
+    /// <param name="refreshSeconds">Served live by the silo: the page reloads itself this often (a meta refresh); null for a file.</param>
+    public static string Render(StudyStatus status, IReadOnlyList<TrialView> trials, EnsembleReport? ensemble, int? refreshSeconds = null)
     {
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+        if (refreshSeconds is int seconds) html.Append($"<meta http-equiv=\"refresh\" content=\"{Int(seconds)}\">");
         html.Append($"<title>{E($"Study {status.Name} ({status.StudyId})")}</title><style>{Css}</style></head><body>\n");
         Header(html, status);
         foreach (var backbone in BackboneNames(status, trials))
@@ -412,4 +415,24 @@ public static class StudyReportPage
           document.body.dataset.chartsTotal = String(charts.length);
         });
         """;
+
+    /// <summary>
+    /// This page as the silo serves it live (/studies/{id}/report): the same renderer as `sweep report`,
+    /// with the ensemble read from <paramref name="artifactsRoot"/> when given (`sweep up` knows it; a
+    /// standalone silo does not, and its pages leave the ensemble out).
+    /// </summary>
+    public sealed class LiveRenderer(string? artifactsRoot) : SweepCluster.Silo.IStudyReportRenderer
+    {
+        public string Render(StudyStatus status, IReadOnlyList<TrialView> trials, int? refreshSeconds)
+        {
+            EnsembleReport? ensemble = null;
+            var path = artifactsRoot is null ? null : Path.Combine(artifactsRoot, status.StudyId, "ensemble", "ensemble.json");
+            if (path is not null && File.Exists(path))
+            {
+                // A report being written (or a corrupt one) leaves the section out until the next reload.
+                try { ensemble = EnsembleReport.Load(path); } catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException or IOException) { }
+            }
+            return StudyReportPage.Render(status, trials, ensemble, refreshSeconds);
+        }
+    }
 }

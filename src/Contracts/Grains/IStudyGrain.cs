@@ -28,6 +28,32 @@ public interface IStudyGrain : IGrainWithStringKey
     /// <summary>Stops asking new trials: once those in flight finish, the final retrain and the ensemble follow.</summary>
     [Alias("Finalize")] Task<StudyStatus> Finalize();
 
+    /// <summary>
+    /// `sweep enqueue` (Optuna's <c>enqueue_trial</c>): the next trial of each named backbone (all of them when
+    /// <paramref name="backbone"/> is null) takes these parameters (NAME → value as text); the sampler draws
+    /// the rest. Created at once and offered before the sampler's trials. It takes the place of the next
+    /// sampled trial; when the backbone's budget is all asked it is added on top (the budget grows by one),
+    /// and a finished study runs again. Persisted before it is acknowledged.
+    /// </summary>
+    /// <exception cref="ArgumentException">An unknown backbone, or a value that does not fit the space ("parameter 'lr': ..."); nothing is stored.</exception>
+    /// <exception cref="InvalidOperationException">The study was cancelled.</exception>
+    [Alias("Enqueue")] Task<IReadOnlyList<TrialView>> Enqueue(string? backbone, IReadOnlyDictionary<string, string> parameters);
+
+    /// <summary>
+    /// `sweep retry`: <paramref name="trial"/> null: every failed search trial not retried before gets a new
+    /// trial with its parameters; else that one (finished) trial of <paramref name="backbone"/> does. Retries
+    /// are added on top of the budget, are offered first, and a finished study runs again. Returns the new trials.
+    /// </summary>
+    /// <exception cref="ArgumentException">No such backbone or trial, or the trial has not finished.</exception>
+    /// <exception cref="InvalidOperationException">The study was cancelled.</exception>
+    [Alias("Retry")] Task<IReadOnlyList<TrialView>> Retry(string? backbone, int? trial);
+
+    /// <summary>
+    /// `sweep delete`: removes the study, its trials and its list entry from storage; returns its last status.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Trials are running and <paramref name="force"/> is false; nothing changed.</exception>
+    [Alias("Delete")] Task<StudyStatus> Delete(bool force);
+
     /// <summary>Periodic nudge from the study directory: re-queues after a queue restart, tops up, finishes.</summary>
     [Alias("Tick"), OneWay] Task Tick();
 

@@ -16,6 +16,8 @@ public interface ITrialGrain : IGrainWithStringKey
     /// <summary>The worker claims the trial under the attempt number the queue gave it. False: the offer is stale.</summary>
     [Alias("Start")] Task<bool> Start(int attempt, WorkerInfo worker);
     [Alias("Heartbeat")] Task<ReportVerdict> Heartbeat(int attempt);
+    /// <summary>A heartbeat that also says where the trial is (<see cref="TrialProgress"/>, kept in memory for the live view).</summary>
+    [Alias("Progress")] Task<ReportVerdict> Progress(int attempt, TrialProgress progress);
     [Alias("Report")] Task<ReportVerdict> Report(int attempt, int step, double value);
     /// <summary>Persists the result, then acknowledges. Repeating it (a retried call) is harmless.</summary>
     [Alias("Complete")] Task<ReportVerdict> Complete(int attempt, double value, IReadOnlyList<StepValue> intermediateValues);
@@ -27,4 +29,6 @@ public interface ITrialGrain : IGrainWithStringKey
     // Called by the queue and the study.
     [Alias("CheckLease")] Task<LeaseCheck> CheckLease(int attempt);
     [Alias("Cancel")] Task Cancel();
+    /// <summary>Removes the trial from storage (`sweep delete`); its study has stopped it first.</summary>
+    [Alias("Delete")] Task Delete();
 }

@@ -18,6 +18,11 @@ public sealed record QueueEntry
     [Id(6)] public required TimeSpan LeaseDuration { get; init; }
     [Id(7)] public long MinGpuMemoryMb { get; init; }
     [Id(8)] public bool Simulated { get; init; }
+    /// <summary>
+    /// Parameters a person chose (<see cref="TrialDefinition.Origin"/> set): offered before the sampler's
+    /// trials, in the order they were enqueued, so known-good parameters are evaluated first.
+    /// </summary>
+    [Id(9)] public bool First { get; init; }
 
     public string TrialKey => Trials.TrialKey.Format(StudyId, Backbone, Number);
 
@@ -25,6 +30,6 @@ public sealed record QueueEntry
     public static QueueEntry For(TrialDefinition d, int attempt) => new()
     {
         StudyId = d.StudyId, Backbone = d.Backbone, Family = d.Family, Number = d.Number, Attempt = attempt,
-        Params = d.Params, LeaseDuration = d.LeaseDuration, MinGpuMemoryMb = d.MinGpuMemoryMb, Simulated = d.Simulated,
+        Params = d.Params, LeaseDuration = d.LeaseDuration, MinGpuMemoryMb = d.MinGpuMemoryMb, Simulated = d.Simulated, First = d.Origin is not null,
     };
 }

@@ -23,6 +23,8 @@ public sealed record StudyStatus
     /// <summary>The ensemble step's status and its held-out value, once scheduled.</summary>
     [Id(10)] public TrialStatus? EnsembleStatus { get; init; }
     [Id(11)] public double? EnsembleValue { get; init; }
+    /// <summary>The trials and post-search jobs a worker holds now (leased or running), each with its last progress.</summary>
+    [Id(12)] public IReadOnlyList<TrialView> Running { get; init; } = [];
 
     public int Budget => Backbones.Sum(b => b.Budget);
     public int Finished => Backbones.Sum(b => b.Finished);

@@ -48,6 +48,11 @@ public sealed record TrialDefinition
     [Id(8)] public required string Family { get; init; }
     /// <summary>Runs the simulated workload: any worker may lease it.</summary>
     [Id(9)] public bool Simulated { get; init; }
+    /// <summary>
+    /// Why this trial has the parameters it has, when a person chose them: "enqueued" (`sweep enqueue`) or
+    /// "retry of N" (`sweep retry`). Null for trials the sampler asked. Such trials go to the front of the queue.
+    /// </summary>
+    [Id(10)] public string? Origin { get; init; }
 }
 
 /// <summary>A trial as people and the study see it.</summary>
@@ -70,9 +75,41 @@ public sealed record TrialView
     [Id(12)] public DateTime CreatedUtc { get; init; }
     [Id(13)] public DateTime? StartedUtc { get; init; }
     [Id(14)] public DateTime? FinishedUtc { get; init; }
+    /// <summary>See <see cref="TrialDefinition.Origin"/>: "enqueued", "retry of N", or null when sampled.</summary>
+    [Id(15)] public string? Origin { get; init; }
+    /// <summary>What a running trial last said it was doing (<see cref="TrialProgress"/>); null before its first word and once finished.</summary>
+    [Id(16)] public TrialProgress? Progress { get; init; }
 
     public string Key => TrialKey.Format(StudyId, Backbone, Number);
     public TimeSpan? Duration => StartedUtc is { } s && FinishedUtc is { } f ? f - s : null;
+}
+
+/// <summary>
+/// Where a running trial is and how fast it goes, as its worker last reported it: for the live view
+/// (`sweep watch`, `sweep up --until-done`). Soft state: kept in the trial grain's memory, never stored.
+/// </summary>
+[GenerateSerializer, Alias("sweep.TrialProgress"), Immutable]
+public sealed record TrialProgress
+{
+    /// <summary>What the worker is doing: "tokenising", "training", "evaluating"...</summary>
+    [Id(0)] public required string Phase { get; init; }
+    /// <summary>0-based fold of k-fold cross-validation (0 without folds).</summary>
+    [Id(1)] public int Fold { get; init; }
+    /// <summary>Folds in all (1 without folds).</summary>
+    [Id(2)] public int Folds { get; init; } = 1;
+    /// <summary>Epochs finished in this fold (0 before the first ends).</summary>
+    [Id(3)] public int Epoch { get; init; }
+    /// <summary>Epochs per fold at most (early stopping may end a fold sooner); 0 when unknown.</summary>
+    [Id(4)] public int Epochs { get; init; }
+    /// <summary>The last epoch's mean training loss; null when the workload has none.</summary>
+    [Id(5)] public double? Loss { get; init; }
+    /// <summary>Training throughput of the last epoch, in samples per second; null when the workload has none.</summary>
+    [Id(6)] public double? SamplesPerSecond { get; init; }
+    /// <summary>When the worker sent it (its clock).</summary>
+    [Id(7)] public DateTime UpdatedUtc { get; init; }
+
+    /// <summary>The share of the trial's epochs done, in [0, 1]; null when the number of epochs is unknown.</summary>
+    public double? Fraction => Epochs > 0 && Folds > 0 ? Math.Clamp((Fold * Epochs + Epoch) / (double)(Folds * Epochs), 0, 1) : null;
 }
 
 [GenerateSerializer, Alias("sweep.StepValue"), Immutable]

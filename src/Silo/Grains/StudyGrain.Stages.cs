@@ -18,7 +18,9 @@ public sealed partial class StudyGrain
     /// <summary>Training studies with final.retrain go on to the final retrain and ensemble; simulated ones end with the search.</summary>
     private bool HasPostSearchStages => Spec.Workload.Kind == WorkloadKind.Train && Spec.Final.Retrain;
 
-    private bool SearchSpent(BackboneSearch run) => run.Created >= run.Budget || S.FinalizeRequested;
+    /// <summary>No trial left to ask: the budget is asked (or finalize came), and no enqueued or retried trial waits to be created.</summary>
+    private bool SearchSpent(BackboneSearch run) =>
+        S.Pending.All(p => p.Backbone != run.Spec.Name) && (run.Created >= run.Budget || S.FinalizeRequested);
 
     private TrialView? StageJob(string name) => _stageJobs.GetValueOrDefault(name);
 

@@ -23,6 +23,21 @@ public sealed class StudyGrainState
     [Id(5)] public bool FinalizeRequested { get; set; }
     /// <summary>The post-search jobs scheduled so far, by job name (<see cref="StudyJobs"/>), in order.</summary>
     [Id(6)] public List<string> StageJobs { get; set; } = [];
+    /// <summary>Trials a person asked for (`sweep enqueue`, `sweep retry`) and not yet created, in order.</summary>
+    [Id(7)] public List<PendingTrial> Pending { get; set; } = [];
+    /// <summary>Trials added on top of a backbone's budget by enqueue and retry.</summary>
+    [Id(8)] public Dictionary<string, int> ExtraTrials { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>A trial with parameters a person chose, waiting to be created as the backbone's next trial.</summary>
+[GenerateSerializer, Alias("sweep.PendingTrial")]
+public sealed class PendingTrial
+{
+    [Id(0)] public required string Backbone { get; set; }
+    /// <summary>Internal values (categorical = choice index) of the parameters fixed; the sampler draws the rest.</summary>
+    [Id(1)] public required Dictionary<string, double> InternalParams { get; set; }
+    /// <summary>"enqueued" or "retry of N" (<see cref="TrialDefinition.Origin"/>).</summary>
+    [Id(2)] public required string Origin { get; set; }
 }
 
 /// <summary>
@@ -63,7 +78,7 @@ public sealed partial class StudyGrain(
     /// One backbone's search and the latest view of each of its trials (index = trial number), with the
     /// counts by status and the set in flight kept up to date, so nothing scans the whole history per call.
     /// </summary>
-    private sealed class BackboneSearch(BackboneSpec spec, HyperparameterSearch search, int budget)
+    private sealed class BackboneSearch(BackboneSpec spec, HyperparameterSearch search, int baseBudget)
     {
         private readonly List<TrialView> _trials = [];
         private readonly SortedSet<int> _inFlight = [];
@@ -71,7 +86,9 @@ public sealed partial class StudyGrain(
 
         public BackboneSpec Spec { get; } = spec;
         public HyperparameterSearch Search { get; } = search;
-        public int Budget { get; } = budget;
+        /// <summary>The spec's trials plus those enqueue and retry added on top.</summary>
+        public int Budget => baseBudget + Extra;
+        public int Extra { get; set; }
         public IReadOnlyList<TrialView> Trials => _trials;
         public int Created => _trials.Count;
         public int InFlightCount => _inFlight.Count;
@@ -127,7 +144,10 @@ public sealed partial class StudyGrain(
         foreach (var backbone in spec.Backbones)
         {
             var search = HyperparameterSearch.Create(StudySearchSettings.For(spec, backbone));
-            _searches[backbone.Name] = new BackboneSearch(backbone, search, backbone.Trials ?? spec.Budget.TrialsPerBackbone);
+            _searches[backbone.Name] = new BackboneSearch(backbone, search, backbone.Trials ?? spec.Budget.TrialsPerBackbone)
+            {
+                Extra = S.ExtraTrials.GetValueOrDefault(backbone.Name),
+            };
         }
     }
 
@@ -226,6 +246,8 @@ public sealed partial class StudyGrain(
         S.Spec = null;
         S.Created.Clear();
         S.StageJobs.Clear();
+        S.Pending.Clear();
+        S.ExtraTrials.Clear();
         // Best effort each: the caller is told creation failed whatever happens here.
         try { await Queue.RemoveStudy(StudyId); } catch (Exception e) { logger.LogWarning("study {Study}: rollback: {Error}", StudyId, e.Message); }
         try { await GrainFactory.GetGrain<IStudyDirectoryGrain>(0).Unregister(StudyId); } catch (Exception e) { logger.LogWarning("study {Study}: rollback: {Error}", StudyId, e.Message); }
@@ -273,6 +295,9 @@ public sealed partial class StudyGrain(
             Stage = StageName(),
             EnsembleStatus = StageJob(StudyJobs.EnsembleName)?.Status,
             EnsembleValue = StageJob(StudyJobs.EnsembleName)?.Value,
+            // Fresh: RefreshInFlight above re-read every trial in flight from its grain.
+            Running = _searches.Values.SelectMany(r => r.InFlight).Concat(_stageJobs.Values)
+                .Where(t => t.Status is TrialStatus.Leased or TrialStatus.Running).ToList(),
         };
     }
 
@@ -373,16 +398,17 @@ public sealed partial class StudyGrain(
     }
 
     private QueueEntry EntryFor(BackboneSearch run, TrialView trial, int attempt) =>
-        QueueEntry.For(DefinitionFor(run, trial.Number, trial.Params, trial.InternalParams), attempt);
+        QueueEntry.For(DefinitionFor(run, trial.Number, trial.Params, trial.InternalParams, trial.Origin), attempt);
 
     /// <summary>What a trial of this backbone is given: its parameters plus the study's lease policy.</summary>
     private TrialDefinition DefinitionFor(BackboneSearch run, int number, IReadOnlyDictionary<string, object> parameters,
-        IReadOnlyDictionary<string, double> internalParams) => new()
+        IReadOnlyDictionary<string, double> internalParams, string? origin = null) => new()
     {
         StudyId = StudyId, Backbone = run.Spec.Name, Number = number, Family = run.Spec.Family.ToString(),
         Params = parameters, InternalParams = internalParams,
         MaxAttempts = Spec.Trials.MaxAttempts, LeaseDuration = TimeSpan.FromSeconds(Spec.Trials.LeaseSeconds),
         MinGpuMemoryMb = run.Spec.MinGpuMemoryMb, Simulated = Spec.Workload.Kind == WorkloadKind.Simulated,
+        Origin = origin,
     };
 
     /// <summary>
@@ -402,12 +428,12 @@ public sealed partial class StudyGrain(
     /// fewer than <see cref="WaitingCap"/> trials nobody has started: max_parallel is a ceiling on trials
     /// running, not a number of trials to create up front.
     /// </summary>
-    private async Task Fill()
+    private async Task<List<(BackboneSearch Run, TrialView Trial)>> Fill()
     {
-        if (S.State != StudyState.Running) return;
+        if (S.State != StudyState.Running) return [];
         try
         {
-            await FillSlots();
+            return await FillSlots();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -420,9 +446,19 @@ public sealed partial class StudyGrain(
         }
     }
 
-    private async Task FillSlots()
+    private async Task<List<(BackboneSearch Run, TrialView Trial)>> FillSlots()
     {
         var created = new List<(BackboneSearch Run, TrialView Trial)>();
+        // Trials a person asked for first, whatever max_parallel and the waiting cap say: they are few and
+        // explicit, and "evaluate these first" is why they were enqueued (docs/cluster.md, "Enqueue, retry, delete").
+        while (S.Pending.Count > 0)
+        {
+            var pending = S.Pending[0];
+            var run = _searches[pending.Backbone];
+            var asked = run.Search.Ask(RelatedTrials(run), pending.InternalParams);
+            created.Add((run, await CreateTrial(run, asked, pending.Origin)));
+            S.Pending.RemoveAt(0);
+        }
         var inFlight = _searches.Values.Sum(r => r.InFlightCount);
         var cap = WaitingCap(_searches.Count);
         while (inFlight < Spec.Budget.MaxParallel)
@@ -433,18 +469,10 @@ public sealed partial class StudyGrain(
                 .OrderBy(r => r.Waiting).ThenBy(r => (double)r.Created / r.Budget).FirstOrDefault();
             if (run is null) break;
             var asked = run.Search.Ask(RelatedTrials(run));
-            var definition = DefinitionFor(run, asked.Number, asked.Params, run.Search.Trials[asked.Number].Params);
-            await TrialGrain(run.Spec.Name, asked.Number).Initialize(definition);
-            var view = new TrialView
-            {
-                StudyId = StudyId, Backbone = run.Spec.Name, Number = asked.Number, Status = TrialStatus.Waiting,
-                Params = asked.Params, InternalParams = definition.InternalParams, IntermediateValues = [], CreatedUtc = DateTime.UtcNow,
-            };
-            run.Add(view);
-            created.Add((run, view));
+            created.Add((run, await CreateTrial(run, asked, null)));
             inFlight++;
         }
-        if (created.Count == 0) return;
+        if (created.Count == 0) return created;
         foreach (var (run, _) in created) S.Created[run.Spec.Name] = run.Created;
         // Recorded before queued: a trial in the queue is always one the study will find again.
         await store.WriteStateAsync();
@@ -452,6 +480,22 @@ public sealed partial class StudyGrain(
         foreach (var (run, view) in created) generation = await Queue.Enqueue(EntryFor(run, view, 1));
         if (generation != _queueGeneration) await SyncWithQueue(generation);
         PublishMetrics();
+        return created;
+    }
+
+    /// <summary>Initializes the trial grain of an ask and adds its view; the caller records and queues it.</summary>
+    private async Task<TrialView> CreateTrial(BackboneSearch run, AskedTrial asked, string? origin)
+    {
+        var definition = DefinitionFor(run, asked.Number, asked.Params, run.Search.Trials[asked.Number].Params, origin);
+        await TrialGrain(run.Spec.Name, asked.Number).Initialize(definition);
+        var view = new TrialView
+        {
+            StudyId = StudyId, Backbone = run.Spec.Name, Number = asked.Number, Status = TrialStatus.Waiting,
+            Params = asked.Params, InternalParams = definition.InternalParams, IntermediateValues = [], CreatedUtc = DateTime.UtcNow,
+            Origin = origin,
+        };
+        run.Add(view);
+        return view;
     }
 
     public Task OnTrialStarted(string backbone, int number)

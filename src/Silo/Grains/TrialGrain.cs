@@ -35,6 +35,9 @@ public sealed class TrialGrain(
 {
     private TrialGrainState S => store.State;
 
+    /// <summary>The worker's last progress word, for the live view: memory only, like a heartbeat, so it costs no write.</summary>
+    private TrialProgress? _progress;
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // After a silo restart the stored expiry may already be past while the worker is still alive and
@@ -83,6 +86,8 @@ public sealed class TrialGrain(
             CreatedUtc = S.CreatedUtc,
             StartedUtc = S.StartedUtc,
             FinishedUtc = S.FinishedUtc,
+            Origin = d.Origin,
+            Progress = S.Status is TrialStatus.Leased or TrialStatus.Running ? _progress : null,
         };
     }
 
@@ -95,6 +100,7 @@ public sealed class TrialGrain(
         S.LeaseExpiresUtc = DateTime.UtcNow + Definition.LeaseDuration;
         S.StartedUtc = DateTime.UtcNow;
         S.IntermediateValues.Clear();
+        _progress = null;
         await store.WriteStateAsync();
         // One-way: the study creates the next trial in this one's waiting slot (lazy creation).
         GrainFactory.GetGrain<IStudyGrain>(Definition.StudyId).OnTrialStarted(Definition.Backbone, Definition.Number).Ignore();
@@ -115,6 +121,15 @@ public sealed class TrialGrain(
     {
         var verdict = LeaseVerdict(attempt);
         if (verdict == ReportVerdict.Continue) Renew();
+        return Task.FromResult(verdict);
+    }
+
+    public Task<ReportVerdict> Progress(int attempt, TrialProgress progress)
+    {
+        var verdict = LeaseVerdict(attempt);
+        if (verdict != ReportVerdict.Continue) return Task.FromResult(verdict);
+        Renew();
+        _progress = progress;
         return Task.FromResult(verdict);
     }
 
@@ -214,6 +229,13 @@ public sealed class TrialGrain(
         S.IntermediateValues.Clear();
         await store.WriteStateAsync();
         return S.Attempts + 1;
+    }
+
+    public async Task Delete()
+    {
+        // A worker still holding the lease gets "lease lost" at its next call (no definition, no attempt), and stops.
+        await store.ClearStateAsync();
+        DeactivateOnIdle();
     }
 
     public async Task Cancel()

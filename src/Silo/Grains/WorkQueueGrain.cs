@@ -7,7 +7,7 @@ using SweepCluster.Silo.Telemetry;
 namespace SweepCluster.Silo.Grains;
 
 /// <summary>
-/// Waiting trials in FIFO order and the leases handed out. Soft state: it is not persisted. After it is
+/// Waiting trials in FIFO order (those a person enqueued ahead of the sampler's) and the leases handed out. Soft state: it is not persisted. After it is
 /// lost (a silo died), its <see cref="GetGeneration"/> changes and every study re-queues its waiting
 /// trials and re-registers its leased ones on its next tick. Reentrant because every operation is a
 /// synchronous in-memory change; the only awaits are lease checks, whose results are re-validated.
@@ -50,6 +50,13 @@ public sealed class WorkQueueGrain(SweepMetrics metrics, ILogger<WorkQueueGrain>
         if (_waitingByKey.TryGetValue(key, out var node))
         {
             if (node.Value.Attempt < entry.Attempt) node.Value = entry;
+        }
+        else if (entry.First)
+        {
+            // After the last entry that is also first: enqueued trials keep their order among themselves.
+            var after = _waiting.First is { Value.First: true } ? _waiting.First : null;
+            while (after?.Next is { Value.First: true }) after = after.Next;
+            _waitingByKey[key] = after is null ? _waiting.AddFirst(entry) : _waiting.AddAfter(after, entry);
         }
         else
         {

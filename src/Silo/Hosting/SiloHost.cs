@@ -51,6 +51,8 @@ public sealed record SiloHostOptions
     /// <summary>Declare a dead silo dead within seconds (tests, small clusters) instead of Orleans' defaults.</summary>
     public bool FastFailureDetection { get; init; }
     public Action<ILoggingBuilder>? Logging { get; init; }
+    /// <summary>Serves /studies and /studies/{id}/report on the metrics port with this renderer; null = no report pages.</summary>
+    public IStudyReportRenderer? Reports { get; init; }
 }
 
 /// <summary>Builds a SweepCluster silo: Orleans (grains, storage, clustering) plus the /metrics endpoint.</summary>
@@ -172,6 +174,7 @@ public static class SiloHost
         app.MapHealthChecks("/healthz", live);
         // Readiness: active in the membership table and storage reachable (SiloReadinessCheck).
         app.MapHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
+        if (options.Reports is { } reports) app.MapStudyReports(reports);
         return app;
     }
 

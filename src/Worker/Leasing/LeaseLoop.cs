@@ -353,6 +353,39 @@ public sealed class LeaseLoop(
             }
             return verdict;
         }
+
+        /// <summary>At most one progress word per this interval: the live view refreshes once a second, and fast simulated steps must not double the calls.</summary>
+        private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
+        private long _lastProgress; // 0: none sent yet
+        private Task _progressInFlight = Task.CompletedTask;
+
+        /// <summary>
+        /// Sends the word without waiting for it: a silo that stops answering must cost the trial nothing
+        /// (reports and heartbeats, bounded by the pipeline, find that out). While one word is in flight the
+        /// next is dropped, so a slow silo never piles them up.
+        /// </summary>
+        public Task ProgressAsync(TrialProgress progress, CancellationToken cancellationToken)
+        {
+            if (!_progressInFlight.IsCompleted) return Task.CompletedTask;
+            var now = Stopwatch.GetTimestamp();
+            // A change of phase goes through at once; epochs within the interval are dropped.
+            if (_lastProgress != 0 && Stopwatch.GetElapsedTime(_lastProgress, now) < ProgressInterval && progress.Phase == "training") return Task.CompletedTask;
+            _lastProgress = now;
+            _progressInFlight = Send(progress);
+            return Task.CompletedTask;
+        }
+
+        private async Task Send(TrialProgress progress)
+        {
+            try
+            {
+                await trial.Progress(attempt, progress);
+            }
+            catch (Exception)
+            {
+                // The live view is a little stale; the lease is kept by heartbeats and reports.
+            }
+        }
     }
 }
 

@@ -39,6 +39,12 @@ public sealed class SimulatedWorkload : ITrialWorkload
                 if (fold == 0 && step == failureStep) return new TrialResult.Failed($"simulated failure at step {step}");
                 var value = curve.ValueAt(fold, folds, step);
                 var position = ReportPosition.Of(fold, step);
+                // No training loss or throughput exists here; when the objective is a loss, its curve stands for one.
+                await reporter.ProgressAsync(new TrialProgress
+                {
+                    Phase = "training", Fold = fold, Folds = folds, Epoch = step, Epochs = steps, UpdatedUtc = DateTime.UtcNow,
+                    Loss = spec.Objective.Metric == "loss" ? value : null,
+                }, cancellationToken);
                 var verdict = await reporter.ReportAsync(position.Step, value, cancellationToken);
                 if (verdict != ReportVerdict.Continue) return new TrialResult.Stopped(verdict);
                 values[fold * steps + step - 1] = new StepValue(position.Step, value);

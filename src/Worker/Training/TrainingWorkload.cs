@@ -61,6 +61,7 @@ public sealed partial class TrainingWorkload : ITrialWorkload
 
     private async Task<TrialResult> RunSearchTrialAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken)
     {
+        await reporter.ProgressAsync(new TrialProgress { Phase = "tokenising", UpdatedUtc = DateTime.UtcNow }, cancellationToken);
         var (backbone, data, hp, failure) = Prepare(assignment, spec, assignment.Backbone);
         if (failure is not null) return failure;
 
@@ -112,6 +113,11 @@ public sealed partial class TrainingWorkload : ITrialWorkload
                             // Fold k's epoch e is reported at ReportPosition (k, e), the same for every trial.
                             var step = ReportPosition.Of(foldIndex, epoch.Epoch).Step;
                             reports.Add(new StepValue(step, epoch.Metric));
+                            await reporter.ProgressAsync(new TrialProgress
+                            {
+                                Phase = "training", Fold = foldIndex, Folds = data.Splits.Folds.Count, Epoch = epoch.Epoch, Epochs = hp.Epochs,
+                                Loss = epoch.TrainLoss, SamplesPerSecond = epoch.SamplesPerSecond, UpdatedUtc = DateTime.UtcNow,
+                            }, cancellationToken);
                             var verdict = await reporter.ReportAsync(step, epoch.Metric, cancellationToken);
                             if (verdict == ReportVerdict.Continue) return true;
                             stop = verdict;

@@ -15,6 +15,12 @@ public interface ITrialWorkload
 public interface ITrialReporter
 {
     Task<ReportVerdict> ReportAsync(int step, double value, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Says where the trial is (phase, fold, epoch, loss, throughput) for the live view. Best effort: a
+    /// lost word only makes the view a little stale, so it never fails the trial. No-op by default.
+    /// </summary>
+    Task ProgressAsync(TrialProgress progress, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 public abstract record TrialResult

@@ -16,7 +16,8 @@ public sealed class UpCommandTests
         var study = dir.File("study.yaml", LocalCluster.SimulatedStudy("up", ["distilbert", "roberta"], trials: 6, maxParallel: 2, steps: 4, stepSeconds: 0.01));
         var data = Path.Combine(dir.Path, "data");
         var gateway = Port();
-        string[] ports = ["--gateway-port", gateway, "--silo-port", Port(), "--metrics-port", Port(), "--data-dir", data];
+        var metrics = Port();
+        string[] ports = ["--gateway-port", gateway, "--silo-port", Port(), "--metrics-port", metrics, "--data-dir", data];
 
         var (code, output, error) = await Sweep.Run(["up", "--workers", "2", "--submit", study, "--until-done", .. ports]);
 
@@ -26,6 +27,9 @@ public sealed class UpCommandTests
         Assert.Contains("12/12 trials finished", output);
         var studyId = output.Split('\n')[0].Trim();
         Assert.StartsWith("up-", studyId);
+        // The live report pages on the metrics port: the index in the banner, the study's page once.
+        Assert.Contains($"reports:   http://127.0.0.1:{metrics}/studies ", error);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(error, System.Text.RegularExpressions.Regex.Escape($"http://127.0.0.1:{metrics}/studies/{studyId}/report")));
         Assert.True(File.Exists(Path.Combine(data, "sweep.db")));
         // Following a study, the silo's and workers' logs go to files under the data folder, named once.
         var logs = Path.Combine(data, "logs");

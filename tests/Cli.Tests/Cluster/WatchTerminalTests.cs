@@ -70,6 +70,32 @@ public sealed class WatchTerminalTests
     }
 
     [Fact]
+    public async Task The_live_view_shows_the_trials_running_now_with_fold_epoch_loss_and_ETA_within_100_columns()
+    {
+        await using var cluster = new LocalCluster();
+        await cluster.StartSilo();
+        // Two folds of 30 steps of 0.3 s: trials run long enough to be seen mid-way.
+        var study = cluster.WriteStudy("live", LocalCluster.SimulatedStudy("live", ["distilbert", "roberta"], trials: 4, maxParallel: 2, steps: 30, stepSeconds: 0.3, pruner: "none")
+            .Replace("steps: 30,", "steps: 30, folds: 2,"));
+        var id = await cluster.Submit(study, "live-1");
+        cluster.StartWorker("w1");
+        cluster.StartWorker("w2");
+        await using var pty = PseudoTerminal.Start(100, noColor: false, "watch", id, "--interval", "0.3", "--cluster", cluster.Address);
+        await pty.WaitFor("│ training");
+        await Task.Delay(1500, TestContext.Current.CancellationToken); // a few epochs, so loss and ETA have values
+
+        var frame = PseudoTerminal.ScreenPieces(pty.Output[pty.Output.LastIndexOf("running now", StringComparison.Ordinal)..]);
+        foreach (var column in new[] { "trial", "stage", "fold", "epoch", "loss", "samples/s", "best", "ETA" })
+            Assert.Contains(frame, l => l.Contains(column, StringComparison.Ordinal));
+        // A row of a running trial: "distilbert/0 │ training │ 1/2 │ 3/30 │ 0.42 │ - │ 0.41 │ 27.0s" (loss and
+        // best are the simulated curve's values; no throughput is simulated).
+        Assert.Contains(frame, l => System.Text.RegularExpressions.Regex.IsMatch(l,
+            @"(distilbert|roberta)/\d+ +│ training +│ +[12]/2 +│ +\d+/30 +│ +[-0-9.E]+ +│ +- +│ +[-0-9.E]+ +│ +[0-9.hms]+ *│"));
+        Assert.All(PseudoTerminal.ScreenPieces(pty.Output), l => Assert.True(l.Length <= 100, $"{l.Length} > 100: {l}"));
+        Assert.Equal(130, await pty.CtrlC());
+    }
+
+    [Fact]
     public async Task Up_until_done_in_a_terminal_shows_the_live_view_and_keeps_logs_in_files()
     {
         using var dir = new TempDirectory();
@@ -145,6 +171,13 @@ internal sealed class PseudoTerminal : IAsyncDisposable
         }
     }
 
+    /// <summary>Types <paramref name="keys"/> as a person would (a line ends with "\r", the Enter key).</summary>
+    public async Task Type(string keys)
+    {
+        await _script.StandardInput.WriteAsync(keys);
+        await _script.StandardInput.FlushAsync(TestContext.Current.CancellationToken);
+    }
+
     /// <summary>Types Ctrl-C and returns the exit code.</summary>
     public async Task<int> CtrlC()
     {
@@ -171,5 +204,41 @@ internal sealed class PseudoTerminal : IAsyncDisposable
         if (!_script.HasExited) _script.Kill(entireProcessTree: true);
         _script.Dispose();
         return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>The live view's per-trial figures, against values worked by hand.</summary>
+public sealed class LiveViewTests
+{
+    private static readonly DateTime Now = new(2026, 1, 1, 12, 0, 0, DateTimeKind.Utc);
+
+    private static SweepCluster.Contracts.Trials.TrialView Running(SweepCluster.Contracts.Trials.TrialProgress? progress, double[] values, string backbone = "bert") => new()
+    {
+        StudyId = "s", Backbone = backbone, Number = 3, Status = SweepCluster.Contracts.Trials.TrialStatus.Running, Params = new Dictionary<string, object>(),
+        InternalParams = new Dictionary<string, double>(), IntermediateValues = values.Select((v, i) => new SweepCluster.Contracts.Trials.StepValue(i + 1, v)).ToList(),
+        StartedUtc = Now.AddSeconds(-10), Progress = progress,
+    };
+
+    [Fact]
+    public void Eta_is_the_time_so_far_times_epochs_left_over_epochs_done()
+    {
+        // Fold 1 of 2 (0-based 0), epoch 1 of 4: 1 of 8 epochs done in 10 s, so 7 more take 70 s.
+        var progress = new SweepCluster.Contracts.Trials.TrialProgress { Phase = "training", Fold = 0, Folds = 2, Epoch = 1, Epochs = 4 };
+        Assert.Equal(TimeSpan.FromSeconds(70), SweepCluster.Cli.Terminal.LiveView.Eta(Running(progress, []), Now));
+        // Second fold, epoch 2: 6 of 8 done in 10 s, so 2 more take 10 × 2/6 s.
+        Assert.Equal(10.0 * 2 / 6, SweepCluster.Cli.Terminal.LiveView.Eta(Running(progress with { Fold = 1, Epoch = 2 }, []), Now)!.Value.TotalSeconds, 6); // TimeSpan keeps 100 ns ticks
+        Assert.Null(SweepCluster.Cli.Terminal.LiveView.Eta(Running(progress with { Epoch = 0 }, []), Now)); // nothing done yet
+        Assert.Null(SweepCluster.Cli.Terminal.LiveView.Eta(Running(null, []), Now));
+    }
+
+    [Fact]
+    public void Best_so_far_follows_the_direction_and_stage_names_the_job()
+    {
+        var trial = Running(new SweepCluster.Contracts.Trials.TrialProgress { Phase = "training" }, [0.5, 0.3, double.NaN, 0.4]);
+        Assert.Equal(0.3, SweepCluster.Cli.Terminal.LiveView.Best(trial, SweepCluster.Studies.ObjectiveDirection.Minimize));
+        Assert.Equal(0.5, SweepCluster.Cli.Terminal.LiveView.Best(trial, SweepCluster.Studies.ObjectiveDirection.Maximize));
+        Assert.Equal("training", SweepCluster.Cli.Terminal.LiveView.Stage(trial));
+        Assert.Equal("final retrain: training", SweepCluster.Cli.Terminal.LiveView.Stage(trial with { Backbone = SweepCluster.Studies.StudyJobs.FinalRetrainOf("bert") }));
+        Assert.Equal("ensemble", SweepCluster.Cli.Terminal.LiveView.Stage(trial with { Backbone = SweepCluster.Studies.StudyJobs.EnsembleName, Progress = null }));
     }
 }

@@ -42,6 +42,41 @@ public sealed class LeaseProtocolTests(SweepTestCluster fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task An_enqueued_trial_is_the_next_asked_and_is_leased_before_the_waiting_sampled_ones()
+    {
+        var id = NewId();
+        await Grains.Study(id).Submit(TestStudies.Simulated(trials: 4, maxParallel: 2)); // trials 0 and 1 wait in the queue
+        var enqueued = Assert.Single(await Grains.Study(id).Enqueue(null, new Dictionary<string, string> { ["lr"] = "0.001", ["reg"] = "0.5" }));
+        Assert.Equal(2, enqueued.Number);
+        Assert.Equal("enqueued", enqueued.Origin);
+
+        var first = await LeaseOne(id);
+        Assert.Equal(2, first.Number); // ahead of 0 and 1, queued before it
+        Assert.Equal(0.001, first.Params["lr"]);
+        Assert.Equal(0.5, first.Params["reg"]);
+        await Assert.ThrowsAsync<ArgumentException>(() => Grains.Study(id).Enqueue(null, new Dictionary<string, string> { ["lr"] = "7" }));
+        Assert.Equal(3, (await Grains.Study(id).GetTrials()).Count); // the refused one stored nothing
+    }
+
+    [Fact]
+    public async Task A_running_trials_progress_reaches_the_study_status()
+    {
+        var id = NewId();
+        await Grains.Study(id).Submit(TestStudies.Simulated(trials: 1, maxParallel: 1));
+        var lease = await LeaseOne(id);
+        Assert.True(await Grains.Trial(lease).Start(lease.Attempt, TestStudies.Worker()));
+        var progress = new TrialProgress { Phase = "training", Fold = 1, Folds = 3, Epoch = 2, Epochs = 4, Loss = 0.25, SamplesPerSecond = 120.5 };
+        Assert.Equal(ReportVerdict.Continue, await Grains.Trial(lease).Progress(lease.Attempt, progress));
+        Assert.Equal(ReportVerdict.LeaseLost, await Grains.Trial(lease).Progress(lease.Attempt + 1, progress)); // fenced like a report
+
+        var running = Assert.Single((await Grains.Study(id).GetStatus()).Running);
+        Assert.Equal(progress, running.Progress);
+        Assert.Equal(6.0 / 12, running.Progress!.Fraction); // fold 1 of 0..2, epoch 2 of 4: 4 + 2 of 12 epochs
+        await Grains.Trial(lease).Complete(lease.Attempt, 0.3, []);
+        Assert.Empty((await Grains.Study(id).GetStatus()).Running);
+    }
+
+    [Fact]
     public async Task A_stale_offer_cannot_start_and_a_stale_attempt_cannot_report()
     {
         var id = NewId();

@@ -1,0 +1,87 @@
+using System.CommandLine;
+using System.Text.Json;
+using SweepCluster.Contracts.Grains;
+using SweepCluster.Contracts.Studies;
+
+namespace SweepCluster.Cli.Cluster;
+
+/// <summary>
+/// <c>sweep delete ID</c>: removes a study from storage and from the study list, after a y/N question on
+/// a terminal (or <c>--yes</c>). Its artifacts folder stays unless <c>--artifacts</c> is given.
+/// </summary>
+public static class DeleteCommand
+{
+    /// <summary>The <c>delete</c> verb.</summary>
+    public static Command Create(CliIO io)
+    {
+        var id = new Argument<string>("id") { Description = "Study id." };
+        var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation (needed when stdin is not a terminal)." };
+        var artifacts = new Option<bool>("--artifacts") { Description = "Also delete the study's artifacts folder (checkpoints, predictions, report)." };
+        var force = new Option<bool>("--force") { Description = "Delete even while trials run: the study is cancelled first, its workers stop at their next report." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Where the artifacts live, as for `sweep up` (default: $SWEEP_HOME, else ~/.sweepcluster); artifacts are in DIR/artifacts/ID.", HelpName = "DIR" };
+        var json = new Option<bool>("--json") { Description = "Print what was deleted as JSON: the study's last status, and the artifacts folder and whether it was removed." };
+        var client = new ClusterClientOptions();
+        var command = new Command("delete",
+            "Delete a study: its spec, trials and list entry leave the storage. Asks y/N on a terminal; --yes when stdin\n" +
+            "is not one. Refused while trials run unless --force (which cancels the study first). The artifacts folder\n" +
+            "(DATA-DIR/artifacts/ID on this machine) is kept unless --artifacts.\n" +
+            "Exit codes: 0 deleted, 1 cluster error or trials running, 2 no such study, or no --yes without a terminal, 5 not confirmed.")
+        {
+            id, yes, artifacts, force, dataDir, json,
+        };
+        client.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            var studyId = parse.GetValue(id)!;
+            if (!parse.GetValue(yes) && !io.InputIsTerminal)
+                throw new UsageException($"delete asks for confirmation and stdin is not a terminal: pass --yes to delete study '{studyId}'");
+            var home = parse.GetValue(dataDir) ?? Environment.GetEnvironmentVariable("SWEEP_HOME")
+                ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".sweepcluster");
+            var folder = Path.GetFullPath(Path.Combine(home, "artifacts", studyId));
+            return await client.WithConnection(parse, async connection =>
+            {
+                var study = connection.Grains.GetGrain<IStudyGrain>(studyId);
+                var status = await StudyQueries.Status(connection.Grains, studyId);
+                if (!parse.GetValue(yes))
+                {
+                    io.Error.Write($"Delete study '{studyId}' ({status.Name}, {status.State.ToString().ToLowerInvariant()}, {status.Finished}/{status.Budget} trials finished)" +
+                                   (parse.GetValue(artifacts) ? $" and its artifacts {folder}" : "") + "? [y/N] ");
+                    var answer = (await io.In.ReadLineAsync(ct))?.Trim();
+                    if (answer is not ("y" or "Y" or "yes" or "YES" or "Yes"))
+                    {
+                        io.Error.WriteLine("not deleted");
+                        return ExitCodes.NotConfirmed;
+                    }
+                }
+                StudyStatus last;
+                try
+                {
+                    last = await StudyQueries.Guard(studyId, () => study.Delete(parse.GetValue(force)));
+                }
+                catch (InvalidOperationException e)
+                {
+                    io.Error.WriteLine($"sweep: {e.Message}");
+                    return ExitCodes.Failure;
+                }
+                var removed = false;
+                if (parse.GetValue(artifacts) && Directory.Exists(folder))
+                {
+                    Directory.Delete(folder, recursive: true);
+                    removed = true;
+                }
+                if (parse.GetValue(json))
+                {
+                    io.Out.WriteLine(JsonSerializer.Serialize(new { deleted = studyId, status = last, artifacts = folder, artifacts_deleted = removed }, CliJson.Options));
+                }
+                else
+                {
+                    io.Out.WriteLine($"deleted study {studyId}");
+                    io.Out.WriteLine(removed ? $"deleted its artifacts {folder}"
+                        : Directory.Exists(folder) ? $"kept its artifacts {folder} (delete them with --artifacts)" : $"no artifacts at {folder}");
+                }
+                return ExitCodes.Ok;
+            }, ct);
+        });
+        return command;
+    }
+}
