@@ -8,7 +8,7 @@ namespace SweepCluster.Search;
 /// <summary>A trial handed out by <see cref="HyperparameterSearch.Ask"/>, with external parameter values.</summary>
 public sealed record AskedTrial(int Number, IReadOnlyDictionary<string, object> Params);
 
-/// <summary>How a trial ended.</summary>
+/// <summary>How a trial ended, as a search is told it (<see cref="HyperparameterSearch.Tell"/>).</summary>
 public abstract record TrialOutcome
 {
     public sealed record Completed(double Value) : TrialOutcome;

@@ -6,8 +6,10 @@ using SweepCluster.Search.Tpe;
 
 namespace SweepCluster.Search;
 
+/// <summary>How a search proposes parameters; names in <see cref="SamplerSettings.KindNames"/>.</summary>
 public enum SamplerKind { Tpe, TpeMultivariate, Random, Gp }
 
+/// <summary>When a search stops a trial early; names in <see cref="PrunerSettings.KindNames"/>.</summary>
 public enum PrunerKind { None, Median, Percentile, Extrapolating }
 
 public sealed record SamplerSettings
@@ -32,21 +34,30 @@ public sealed record SamplerSettings
         _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "unknown sampler"),
     };
 
-    public static SamplerKind ParseKind(string name) => name.Trim().ToLowerInvariant() switch
-    {
-        "tpe" => SamplerKind.Tpe,
-        "tpe-multivariate" or "tpe_multivariate" or "tpe-mv" => SamplerKind.TpeMultivariate,
-        "random" => SamplerKind.Random,
-        "gp" => SamplerKind.Gp,
-        _ => throw new ArgumentException($"unknown sampler '{name}' (expected tpe, tpe-multivariate, gp or random)"),
-    };
+    /// <summary>
+    /// The one name of each kind, in the order errors list them: the names study files, the ask/tell server
+    /// and search snapshots use (snake_case, as the snapshot's enum names and the pruner's fold rules).
+    /// </summary>
+    public static IReadOnlyList<string> KindNames { get; } = [.. new[] { SamplerKind.Tpe, SamplerKind.TpeMultivariate, SamplerKind.Gp, SamplerKind.Random }.Select(KindName)];
 
+    /// <summary>The kind a canonical name stands for.</summary>
+    /// <exception cref="ArgumentException">Any other name, with the names accepted.</exception>
+    public static SamplerKind ParseKind(string name)
+    {
+        var canonical = name.Trim().ToLowerInvariant();
+        foreach (var kind in Enum.GetValues<SamplerKind>())
+            if (KindName(kind) == canonical) return kind;
+        throw new ArgumentException($"unknown sampler '{name}' (expected {string.Join(", ", KindNames)})");
+    }
+
+    /// <summary>The canonical name of <paramref name="kind"/> (tpe, tpe_multivariate, gp, random).</summary>
     public static string KindName(SamplerKind kind) => kind switch
     {
         SamplerKind.Tpe => "tpe",
-        SamplerKind.TpeMultivariate => "tpe-multivariate",
+        SamplerKind.TpeMultivariate => "tpe_multivariate",
         SamplerKind.Gp => "gp",
-        _ => "random",
+        SamplerKind.Random => "random",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown sampler"),
     };
 }
 
@@ -76,17 +87,37 @@ public sealed record PrunerSettings
     {
         "running_mean" => FoldRule.RunningMean,
         "current_fold" => FoldRule.CurrentFold,
-        _ => throw new ArgumentException($"unknown fold rule '{name}' (expected running_mean or current_fold)"),
+        _ => throw new ArgumentException($"unknown fold rule '{name}' (expected {string.Join(" or ", FoldRuleNames)})"),
     };
 
-    public static PrunerKind ParseKind(string name) => name.Trim().ToLowerInvariant() switch
+    /// <summary>The one name of each kind, in the order errors list them (none, median, percentile, extrapolating).</summary>
+    public static IReadOnlyList<string> KindNames { get; } = [.. Enum.GetValues<PrunerKind>().Select(KindName)];
+
+    /// <summary>The fold rules' names (running_mean, current_fold).</summary>
+    public static IReadOnlyList<string> FoldRuleNames { get; } = ["running_mean", "current_fold"];
+
+    /// <summary>The kind a canonical name stands for.</summary>
+    /// <exception cref="ArgumentException">Any other name, with the names accepted.</exception>
+    public static PrunerKind ParseKind(string name)
     {
-        "none" or "nop" => PrunerKind.None,
-        "median" => PrunerKind.Median,
-        "percentile" => PrunerKind.Percentile,
-        "extrapolating" => PrunerKind.Extrapolating,
-        _ => throw new ArgumentException($"unknown pruner '{name}' (expected none, median, percentile or extrapolating)"),
+        var canonical = name.Trim().ToLowerInvariant();
+        foreach (var kind in Enum.GetValues<PrunerKind>())
+            if (KindName(kind) == canonical) return kind;
+        throw new ArgumentException($"unknown pruner '{name}' (expected {string.Join(", ", KindNames)})");
+    }
+
+    /// <summary>The canonical name of <paramref name="kind"/>.</summary>
+    public static string KindName(PrunerKind kind) => kind switch
+    {
+        PrunerKind.None => "none",
+        PrunerKind.Median => "median",
+        PrunerKind.Percentile => "percentile",
+        PrunerKind.Extrapolating => "extrapolating",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown pruner"),
     };
+
+    /// <summary>The canonical name of <paramref name="rule"/>.</summary>
+    public static string FoldRuleName(FoldRule rule) => FoldRuleNames[rule == FoldRule.RunningMean ? 0 : 1];
 }
 
 /// <summary>Everything that defines a search apart from its history.</summary>

@@ -1,3 +1,6 @@
+using SweepCluster.Search;
+using SweepCluster.Search.Sampling;
+
 namespace SweepCluster.Studies;
 
 /// <summary>
@@ -70,14 +73,12 @@ public sealed record BackboneSpec
     [Id(6)] public int MaxSequenceLength { get; init; } = 128;
 }
 
-public enum ObjectiveDirection { Maximize, Minimize }
-
 [GenerateSerializer, Alias("sweep.ObjectiveSpec"), Immutable]
 public sealed record ObjectiveSpec
 {
     /// <summary>f1 | accuracy | precision | recall | roc_auc | loss (macro over labels for multi-label).</summary>
     [Id(0)] public string Metric { get; init; } = "f1";
-    [Id(1)] public ObjectiveDirection Direction { get; init; } = ObjectiveDirection.Maximize;
+    [Id(1)] public StudyDirection Direction { get; init; } = StudyDirection.Maximize;
 }
 
 [GenerateSerializer, Alias("sweep.BudgetSpec"), Immutable]
@@ -91,8 +92,8 @@ public sealed record BudgetSpec
 [GenerateSerializer, Alias("sweep.SamplerSpec"), Immutable]
 public sealed record SamplerSpec
 {
-    /// <summary>tpe | tpe_multivariate | gp | random (src/Search names).</summary>
-    [Id(0)] public string Kind { get; init; } = "tpe";
+    /// <summary>tpe | tpe_multivariate | gp | random: a name of <see cref="SamplerSettings.KindNames"/>, kept as the name because stored studies hold it so.</summary>
+    [Id(0)] public string Kind { get; init; } = SamplerSettings.KindName(new SamplerSettings().Kind);
     [Id(1)] public int? StartupTrials { get; init; }
     /// <summary>Each backbone's sampler also learns from the other backbones' finished trials (no effect with one backbone).</summary>
     [Id(2)] public bool ShareAcrossBackbones { get; init; }
@@ -101,17 +102,23 @@ public sealed record SamplerSpec
 [GenerateSerializer, Alias("sweep.PrunerSpec"), Immutable]
 public sealed record PrunerSpec
 {
-    /// <summary>none | median | percentile | extrapolating.</summary>
-    [Id(0)] public string Kind { get; init; } = "median";
-    [Id(1)] public int StartupTrials { get; init; } = 5;
-    [Id(2)] public int WarmupSteps { get; init; }
-    [Id(3)] public int IntervalSteps { get; init; } = 1;
-    [Id(4)] public double Percentile { get; init; } = 50;
+    /// <summary>
+    /// none | median | percentile | extrapolating (<see cref="PrunerSettings.KindNames"/>). A study prunes with the
+    /// median rule unless told otherwise (docs/study-spec.md), where a bare search prunes nothing: the one default
+    /// that is the study file's own. The numbers below are Search's defaults.
+    /// </summary>
+    [Id(0)] public string Kind { get; init; } = PrunerSettings.KindName(PrunerKind.Median);
+    [Id(1)] public int StartupTrials { get; init; } = SearchDefaults.NStartupTrials;
+    [Id(2)] public int WarmupSteps { get; init; } = SearchDefaults.NWarmupSteps;
+    [Id(3)] public int IntervalSteps { get; init; } = SearchDefaults.IntervalSteps;
+    [Id(4)] public double Percentile { get; init; } = SearchDefaults.Percentile;
     /// <summary>
     /// running_mean | current_fold: what judging fold k ≥ 1 of a k-fold trial uses of its earlier folds
     /// (Search's <c>FoldRule</c>). Studies stored before this key existed read as running_mean, the default.
     /// </summary>
-    [Id(5)] public string FoldRule { get; init; } = "running_mean";
+    [Id(5)] public string FoldRule { get; init; } = PrunerSettings.FoldRuleName(SearchDefaults.FoldRule);
+
+    private static readonly PrunerSettings SearchDefaults = new();
 }
 
 public enum EnsembleKind { Soft, Hard, None }

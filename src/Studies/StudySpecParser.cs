@@ -1,6 +1,8 @@
 using System.Text.RegularExpressions;
 using SweepCluster.Studies.Yaml;
 using YamlDotNet.RepresentationModel;
+using SweepCluster.Search;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Studies;
 
@@ -31,8 +33,8 @@ public static partial class StudySpecParser
         aliases: [("deberta-v3", BackboneFamily.DebertaV2), ("deberta", BackboneFamily.DebertaV2)]);
     private static readonly Choices<Balancing> BalancingModes = new("balancing",
         [("none", Balancing.None), ("undersample", Balancing.Undersample), ("oversample", Balancing.Oversample), ("augment", Balancing.Augment)]);
-    private static readonly Choices<ObjectiveDirection> Directions = new("direction",
-        [("maximize", ObjectiveDirection.Maximize), ("minimize", ObjectiveDirection.Minimize)]);
+    private static readonly Choices<StudyDirection> Directions = new("direction",
+        [("maximize", StudyDirection.Maximize), ("minimize", StudyDirection.Minimize)]);
     private static readonly Choices<EnsembleKind> EnsembleKinds = new("ensemble",
         [("soft", EnsembleKind.Soft), ("hard", EnsembleKind.Hard), ("none", EnsembleKind.None)]);
     private static readonly Choices<FinalModels> FinalModelChoices = new("final models",
@@ -42,9 +44,10 @@ public static partial class StudySpecParser
     private static readonly Choices<WorkloadKind> WorkloadKinds = new("workload kind",
         [("train", WorkloadKind.Train), ("simulated", WorkloadKind.Simulated)]);
     private static readonly Choices<string> Metrics = Choices.Names("metric", "f1", "accuracy", "precision", "recall", "roc_auc", "loss");
-    private static readonly Choices<string> SamplerKinds = Choices.Names("sampler kind", "tpe", "tpe_multivariate", "gp", "random");
-    private static readonly Choices<string> PrunerKinds = Choices.Names("pruner kind", "none", "median", "percentile", "extrapolating");
-    private static readonly Choices<string> FoldRules = Choices.Names("pruner fold_rule", "running_mean", "current_fold");
+    // Search owns the kinds' names: the study file spells them as SamplerSettings/PrunerSettings parse them.
+    private static readonly Choices<string> SamplerKinds = Choices.Names("sampler kind", [.. SamplerSettings.KindNames]);
+    private static readonly Choices<string> PrunerKinds = Choices.Names("pruner kind", [.. PrunerSettings.KindNames]);
+    private static readonly Choices<string> FoldRules = Choices.Names("pruner fold_rule", [.. PrunerSettings.FoldRuleNames]);
     private static readonly Choices<string> CurveFamilies = Choices.Names("curve family", "crossing", "parallel");
 
     // Defaults come from the records themselves; required members get placeholders that are never used.

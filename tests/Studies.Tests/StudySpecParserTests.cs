@@ -1,6 +1,7 @@
 using SweepCluster.Studies;
 using SweepCluster.Search.Space;
 using static SweepCluster.Studies.Tests.StudyYaml;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Studies.Tests;
 
@@ -61,7 +62,7 @@ public sealed class StudySpecParserTests
         Assert.Equal(["toxic", "severe_toxic"], data.LabelColumns);
         Assert.Equal(new Dictionary<string, int> { ["NON_EXTREMIST"] = 0, ["EXTREMIST"] = 1, ["HATE"] = 1 }, data.LabelMap);
         Assert.Equal((0.1, Balancing.Oversample, "\t", "id", 3), (data.HoldoutFraction, data.Balancing, data.Delimiter, data.IdColumn, data.MinTextLength));
-        Assert.Equal(new ObjectiveSpec { Metric = "roc_auc", Direction = ObjectiveDirection.Minimize }, spec.Objective);
+        Assert.Equal(new ObjectiveSpec { Metric = "roc_auc", Direction = StudyDirection.Minimize }, spec.Objective);
         Assert.Equal(new BudgetSpec { TrialsPerBackbone = 30, MaxParallel = 8 }, spec.Budget);
         Assert.Equal(new SamplerSpec { Kind = "tpe_multivariate", StartupTrials = 12, ShareAcrossBackbones = true }, spec.Sampler);
         Assert.Equal(new PrunerSpec { Kind = "percentile", StartupTrials = 4, WarmupSteps = 2, IntervalSteps = 3, Percentile = 25, FoldRule = "current_fold" }, spec.Pruner);

@@ -1,21 +1,6 @@
+using SweepCluster.Search.Sampling;
+
 namespace SweepCluster.Contracts.Trials;
-
-/// <summary>
-/// A trial's life: waiting (in the queue) → leased (a worker claimed it) → running (first report) →
-/// complete | pruned | failed. An expired or released lease sends it back to waiting, up to the
-/// study's max_attempts. Cancelled: its study was cancelled before it finished.
-/// </summary>
-public enum TrialStatus { Waiting, Leased, Running, Complete, Pruned, Failed, Cancelled }
-
-public static class TrialStatusExtensions
-{
-    public static bool IsFinished(this TrialStatus status) =>
-        status is TrialStatus.Complete or TrialStatus.Pruned or TrialStatus.Failed or TrialStatus.Cancelled;
-
-    public static bool IsInFlight(this TrialStatus status) => !status.IsFinished();
-
-    public static string ToWire(this TrialStatus status) => status.ToString().ToLowerInvariant();
-}
 
 /// <summary>Trial grain keys are "{studyId}/{backbone}/{number}": readable in storage and logs.</summary>
 public static class TrialKey
@@ -57,7 +42,7 @@ public sealed record TrialView
     [Id(0)] public required string StudyId { get; init; }
     [Id(1)] public required string Backbone { get; init; }
     [Id(2)] public required int Number { get; init; }
-    [Id(3)] public required TrialStatus Status { get; init; }
+    [Id(3)] public required TrialState Status { get; init; }
     [Id(4)] public required IReadOnlyDictionary<string, object> Params { get; init; }
     [Id(5)] public required IReadOnlyDictionary<string, double> InternalParams { get; init; }
     [Id(6)] public double? Value { get; init; }

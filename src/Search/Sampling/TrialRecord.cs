@@ -1,7 +1,5 @@
 namespace SweepCluster.Search.Sampling;
 
-public enum TrialState { Running, Complete, Pruned, Failed }
-
 /// <summary>
 /// One trial in a search's history. Params hold internal values (see ParamDistribution): the value itself
 /// for numbers, the choice index for categoricals. Only parameters that were active are present.
@@ -16,7 +14,7 @@ public sealed class TrialRecord
     public SortedDictionary<int, double> IntermediateValues { get; init; } = new();
     public string? Error { get; internal set; }
 
-    public bool IsFinished => State != TrialState.Running;
+    public bool IsFinished => State.IsFinished();
 
     /// <summary>The last reported step and its value, or null when nothing was reported.</summary>
     public (int Step, double Value)? LastReport =>

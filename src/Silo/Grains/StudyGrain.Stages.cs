@@ -50,8 +50,8 @@ public sealed partial class StudyGrain
             var view = await TrialGrain(job.Backbone, 0).GetView();
             _stageJobs[view.Backbone] = view;
             if (view.Status.IsFinished() || !requeue || S.State != StudyState.Running) continue;
-            var entry = QueueEntry.For(StageDefinition(view.Backbone, view.Params), view.Status == TrialStatus.Waiting ? view.Attempts + 1 : view.Attempts);
-            if (view.Status == TrialStatus.Waiting) await Queue.Enqueue(entry);
+            var entry = QueueEntry.For(StageDefinition(view.Backbone, view.Params), view.Status == TrialState.Waiting ? view.Attempts + 1 : view.Attempts);
+            if (view.Status == TrialState.Waiting) await Queue.Enqueue(entry);
             else await Queue.Track(entry, view.LeaseExpiresUtc ?? DateTime.UtcNow);
         }
     }
@@ -88,7 +88,7 @@ public sealed partial class StudyGrain
         if (!searchDone) return false;
         var finals = _searches.Values.Select(r => StageJob(StudyJobs.FinalRetrainOf(r.Spec.Name))).OfType<TrialView>().ToList();
         if (finals.Any(f => !f.Status.IsFinished())) return false;
-        if (!finals.Any(f => f.Status == TrialStatus.Complete))
+        if (!finals.Any(f => f.Status == TrialState.Complete))
         {
             if (finals.Count > 0) logger.LogWarning("study {Study}: no final retrain completed; no ensemble", StudyId);
             return true;
@@ -140,7 +140,7 @@ public sealed partial class StudyGrain
     }
 
     private int? FinalEpochs(IDictionary<int, double> reports) =>
-        FinalEpochs(reports.ToDictionary(), Spec.Objective.Direction == ObjectiveDirection.Maximize);
+        FinalEpochs(reports.ToDictionary(), Spec.Objective.Direction == StudyDirection.Maximize);
 
     private TrialDefinition StageDefinition(string name, IReadOnlyDictionary<string, object> parameters)
     {
@@ -164,7 +164,7 @@ public sealed partial class StudyGrain
         await store.WriteStateAsync();
         _stageJobs[name] = new TrialView
         {
-            StudyId = StudyId, Backbone = name, Number = 0, Status = TrialStatus.Waiting, Params = parameters,
+            StudyId = StudyId, Backbone = name, Number = 0, Status = TrialState.Waiting, Params = parameters,
             InternalParams = definition.InternalParams, IntermediateValues = [], CreatedUtc = DateTime.UtcNow,
         };
         var generation = await Queue.Enqueue(QueueEntry.For(definition, 1));
@@ -177,7 +177,7 @@ public sealed partial class StudyGrain
         foreach (var job in _stageJobs.Values.Where(v => !v.Status.IsFinished()).ToList())
         {
             TrialGrain(job.Backbone, 0).Cancel().Ignore();
-            _stageJobs[job.Backbone] = job with { Status = TrialStatus.Cancelled, Error = "study cancelled" };
+            _stageJobs[job.Backbone] = job with { Status = TrialState.Cancelled, Error = "study cancelled" };
         }
     }
 

@@ -7,6 +7,7 @@ using SweepCluster.Contracts.Trials;
 using SweepCluster.Search;
 using SweepCluster.Search.Space;
 using SweepCluster.Silo.Telemetry;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Silo.Grains;
 
@@ -67,7 +68,7 @@ public sealed partial class StudyGrain(
     {
         private readonly List<TrialView> _trials = [];
         private readonly SortedSet<int> _inFlight = [];
-        private readonly Dictionary<TrialStatus, int> _counts = [];
+        private readonly Dictionary<TrialState, int> _counts = [];
 
         public BackboneSpec Spec { get; } = spec;
         public HyperparameterSearch Search { get; } = search;
@@ -76,10 +77,10 @@ public sealed partial class StudyGrain(
         public int Created => _trials.Count;
         public int InFlightCount => _inFlight.Count;
         public IEnumerable<TrialView> InFlight => _inFlight.Select(n => _trials[n]);
-        public IReadOnlyDictionary<TrialStatus, int> Counts => _counts;
+        public IReadOnlyDictionary<TrialState, int> Counts => _counts;
         public int Finished => _trials.Count - _inFlight.Count;
         /// <summary>Created trials that no worker has started yet, as far as the study knows.</summary>
-        public int Waiting => _counts.GetValueOrDefault(TrialStatus.Waiting);
+        public int Waiting => _counts.GetValueOrDefault(TrialState.Waiting);
 
         public void Add(TrialView view)
         {
@@ -311,7 +312,7 @@ public sealed partial class StudyGrain(
                 {
                     // Not awaited: a trial may at this moment be waiting on this grain (a report).
                     TrialGrain(run.Spec.Name, trial.Number).Cancel().Ignore();
-                    run.Set(trial with { Status = TrialStatus.Cancelled, Error = "study cancelled" });
+                    run.Set(trial with { Status = TrialState.Cancelled, Error = "study cancelled" });
                 }
             }
             CancelStageJobs();
@@ -366,7 +367,7 @@ public sealed partial class StudyGrain(
             }
             run.Set(view);
             if (!requeue || S.State != StudyState.Running) continue;
-            if (view.Status == TrialStatus.Waiting) await Queue.Enqueue(EntryFor(run, view, view.Attempts + 1));
+            if (view.Status == TrialState.Waiting) await Queue.Enqueue(EntryFor(run, view, view.Attempts + 1));
             else await Queue.Track(EntryFor(run, view, view.Attempts), view.LeaseExpiresUtc ?? DateTime.UtcNow);
         }
         await FinishIfDone();
@@ -437,7 +438,7 @@ public sealed partial class StudyGrain(
             await TrialGrain(run.Spec.Name, asked.Number).Initialize(definition);
             var view = new TrialView
             {
-                StudyId = StudyId, Backbone = run.Spec.Name, Number = asked.Number, Status = TrialStatus.Waiting,
+                StudyId = StudyId, Backbone = run.Spec.Name, Number = asked.Number, Status = TrialState.Waiting,
                 Params = asked.Params, InternalParams = definition.InternalParams, IntermediateValues = [], CreatedUtc = DateTime.UtcNow,
             };
             run.Add(view);
@@ -458,7 +459,7 @@ public sealed partial class StudyGrain(
     {
         if (S.Spec is null || S.State != StudyState.Running) return Task.CompletedTask;
         if (!_searches.TryGetValue(backbone, out var run) || number >= run.Created) return Task.CompletedTask;
-        if (run.Trials[number].Status == TrialStatus.Waiting) run.Set(run.Trials[number] with { Status = TrialStatus.Leased });
+        if (run.Trials[number].Status == TrialState.Waiting) run.Set(run.Trials[number] with { Status = TrialState.Leased });
         // Its waiting slot is free: create the next trial now, not when this one finishes.
         return Fill();
     }
@@ -469,7 +470,7 @@ public sealed partial class StudyGrain(
         if (!_searches.TryGetValue(backbone, out var run) || number >= run.Created) return Task.FromResult(ReportVerdict.Continue);
         var trial = run.Search.Trials[number];
         if (trial.IsFinished) return Task.FromResult(ReportVerdict.Continue);
-        if (run.Trials[number].Status != TrialStatus.Running) run.Set(run.Trials[number] with { Status = TrialStatus.Running });
+        if (run.Trials[number].Status != TrialState.Running) run.Set(run.Trials[number] with { Status = TrialState.Running });
         return Task.FromResult(run.Search.Report(number, step, value) ? ReportVerdict.Prune : ReportVerdict.Continue);
     }
 
@@ -490,7 +491,7 @@ public sealed partial class StudyGrain(
     {
         var wasFinished = run.Trials[trial.Number].Status.IsFinished();
         run.Set(trial);
-        if (wasFinished && trial.Status == TrialStatus.Cancelled) return;
+        if (wasFinished && trial.Status == TrialState.Cancelled) return;
         Tell(run, trial);
         PublishMetrics();
     }
@@ -503,8 +504,8 @@ public sealed partial class StudyGrain(
         foreach (var v in trial.IntermediateValues) record.IntermediateValues.TryAdd(v.Step, v.Value);
         TrialOutcome outcome = trial.Status switch
         {
-            TrialStatus.Complete when trial.Value is double v => new TrialOutcome.Completed(v),
-            TrialStatus.Pruned => new TrialOutcome.Pruned(),
+            TrialState.Complete when trial.Value is double v => new TrialOutcome.Completed(v),
+            TrialState.Pruned => new TrialOutcome.Pruned(),
             _ => new TrialOutcome.Failed(trial.Error),
         };
         run.Search.Tell(trial.Number, outcome);

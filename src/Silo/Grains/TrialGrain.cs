@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Silo.Telemetry;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Silo.Grains;
 
@@ -9,7 +10,7 @@ namespace SweepCluster.Silo.Grains;
 public sealed class TrialGrainState
 {
     [Id(0)] public TrialDefinition? Definition { get; set; }
-    [Id(1)] public TrialStatus Status { get; set; } = TrialStatus.Waiting;
+    [Id(1)] public TrialState Status { get; set; } = TrialState.Waiting;
     /// <summary>Leases granted so far; the current lease's attempt number, used as a fencing token.</summary>
     [Id(2)] public int Attempts { get; set; }
     [Id(3)] public string? LeaseOwner { get; set; }
@@ -39,7 +40,7 @@ public sealed class TrialGrain(
     {
         // After a silo restart the stored expiry may already be past while the worker is still alive and
         // about to heartbeat: give it one lease period of grace.
-        if (S.Status is TrialStatus.Leased or TrialStatus.Running && S.Definition is { } d)
+        if (S.Status is TrialState.Leased or TrialState.Running && S.Definition is { } d)
         {
             var grace = DateTime.UtcNow + d.LeaseDuration;
             if (S.LeaseExpiresUtc is null || S.LeaseExpiresUtc < grace) S.LeaseExpiresUtc = grace;
@@ -54,9 +55,9 @@ public sealed class TrialGrain(
     {
         // A study that crashed after creating this trial but before recording it asks again: a trial no
         // worker has started may take the new parameters; a started one keeps its own.
-        if (S.Definition is not null && (S.Attempts > 0 || S.Status != TrialStatus.Waiting)) return;
+        if (S.Definition is not null && (S.Attempts > 0 || S.Status != TrialState.Waiting)) return;
         S.Definition = definition;
-        S.Status = TrialStatus.Waiting;
+        S.Status = TrialState.Waiting;
         S.CreatedUtc = DateTime.UtcNow;
         await store.WriteStateAsync();
     }
@@ -88,9 +89,9 @@ public sealed class TrialGrain(
 
     public async Task<bool> Start(int attempt, WorkerInfo worker)
     {
-        if (S.Definition is null || S.Status != TrialStatus.Waiting || attempt != S.Attempts + 1) return false;
+        if (S.Definition is null || S.Status != TrialState.Waiting || attempt != S.Attempts + 1) return false;
         S.Attempts = attempt;
-        S.Status = TrialStatus.Leased;
+        S.Status = TrialState.Leased;
         S.LeaseOwner = worker.WorkerId;
         S.LeaseExpiresUtc = DateTime.UtcNow + Definition.LeaseDuration;
         S.StartedUtc = DateTime.UtcNow;
@@ -104,8 +105,8 @@ public sealed class TrialGrain(
     /// <summary>Continue when <paramref name="attempt"/> holds the lease; otherwise why it must stop.</summary>
     private ReportVerdict LeaseVerdict(int attempt)
     {
-        if (S.Status == TrialStatus.Cancelled) return ReportVerdict.Stop;
-        if (attempt != S.Attempts || S.Status is not (TrialStatus.Leased or TrialStatus.Running)) return ReportVerdict.LeaseLost;
+        if (S.Status == TrialState.Cancelled) return ReportVerdict.Stop;
+        if (attempt != S.Attempts || S.Status is not (TrialState.Leased or TrialState.Running)) return ReportVerdict.LeaseLost;
         return ReportVerdict.Continue;
     }
 
@@ -123,7 +124,7 @@ public sealed class TrialGrain(
         var verdict = LeaseVerdict(attempt);
         if (verdict != ReportVerdict.Continue) return verdict;
         Renew();
-        S.Status = TrialStatus.Running;
+        S.Status = TrialState.Running;
         if (S.IntermediateValues.All(v => v.Step != step)) S.IntermediateValues.Add(new StepValue(step, value));
 
         var d = Definition;
@@ -140,10 +141,10 @@ public sealed class TrialGrain(
         switch (verdict)
         {
             case ReportVerdict.Prune:
-                await Finish(TrialStatus.Pruned, value, null);
+                await Finish(TrialState.Pruned, value, null);
                 break;
             case ReportVerdict.Stop:
-                await Finish(TrialStatus.Cancelled, null, "study cancelled");
+                await Finish(TrialState.Cancelled, null, "study cancelled");
                 break;
         }
         return verdict;
@@ -151,24 +152,24 @@ public sealed class TrialGrain(
 
     public async Task<ReportVerdict> Complete(int attempt, double value, IReadOnlyList<StepValue> intermediateValues)
     {
-        if (S.Status == TrialStatus.Complete && attempt == S.Attempts) return ReportVerdict.Continue; // a retried call
+        if (S.Status == TrialState.Complete && attempt == S.Attempts) return ReportVerdict.Continue; // a retried call
         var verdict = LeaseVerdict(attempt);
         if (verdict != ReportVerdict.Continue) return verdict;
         foreach (var v in intermediateValues)
             if (S.IntermediateValues.All(x => x.Step != v.Step)) S.IntermediateValues.Add(v);
         S.IntermediateValues.Sort((a, b) => a.Step.CompareTo(b.Step));
         // As Optuna's tell (and the search's Tell): NaN fails the trial, ±∞ is a value that ranks.
-        if (!double.IsNaN(value)) await Finish(TrialStatus.Complete, value, null);
-        else await Finish(TrialStatus.Failed, null, $"objective value is {value}");
+        if (!double.IsNaN(value)) await Finish(TrialState.Complete, value, null);
+        else await Finish(TrialState.Failed, null, $"objective value is {value}");
         return ReportVerdict.Continue;
     }
 
     public async Task<ReportVerdict> Fail(int attempt, string error)
     {
-        if (S.Status == TrialStatus.Failed && attempt == S.Attempts) return ReportVerdict.Continue;
+        if (S.Status == TrialState.Failed && attempt == S.Attempts) return ReportVerdict.Continue;
         var verdict = LeaseVerdict(attempt);
         if (verdict != ReportVerdict.Continue) return verdict;
-        await Finish(TrialStatus.Failed, null, error);
+        await Finish(TrialState.Failed, null, error);
         return ReportVerdict.Continue;
     }
 
@@ -182,7 +183,7 @@ public sealed class TrialGrain(
     public async Task<LeaseCheck> CheckLease(int attempt)
     {
         if (S.Definition is null || S.Status.IsFinished()) return new LeaseCheck { Finished = true };
-        if (S.Status == TrialStatus.Waiting)
+        if (S.Status == TrialState.Waiting)
         {
             // Released and re-queued under a newer attempt: the queue's record is stale.
             if (S.Attempts >= attempt) return new LeaseCheck { Finished = true };
@@ -205,10 +206,10 @@ public sealed class TrialGrain(
     {
         if (S.Attempts >= Definition.MaxAttempts)
         {
-            await Finish(TrialStatus.Failed, null, $"{reason}; gave up after {S.Attempts} attempts");
+            await Finish(TrialState.Failed, null, $"{reason}; gave up after {S.Attempts} attempts");
             return null;
         }
-        S.Status = TrialStatus.Waiting;
+        S.Status = TrialState.Waiting;
         S.LeaseOwner = null;
         S.LeaseExpiresUtc = null;
         S.IntermediateValues.Clear();
@@ -219,14 +220,14 @@ public sealed class TrialGrain(
     public async Task Cancel()
     {
         if (S.Definition is null || S.Status.IsFinished()) return;
-        S.Status = TrialStatus.Cancelled;
+        S.Status = TrialState.Cancelled;
         S.Error = "study cancelled";
         S.FinishedUtc = DateTime.UtcNow;
         S.LeaseOwner = null;
         await store.WriteStateAsync();
     }
 
-    private async Task Finish(TrialStatus status, double? value, string? error)
+    private async Task Finish(TrialState status, double? value, string? error)
     {
         S.Status = status;
         S.Value = value;

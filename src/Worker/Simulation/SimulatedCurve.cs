@@ -2,6 +2,7 @@ using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Search.Synthetic;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Worker.Simulation;
 
@@ -22,7 +23,7 @@ internal readonly record struct SimulatedCurve(
         var (inputs, parameterShift) = mapping.Map(assignment.Params, LearningCurves.OptimumInputs(family));
         return new SimulatedCurve(family, inputs, parameterShift + BackboneOffset(assignment.Backbone),
             unchecked((ulong)spec.Seed), TrialIndex: NoiseTrialIndex(assignment.Backbone, assignment.Number),
-            ReportOneMinusLoss: spec.Objective.Direction == ObjectiveDirection.Maximize);
+            ReportOneMinusLoss: spec.Objective.Direction == StudyDirection.Maximize);
     }
 
     /// <summary>

@@ -8,6 +8,7 @@ using SweepCluster.Training.Ensembles;
 using SweepCluster.Training.FineTuning;
 using SweepCluster.Training.Storage;
 using SweepCluster.Worker.Workloads;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Worker.Training;
 
@@ -17,7 +18,7 @@ namespace SweepCluster.Worker.Training;
 // study names a test file, the ensemble predicts it into a submission.
 public sealed partial class TrainingWorkload
 {
-    private Task<TrialResult> RunEnsembleAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken)
+    private Task<WorkloadResult> RunEnsembleAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken)
     {
         try
         {
@@ -25,23 +26,23 @@ public sealed partial class TrainingWorkload
         }
         catch (Exception e) when (IsPermanent(e))
         {
-            return Task.FromResult<TrialResult>(new TrialResult.Failed(e.Message));
+            return Task.FromResult<WorkloadResult>(new WorkloadResult.Failed(e.Message));
         }
     }
 
-    private TrialResult BuildEnsemble(TrialAssignment assignment, StudySpec spec, CancellationToken cancellationToken)
+    private WorkloadResult BuildEnsemble(TrialAssignment assignment, StudySpec spec, CancellationToken cancellationToken)
     {
         var root = _options.ArtifactsRoot;
         var studyId = assignment.StudyId;
         var (dataset, splits) = PreparedData.LoadSplits(spec);
         var targets = dataset.Targets;
         var multiLabel = dataset.Kind == TaskKind.MultiLabel;
-        var higherIsBetter = spec.Objective.Direction == ObjectiveDirection.Maximize;
+        var higherIsBetter = spec.Objective.Direction == StudyDirection.Maximize;
         var metric = spec.Objective.Metric;
 
         var finetuned = FineTunedMembers(studyId, spec, assignment);
         if (finetuned.Count == 0 && spec.Final.ClassicMembers.Count == 0)
-            return new TrialResult.Failed(spec.Final.Models == FinalModels.Folds
+            return new WorkloadResult.Failed(spec.Final.Models == FinalModels.Folds
                 ? $"no best trial with fold models under {Path.Combine(root, studyId)} (is --artifacts shared by every worker?)"
                 : $"no final model under {Path.Combine(root, studyId)} (is --artifacts shared by every worker?)");
         var outOfFold = new Dictionary<string, Dictionary<int, double[]>>(StringComparer.Ordinal);
@@ -71,7 +72,7 @@ public sealed partial class TrainingWorkload
         var oofRows = outOfFold.Values.Select(d => (IEnumerable<int>)d.Keys).Aggregate((a, b) => a.Intersect(b)).Order().ToArray();
         var heldRows = splits.HeldOut.Order().ToArray();
         var missing = heldOutByMember.Where(m => heldRows.Any(r => !m.Value.ContainsKey(r))).Select(m => m.Key).ToList();
-        if (missing.Count > 0) return new TrialResult.Failed($"held-out probabilities of {string.Join(", ", missing)} do not cover the study's held-out rows (the data changed since training?)");
+        if (missing.Count > 0) return new WorkloadResult.Failed($"held-out probabilities of {string.Join(", ", missing)} do not cover the study's held-out rows (the data changed since training?)");
         Dictionary<string, double[][]> On(Dictionary<string, Dictionary<int, double[]>> source, int[] rows) =>
             source.ToDictionary(m => m.Key, m => rows.Select(r => m.Value[r]).ToArray(), StringComparer.Ordinal);
         var oof = On(outOfFold, oofRows);
@@ -142,7 +143,7 @@ public sealed partial class TrainingWorkload
             EnsemblePredictions.WriteProbabilities(Path.Combine(folder, "probabilities.csv"), report, test.Ids, predictions);
             _logger.LogInformation("{Study}: submission for {Rows} rows of {File} written to {Folder}", studyId, test.Ids.Count, testFile, folder);
         }
-        return new TrialResult.Completed(ensembleRow.Metrics.GetValueOrDefault(metric, double.NaN), []);
+        return new WorkloadResult.Completed(ensembleRow.Metrics.GetValueOrDefault(metric, double.NaN), []);
     }
 
     /// <summary>A fine-tuned member: its best trial's folder (oof.csv), its held-out probabilities, and the model folders that predict for it.</summary>

@@ -9,6 +9,7 @@ using SweepCluster.Training.FineTuning;
 using SweepCluster.Training.Models;
 using SweepCluster.Worker.Workloads;
 using static TorchSharp.torch;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Worker.Training;
 
@@ -19,7 +20,7 @@ namespace SweepCluster.Worker.Training;
 // and the channel through which a cancelled study stops the job).
 public sealed partial class TrainingWorkload
 {
-    private async Task<TrialResult> RunFinalRetrainAsync(TrialAssignment assignment, StudySpec spec, string backboneName, ITrialReporter reporter, CancellationToken cancellationToken)
+    private async Task<WorkloadResult> RunFinalRetrainAsync(TrialAssignment assignment, StudySpec spec, string backboneName, ITrialReporter reporter, CancellationToken cancellationToken)
     {
         var (backbone, data, hp, failure) = Prepare(assignment, spec, backboneName);
         if (failure is not null) return failure;
@@ -27,7 +28,7 @@ public sealed partial class TrainingWorkload
         var sourceTrial = assignment.Params.TryGetValue(StudyJobs.SourceTrialParam, out var source) ? Convert.ToInt32(source, CultureInfo.InvariantCulture) : -1;
         var label = $"{assignment.StudyId}/{backbone.Name} final retrain";
         var heldOut = data.Splits.HeldOut;
-        if (heldOut.Length == 0) return new TrialResult.Failed("the final retrain and the ensemble are scored on held-out rows; set data.holdout_fraction above 0");
+        if (heldOut.Length == 0) return new WorkloadResult.Failed("the final retrain and the ensemble are scored on held-out rows; set data.holdout_fraction above 0");
         var training = Enumerable.Range(0, data.Dataset.Count).Except(heldOut).ToArray();
         var seed = unchecked(spec.Seed * 7919 + 999_983);
         var (rows, targets, train) = data.Balancer.Apply(training, seed);
@@ -42,7 +43,7 @@ public sealed partial class TrainingWorkload
         ReportVerdict? stop = null;
         try
         {
-            await TrainerFor(spec).RunAsync(model, Device, hp, spec.Objective.Metric, spec.Objective.Direction == ObjectiveDirection.Maximize,
+            await TrainerFor(spec).RunAsync(model, Device, hp, spec.Objective.Metric, spec.Objective.Direction == StudyDirection.Maximize,
                 rows, targets, train, heldOut, seed, label,
                 async epoch =>
                 {
@@ -57,9 +58,9 @@ public sealed partial class TrainingWorkload
         }
         catch (NonFiniteMetricException e)
         {
-            return new TrialResult.Failed(e.Message);
+            return new WorkloadResult.Failed(e.Message);
         }
-        if (stop is { } stopped) return new TrialResult.Stopped(stopped);
+        if (stop is { } stopped) return new WorkloadResult.Stopped(stopped);
 
         var folder = TrialArtifacts.FinalModel(_options.ArtifactsRoot, assignment.StudyId, backbone.Name);
         TrainedModel.Save(folder, model, backbone.Checkpoint!, new TrainedModelInfo
@@ -71,6 +72,6 @@ public sealed partial class TrainingWorkload
             heldOut.Select((row, i) => KeyValuePair.Create(row, last!.Probabilities[i])));
         GC.Collect();
         _logger.LogInformation("{Job}: saved to {Folder}; held-out {Metric} {Value:0.0000}", label, folder, spec.Objective.Metric, last!.Metric);
-        return new TrialResult.Completed(last.Metric, reports);
+        return new WorkloadResult.Completed(last.Metric, reports);
     }
 }

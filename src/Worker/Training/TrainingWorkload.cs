@@ -51,7 +51,7 @@ public sealed partial class TrainingWorkload : ITrialWorkload
 
     public Device Device { get; }
 
-    public Task<TrialResult> RunAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken) =>
+    public Task<WorkloadResult> RunAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken) =>
         StudyJobs.Parse(assignment.Backbone) switch
         {
             (JobStage.FinalRetrain, var backbone) => RunFinalRetrainAsync(assignment, spec, backbone!, reporter, cancellationToken),
@@ -59,13 +59,13 @@ public sealed partial class TrainingWorkload : ITrialWorkload
             _ => RunSearchTrialAsync(assignment, spec, reporter, cancellationToken),
         };
 
-    private async Task<TrialResult> RunSearchTrialAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken)
+    private async Task<WorkloadResult> RunSearchTrialAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken)
     {
         var (backbone, data, hp, failure) = Prepare(assignment, spec, assignment.Backbone);
         if (failure is not null) return failure;
 
         var label = $"{assignment.TrialKey}";
-        var higherIsBetter = spec.Objective.Direction == ObjectiveDirection.Maximize;
+        var higherIsBetter = spec.Objective.Direction == StudyDirection.Maximize;
         var reports = new List<StepValue>();
         var folds = new List<FoldSummary>();
         var outOfFold = new Dictionary<int, double[]>();
@@ -134,7 +134,7 @@ public sealed partial class TrainingWorkload : ITrialWorkload
         {
             // A named outcome, not an exception dump: the trial failed because its value cannot exist.
             if (keepFoldModels) TrialArtifacts.DeleteFoldModels(trialFolder);
-            return new TrialResult.Failed(e.Message);
+            return new WorkloadResult.Failed(e.Message);
         }
         catch
         {
@@ -145,7 +145,7 @@ public sealed partial class TrainingWorkload : ITrialWorkload
         if (stop is { } verdictStop)
         {
             if (keepFoldModels) TrialArtifacts.DeleteFoldModels(trialFolder);
-            return new TrialResult.Stopped(verdictStop);
+            return new WorkloadResult.Stopped(verdictStop);
         }
 
         var value = folds.Average(f => f.BestMetric);
@@ -155,7 +155,7 @@ public sealed partial class TrainingWorkload : ITrialWorkload
                 data.Splits.HeldOut.Select((row, i) => KeyValuePair.Create(row, heldOutSum[i].Select(v => v / folds.Count).ToArray())));
         _logger.LogInformation("{Trial}: {Metric} {Value:0.0000} (mean of {Folds} folds; best epochs {Epochs})",
             label, spec.Objective.Metric, value, folds.Count, string.Join(",", folds.Select(f => f.BestEpoch)));
-        return new TrialResult.Completed(value, reports);
+        return new WorkloadResult.Completed(value, reports);
     }
 }
 
@@ -171,18 +171,18 @@ public sealed partial class TrainingWorkload
     /// The backbone (its checkpoint named), its prepared data and the job's parameters — or the failure that ends the job for good
     /// (no such backbone, no checkpoint, bad data, impossible parameters).
     /// </summary>
-    private (BackboneSpec Backbone, PreparedData Data, TrialHyperparameters Hp, TrialResult.Failed? Failure) Prepare(TrialAssignment assignment, StudySpec spec, string backboneName)
+    private (BackboneSpec Backbone, PreparedData Data, TrialHyperparameters Hp, WorkloadResult.Failed? Failure) Prepare(TrialAssignment assignment, StudySpec spec, string backboneName)
     {
         var backbone = spec.Backbones.FirstOrDefault(b => b.Name == backboneName);
-        if (backbone is null) return (null!, null!, null!, new TrialResult.Failed($"study '{spec.Name}' has no backbone '{backboneName}'"));
-        if (backbone.Checkpoint is null) return (backbone, null!, null!, new TrialResult.Failed($"backbone '{backbone.Name}' names no checkpoint folder"));
+        if (backbone is null) return (null!, null!, null!, new WorkloadResult.Failed($"study '{spec.Name}' has no backbone '{backboneName}'"));
+        if (backbone.Checkpoint is null) return (backbone, null!, null!, new WorkloadResult.Failed($"backbone '{backbone.Name}' names no checkpoint folder"));
         try
         {
             return (backbone, _data.Get(assignment.StudyId, spec, backbone), TrialHyperparameters.From(assignment.Params, spec.Training), null);
         }
         catch (Exception e) when (IsPermanent(e))
         {
-            return (backbone, null!, null!, new TrialResult.Failed(e.Message));
+            return (backbone, null!, null!, new WorkloadResult.Failed(e.Message));
         }
     }
 

@@ -3,6 +3,7 @@ using SweepCluster.Connection;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Silo.Tests.Cluster;
 
@@ -45,7 +46,7 @@ public sealed class StoredStudyTests : IAsyncLifetime
         var spec = await Grains.Study("stored-search").GetSpec();
         Assert.Equal("stored-search", spec.Name);
         Assert.Equal(["distilbert", "bert"], spec.Backbones.Select(b => b.Name));
-        Assert.Equal(ObjectiveDirection.Maximize, spec.Objective.Direction);
+        Assert.Equal(StudyDirection.Maximize, spec.Objective.Direction);
         Assert.Equal("f1", spec.Objective.Metric);
         Assert.Equal("tpe_multivariate", spec.Sampler.Kind);
         Assert.Equal(3, spec.Sampler.StartupTrials);
@@ -57,7 +58,7 @@ public sealed class StoredStudyTests : IAsyncLifetime
         Assert.Equal(TestStudies.Space, spec.Backbones[0].SpaceJson);
 
         var stored = await Grains.Study("stored-search").GetTrials();
-        var complete = stored.Where(t => t.Status == TrialStatus.Complete).ToList();
+        var complete = stored.Where(t => t.Status == TrialState.Complete).ToList();
         Assert.Equal(5, complete.Count);
         Assert.All(complete, t => Assert.Equal(2, t.IntermediateValues.Count));
         Assert.Equal([0.5, 0.55, 0.6, 0.65, 0.7], complete.Select(t => t.Value!.Value).Order(), new ToleranceComparer());
@@ -73,7 +74,7 @@ public sealed class StoredStudyTests : IAsyncLifetime
         }
         var status = await TestStudies.Eventually(() => Grains.Study("stored-search").GetStatus(), s => s.State == StudyState.Finished, "the study to finish");
         Assert.Equal(12, status.Finished);
-        Assert.Equal(ObjectiveDirection.Maximize, status.Direction);
+        Assert.Equal(StudyDirection.Maximize, status.Direction);
         Assert.Equal(0.7, status.Backbones.Max(b => b.BestValue!.Value), 9);
     }
 
@@ -82,7 +83,7 @@ public sealed class StoredStudyTests : IAsyncLifetime
     {
         var before = await Grains.Study("stored-stages").GetStatus();
         Assert.Equal(StudyState.Running, before.State);
-        Assert.Equal(TrialStatus.Waiting, before.Backbones.Single().FinalStatus);
+        Assert.Equal(TrialState.Waiting, before.Backbones.Single().FinalStatus);
 
         var gpu = TestStudies.Worker("g-resume", simulatedOnly: false, families: "DistilBert");
         var final = await TestStudies.Eventually(() => Grains.Queue().Lease(gpu), a => a is not null && a.StudyId == "stored-stages", "the final retrain") ?? throw new InvalidOperationException();

@@ -3,6 +3,7 @@ using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Silo.Tests.Cluster;
 
@@ -52,7 +53,7 @@ public static class TestStudies
             Name = b, Family = BackboneFamily.DistilBert, SpaceJson = Space, MinGpuMemoryMb = minGpuMemoryMb, Checkpoint = "/models/" + b,
         }).ToList(),
         Budget = new BudgetSpec { TrialsPerBackbone = trials, MaxParallel = maxParallel },
-        Objective = new ObjectiveSpec { Metric = "loss", Direction = ObjectiveDirection.Minimize },
+        Objective = new ObjectiveSpec { Metric = "loss", Direction = StudyDirection.Minimize },
         Pruner = new PrunerSpec { Kind = pruner, StartupTrials = 5 },
         Workload = new WorkloadSpec { Kind = kind, Steps = steps, StepSeconds = stepSeconds, CurveFamily = curveFamily },
         Trials = new TrialPolicySpec { LeaseSeconds = leaseSeconds, MaxAttempts = maxAttempts },

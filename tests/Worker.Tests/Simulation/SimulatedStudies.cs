@@ -3,6 +3,7 @@ using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Search.Synthetic;
 using SweepCluster.Worker.Workloads;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Worker.Tests.Simulation;
 
@@ -14,7 +15,7 @@ internal static class SimulatedStudies
     public static StudySpec Study(
         WorkloadSpec? workload = null,
         string spaceJson = LearningCurves.SpaceJson,
-        ObjectiveDirection direction = ObjectiveDirection.Minimize) => new()
+        StudyDirection direction = StudyDirection.Minimize) => new()
     {
         Name = "simulated",
         Seed = Seed,
