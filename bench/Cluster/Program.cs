@@ -145,7 +145,7 @@ internal static class ScaleRun
         Backbones = new[] { "distilbert", "roberta", "electra" }.Select(b => new BackboneSpec
         {
             Name = b, Family = BackboneFamily.DistilBert,
-            SpaceJson = """{"lr":{"type":"float","low":1e-5,"high":1e-1,"log":true},"reg":{"type":"float","low":0,"high":1},"momentum":{"type":"float","low":0,"high":0.99}}""",
+            Space = SweepCluster.Search.Space.SearchSpace.FromJson("""{"lr":{"type":"float","low":1e-5,"high":1e-1,"log":true},"reg":{"type":"float","low":0,"high":1},"momentum":{"type":"float","low":0,"high":0.99}}"""),
         }).ToList(),
         Objective = new ObjectiveSpec { Metric = "loss", Direction = StudyDirection.Minimize },
         // The largest budget the limits allow (3 × 6,666 ≤ 20,000 a study); runs far longer than any bench.

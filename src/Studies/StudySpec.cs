@@ -1,12 +1,14 @@
+using System.Runtime.Serialization;
 using SweepCluster.Search;
 using SweepCluster.Search.Sampling;
+using SweepCluster.Search.Space;
 
 namespace SweepCluster.Studies;
 
 /// <summary>
 /// A validated study, as parsed from study.yaml by <see cref="StudySpecParser"/> (docs/study-spec.md
-/// is the schema). Search spaces travel as JSON in src/Search's SPACE.json format, already merged with
-/// per-backbone overrides, so a grain never re-parses YAML.
+/// is the schema). Each backbone carries its search space typed (<see cref="BackboneSpec.Space"/>), already
+/// merged with its overrides; it is stored and sent as src/Search's SPACE.json text.
 /// </summary>
 [GenerateSerializer, Alias("sweep.StudySpec"), Immutable]
 public sealed record StudySpec
@@ -64,13 +66,55 @@ public sealed record BackboneSpec
     [Id(1)] public required BackboneFamily Family { get; init; }
     /// <summary>Folder with config.json, tokenizer files and weights (may be empty for the simulated workload).</summary>
     [Id(2)] public string? Checkpoint { get; init; }
-    /// <summary>This backbone's effective search space (study space merged with its overrides), SPACE.json format.</summary>
-    [Id(3)] public required string SpaceJson { get; init; }
+    /// <summary>
+    /// This backbone's effective search space (the study's merged with its overrides), typed: the parser's
+    /// search space itself, passed on to the search, the preflight and the simulated workload unparsed.
+    /// </summary>
+    /// <remarks>Not stored (<see cref="SpaceJson"/> is): JSON grain storage skips it too.</remarks>
+    [IgnoreDataMember]
+    public required SearchSpace Space
+    {
+        // A spec that crossed the wire or came from storage holds only the text: parsed on first use, once per copy.
+        get => _space ??= SearchSpace.FromJson(_spaceJson);
+        init
+        {
+            _space = value;
+            _spaceJson = value.ToJson();
+        }
+    }
+
+    /// <summary>
+    /// The space as stored and sent (SPACE.json text, <see cref="SearchSpace.ToJson"/>): grain state holds
+    /// this string at this id. Code reads <see cref="Space"/>; this is for storage, the wire and the limits,
+    /// which bound its size before parsing it.
+    /// </summary>
+    public string SpaceJson
+    {
+        get => _spaceJson;
+        init
+        {
+            _spaceJson = value;
+            _space = null;
+        }
+    }
+
+    // Orleans reads and writes the field (it cannot call an init accessor with a body); JSON storage the property.
+    [Id(3)] private string _spaceJson = "{}";
+    [NonSerialized] private SearchSpace? _space;
+
     /// <summary>Workers with less GPU memory (MiB) do not lease this backbone's trials. 0 = any worker.</summary>
     [Id(4)] public long MinGpuMemoryMb { get; init; }
     /// <summary>Overrides the study's trials_per_backbone when set.</summary>
     [Id(5)] public int? Trials { get; init; }
     [Id(6)] public int MaxSequenceLength { get; init; } = 128;
+
+    /// <summary>Value equality on what is stored (the parsed space is a cache of the text, not part of the value).</summary>
+    public bool Equals(BackboneSpec? other) =>
+        other is not null && Name == other.Name && Family == other.Family && Checkpoint == other.Checkpoint
+        && _spaceJson == other._spaceJson && MinGpuMemoryMb == other.MinGpuMemoryMb && Trials == other.Trials
+        && MaxSequenceLength == other.MaxSequenceLength;
+
+    public override int GetHashCode() => HashCode.Combine(Name, Family, Checkpoint, _spaceJson, MinGpuMemoryMb, Trials, MaxSequenceLength);
 }
 
 [GenerateSerializer, Alias("sweep.ObjectiveSpec"), Immutable]

@@ -3,6 +3,7 @@ using SweepCluster.Studies.Yaml;
 using YamlDotNet.RepresentationModel;
 using SweepCluster.Search;
 using SweepCluster.Search.Sampling;
+using SweepCluster.Search.Space;
 
 namespace SweepCluster.Studies;
 
@@ -54,7 +55,7 @@ public static partial class StudySpecParser
     private static readonly DataSpec DataDefaults = new() { Train = "" };
     private static readonly BudgetSpec BudgetDefaults = new() { TrialsPerBackbone = 1 };
     private static readonly StudySpec StudyDefaults = new() { Name = "", Data = DataDefaults, Backbones = [], Budget = BudgetDefaults };
-    private static readonly BackboneSpec BackboneDefaults = new() { Name = "", Family = BackboneFamily.Bert, SpaceJson = "{}" };
+    private static readonly BackboneSpec BackboneDefaults = new() { Name = "", Family = BackboneFamily.Bert, Space = SearchSpace.FromJson("{}") };
     private static readonly ObjectiveSpec ObjectiveDefaults = new();
     private static readonly SamplerSpec SamplerDefaults = new();
     private static readonly PrunerSpec PrunerDefaults = new();
@@ -305,7 +306,7 @@ public static partial class StudySpecParser
     {
         if (study.OptionalSection("search_space", knownKeys: null) is not { } section) return null;
         var space = YamlSearchSpace.Read(section, isOverride: false);
-        space.ToCanonicalJson(); // throws for an invalid space
+        space.ToSearchSpace(); // throws for an invalid space; kept for the backbones that inherit it
         return space;
     }
 
@@ -337,7 +338,7 @@ public static partial class StudySpecParser
         Trials = backbone.OptionalInt("trials", Bounds.Closed(1, StudyLimits.MaxTrialsPerBackbone)),
         MinGpuMemoryMb = backbone.Long("min_gpu_memory_mb", BackboneDefaults.MinGpuMemoryMb, Bounds.Closed(0, StudyLimits.MaxGpuMemoryMb)),
         MaxSequenceLength = backbone.Int("max_sequence_length", BackboneDefaults.MaxSequenceLength, Bounds.Closed(1, StudyLimits.MaxSequenceLength)),
-        SpaceJson = ReadBackboneSpace(backbone, studySpace),
+        Space = ReadBackboneSpace(backbone, studySpace),
     };
 
     /// <summary>Training needs weights; the simulated workload needs none.</summary>
@@ -349,16 +350,16 @@ public static partial class StudySpecParser
         return checkpoint is null ? null : ResolvePath(checkpoint, baseDirectory);
     }
 
-    private static string ReadBackboneSpace(YamlSection backbone, YamlSearchSpace? studySpace)
+    private static SearchSpace ReadBackboneSpace(YamlSection backbone, YamlSearchSpace? studySpace)
     {
         var section = backbone.OptionalSection("search_space", knownKeys: null);
         if (section is null)
         {
-            return studySpace?.ToCanonicalJson()
+            return studySpace?.ToSearchSpace()
                 ?? throw backbone.Error("search_space", "required: the study has no study-wide search_space");
         }
         var overrides = YamlSearchSpace.Read(section, isOverride: true);
-        return (studySpace ?? YamlSearchSpace.Empty("search_space")).WithOverrides(overrides).ToCanonicalJson();
+        return (studySpace ?? YamlSearchSpace.Empty("search_space")).WithOverrides(overrides).ToSearchSpace();
     }
 
     private static string ResolvePath(string path, string? baseDirectory) =>

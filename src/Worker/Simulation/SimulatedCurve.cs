@@ -19,7 +19,7 @@ internal readonly record struct SimulatedCurve(
     public static SimulatedCurve For(TrialAssignment assignment, StudySpec spec)
     {
         var family = spec.Workload.CurveFamily;
-        var mapping = CurveInputMapping.For(spec.Backbone(assignment.Backbone).SpaceJson);
+        var mapping = CurveInputMapping.For(spec.Backbone(assignment.Backbone).Space);
         var (inputs, parameterShift) = mapping.Map(assignment.Params, LearningCurves.OptimumInputs(family));
         return new SimulatedCurve(family, inputs, parameterShift + BackboneOffset(assignment.Backbone),
             unchecked((ulong)spec.Seed), TrialIndex: NoiseTrialIndex(assignment.Backbone, assignment.Number),

@@ -5,6 +5,7 @@ using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Silo.Grains;
 using SweepCluster.Search.Sampling;
+using SweepCluster.Search.Space;
 
 namespace SweepCluster.Silo.Tests.Cluster;
 
@@ -63,7 +64,7 @@ public sealed class StudyBoundsTests(SweepTestCluster fixture) : IClassFixture<S
             "backbones" => spec with { Backbones = Enumerable.Range(0, 33).Select(i => spec.Backbones[0] with { Name = $"b{i}" }).ToList() },
             "parameters" => spec with
             {
-                Backbones = [spec.Backbones[0] with { SpaceJson = "{" + string.Join(",", Enumerable.Range(0, 65).Select(i => $"\"p{i}\":{{\"type\":\"float\",\"low\":0,\"high\":1}}")) + "}" }],
+                Backbones = [spec.Backbones[0] with { Space = SearchSpace.FromJson("{" + string.Join(",", Enumerable.Range(0, 65).Select(i => $"\"p{i}\":{{\"type\":\"float\",\"low\":0,\"high\":1}}")) + "}") }],
             },
             "name" => spec with { Name = new string('n', 5_000_000) },
             _ => throw new ArgumentOutOfRangeException(nameof(what)),

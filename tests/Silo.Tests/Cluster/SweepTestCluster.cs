@@ -4,6 +4,7 @@ using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Search.Sampling;
+using SweepCluster.Search.Space;
 
 namespace SweepCluster.Silo.Tests.Cluster;
 
@@ -50,7 +51,7 @@ public static class TestStudies
         Data = new DataSpec { Train = "unused.csv" },
         Backbones = (backbones ?? ["distilbert"]).Select(b => new BackboneSpec
         {
-            Name = b, Family = BackboneFamily.DistilBert, SpaceJson = Space, MinGpuMemoryMb = minGpuMemoryMb, Checkpoint = "/models/" + b,
+            Name = b, Family = BackboneFamily.DistilBert, Space = SearchSpace.FromJson(Space), MinGpuMemoryMb = minGpuMemoryMb, Checkpoint = "/models/" + b,
         }).ToList(),
         Budget = new BudgetSpec { TrialsPerBackbone = trials, MaxParallel = maxParallel },
         Objective = new ObjectiveSpec { Metric = "loss", Direction = StudyDirection.Minimize },

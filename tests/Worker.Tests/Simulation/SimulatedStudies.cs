@@ -4,6 +4,7 @@ using SweepCluster.Contracts.Trials;
 using SweepCluster.Search.Synthetic;
 using SweepCluster.Worker.Workloads;
 using SweepCluster.Search.Sampling;
+using SweepCluster.Search.Space;
 
 namespace SweepCluster.Worker.Tests.Simulation;
 
@@ -22,8 +23,8 @@ internal static class SimulatedStudies
         Data = new DataSpec { Train = "unused.csv" },
         Backbones =
         [
-            new BackboneSpec { Name = "bert", Family = BackboneFamily.Bert, SpaceJson = spaceJson },
-            new BackboneSpec { Name = "roberta", Family = BackboneFamily.Roberta, SpaceJson = spaceJson },
+            new BackboneSpec { Name = "bert", Family = BackboneFamily.Bert, Space = SearchSpace.FromJson(spaceJson) },
+            new BackboneSpec { Name = "roberta", Family = BackboneFamily.Roberta, Space = SearchSpace.FromJson(spaceJson) },
         ],
         Budget = new BudgetSpec { TrialsPerBackbone = 100 },
         Objective = new ObjectiveSpec { Metric = "loss", Direction = direction },
