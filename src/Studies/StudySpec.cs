@@ -68,11 +68,12 @@ public sealed record BackboneSpec
     [Id(2)] public string? Checkpoint { get; init; }
     /// <summary>
     /// This backbone's effective search space (the study's merged with its overrides), typed: the parser's
-    /// search space itself, passed on to the search, the preflight and the simulated workload unparsed.
+    /// search space itself, passed on to the search, the preflight and the simulated workload unparsed. Every
+    /// backbone sets it (not marked required only because System.Text.Json refuses a required member it ignores).
     /// </summary>
-    /// <remarks>Not stored (<see cref="SpaceJson"/> is): JSON grain storage skips it too.</remarks>
-    [IgnoreDataMember]
-    public required SearchSpace Space
+    /// <remarks>Not stored (<see cref="SpaceJson"/> is): JSON storage (Newtonsoft) and JSON comparisons (System.Text.Json) skip it too.</remarks>
+    [IgnoreDataMember, System.Text.Json.Serialization.JsonIgnore]
+    public SearchSpace Space
     {
         // A spec that crossed the wire or came from storage holds only the text: parsed on first use, once per copy.
         get => _space ??= SearchSpace.FromJson(_spaceJson);
