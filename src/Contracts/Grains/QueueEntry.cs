@@ -18,13 +18,14 @@ public sealed record QueueEntry
     [Id(6)] public required TimeSpan LeaseDuration { get; init; }
     [Id(7)] public long MinGpuMemoryMb { get; init; }
     [Id(8)] public bool Simulated { get; init; }
+    [Id(9)] public JobKind Kind { get; init; }
 
-    public string TrialKey => Trials.TrialKey.Format(StudyId, Backbone, Number);
+    public string TrialKey => Trials.TrialKey.Format(StudyId, new StudyJob(Kind, Backbone).Name, Number);
 
     /// <summary>The queue entry that offers this trial under <paramref name="attempt"/>.</summary>
     public static QueueEntry For(TrialDefinition d, int attempt) => new()
     {
         StudyId = d.StudyId, Backbone = d.Backbone, Family = d.Family, Number = d.Number, Attempt = attempt,
-        Params = d.Params, LeaseDuration = d.LeaseDuration, MinGpuMemoryMb = d.MinGpuMemoryMb, Simulated = d.Simulated,
+        Params = d.Params, LeaseDuration = d.LeaseDuration, MinGpuMemoryMb = d.MinGpuMemoryMb, Simulated = d.Simulated, Kind = d.Kind,
     };
 }

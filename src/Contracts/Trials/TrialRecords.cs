@@ -1,4 +1,5 @@
 using SweepCluster.Search.Sampling;
+using SweepCluster.Studies;
 
 namespace SweepCluster.Contracts.Trials;
 
@@ -21,6 +22,7 @@ public static class TrialKey
 public sealed record TrialDefinition
 {
     [Id(0)] public required string StudyId { get; init; }
+    /// <summary>The backbone the job belongs to (empty for the ensemble); never a job name.</summary>
     [Id(1)] public required string Backbone { get; init; }
     [Id(2)] public required int Number { get; init; }
     /// <summary>Parameter values as the worker uses them (double, long, string or bool).</summary>
@@ -33,6 +35,14 @@ public sealed record TrialDefinition
     [Id(8)] public required string Family { get; init; }
     /// <summary>Runs the simulated workload: any worker may lease it.</summary>
     [Id(9)] public bool Simulated { get; init; }
+    /// <summary>A search trial, a final retrain or the ensemble (stored definitions without it: see <see cref="StudyJob.FromStored"/>).</summary>
+    [Id(10)] public JobKind Kind { get; init; }
+
+    /// <summary>The job this trial grain runs.</summary>
+    public StudyJob Job => new(Kind, Backbone);
+
+    /// <summary>The trial grain's key.</summary>
+    public string Key => TrialKey.Format(StudyId, Job.Name, Number);
 }
 
 /// <summary>A trial as people and the study see it.</summary>
@@ -55,8 +65,12 @@ public sealed record TrialView
     [Id(12)] public DateTime CreatedUtc { get; init; }
     [Id(13)] public DateTime? StartedUtc { get; init; }
     [Id(14)] public DateTime? FinishedUtc { get; init; }
+    [Id(15)] public JobKind Kind { get; init; }
 
-    public string Key => TrialKey.Format(StudyId, Backbone, Number);
+    /// <summary>The job this trial is.</summary>
+    public StudyJob Job => new(Kind, Backbone);
+
+    public string Key => TrialKey.Format(StudyId, Job.Name, Number);
     public TimeSpan? Duration => StartedUtc is { } s && FinishedUtc is { } f ? f - s : null;
 }
 
@@ -85,8 +99,12 @@ public sealed record TrialAssignment
     [Id(3)] public required int Attempt { get; init; }
     [Id(4)] public required IReadOnlyDictionary<string, object> Params { get; init; }
     [Id(5)] public required TimeSpan LeaseDuration { get; init; }
+    [Id(6)] public JobKind Kind { get; init; }
 
-    public string TrialKey => Trials.TrialKey.Format(StudyId, Backbone, Number);
+    /// <summary>The job to run: a search trial of <see cref="Backbone"/>, its final retrain, or the ensemble.</summary>
+    public StudyJob Job => new(Kind, Backbone);
+
+    public string TrialKey => Trials.TrialKey.Format(StudyId, Job.Name, Number);
 }
 
 /// <summary>A worker's description of itself, used for capability matching and `sweep workers`.</summary>

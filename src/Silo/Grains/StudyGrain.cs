@@ -22,7 +22,7 @@ public sealed class StudyGrainState
     [Id(4)] public Dictionary<string, int> Created { get; set; } = new(StringComparer.Ordinal);
     /// <summary>`sweep finalize`: ask no more trials; go on to the final retrain once those in flight finish.</summary>
     [Id(5)] public bool FinalizeRequested { get; set; }
-    /// <summary>The post-search jobs scheduled so far, by job name (<see cref="StudyJobs"/>), in order.</summary>
+    /// <summary>The post-search jobs scheduled so far, by job name (<see cref="StudyJob.Name"/>), in order.</summary>
     [Id(6)] public List<string> StageJobs { get; set; } = [];
 }
 
@@ -256,8 +256,8 @@ public sealed partial class StudyGrain(
                 BestTrial = best?.Number,
                 BestParams = best is null ? null : run.Search.ExternalParams(best.Params).ToDictionary(),
                 NotCreated = S.State != StudyState.Running || SearchSpent(run) ? 0 : run.Budget - run.Created,
-                FinalStatus = StageJob(StudyJobs.FinalRetrainOf(run.Spec.Name))?.Status,
-                FinalValue = StageJob(StudyJobs.FinalRetrainOf(run.Spec.Name))?.Value,
+                FinalStatus = StageJob(StudyJob.FinalRetrainOf(run.Spec.Name))?.Status,
+                FinalValue = StageJob(StudyJob.FinalRetrainOf(run.Spec.Name))?.Value,
             };
         }).ToList();
         return new StudyStatus
@@ -272,8 +272,8 @@ public sealed partial class StudyGrain(
             FinishedUtc = S.FinishedUtc,
             Eta = EstimateRemaining(),
             Stage = StageName(),
-            EnsembleStatus = StageJob(StudyJobs.EnsembleName)?.Status,
-            EnsembleValue = StageJob(StudyJobs.EnsembleName)?.Value,
+            EnsembleStatus = StageJob(StudyJob.Ensemble)?.Status,
+            EnsembleValue = StageJob(StudyJob.Ensemble)?.Value,
         };
     }
 
@@ -476,7 +476,7 @@ public sealed partial class StudyGrain(
 
     public async Task OnTrialFinished(TrialView trial)
     {
-        if (S.Spec is not null && StudyJobs.Parse(trial.Backbone).Stage != JobStage.Search)
+        if (S.Spec is not null && trial.Kind != JobKind.SearchTrial)
         {
             await OnStageJobFinished(trial);
             return;

@@ -1,3 +1,4 @@
+using SweepCluster.Studies;
 using Microsoft.Extensions.Logging;
 using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Trials;
@@ -38,6 +39,9 @@ public sealed class TrialGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        // A definition stored before jobs had a kind names its job in the backbone field ("B~final").
+        if (S.Definition is { } stored && StudyJob.FromStored(stored.Kind, stored.Backbone) is var job && job != stored.Job)
+            S.Definition = stored with { Kind = job.Kind, Backbone = job.Backbone };
         // After a silo restart the stored expiry may already be past while the worker is still alive and
         // about to heartbeat: give it one lease period of grace.
         if (S.Status is TrialState.Leased or TrialState.Running && S.Definition is { } d)
@@ -71,6 +75,7 @@ public sealed class TrialGrain(
         {
             StudyId = d.StudyId,
             Backbone = d.Backbone,
+            Kind = d.Kind,
             Number = d.Number,
             Status = S.Status,
             Params = d.Params,
@@ -98,7 +103,8 @@ public sealed class TrialGrain(
         S.IntermediateValues.Clear();
         await store.WriteStateAsync();
         // One-way: the study creates the next trial in this one's waiting slot (lazy creation).
-        GrainFactory.GetGrain<IStudyGrain>(Definition.StudyId).OnTrialStarted(Definition.Backbone, Definition.Number).Ignore();
+        if (Definition.Kind == JobKind.SearchTrial)
+            GrainFactory.GetGrain<IStudyGrain>(Definition.StudyId).OnTrialStarted(Definition.Backbone, Definition.Number).Ignore();
         return true;
     }
 
@@ -130,6 +136,8 @@ public sealed class TrialGrain(
         var d = Definition;
         try
         {
+            // Only a search trial has a pruner to ask; a post-search job stops when the study cancels it.
+            if (d.Kind != JobKind.SearchTrial) return ReportVerdict.Continue;
             verdict = await GrainFactory.GetGrain<IStudyGrain>(d.StudyId).OnReport(d.Backbone, d.Number, step, value);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -195,7 +203,7 @@ public sealed class TrialGrain(
             if (attempt != S.Attempts) return new LeaseCheck { Finished = true };
             if (S.LeaseExpiresUtc is { } expiry && expiry > DateTime.UtcNow) return new LeaseCheck { AliveUntilUtc = expiry };
         }
-        metrics.LeaseExpired(Definition.StudyId, Definition.Backbone);
+        metrics.LeaseExpired(Definition.StudyId, Definition.Job.Name);
         logger.LogWarning("trial {Trial}: lease {Attempt} held by {Owner} expired", this.GetPrimaryKeyString(), attempt, S.LeaseOwner ?? "(never started)");
         var requeue = await ReturnToQueue($"lease expired (worker {S.LeaseOwner ?? "never started it"})");
         return requeue is { } next ? new LeaseCheck { RequeueAttempt = next } : new LeaseCheck { Finished = true };

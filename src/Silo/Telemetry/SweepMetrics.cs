@@ -40,7 +40,7 @@ public sealed class SweepMetrics : IDisposable
 
     public void TrialFinished(TrialView trial)
     {
-        var tags = new System.Diagnostics.TagList { { "study", trial.StudyId }, { "backbone", trial.Backbone }, { "status", trial.Status.ToWire() } };
+        var tags = new System.Diagnostics.TagList { { "study", trial.StudyId }, { "backbone", trial.Job.Name }, { "status", trial.Status.ToWire() } };
         _trialsFinished.Add(1, tags);
         if (trial.Duration is { } d) _trialDuration.Record(d.TotalSeconds, tags);
     }

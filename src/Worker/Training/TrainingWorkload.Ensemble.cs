@@ -169,7 +169,7 @@ public sealed partial class TrainingWorkload
                     TrialArtifacts.FinalHeldOut(root, studyId, backbone.Name), [final]));
                 continue;
             }
-            if (!assignment.Params.TryGetValue(StudyJobs.BestTrialParam(backbone.Name), out var value)) continue;
+            if (!assignment.Params.TryGetValue(StudyJob.BestTrialParam(backbone.Name), out var value)) continue;
             var best = Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture);
             var folder = TrialArtifacts.Folder(root, studyId, backbone.Name, best);
             var folds = TrialArtifacts.FoldModels(folder);

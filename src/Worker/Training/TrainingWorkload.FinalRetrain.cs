@@ -25,7 +25,7 @@ public sealed partial class TrainingWorkload
         var (backbone, data, hp, failure) = Prepare(assignment, spec, backboneName);
         if (failure is not null) return failure;
         hp = hp with { EarlyStoppingPatience = hp.Epochs + 1 };
-        var sourceTrial = assignment.Params.TryGetValue(StudyJobs.SourceTrialParam, out var source) ? Convert.ToInt32(source, CultureInfo.InvariantCulture) : -1;
+        var sourceTrial = assignment.Params.TryGetValue(StudyJob.SourceTrialParam, out var source) ? Convert.ToInt32(source, CultureInfo.InvariantCulture) : -1;
         var label = $"{assignment.StudyId}/{backbone.Name} final retrain";
         var heldOut = data.Splits.HeldOut;
         if (heldOut.Length == 0) return new WorkloadResult.Failed("the final retrain and the ensemble are scored on held-out rows; set data.holdout_fraction above 0");

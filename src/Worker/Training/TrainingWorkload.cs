@@ -52,10 +52,10 @@ public sealed partial class TrainingWorkload : ITrialWorkload
     public Device Device { get; }
 
     public Task<WorkloadResult> RunAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken) =>
-        StudyJobs.Parse(assignment.Backbone) switch
+        assignment.Kind switch
         {
-            (JobStage.FinalRetrain, var backbone) => RunFinalRetrainAsync(assignment, spec, backbone!, reporter, cancellationToken),
-            (JobStage.Ensemble, _) => RunEnsembleAsync(assignment, spec, reporter, cancellationToken),
+            JobKind.FinalRetrain => RunFinalRetrainAsync(assignment, spec, assignment.Backbone, reporter, cancellationToken),
+            JobKind.Ensemble => RunEnsembleAsync(assignment, spec, reporter, cancellationToken),
             _ => RunSearchTrialAsync(assignment, spec, reporter, cancellationToken),
         };
 

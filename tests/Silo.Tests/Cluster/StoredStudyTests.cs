@@ -12,7 +12,7 @@ namespace SweepCluster.Silo.Tests.Cluster;
 /// before issue 13 (the Studies project, the one vocabulary) with the SQLite grain storage and the serializer `sweep up` uses:
 /// "stored-search", a simulated study (two backbones, 6 trials each, maximize, tpe_multivariate, percentile
 /// pruner) with 5 trials complete and one waiting; and "stored-stages", a training study whose search is done
-/// and whose final retrain ("distilbert~final") is waiting. Changing how a stored type reads breaks this test.
+/// and whose final retrain (a trial grain "distilbert~final", from before jobs had a kind) is waiting. Changing how a stored type reads breaks this test.
 /// </summary>
 [Collection(SqliteStorageConfigurator.Collection)]
 public sealed class StoredStudyTests : IAsyncLifetime
@@ -87,12 +87,13 @@ public sealed class StoredStudyTests : IAsyncLifetime
 
         var gpu = TestStudies.Worker("g-resume", simulatedOnly: false, families: "DistilBert");
         var final = await TestStudies.Eventually(() => Grains.Queue().Lease(gpu), a => a is not null && a.StudyId == "stored-stages", "the final retrain") ?? throw new InvalidOperationException();
-        Assert.Equal("distilbert~final", final.Backbone);
+        // Stored as a trial of backbone "distilbert~final"; read as distilbert's final retrain, under the same key.
+        Assert.Equal((JobKind.FinalRetrain, "distilbert", "stored-stages/distilbert~final/0"), (final.Kind, final.Backbone, final.TrialKey));
         Assert.True(await Grains.Trial(final).Start(final.Attempt, gpu));
         await Grains.Trial(final).Complete(final.Attempt, 0.75, []);
 
         var ensemble = await TestStudies.Eventually(() => Grains.Queue().Lease(gpu), a => a is not null && a.StudyId == "stored-stages", "the ensemble") ?? throw new InvalidOperationException();
-        Assert.Equal("~ensemble", ensemble.Backbone);
+        Assert.Equal((JobKind.Ensemble, "", "stored-stages/~ensemble/0"), (ensemble.Kind, ensemble.Backbone, ensemble.TrialKey));
         Assert.True(await Grains.Trial(ensemble).Start(ensemble.Attempt, gpu));
         await Grains.Trial(ensemble).Complete(ensemble.Attempt, 0.8, []);
 
