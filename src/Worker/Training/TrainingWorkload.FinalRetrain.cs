@@ -10,6 +10,7 @@ using SweepCluster.Training.Models;
 using SweepCluster.Worker.Workloads;
 using static TorchSharp.torch;
 using SweepCluster.Search.Sampling;
+using SweepCluster.Training.Storage;
 
 namespace SweepCluster.Worker.Training;
 
@@ -62,13 +63,13 @@ public sealed partial class TrainingWorkload
         }
         if (stop is { } stopped) return new WorkloadResult.Stopped(stopped);
 
-        var folder = TrialArtifacts.FinalModel(_options.ArtifactsRoot, assignment.StudyId, backbone.Name);
+        var folder = ArtifactLayout.FinalModel(_options.ArtifactsRoot, assignment.StudyId, backbone.Name);
         TrainedModel.Save(folder, model, backbone.Checkpoint!, new TrainedModelInfo
         {
             Backbone = backbone.Name, Family = backbone.Family, Task = data.Dataset.Kind.ToString(), ClassNames = data.Dataset.ClassNames,
             MaxSequenceLength = data.MaxSequenceLength, SourceTrial = sourceTrial, Epochs = hp.Epochs,
         });
-        TrialArtifacts.WriteProbabilities(TrialArtifacts.FinalHeldOut(_options.ArtifactsRoot, assignment.StudyId, backbone.Name), data,
+        TrialArtifacts.WriteProbabilities(ArtifactLayout.FinalHeldOut(_options.ArtifactsRoot, assignment.StudyId, backbone.Name), data,
             heldOut.Select((row, i) => KeyValuePair.Create(row, last!.Probabilities[i])));
         GC.Collect();
         _logger.LogInformation("{Job}: saved to {Folder}; held-out {Metric} {Value:0.0000}", label, folder, spec.Objective.Metric, last!.Metric);
