@@ -113,7 +113,7 @@ internal static class SearchSnapshot
             {
                 Number = Required(t, "number", where + ".number").GetValue<int>(),
                 Params = parameters,
-                IntermediateValues = intermediate,
+                Reports = intermediate,
                 State = Enum.Parse<TrialState>(Required(t, "state", where + ".state").GetValue<string>(), ignoreCase: true),
                 Value = t["value"] is { } v ? ReadNumber(v) : null,
                 Error = t["error"]?.GetValue<string>(),

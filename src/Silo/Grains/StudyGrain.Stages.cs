@@ -139,7 +139,7 @@ public sealed partial class StudyGrain
         return Math.Max(1, (int)Math.Round(bestEpochs.Average(), MidpointRounding.AwayFromZero));
     }
 
-    private int? FinalEpochs(IDictionary<int, double> reports) =>
+    private int? FinalEpochs(IReadOnlyDictionary<int, double> reports) =>
         FinalEpochs(reports.ToDictionary(), Spec.Objective.Direction == StudyDirection.Maximize);
 
     private TrialDefinition StageDefinition(StudyJob job, IReadOnlyDictionary<string, object> parameters)

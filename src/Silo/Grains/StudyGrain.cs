@@ -501,14 +501,13 @@ public sealed partial class StudyGrain(
         var record = run.Search.Trials[trial.Number];
         // The search holds the first outcome; a late duplicate or a cancellation cannot change it.
         if (record.IsFinished) return;
-        foreach (var v in trial.IntermediateValues) record.IntermediateValues.TryAdd(v.Step, v.Value);
         TrialOutcome outcome = trial.Status switch
         {
             TrialState.Complete when trial.Value is double v => new TrialOutcome.Completed(v),
             TrialState.Pruned => new TrialOutcome.Pruned(),
             _ => new TrialOutcome.Failed(trial.Error),
         };
-        run.Search.Tell(trial.Number, outcome);
+        run.Search.Tell(trial.Number, outcome, trial.IntermediateValues.Select(v => KeyValuePair.Create(v.Step, v.Value)));
     }
 
     private async Task FinishIfDone()
