@@ -34,31 +34,21 @@ public sealed record SamplerSettings
         _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "unknown sampler"),
     };
 
+    private static readonly KindNaming<SamplerKind> Naming = new("sampler",
+        (SamplerKind.Tpe, "tpe"), (SamplerKind.TpeMultivariate, "tpe_multivariate"), (SamplerKind.Gp, "gp"), (SamplerKind.Random, "random"));
+
     /// <summary>
     /// The one name of each kind, in the order errors list them: the names study files, the ask/tell server
     /// and search snapshots use (snake_case, as the snapshot's enum names and the pruner's fold rules).
     /// </summary>
-    public static IReadOnlyList<string> KindNames { get; } = [.. new[] { SamplerKind.Tpe, SamplerKind.TpeMultivariate, SamplerKind.Gp, SamplerKind.Random }.Select(KindName)];
+    public static IReadOnlyList<string> KindNames => Naming.Names;
 
     /// <summary>The kind a canonical name stands for.</summary>
     /// <exception cref="ArgumentException">Any other name, with the names accepted.</exception>
-    public static SamplerKind ParseKind(string name)
-    {
-        var canonical = name.Trim().ToLowerInvariant();
-        foreach (var kind in Enum.GetValues<SamplerKind>())
-            if (KindName(kind) == canonical) return kind;
-        throw new ArgumentException($"unknown sampler '{name}' (expected {string.Join(", ", KindNames)})");
-    }
+    public static SamplerKind ParseKind(string name) => Naming.Parse(name);
 
     /// <summary>The canonical name of <paramref name="kind"/> (tpe, tpe_multivariate, gp, random).</summary>
-    public static string KindName(SamplerKind kind) => kind switch
-    {
-        SamplerKind.Tpe => "tpe",
-        SamplerKind.TpeMultivariate => "tpe_multivariate",
-        SamplerKind.Gp => "gp",
-        SamplerKind.Random => "random",
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown sampler"),
-    };
+    public static string KindName(SamplerKind kind) => Naming.NameOf(kind);
 }
 
 public sealed record PrunerSettings
@@ -81,43 +71,53 @@ public sealed record PrunerSettings
         _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "unknown pruner"),
     };
 
+    private static readonly KindNaming<FoldRule> FoldRuleNaming = new("fold rule",
+        (FoldRule.RunningMean, "running_mean"), (FoldRule.CurrentFold, "current_fold"));
+
+    private static readonly KindNaming<PrunerKind> Naming = new("pruner",
+        (PrunerKind.None, "none"), (PrunerKind.Median, "median"), (PrunerKind.Percentile, "percentile"), (PrunerKind.Extrapolating, "extrapolating"));
+
     /// <summary>The fold rule a study file or the ask/tell server names: running_mean or current_fold.</summary>
     /// <exception cref="ArgumentException">Any other name.</exception>
-    public static FoldRule ParseFoldRule(string name) => name.Trim().ToLowerInvariant() switch
-    {
-        "running_mean" => FoldRule.RunningMean,
-        "current_fold" => FoldRule.CurrentFold,
-        _ => throw new ArgumentException($"unknown fold rule '{name}' (expected {string.Join(" or ", FoldRuleNames)})"),
-    };
-
-    /// <summary>The one name of each kind, in the order errors list them (none, median, percentile, extrapolating).</summary>
-    public static IReadOnlyList<string> KindNames { get; } = [.. Enum.GetValues<PrunerKind>().Select(KindName)];
+    public static FoldRule ParseFoldRule(string name) => FoldRuleNaming.Parse(name);
 
     /// <summary>The fold rules' names (running_mean, current_fold).</summary>
-    public static IReadOnlyList<string> FoldRuleNames { get; } = ["running_mean", "current_fold"];
+    public static IReadOnlyList<string> FoldRuleNames => FoldRuleNaming.Names;
+
+    /// <summary>The canonical name of <paramref name="rule"/>.</summary>
+    public static string FoldRuleName(FoldRule rule) => FoldRuleNaming.NameOf(rule);
+
+    /// <summary>The one name of each kind, in the order errors list them (none, median, percentile, extrapolating).</summary>
+    public static IReadOnlyList<string> KindNames => Naming.Names;
 
     /// <summary>The kind a canonical name stands for.</summary>
     /// <exception cref="ArgumentException">Any other name, with the names accepted.</exception>
-    public static PrunerKind ParseKind(string name)
-    {
-        var canonical = name.Trim().ToLowerInvariant();
-        foreach (var kind in Enum.GetValues<PrunerKind>())
-            if (KindName(kind) == canonical) return kind;
-        throw new ArgumentException($"unknown pruner '{name}' (expected {string.Join(", ", KindNames)})");
-    }
+    public static PrunerKind ParseKind(string name) => Naming.Parse(name);
 
     /// <summary>The canonical name of <paramref name="kind"/>.</summary>
-    public static string KindName(PrunerKind kind) => kind switch
-    {
-        PrunerKind.None => "none",
-        PrunerKind.Median => "median",
-        PrunerKind.Percentile => "percentile",
-        PrunerKind.Extrapolating => "extrapolating",
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown pruner"),
-    };
+    public static string KindName(PrunerKind kind) => Naming.NameOf(kind);
+}
 
-    /// <summary>The canonical name of <paramref name="rule"/>.</summary>
-    public static string FoldRuleName(FoldRule rule) => FoldRuleNames[rule == FoldRule.RunningMean ? 0 : 1];
+/// <summary>The one name of each member of a kind enum, and the one parser of those names.</summary>
+internal sealed class KindNaming<TKind>(string noun, params (TKind Kind, string Name)[] names) where TKind : struct, Enum
+{
+    public IReadOnlyList<string> Names { get; } = [.. names.Select(n => n.Name)];
+
+    /// <exception cref="ArgumentException">Not one of <see cref="Names"/> (case and surrounding spaces aside).</exception>
+    public TKind Parse(string name)
+    {
+        var canonical = name.Trim().ToLowerInvariant();
+        foreach (var (kind, known) in names)
+            if (known == canonical) return kind;
+        throw new ArgumentException($"unknown {noun} '{name}' (expected {string.Join(", ", Names)})");
+    }
+
+    public string NameOf(TKind kind)
+    {
+        foreach (var (known, name) in names)
+            if (EqualityComparer<TKind>.Default.Equals(known, kind)) return name;
+        throw new ArgumentOutOfRangeException(nameof(kind), kind, $"unknown {noun}");
+    }
 }
 
 /// <summary>Everything that defines a search apart from its history.</summary>
