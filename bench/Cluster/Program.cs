@@ -12,7 +12,7 @@ using SweepCluster.Contracts.Trials;
 using SweepCluster.Silo;
 using SweepCluster.Worker.Leasing;
 using SweepCluster.Connection.Resilience;
-using SweepCluster.Worker.Workloads;
+using SweepCluster.Worker;
 using SweepCluster.Search.Sampling;
 
 // cluster-bench [--workers 50,500] [--seconds 60] [--warmup 10] [--storage sqlite|memory|postgres:CS] [--clients 4] [--sampler random] [--steps 10]

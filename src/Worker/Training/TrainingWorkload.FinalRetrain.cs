@@ -44,8 +44,11 @@ public sealed partial class TrainingWorkload
         ReportVerdict? stop = null;
         try
         {
-            await TrainerFor(spec).RunAsync(model, Device, hp, spec.Objective.Metric, spec.Objective.Direction == StudyDirection.Maximize,
-                rows, targets, train, heldOut, seed, label,
+            await TrainerFor(spec).RunAsync(model, Device, new FoldRun
+                {
+                    Hyperparameters = hp, Objective = new FoldObjective(spec.Objective.Metric, spec.Objective.Direction),
+                    Rows = rows, Targets = targets, Train = train, Validation = heldOut, Seed = seed, Label = label,
+                },
                 async epoch =>
                 {
                     last = epoch;

@@ -65,7 +65,6 @@ public sealed partial class TrainingWorkload : ITrialWorkload
         if (failure is not null) return failure;
 
         var label = $"{assignment.TrialKey}";
-        var higherIsBetter = spec.Objective.Direction == StudyDirection.Maximize;
         var reports = new List<StepValue>();
         var folds = new List<FoldSummary>();
         var outOfFold = new Dictionary<int, double[]>();
@@ -105,8 +104,11 @@ public sealed partial class TrainingWorkload : ITrialWorkload
                                 MaxSequenceLength = data.MaxSequenceLength, SourceTrial = assignment.Number,
                             });
                     };
-                    result = await trainer.RunAsync(model, Device, hp, spec.Objective.Metric, higherIsBetter, rows, targets, train, fold.Validation,
-                        trialSeed + k, $"{label} fold {k + 1}/{data.Splits.Folds.Count}",
+                    result = await trainer.RunAsync(model, Device, new FoldRun
+                        {
+                            Hyperparameters = hp, Objective = new FoldObjective(spec.Objective.Metric, spec.Objective.Direction),
+                            Rows = rows, Targets = targets, Train = train, Validation = fold.Validation, Seed = trialSeed + k, Label = $"{label} fold {k + 1}/{data.Splits.Folds.Count}",
+                        },
                         async epoch =>
                         {
                             // Fold k's epoch e is reported at ReportPosition (k, e), the same for every trial.
