@@ -12,7 +12,8 @@ using SweepCluster.Contracts.Trials;
 using SweepCluster.Silo;
 using SweepCluster.Worker.Leasing;
 using SweepCluster.Connection.Resilience;
-using SweepCluster.Worker.Workloads;
+using SweepCluster.Worker;
+using SweepCluster.Search.Sampling;
 
 // cluster-bench [--workers 50,500] [--seconds 60] [--warmup 10] [--storage sqlite|memory|postgres:CS] [--clients 4] [--sampler random] [--steps 10]
 // Runs a silo in this process, N simulated workers (lease → start → `steps` reports → complete, zero step
@@ -144,9 +145,9 @@ internal static class ScaleRun
         Backbones = new[] { "distilbert", "roberta", "electra" }.Select(b => new BackboneSpec
         {
             Name = b, Family = BackboneFamily.DistilBert,
-            SpaceJson = """{"lr":{"type":"float","low":1e-5,"high":1e-1,"log":true},"reg":{"type":"float","low":0,"high":1},"momentum":{"type":"float","low":0,"high":0.99}}""",
+            Space = SweepCluster.Search.Space.SearchSpace.FromJson("""{"lr":{"type":"float","low":1e-5,"high":1e-1,"log":true},"reg":{"type":"float","low":0,"high":1},"momentum":{"type":"float","low":0,"high":0.99}}"""),
         }).ToList(),
-        Objective = new ObjectiveSpec { Metric = "loss", Direction = ObjectiveDirection.Minimize },
+        Objective = new ObjectiveSpec { Metric = "loss", Direction = StudyDirection.Minimize },
         // The largest budget the limits allow (3 × 6,666 ≤ 20,000 a study); runs far longer than any bench.
         Budget = new BudgetSpec { TrialsPerBackbone = StudyLimits.MaxTrialsPerStudy / 3, MaxParallel = Math.Min(StudyLimits.MaxParallel, workers + workers / 4 + 4) },
         Sampler = new SamplerSpec { Kind = options.Sampler },

@@ -9,6 +9,7 @@ using SweepCluster.Training.Models;
 using SweepCluster.Training.Runtime;
 using SweepCluster.Training.Tokenization;
 using static TorchSharp.torch;
+using SweepCluster.Search.Sampling;
 
 // ensemble-bench train   --dataset extremism|davidson --seeds 1,2,3 --encoders NAME=DIR,... --out DIR [--epochs 2] [--max-length 64] [--folds 2] [--threads 2]
 // ensemble-bench analyse --out DIR
@@ -74,8 +75,11 @@ static async Task Train(Dictionary<string, string> options, string outDir)
                 using var model = SequenceClassifier.Create(config.Family, config, dataset.Targets.Outputs);
                 CheckpointLoader.Load(model, checkpoint);
                 var heldByEpoch = new Dictionary<int, double[][]>();
-                var result = await new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, hp, "loss", higherIsBetter: false, rows, dataset.Targets,
-                    fold.Train, fold.Validation, seed * 100 + k, $"{name} fold {k}", e =>
+                var result = await new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, new FoldRun
+                    {
+                        Hyperparameters = hp, Objective = new FoldObjective("loss", StudyDirection.Minimize),
+                        Rows = rows, Targets = dataset.Targets, Train = fold.Train, Validation = fold.Validation, Seed = seed * 100 + k, Label = $"{name} fold {k}",
+                    }, e =>
                     {
                         heldByEpoch[e.Epoch] = FoldTrainer.Predict(model, rows, splits.HeldOut, 32, dataset.Kind == TaskKind.MultiLabel, CPU);
                         Console.WriteLine($"  {datasetName} seed {seed} {name} fold {k + 1}/{splits.Folds.Count} epoch {e.Epoch}: train loss {e.TrainLoss:0.0000}, validation loss {e.Report.Loss:0.0000}, accuracy {e.Report.Accuracy:0.0000}, {e.SamplesPerSecond:0.0} samples/s");
@@ -98,8 +102,11 @@ static async Task Train(Dictionary<string, string> options, string outDir)
             {
                 CheckpointLoader.Load(final, checkpoint);
                 double[][]? last = null;
-                await new FoldTrainer(NullLogger.Instance).RunAsync(final, CPU, hp with { Epochs = finalEpochs }, "loss", higherIsBetter: false, rows, dataset.Targets,
-                    training, splits.HeldOut, seed * 100 + 99, $"{name} final", e =>
+                await new FoldTrainer(NullLogger.Instance).RunAsync(final, CPU, new FoldRun
+                    {
+                        Hyperparameters = hp with { Epochs = finalEpochs }, Objective = new FoldObjective("loss", StudyDirection.Minimize),
+                        Rows = rows, Targets = dataset.Targets, Train = training, Validation = splits.HeldOut, Seed = seed * 100 + 99, Label = $"{name} final",
+                    }, e =>
                     {
                         last = e.Probabilities;
                         Console.WriteLine($"  {datasetName} seed {seed} {name} final retrain epoch {e.Epoch}/{finalEpochs}: train loss {e.TrainLoss:0.0000}, {e.SamplesPerSecond:0.0} samples/s");

@@ -9,6 +9,8 @@ using SweepCluster.Training.Models;
 using SweepCluster.Training.Optimization;
 using TorchSharp;
 using static TorchSharp.torch;
+using SweepCluster.Training.Data;
+using SweepCluster.Search.Sampling;
 
 /// <summary>
 /// `training-bench cuda-check FIXTURES`: the CUDA path on a GPU machine — whether TorchSharp sees the GPU,
@@ -58,8 +60,11 @@ internal static class CudaCheck
             using var model = new BertForSequenceClassification(small, 2);
             var hp = TrialHyperparameters.From(new Dictionary<string, object> { ["learning_rate"] = 1e-3 }, new TrainingSpec { Epochs = 3, BatchSize = 32, EarlyStoppingPatience = 3 });
             var losses = new List<double>();
-            var result = await new FoldTrainer(NullLogger.Instance) { Precision = precision }.RunAsync(model, CUDA, hp, "accuracy", true, rows,
-                new TrainingTargets.SingleLabel(labels, 2), Enumerable.Range(0, 384).ToArray(), Enumerable.Range(384, 128).ToArray(), 1, precision.ToString(),
+            var result = await new FoldTrainer(NullLogger.Instance) { Precision = precision }.RunAsync(model, CUDA, new FoldRun
+                {
+                    Hyperparameters = hp, Objective = new FoldObjective("accuracy", StudyDirection.Maximize),
+                    Rows = rows, Targets = new TrainingTargets.SingleLabel(labels, 2), Train = Enumerable.Range(0, 384).ToArray(), Validation = Enumerable.Range(384, 128).ToArray(), Seed = 1, Label = precision.ToString(),
+                },
                 e => { losses.Add(e.TrainLoss); return Task.FromResult(true); }, CancellationToken.None);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fold on cuda {precision,-14} loss {string.Join(" → ", losses.Select(l => l.ToString("0.000", CultureInfo.InvariantCulture)))}, validation accuracy {result.BestMetric:0.000}"));
         }

@@ -5,6 +5,8 @@ using SweepCluster.Studies;
 using SweepCluster.Training.FineTuning;
 using SweepCluster.Training.Models;
 using static TorchSharp.torch;
+using SweepCluster.Training.Data;
+using SweepCluster.Search.Sampling;
 
 /// <summary>
 /// Runs many small trials the way the worker does (build a model, train a fold, score it, dispose, collect)
@@ -28,8 +30,11 @@ internal static class MemoryGrowth
         {
             using (var model = new BertForSequenceClassification(config, 2))
             {
-                await trainer.RunAsync(model, CPU, hp, "accuracy", true, rows, new TrainingTargets.SingleLabel(labels, 2),
-                    Enumerable.Range(0, 384).ToArray(), Enumerable.Range(384, 128).ToArray(), trial, "memory", _ => Task.FromResult(true), CancellationToken.None);
+                await trainer.RunAsync(model, CPU, new FoldRun
+                    {
+                        Hyperparameters = hp, Objective = new FoldObjective("accuracy", StudyDirection.Maximize),
+                        Rows = rows, Targets = new TrainingTargets.SingleLabel(labels, 2), Train = Enumerable.Range(0, 384).ToArray(), Validation = Enumerable.Range(384, 128).ToArray(), Seed = trial, Label = "memory",
+                    }, _ => Task.FromResult(true), CancellationToken.None);
             }
             GC.Collect();
             GC.WaitForPendingFinalizers();

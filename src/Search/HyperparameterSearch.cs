@@ -8,7 +8,7 @@ namespace SweepCluster.Search;
 /// <summary>A trial handed out by <see cref="HyperparameterSearch.Ask"/>, with external parameter values.</summary>
 public sealed record AskedTrial(int Number, IReadOnlyDictionary<string, object> Params);
 
-/// <summary>How a trial ended.</summary>
+/// <summary>How a trial ended, as a search is told it (<see cref="HyperparameterSearch.Tell"/>).</summary>
 public abstract record TrialOutcome
 {
     public sealed record Completed(double Value) : TrialOutcome;
@@ -134,7 +134,7 @@ public sealed class HyperparameterSearch
                 throw new ArgumentException($"trial {number} has parameter '{name}', which is not in the search space");
         }
         var record = new TrialRecord { Number = number, Params = new Dictionary<string, double>(internalParams, StringComparer.Ordinal) };
-        foreach (var (step, value) in intermediateValues) record.IntermediateValues.TryAdd(step, value);
+        foreach (var (step, value) in intermediateValues) record.Reports.TryAdd(step, value);
         _trials.Add(record);
     }
 
@@ -146,7 +146,7 @@ public sealed class HyperparameterSearch
             throw new InvalidOperationException($"trial {trialNumber} is already {trial.State.ToString().ToLowerInvariant()}; reports are closed");
         if (step < 0) throw new ArgumentException($"step must be >= 0, got {step}");
         // A repeated report of a step (a retried call) keeps the first value.
-        trial.IntermediateValues.TryAdd(step, value);
+        trial.Reports.TryAdd(step, value);
         return _pruner.ShouldPrune(_trials, trial, Settings.Direction);
     }
 
@@ -157,9 +157,18 @@ public sealed class HyperparameterSearch
     /// </summary>
     /// <exception cref="UnknownTrialException">No trial has that number.</exception>
     /// <exception cref="InvalidOperationException">The trial already ended with another outcome.</exception>
-    public void Tell(int trialNumber, TrialOutcome outcome)
+    public void Tell(int trialNumber, TrialOutcome outcome) => Tell(trialNumber, outcome, []);
+
+    /// <summary>
+    /// Finishes a trial as <see cref="Tell(int, TrialOutcome)"/> does, first recording the reports among
+    /// <paramref name="reports"/> that this search has not seen (they went to another process, or the trial's
+    /// own record of them is the complete one); a step already recorded keeps its first value.
+    /// </summary>
+    public void Tell(int trialNumber, TrialOutcome outcome, IEnumerable<KeyValuePair<int, double>> reports)
     {
         var trial = Get(trialNumber);
+        if (!trial.IsFinished)
+            foreach (var (step, reported) in reports) trial.Reports.TryAdd(step, reported);
         var (state, value, error) = outcome switch
         {
             TrialOutcome.Completed { Value: var v } when double.IsNaN(v) =>

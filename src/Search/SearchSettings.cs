@@ -6,8 +6,10 @@ using SweepCluster.Search.Tpe;
 
 namespace SweepCluster.Search;
 
+/// <summary>How a search proposes parameters; names in <see cref="SamplerSettings.KindNames"/>.</summary>
 public enum SamplerKind { Tpe, TpeMultivariate, Random, Gp }
 
+/// <summary>When a search stops a trial early; names in <see cref="PrunerSettings.KindNames"/>.</summary>
 public enum PrunerKind { None, Median, Percentile, Extrapolating }
 
 public sealed record SamplerSettings
@@ -32,22 +34,21 @@ public sealed record SamplerSettings
         _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "unknown sampler"),
     };
 
-    public static SamplerKind ParseKind(string name) => name.Trim().ToLowerInvariant() switch
-    {
-        "tpe" => SamplerKind.Tpe,
-        "tpe-multivariate" or "tpe_multivariate" or "tpe-mv" => SamplerKind.TpeMultivariate,
-        "random" => SamplerKind.Random,
-        "gp" => SamplerKind.Gp,
-        _ => throw new ArgumentException($"unknown sampler '{name}' (expected tpe, tpe-multivariate, gp or random)"),
-    };
+    private static readonly KindNaming<SamplerKind> Naming = new("sampler",
+        (SamplerKind.Tpe, "tpe"), (SamplerKind.TpeMultivariate, "tpe_multivariate"), (SamplerKind.Gp, "gp"), (SamplerKind.Random, "random"));
 
-    public static string KindName(SamplerKind kind) => kind switch
-    {
-        SamplerKind.Tpe => "tpe",
-        SamplerKind.TpeMultivariate => "tpe-multivariate",
-        SamplerKind.Gp => "gp",
-        _ => "random",
-    };
+    /// <summary>
+    /// The one name of each kind, in the order errors list them: the names study files, the ask/tell server
+    /// and search snapshots use (snake_case, as the snapshot's enum names and the pruner's fold rules).
+    /// </summary>
+    public static IReadOnlyList<string> KindNames => Naming.Names;
+
+    /// <summary>The kind a canonical name stands for.</summary>
+    /// <exception cref="ArgumentException">Any other name, with the names accepted.</exception>
+    public static SamplerKind ParseKind(string name) => Naming.Parse(name);
+
+    /// <summary>The canonical name of <paramref name="kind"/> (tpe, tpe_multivariate, gp, random).</summary>
+    public static string KindName(SamplerKind kind) => Naming.NameOf(kind);
 }
 
 public sealed record PrunerSettings
@@ -70,25 +71,53 @@ public sealed record PrunerSettings
         _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "unknown pruner"),
     };
 
+    private static readonly KindNaming<FoldRule> FoldRuleNaming = new("fold rule",
+        (FoldRule.RunningMean, "running_mean"), (FoldRule.CurrentFold, "current_fold"), (FoldRule.CompletedFolds, "completed_folds"));
+
+    private static readonly KindNaming<PrunerKind> Naming = new("pruner",
+        (PrunerKind.None, "none"), (PrunerKind.Median, "median"), (PrunerKind.Percentile, "percentile"), (PrunerKind.Extrapolating, "extrapolating"));
+
     /// <summary>The fold rule a study file or the ask/tell server names: running_mean, current_fold or completed_folds.</summary>
     /// <exception cref="ArgumentException">Any other name.</exception>
-    /// <exception cref="ArgumentException">Any other name.</exception>
-    public static FoldRule ParseFoldRule(string name) => name.Trim().ToLowerInvariant() switch
-    {
-        "running_mean" => FoldRule.RunningMean,
-        "current_fold" => FoldRule.CurrentFold,
-        "completed_folds" => FoldRule.CompletedFolds,
-        _ => throw new ArgumentException($"unknown fold rule '{name}' (expected running_mean, current_fold or completed_folds)"),
-    };
+    public static FoldRule ParseFoldRule(string name) => FoldRuleNaming.Parse(name);
 
-    public static PrunerKind ParseKind(string name) => name.Trim().ToLowerInvariant() switch
+    /// <summary>The fold rules' names (running_mean, current_fold, completed_folds).</summary>
+    public static IReadOnlyList<string> FoldRuleNames => FoldRuleNaming.Names;
+
+    /// <summary>The canonical name of <paramref name="rule"/>.</summary>
+    public static string FoldRuleName(FoldRule rule) => FoldRuleNaming.NameOf(rule);
+
+    /// <summary>The one name of each kind, in the order errors list them (none, median, percentile, extrapolating).</summary>
+    public static IReadOnlyList<string> KindNames => Naming.Names;
+
+    /// <summary>The kind a canonical name stands for.</summary>
+    /// <exception cref="ArgumentException">Any other name, with the names accepted.</exception>
+    public static PrunerKind ParseKind(string name) => Naming.Parse(name);
+
+    /// <summary>The canonical name of <paramref name="kind"/>.</summary>
+    public static string KindName(PrunerKind kind) => Naming.NameOf(kind);
+}
+
+/// <summary>The one name of each member of a kind enum, and the one parser of those names.</summary>
+internal sealed class KindNaming<TKind>(string noun, params (TKind Kind, string Name)[] names) where TKind : struct, Enum
+{
+    public IReadOnlyList<string> Names { get; } = [.. names.Select(n => n.Name)];
+
+    /// <exception cref="ArgumentException">Not one of <see cref="Names"/> (case and surrounding spaces aside).</exception>
+    public TKind Parse(string name)
     {
-        "none" or "nop" => PrunerKind.None,
-        "median" => PrunerKind.Median,
-        "percentile" => PrunerKind.Percentile,
-        "extrapolating" => PrunerKind.Extrapolating,
-        _ => throw new ArgumentException($"unknown pruner '{name}' (expected none, median, percentile or extrapolating)"),
-    };
+        var canonical = name.Trim().ToLowerInvariant();
+        foreach (var (kind, known) in names)
+            if (known == canonical) return kind;
+        throw new ArgumentException($"unknown {noun} '{name}' (expected {string.Join(", ", Names)})");
+    }
+
+    public string NameOf(TKind kind)
+    {
+        foreach (var (known, name) in names)
+            if (EqualityComparer<TKind>.Default.Equals(known, kind)) return name;
+        throw new ArgumentOutOfRangeException(nameof(kind), kind, $"unknown {noun}");
+    }
 }
 
 /// <summary>Everything that defines a search apart from its history.</summary>

@@ -77,6 +77,10 @@ internal static class SearchSnapshot
     private static JsonNode Required(JsonObject owner, string key, string path) =>
         owner[key] ?? throw new FormatException($"search snapshot lacks \"{path}\"");
 
+    // Snapshots written before the kinds had one name each spell the multivariate sampler with a hyphen; they
+    // are files on users' disks ('sweep sampler serve --state'), so they still read.
+    private static string LegacySamplerName(string name) => name == "tpe-multivariate" ? SamplerSettings.KindName(SamplerKind.TpeMultivariate) : name;
+
     private static (SearchSettings Settings, List<TrialRecord> Trials) ReadUnchecked(string json)
     {
         var root = JsonNode.Parse(json) as JsonObject ?? throw new FormatException("search snapshot must be a JSON object");
@@ -88,7 +92,7 @@ internal static class SearchSnapshot
             Required(root, "direction", "direction").GetValue<string>() == "maximize" ? StudyDirection.Maximize : StudyDirection.Minimize,
             new SamplerSettings
             {
-                Kind = SamplerSettings.ParseKind(Required(sampler, "kind", "sampler.kind").GetValue<string>()),
+                Kind = SamplerSettings.ParseKind(LegacySamplerName(Required(sampler, "kind", "sampler.kind").GetValue<string>())),
                 QuasiRandom = sampler["quasi_random"]?.GetValue<bool>() ?? true,
                 Tpe = sampler["tpe"].Deserialize<TpeOptions>(OptionsJson) ?? new TpeOptions(),
                 Gp = sampler["gp"].Deserialize<SweepCluster.Search.Gp.GpOptions>(OptionsJson) ?? new SweepCluster.Search.Gp.GpOptions(),
@@ -109,7 +113,7 @@ internal static class SearchSnapshot
             {
                 Number = Required(t, "number", where + ".number").GetValue<int>(),
                 Params = parameters,
-                IntermediateValues = intermediate,
+                Reports = intermediate,
                 State = Enum.Parse<TrialState>(Required(t, "state", where + ".state").GetValue<string>(), ignoreCase: true),
                 Value = t["value"] is { } v ? ReadNumber(v) : null,
                 Error = t["error"]?.GetValue<string>(),

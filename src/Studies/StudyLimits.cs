@@ -167,7 +167,7 @@ public static class StudyLimits
             if (b.Trials is int trials) Range(trials, 1, MaxTrialsPerBackbone, path + ".trials");
             Range(b.MinGpuMemoryMb, 0, MaxGpuMemoryMb, path + ".min_gpu_memory_mb");
             Range(b.MaxSequenceLength, 1, MaxSequenceLength, path + ".max_sequence_length");
-            SpaceProblems(b.SpaceJson, path + ".search_space", problems);
+            SpaceProblems(b, path + ".search_space", problems);
         }
         var total = TotalTrials(spec);
         Check(total <= MaxTrialsPerStudy, "budget",
@@ -175,18 +175,18 @@ public static class StudyLimits
         return problems;
     }
 
-    private static void SpaceProblems(string spaceJson, string path, List<(string, string)> problems)
+    private static void SpaceProblems(BackboneSpec backbone, string path, List<(string, string)> problems)
     {
         // Checked on the text first: parsing a huge space is itself the cost being bounded.
-        if (spaceJson.Length > MaxFileBytes)
+        if (backbone.SpaceJson.Length > MaxFileBytes)
         {
-            problems.Add((path, $"must be at most {MaxFileBytes} characters of SPACE.json, got {spaceJson.Length}"));
+            problems.Add((path, $"must be at most {MaxFileBytes} characters of SPACE.json, got {backbone.SpaceJson.Length}"));
             return;
         }
         SearchSpace space;
         try
         {
-            space = SearchSpace.FromJson(spaceJson);
+            space = backbone.Space;
         }
         catch (Exception e) when (e is SearchSpaceException or ArgumentException or FormatException or InvalidOperationException or System.Text.Json.JsonException)
         {

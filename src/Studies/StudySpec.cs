@@ -1,9 +1,14 @@
+using System.Runtime.Serialization;
+using SweepCluster.Search;
+using SweepCluster.Search.Sampling;
+using SweepCluster.Search.Space;
+
 namespace SweepCluster.Studies;
 
 /// <summary>
 /// A validated study, as parsed from study.yaml by <see cref="StudySpecParser"/> (docs/study-spec.md
-/// is the schema). Search spaces travel as JSON in src/Search's SPACE.json format, already merged with
-/// per-backbone overrides, so a grain never re-parses YAML.
+/// is the schema). Each backbone carries its search space typed (<see cref="BackboneSpec.Space"/>), already
+/// merged with its overrides; it is stored and sent as src/Search's SPACE.json text.
 /// </summary>
 [GenerateSerializer, Alias("sweep.StudySpec"), Immutable]
 public sealed record StudySpec
@@ -61,23 +66,64 @@ public sealed record BackboneSpec
     [Id(1)] public required BackboneFamily Family { get; init; }
     /// <summary>Folder with config.json, tokenizer files and weights (may be empty for the simulated workload).</summary>
     [Id(2)] public string? Checkpoint { get; init; }
-    /// <summary>This backbone's effective search space (study space merged with its overrides), SPACE.json format.</summary>
-    [Id(3)] public required string SpaceJson { get; init; }
+    /// <summary>
+    /// This backbone's effective search space (the study's merged with its overrides), typed: the parser's
+    /// search space itself, passed on to the search, the preflight and the simulated workload unparsed. Every
+    /// backbone sets it (not marked required only because System.Text.Json refuses a required member it ignores).
+    /// </summary>
+    /// <remarks>Not stored (<see cref="SpaceJson"/> is): JSON storage (Newtonsoft) and JSON comparisons (System.Text.Json) skip it too.</remarks>
+    [IgnoreDataMember, System.Text.Json.Serialization.JsonIgnore]
+    public SearchSpace Space
+    {
+        // A spec that crossed the wire or came from storage holds only the text: parsed on first use, once per copy.
+        get => _space ??= SearchSpace.FromJson(_spaceJson);
+        init
+        {
+            _space = value;
+            _spaceJson = value.ToJson();
+        }
+    }
+
+    /// <summary>
+    /// The space as stored and sent (SPACE.json text, <see cref="SearchSpace.ToJson"/>): grain state holds
+    /// this string at this id. Code reads <see cref="Space"/>; this is for storage, the wire and the limits,
+    /// which bound its size before parsing it.
+    /// </summary>
+    public string SpaceJson
+    {
+        get => _spaceJson;
+        init
+        {
+            _spaceJson = value;
+            _space = null;
+        }
+    }
+
+    // Orleans reads and writes the field (it cannot call an init accessor with a body); JSON storage the property.
+    [Id(3)] private string _spaceJson = "{}";
+    [NonSerialized] private SearchSpace? _space;
+
     /// <summary>Workers with less GPU memory (MiB) do not lease this backbone's trials. 0 = any worker.</summary>
     [Id(4)] public long MinGpuMemoryMb { get; init; }
     /// <summary>Overrides the study's trials_per_backbone when set.</summary>
     [Id(5)] public int? Trials { get; init; }
     [Id(6)] public int MaxSequenceLength { get; init; } = 128;
-}
 
-public enum ObjectiveDirection { Maximize, Minimize }
+    /// <summary>Value equality on what is stored (the parsed space is a cache of the text, not part of the value).</summary>
+    public bool Equals(BackboneSpec? other) =>
+        other is not null && Name == other.Name && Family == other.Family && Checkpoint == other.Checkpoint
+        && _spaceJson == other._spaceJson && MinGpuMemoryMb == other.MinGpuMemoryMb && Trials == other.Trials
+        && MaxSequenceLength == other.MaxSequenceLength;
+
+    public override int GetHashCode() => HashCode.Combine(Name, Family, Checkpoint, _spaceJson, MinGpuMemoryMb, Trials, MaxSequenceLength);
+}
 
 [GenerateSerializer, Alias("sweep.ObjectiveSpec"), Immutable]
 public sealed record ObjectiveSpec
 {
     /// <summary>f1 | accuracy | precision | recall | roc_auc | loss (macro over labels for multi-label).</summary>
     [Id(0)] public string Metric { get; init; } = "f1";
-    [Id(1)] public ObjectiveDirection Direction { get; init; } = ObjectiveDirection.Maximize;
+    [Id(1)] public StudyDirection Direction { get; init; } = StudyDirection.Maximize;
 }
 
 [GenerateSerializer, Alias("sweep.BudgetSpec"), Immutable]
@@ -91,8 +137,8 @@ public sealed record BudgetSpec
 [GenerateSerializer, Alias("sweep.SamplerSpec"), Immutable]
 public sealed record SamplerSpec
 {
-    /// <summary>tpe | tpe_multivariate | gp | random (src/Search names).</summary>
-    [Id(0)] public string Kind { get; init; } = "tpe";
+    /// <summary>tpe | tpe_multivariate | gp | random: a name of <see cref="SamplerSettings.KindNames"/>, kept as the name because stored studies hold it so.</summary>
+    [Id(0)] public string Kind { get; init; } = SamplerSettings.KindName(new SamplerSettings().Kind);
     [Id(1)] public int? StartupTrials { get; init; }
     /// <summary>Each backbone's sampler also learns from the other backbones' finished trials (no effect with one backbone).</summary>
     [Id(2)] public bool ShareAcrossBackbones { get; init; }
@@ -101,17 +147,23 @@ public sealed record SamplerSpec
 [GenerateSerializer, Alias("sweep.PrunerSpec"), Immutable]
 public sealed record PrunerSpec
 {
-    /// <summary>none | median | percentile | extrapolating.</summary>
-    [Id(0)] public string Kind { get; init; } = "median";
-    [Id(1)] public int StartupTrials { get; init; } = 5;
-    [Id(2)] public int WarmupSteps { get; init; }
-    [Id(3)] public int IntervalSteps { get; init; } = 1;
-    [Id(4)] public double Percentile { get; init; } = 50;
+    /// <summary>
+    /// none | median | percentile | extrapolating (<see cref="PrunerSettings.KindNames"/>). A study prunes with the
+    /// median rule unless told otherwise (docs/study-spec.md), where a bare search prunes nothing: the one default
+    /// that is the study file's own. The numbers below are Search's defaults.
+    /// </summary>
+    [Id(0)] public string Kind { get; init; } = PrunerSettings.KindName(PrunerKind.Median);
+    [Id(1)] public int StartupTrials { get; init; } = SearchDefaults.NStartupTrials;
+    [Id(2)] public int WarmupSteps { get; init; } = SearchDefaults.NWarmupSteps;
+    [Id(3)] public int IntervalSteps { get; init; } = SearchDefaults.IntervalSteps;
+    [Id(4)] public double Percentile { get; init; } = SearchDefaults.Percentile;
     /// <summary>
     /// running_mean | current_fold | completed_folds: what judging fold k ≥ 1 of a k-fold trial uses of its earlier folds
     /// (Search's <c>FoldRule</c>). Studies stored before this key existed read as running_mean, the default.
     /// </summary>
-    [Id(5)] public string FoldRule { get; init; } = "running_mean";
+    [Id(5)] public string FoldRule { get; init; } = PrunerSettings.FoldRuleName(SearchDefaults.FoldRule);
+
+    private static readonly PrunerSettings SearchDefaults = new();
 }
 
 public enum EnsembleKind { Soft, Hard, None }

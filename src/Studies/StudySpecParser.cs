@@ -1,6 +1,9 @@
 using System.Text.RegularExpressions;
 using SweepCluster.Studies.Yaml;
 using YamlDotNet.RepresentationModel;
+using SweepCluster.Search;
+using SweepCluster.Search.Sampling;
+using SweepCluster.Search.Space;
 
 namespace SweepCluster.Studies;
 
@@ -31,8 +34,8 @@ public static partial class StudySpecParser
         aliases: [("deberta-v3", BackboneFamily.DebertaV2), ("deberta", BackboneFamily.DebertaV2)]);
     private static readonly Choices<Balancing> BalancingModes = new("balancing",
         [("none", Balancing.None), ("undersample", Balancing.Undersample), ("oversample", Balancing.Oversample), ("augment", Balancing.Augment)]);
-    private static readonly Choices<ObjectiveDirection> Directions = new("direction",
-        [("maximize", ObjectiveDirection.Maximize), ("minimize", ObjectiveDirection.Minimize)]);
+    private static readonly Choices<StudyDirection> Directions = new("direction",
+        [("maximize", StudyDirection.Maximize), ("minimize", StudyDirection.Minimize)]);
     private static readonly Choices<EnsembleKind> EnsembleKinds = new("ensemble",
         [("soft", EnsembleKind.Soft), ("hard", EnsembleKind.Hard), ("none", EnsembleKind.None)]);
     private static readonly Choices<FinalModels> FinalModelChoices = new("final models",
@@ -42,16 +45,17 @@ public static partial class StudySpecParser
     private static readonly Choices<WorkloadKind> WorkloadKinds = new("workload kind",
         [("train", WorkloadKind.Train), ("simulated", WorkloadKind.Simulated)]);
     private static readonly Choices<string> Metrics = Choices.Names("metric", "f1", "accuracy", "precision", "recall", "roc_auc", "loss");
-    private static readonly Choices<string> SamplerKinds = Choices.Names("sampler kind", "tpe", "tpe_multivariate", "gp", "random");
-    private static readonly Choices<string> PrunerKinds = Choices.Names("pruner kind", "none", "median", "percentile", "extrapolating");
-    private static readonly Choices<string> FoldRules = Choices.Names("pruner fold_rule", "running_mean", "current_fold", "completed_folds");
+    // Search owns the kinds' names: the study file spells them as SamplerSettings/PrunerSettings parse them.
+    private static readonly Choices<string> SamplerKinds = Choices.Names("sampler kind", [.. SamplerSettings.KindNames]);
+    private static readonly Choices<string> PrunerKinds = Choices.Names("pruner kind", [.. PrunerSettings.KindNames]);
+    private static readonly Choices<string> FoldRules = Choices.Names("pruner fold_rule", [.. PrunerSettings.FoldRuleNames]);
     private static readonly Choices<string> CurveFamilies = Choices.Names("curve family", "crossing", "parallel");
 
     // Defaults come from the records themselves; required members get placeholders that are never used.
     private static readonly DataSpec DataDefaults = new() { Train = "" };
     private static readonly BudgetSpec BudgetDefaults = new() { TrialsPerBackbone = 1 };
     private static readonly StudySpec StudyDefaults = new() { Name = "", Data = DataDefaults, Backbones = [], Budget = BudgetDefaults };
-    private static readonly BackboneSpec BackboneDefaults = new() { Name = "", Family = BackboneFamily.Bert, SpaceJson = "{}" };
+    private static readonly BackboneSpec BackboneDefaults = new() { Name = "", Family = BackboneFamily.Bert, Space = SearchSpace.FromJson("{}") };
     private static readonly ObjectiveSpec ObjectiveDefaults = new();
     private static readonly SamplerSpec SamplerDefaults = new();
     private static readonly PrunerSpec PrunerDefaults = new();
@@ -302,7 +306,7 @@ public static partial class StudySpecParser
     {
         if (study.OptionalSection("search_space", knownKeys: null) is not { } section) return null;
         var space = YamlSearchSpace.Read(section, isOverride: false);
-        space.ToCanonicalJson(); // throws for an invalid space
+        space.ToSearchSpace(); // throws for an invalid space; kept for the backbones that inherit it
         return space;
     }
 
@@ -334,7 +338,7 @@ public static partial class StudySpecParser
         Trials = backbone.OptionalInt("trials", Bounds.Closed(1, StudyLimits.MaxTrialsPerBackbone)),
         MinGpuMemoryMb = backbone.Long("min_gpu_memory_mb", BackboneDefaults.MinGpuMemoryMb, Bounds.Closed(0, StudyLimits.MaxGpuMemoryMb)),
         MaxSequenceLength = backbone.Int("max_sequence_length", BackboneDefaults.MaxSequenceLength, Bounds.Closed(1, StudyLimits.MaxSequenceLength)),
-        SpaceJson = ReadBackboneSpace(backbone, studySpace),
+        Space = ReadBackboneSpace(backbone, studySpace),
     };
 
     /// <summary>Training needs weights; the simulated workload needs none.</summary>
@@ -346,16 +350,16 @@ public static partial class StudySpecParser
         return checkpoint is null ? null : ResolvePath(checkpoint, baseDirectory);
     }
 
-    private static string ReadBackboneSpace(YamlSection backbone, YamlSearchSpace? studySpace)
+    private static SearchSpace ReadBackboneSpace(YamlSection backbone, YamlSearchSpace? studySpace)
     {
         var section = backbone.OptionalSection("search_space", knownKeys: null);
         if (section is null)
         {
-            return studySpace?.ToCanonicalJson()
+            return studySpace?.ToSearchSpace()
                 ?? throw backbone.Error("search_space", "required: the study has no study-wide search_space");
         }
         var overrides = YamlSearchSpace.Read(section, isOverride: true);
-        return (studySpace ?? YamlSearchSpace.Empty("search_space")).WithOverrides(overrides).ToCanonicalJson();
+        return (studySpace ?? YamlSearchSpace.Empty("search_space")).WithOverrides(overrides).ToSearchSpace();
     }
 
     private static string ResolvePath(string path, string? baseDirectory) =>

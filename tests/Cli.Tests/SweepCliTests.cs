@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Cli.Tests;
 
@@ -234,7 +235,7 @@ public class SweepCliTests
     {
         var trial = new SweepCluster.Contracts.Trials.TrialView
         {
-            StudyId = "s", Backbone = "bert", Number = 0, Status = SweepCluster.Contracts.Trials.TrialStatus.Failed,
+            StudyId = "s", Backbone = "bert", Number = 0, Status = SweepCluster.Search.Sampling.TrialState.Failed,
             Params = new Dictionary<string, object> { ["lr"] = 0.001, ["opt"] = "adam,w" },
             InternalParams = new Dictionary<string, double>(), IntermediateValues = [new(1, 0.5)], Attempts = 2, Error = "said \"no\"",
         };

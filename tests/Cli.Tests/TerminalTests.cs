@@ -3,6 +3,7 @@ using SweepCluster.Cli.Cluster;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Cli.Tests;
 
@@ -109,13 +110,13 @@ public sealed class TerminalTests
 
     private static StudyStatus WideStatus() => new()
     {
-        StudyId = "sst2-20261201-0102", Name = "sst2", State = StudyState.Running, Metric = "accuracy", Direction = ObjectiveDirection.Maximize,
+        StudyId = "sst2-20261201-0102", Name = "sst2", State = StudyState.Running, Metric = "accuracy", Direction = StudyDirection.Maximize,
         Backbones =
         [
             new BackboneStatus
             {
                 Backbone = "deberta-v3-small-with-a-long-name", Budget = 30,
-                Counts = new Dictionary<TrialStatus, int> { [TrialStatus.Complete] = 12, [TrialStatus.Running] = 2, [TrialStatus.Pruned] = 3 },
+                Counts = new Dictionary<TrialState, int> { [TrialState.Complete] = 12, [TrialState.Running] = 2, [TrialState.Pruned] = 3 },
                 BestValue = 0.412345, BestTrial = 7,
                 BestParams = new Dictionary<string, object>
                 {

@@ -8,7 +8,7 @@ public class ExtrapolatingPrunerTests
     private static TrialRecord Curve(int number, TrialState state, int steps, double a, double b, double c)
     {
         var t = new TrialRecord { Number = number, Params = new Dictionary<string, double>(), State = state };
-        for (var s = 1; s <= steps; s++) t.IntermediateValues[s] = a + b * Math.Exp(-c * s);
+        for (var s = 1; s <= steps; s++) t.Reports[s] = a + b * Math.Exp(-c * s);
         return t;
     }
 

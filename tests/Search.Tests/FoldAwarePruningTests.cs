@@ -12,7 +12,7 @@ public class FoldAwarePruningTests
         var t = new TrialRecord { Number = number, Params = new Dictionary<string, double>(), State = state };
         for (var f = 0; f < folds.Length; f++)
             for (var e = 0; e < folds[f].Length; e++)
-                t.IntermediateValues[ReportPosition.Of(f, e + 1).Step] = folds[f][e];
+                t.Reports[ReportPosition.Of(f, e + 1).Step] = folds[f][e];
         return t;
     }
 
@@ -70,7 +70,7 @@ public class FoldAwarePruningTests
             Assert.False(pruner.ShouldPrune(history, trial, StudyDirection.Minimize));
             for (var e = 1; e <= fold2.Length; e++)
             {
-                trial.IntermediateValues[ReportPosition.Of(1, e).Step] = fold2[e - 1];
+                trial.Reports[ReportPosition.Of(1, e).Step] = fold2[e - 1];
                 if (pruner.ShouldPrune(history, trial, StudyDirection.Minimize)) return e;
             }
             return null;
@@ -90,11 +90,11 @@ public class FoldAwarePruningTests
         history.Add(candidate);
         for (var e = 1; e <= 5; e++)
         {
-            candidate.IntermediateValues[ReportPosition.Of(1, e).Step] = e == 1 ? 10 : 3;
+            candidate.Reports[ReportPosition.Of(1, e).Step] = e == 1 ? 10 : 3;
             Assert.False(pruner.ShouldPrune(history, candidate, StudyDirection.Minimize));
         }
         // ...and judged on it once it has finished: at fold 3 epoch 1 its mean (1 + 3)/2 = 2 > 1.8, however good epoch 1 is.
-        candidate.IntermediateValues[ReportPosition.Of(2, 1).Step] = 0.1;
+        candidate.Reports[ReportPosition.Of(2, 1).Step] = 0.1;
         Assert.True(pruner.ShouldPrune(history, candidate, StudyDirection.Minimize));
 
         // A fold 1 worse than the completed trials' median (4.5 > 3) is pruned at fold 2's first report: no warm-up,
@@ -106,7 +106,7 @@ public class FoldAwarePruningTests
         var first = Trial(7, TrialState.Running, [100]);
         history.Add(first);
         Assert.False(pruner.ShouldPrune(history, first, StudyDirection.Minimize));
-        first.IntermediateValues[ReportPosition.Of(0, 2).Step] = 100;
+        first.Reports[ReportPosition.Of(0, 2).Step] = 100;
         Assert.True(pruner.ShouldPrune(history, first, StudyDirection.Minimize));
 
         // The extrapolating pruner races on finished folds' final values the same way (completed finals 1..5).
@@ -132,21 +132,21 @@ public class FoldAwarePruningTests
         var trial = new TrialRecord { Number = 5, Params = new Dictionary<string, double>() };
         history.Add(trial);
 
-        trial.IntermediateValues[ReportPosition.Of(0, firstEpoch).Step] = 100;
+        trial.Reports[ReportPosition.Of(0, firstEpoch).Step] = 100;
         Assert.False(pruner.ShouldPrune(history, trial, StudyDirection.Minimize)); // fold 1, epoch 1: warm-up
-        trial.IntermediateValues[ReportPosition.Of(0, firstEpoch).Step] = 1;
-        trial.IntermediateValues[ReportPosition.Of(0, firstEpoch + 1).Step] = 1;
-        trial.IntermediateValues[ReportPosition.Of(0, firstEpoch + 2).Step] = 1;
-        trial.IntermediateValues[ReportPosition.Of(1, firstEpoch).Step] = 100;
+        trial.Reports[ReportPosition.Of(0, firstEpoch).Step] = 1;
+        trial.Reports[ReportPosition.Of(0, firstEpoch + 1).Step] = 1;
+        trial.Reports[ReportPosition.Of(0, firstEpoch + 2).Step] = 1;
+        trial.Reports[ReportPosition.Of(1, firstEpoch).Step] = 100;
         Assert.False(pruner.ShouldPrune(history, trial, StudyDirection.Minimize)); // fold 2, epoch 1: warm-up again
-        trial.IntermediateValues[ReportPosition.Of(1, firstEpoch + 1).Step] = 100;
+        trial.Reports[ReportPosition.Of(1, firstEpoch + 1).Step] = 100;
         Assert.True(pruner.ShouldPrune(history, trial, StudyDirection.Minimize)); // fold 2, epoch 2: judged
 
         static void Shift(TrialRecord t)
         {
-            var values = t.IntermediateValues.ToList();
-            t.IntermediateValues.Clear();
-            foreach (var (step, value) in values) t.IntermediateValues[step - 1] = value;
+            var values = t.Reports.ToList();
+            t.Reports.Clear();
+            foreach (var (step, value) in values) t.Reports[step - 1] = value;
         }
     }
 

@@ -14,7 +14,7 @@ public class NonFinitePruningTests
     private static TrialRecord Trial(int number, TrialState state, params (int Step, double Value)[] reports)
     {
         var t = new TrialRecord { Number = number, Params = new Dictionary<string, double>(), State = state };
-        foreach (var (step, value) in reports) t.IntermediateValues[step] = value;
+        foreach (var (step, value) in reports) t.Reports[step] = value;
         return t;
     }
 

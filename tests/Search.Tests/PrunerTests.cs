@@ -8,7 +8,7 @@ public class PrunerTests
     private static TrialRecord Trial(int number, TrialState state, params (int Step, double Value)[] reports)
     {
         var t = new TrialRecord { Number = number, Params = new Dictionary<string, double>(), State = state };
-        foreach (var (step, value) in reports) t.IntermediateValues[step] = value;
+        foreach (var (step, value) in reports) t.Reports[step] = value;
         return t;
     }
 
@@ -48,9 +48,9 @@ public class PrunerTests
         Assert.True(MedianPruner.Create(nStartupTrials: 4).ShouldPrune(history, trial, StudyDirection.Minimize));
         Assert.False(MedianPruner.Create(nStartupTrials: 4, nWarmupSteps: 2).ShouldPrune(history, trial, StudyDirection.Minimize));
         // Warm-up counts epochs: 2 protects epochs 1 and 2 (before issue 12 it compared the raw step, protecting only epoch 1).
-        trial.IntermediateValues[2] = 100;
+        trial.Reports[2] = 100;
         Assert.False(MedianPruner.Create(nStartupTrials: 4, nWarmupSteps: 2).ShouldPrune(history, trial, StudyDirection.Minimize));
-        trial.IntermediateValues[3] = 100;
+        trial.Reports[3] = 100;
         Assert.True(MedianPruner.Create(nStartupTrials: 4, nWarmupSteps: 2).ShouldPrune(history, trial, StudyDirection.Minimize));
     }
 
@@ -62,11 +62,11 @@ public class PrunerTests
         history.Add(trial);
         var pruner = MedianPruner.Create(intervalSteps: 2);
         Assert.False(pruner.ShouldPrune(history, trial, StudyDirection.Minimize)); // step 0 checked: no completed trial reported it
-        trial.IntermediateValues[1] = 100;
+        trial.Reports[1] = 100;
         // completed trials have data at step 1 (median 3), but step 1 shares the interval [0, 2) with step 0
         Assert.False(pruner.ShouldPrune(history, trial, StudyDirection.Minimize));
-        trial.IntermediateValues.Remove(1);
-        trial.IntermediateValues[2] = 100;
+        trial.Reports.Remove(1);
+        trial.Reports[2] = 100;
         Assert.True(pruner.ShouldPrune(history, trial, StudyDirection.Minimize)); // step 2 opens a new interval
     }
 

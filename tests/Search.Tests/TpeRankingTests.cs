@@ -11,7 +11,7 @@ public class TpeRankingTests
         TrialRecord T(int n, TrialState s, double? value, params (int, double)[] reports)
         {
             var t = new TrialRecord { Number = n, Params = new Dictionary<string, double>(), State = s, Value = value };
-            foreach (var (step, v) in reports) t.IntermediateValues[step] = v;
+            foreach (var (step, v) in reports) t.Reports[step] = v;
             return t;
         }
         var trials = new List<TrialRecord>

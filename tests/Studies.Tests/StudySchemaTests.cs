@@ -279,7 +279,7 @@ public sealed partial class StudySchemaTests
             ["final.classic_members"] = spec.Final.ClassicMembers,
             ["backbones[0].min_gpu_memory_mb"] = backbone.MinGpuMemoryMb,
             ["backbones[0].max_sequence_length"] = backbone.MaxSequenceLength,
-            ["search_space.x.log"] = ((FloatDistribution)SearchSpace.FromJson(backbone.SpaceJson)["x"].Distribution).Log,
+            ["search_space.x.log"] = ((FloatDistribution)backbone.Space["x"].Distribution).Log,
         };
         var checkedDefaults = new List<string>();
         foreach (var (keyPath, value) in expected)

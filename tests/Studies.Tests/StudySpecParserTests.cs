@@ -1,6 +1,7 @@
 using SweepCluster.Studies;
 using SweepCluster.Search.Space;
 using static SweepCluster.Studies.Tests.StudyYaml;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Studies.Tests;
 
@@ -61,7 +62,7 @@ public sealed class StudySpecParserTests
         Assert.Equal(["toxic", "severe_toxic"], data.LabelColumns);
         Assert.Equal(new Dictionary<string, int> { ["NON_EXTREMIST"] = 0, ["EXTREMIST"] = 1, ["HATE"] = 1 }, data.LabelMap);
         Assert.Equal((0.1, Balancing.Oversample, "\t", "id", 3), (data.HoldoutFraction, data.Balancing, data.Delimiter, data.IdColumn, data.MinTextLength));
-        Assert.Equal(new ObjectiveSpec { Metric = "roc_auc", Direction = ObjectiveDirection.Minimize }, spec.Objective);
+        Assert.Equal(new ObjectiveSpec { Metric = "roc_auc", Direction = StudyDirection.Minimize }, spec.Objective);
         Assert.Equal(new BudgetSpec { TrialsPerBackbone = 30, MaxParallel = 8 }, spec.Budget);
         Assert.Equal(new SamplerSpec { Kind = "tpe_multivariate", StartupTrials = 12, ShareAcrossBackbones = true }, spec.Sampler);
         Assert.Equal(new PrunerSpec { Kind = "percentile", StartupTrials = 4, WarmupSteps = 2, IntervalSteps = 3, Percentile = 25, FoldRule = "current_fold" }, spec.Pruner);
@@ -72,11 +73,11 @@ public sealed class StudySpecParserTests
 
         var study = """{"learning_rate":{"type":"float","low":1E-05,"high":0.0001,"log":true},"batch_size":{"type":"categorical","choices":[16,32]}}""";
         Assert.Equal(
-            new BackboneSpec { Name = "distilbert", Family = BackboneFamily.DistilBert, Checkpoint = "models/distilbert", Trials = 20, MinGpuMemoryMb = 8000, MaxSequenceLength = 256, SpaceJson = study },
+            new BackboneSpec { Name = "distilbert", Family = BackboneFamily.DistilBert, Checkpoint = "models/distilbert", Trials = 20, MinGpuMemoryMb = 8000, MaxSequenceLength = 256, Space = SearchSpace.FromJson(study) },
             spec.Backbones[0]);
         var deberta = """{"learning_rate":{"type":"float","low":2E-05,"high":0.0002,"log":true},"batch_size":{"type":"categorical","choices":[16,32]}}""";
         Assert.Equal(
-            new BackboneSpec { Name = "deberta", Family = BackboneFamily.DebertaV2, Checkpoint = "/opt/models/deberta-v3-base", SpaceJson = deberta },
+            new BackboneSpec { Name = "deberta", Family = BackboneFamily.DebertaV2, Checkpoint = "/opt/models/deberta-v3-base", Space = SearchSpace.FromJson(deberta) },
             spec.Backbones[1]);
     }
 
@@ -142,9 +143,9 @@ public sealed class StudySpecParserTests
 
         var spec = StudySpecParser.Parse(yaml);
 
-        var inherited = SearchSpace.FromJson(spec.Backbone("distilbert").SpaceJson);
+        var inherited = spec.Backbone("distilbert").Space;
         Assert.Equal(["lr", "optimizer", "beta2"], inherited.Parameters.Select(p => p.Name));
-        var merged = SearchSpace.FromJson(spec.Backbone("roberta").SpaceJson);
+        var merged = spec.Backbone("roberta").Space;
         Assert.Equal(["lr", "optimizer", "warmup"], merged.Parameters.Select(p => p.Name));
         Assert.Equal(new FloatDistribution(1e-6, 1e-3, Log: true), merged["lr"].Distribution);
         Assert.Equal(new IntDistribution(0, 500, Step: 100), merged["warmup"].Distribution);
@@ -180,7 +181,7 @@ public sealed class StudySpecParserTests
               warm: {type: int, low: 0x0, high: 0o12, when: {bs: [16]}}
             """);
 
-        var space = SearchSpace.FromJson(StudySpecParser.Parse(yaml).Backbones[0].SpaceJson);
+        var space = StudySpecParser.Parse(yaml).Backbones[0].Space;
 
         Assert.Equal(new FloatDistribution(1e-5, 0.1, Log: true), space["lr"].Distribution);
         Assert.Equal(new FloatDistribution(0, 1, Step: 0.25), space["dropout"].Distribution);
@@ -252,7 +253,7 @@ public sealed class StudySpecParserTests
         foreach (var backbone in spec.Backbones)
         {
             Assert.Null(backbone.Checkpoint);
-            Assert.Equal(["lr", "reg", "momentum"], SearchSpace.FromJson(backbone.SpaceJson).Parameters.Select(p => p.Name));
+            Assert.Equal(["lr", "reg", "momentum"], backbone.Space.Parameters.Select(p => p.Name));
         }
     }
 

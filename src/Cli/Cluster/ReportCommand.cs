@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using SweepCluster.Cli.Reports;
 using SweepCluster.Training.Ensembles;
+using SweepCluster.Training.Storage;
 
 namespace SweepCluster.Cli.Cluster;
 
@@ -28,8 +29,7 @@ public static class ReportCommand
             var studyId = parse.GetValue(id)!;
             var status = await StudyQueries.Status(connection.Grains, studyId);
             var trials = await StudyQueries.Trials(connection.Grains, studyId);
-            var artifactsRoot = parse.GetValue(artifacts) ?? Environment.GetEnvironmentVariable("SWEEP_ARTIFACTS") ?? "artifacts";
-            var ensemble = LoadEnsemble(Path.Combine(artifactsRoot, studyId, "ensemble", "ensemble.json"));
+            var ensemble = LoadEnsemble(ArtifactLayout.EnsembleReport(ArtifactLayout.Root(parse.GetValue(artifacts)), studyId));
 
             var path = Path.GetFullPath(parse.GetValue(output)!);
             if (Path.GetDirectoryName(path) is { } folder) Directory.CreateDirectory(folder);

@@ -4,6 +4,7 @@ using Spectre.Console.Rendering;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Cli.Cluster;
 
@@ -91,7 +92,7 @@ public static class StudyRendering
                 .Title($"{Markup.Escape(status.StudyId)} · {status.State.ToString().ToLowerInvariant()} · {status.Metric} ({status.Direction.ToString().ToLowerInvariant()})");
             table.AddColumn("backbone");
             table.AddColumn("progress");
-            var statuses = new[] { TrialStatus.Waiting, TrialStatus.Running, TrialStatus.Complete, TrialStatus.Pruned, TrialStatus.Failed };
+            var statuses = new[] { TrialState.Waiting, TrialState.Running, TrialState.Complete, TrialState.Pruned, TrialState.Failed };
             if (countColumns)
                 foreach (var s in statuses) table.AddColumn(new TableColumn(s.ToWire()).RightAligned());
             else table.AddColumn("trials");
@@ -101,7 +102,7 @@ public static class StudyRendering
             if (staged) table.AddColumn(new TableColumn(paramsInTable ? "final (held-out)" : "final").RightAligned());
             foreach (var b in status.Backbones)
             {
-                int[] counts = [b.Pending, b.Count(TrialStatus.Leased) + b.Count(TrialStatus.Running), b.Count(TrialStatus.Complete), b.Count(TrialStatus.Pruned), b.Count(TrialStatus.Failed)];
+                int[] counts = [b.Pending, b.Count(TrialState.Leased) + b.Count(TrialState.Running), b.Count(TrialState.Complete), b.Count(TrialState.Pruned), b.Count(TrialState.Failed)];
                 var cells = new List<IRenderable> { new Text(b.Backbone), ProgressBar(b.Finished, b.Budget, bar) };
                 if (countColumns) cells.AddRange(counts.Select(n => new Text(n.ToString(CultureInfo.InvariantCulture))));
                 else cells.Add(new Text(string.Join(", ", statuses.Zip(counts).Where(p => p.Second > 0).Select(p => $"{p.Second} {p.First.ToWire()}")) is { Length: > 0 } c ? c : "-"));
@@ -121,10 +122,10 @@ public static class StudyRendering
     }
 
     /// <summary>A post-search job's state: its status, and its held-out value once complete.</summary>
-    private static string Stage(TrialStatus? status, double? value) => status switch
+    private static string Stage(TrialState? status, double? value) => status switch
     {
         null => "-",
-        TrialStatus.Complete => Number(value),
+        TrialState.Complete => Number(value),
         _ => status.Value.ToWire(),
     };
 

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Spectre.Console;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Training.Data;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Cli.Cluster;
 
@@ -18,7 +19,7 @@ public static class TrialsCommand
         format.AcceptOnlyFromAmong("table", "csv", "json");
         var backbone = new Option<string?>("--backbone") { Description = "Only this backbone's trials.", HelpName = "NAME" };
         var status = new Option<string?>("--status") { Description = "Only trials in this status.", HelpName = "STATUS" };
-        status.AcceptOnlyFromAmong(Enum.GetValues<TrialStatus>().Select(s => s.ToWire()).ToArray());
+        status.AcceptOnlyFromAmong(Enum.GetValues<TrialState>().Select(s => s.ToWire()).ToArray());
         var client = new ClusterClientOptions();
         var command = new Command("trials", "List a study's trials: parameters, status, value, attempts, duration.\nExit codes: 0 ok, 1 cluster error, 2 no such study.")
         {

@@ -5,6 +5,7 @@ using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
 using SweepCluster.Silo;
+using SweepCluster.Training.Storage;
 
 namespace SweepCluster.Cli.Cluster;
 
@@ -38,7 +39,7 @@ public static class UpCommand
                 ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".sweepcluster");
             var location = SiloCommand.ParseStorage(parse.GetValue(storage) ?? $"sqlite:{Path.Combine(home, "sweep.db")}");
             var options = siloOptions.Read(parse, location);
-            var artifactsRoot = Path.GetFullPath(Path.Combine(home, "artifacts"));
+            var artifactsRoot = Path.GetFullPath(Path.Combine(home, ArtifactLayout.DefaultRoot));
             options = options with { Reports = new Reports.StudyReportPage.LiveRenderer(artifactsRoot) };
             // --until-done is a person following one study: logs go to files so the screen shows the study
             // (warnings and errors still reach it). A plain `up` is a server, and its log is its output.
@@ -102,9 +103,9 @@ public static class UpCommand
             ? await Terminal.LiveView.Run(io, await study.GetStatus(), () => study.GetStatus(), TimeSpan.FromSeconds(1), cancellationToken)
             : await ProgressLines(io, study, studyId, cancellationToken);
         if (!io.Terminal.IsTerminal) StudyRendering.Console(io).Write(StudyRendering.StatusTable(status));
-        var ensemble = Path.Combine(artifactsRoot, studyId, "ensemble");
-        var report = File.Exists(Path.Combine(ensemble, "ensemble.json")) ? SweepCluster.Training.Ensembles.EnsembleReport.Load(Path.Combine(ensemble, "ensemble.json")) : null;
-        var page = Path.Combine(artifactsRoot, studyId, "report.html");
+        var ensembleReport = ArtifactLayout.EnsembleReport(artifactsRoot, studyId);
+        var report = File.Exists(ensembleReport) ? SweepCluster.Training.Ensembles.EnsembleReport.Load(ensembleReport) : null;
+        var page = ArtifactLayout.ReportPage(artifactsRoot, studyId);
         Directory.CreateDirectory(Path.GetDirectoryName(page)!);
         await File.WriteAllTextAsync(page, Reports.StudyReportPage.Render(status, await grains.GetGrain<IStudyGrain>(studyId).GetTrials(), report), cancellationToken);
         io.Out.WriteLine($"report: {page}");
@@ -115,8 +116,8 @@ public static class UpCommand
                 io.Out.WriteLine($"  {row.Name,-40} " + string.Join("  ", row.Metrics.Where(m => m.Key != "loss").Select(m => $"{m.Key} {m.Value:0.0000}")));
             io.Out.WriteLine(SweepCluster.Training.Ensembles.EnsembleTable.Format(report));
             io.Out.WriteLine(report.Verdict);
-            io.Out.WriteLine($"artifacts: {Path.Combine(artifactsRoot, studyId)}");
-            if (File.Exists(Path.Combine(ensemble, "submission.csv"))) io.Out.WriteLine($"submission: {Path.Combine(ensemble, "submission.csv")}");
+            io.Out.WriteLine($"artifacts: {ArtifactLayout.Study(artifactsRoot, studyId)}");
+            if (File.Exists(ArtifactLayout.Submission(artifactsRoot, studyId))) io.Out.WriteLine($"submission: {ArtifactLayout.Submission(artifactsRoot, studyId)}");
         }
         return status.State == StudyState.Cancelled ? ExitCodes.Cancelled : ExitCodes.Ok;
     }

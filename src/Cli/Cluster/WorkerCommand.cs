@@ -4,6 +4,7 @@ using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Worker.Leasing;
 using SweepCluster.Worker.Training;
+using SweepCluster.Training.Storage;
 
 namespace SweepCluster.Cli.Cluster;
 
@@ -49,7 +50,7 @@ public static class WorkerCommand
             var isSimulated = parse.GetValue(simulated);
             var training = isSimulated ? null : new TrainingWorkloadOptions
             {
-                ArtifactsRoot = Path.GetFullPath(parse.GetValue(artifacts) ?? Environment.GetEnvironmentVariable("SWEEP_ARTIFACTS") ?? "artifacts"),
+                ArtifactsRoot = Path.GetFullPath(ArtifactLayout.Root(parse.GetValue(artifacts))),
                 Device = parse.GetValue(device)!,
                 Threads = parse.GetValue(threads),
             };

@@ -28,7 +28,7 @@ public static class SamplerServeCommand
             Description = "How parameters are proposed.",
             Required = true,
         };
-        sampler.AcceptOnlyFromAmong("tpe", "tpe-multivariate", "gp", "random");
+        sampler.AcceptOnlyFromAmong([.. SamplerSettings.KindNames]);
         var seed = new Option<long>("--seed")
         {
             Description = "Seed; the same seed and history always give the same asks.",
@@ -48,9 +48,9 @@ public static class SamplerServeCommand
         var pruner = new Option<string>("--pruner")
         {
             Description = "When to stop a trial early on its reported values.",
-            DefaultValueFactory = _ => "none",
+            DefaultValueFactory = _ => PrunerSettings.KindName(new PrunerSettings().Kind),
         };
-        pruner.AcceptOnlyFromAmong("none", "median", "percentile", "extrapolating");
+        pruner.AcceptOnlyFromAmong([.. PrunerSettings.KindNames]);
         var defaults = new PrunerSettings();
         var percentile = new Option<double>("--pruner-percentile")
         {
@@ -78,10 +78,10 @@ public static class SamplerServeCommand
         };
         var foldRule = new Option<string>("--pruner-fold-rule")
         {
-            Description = "Pruner, k-fold trials (reports with \"fold\"): judge fold k by the running fold mean (running_mean) by the current fold alone (current_fold), or by its finished folds only, racing (completed_folds).",
-            DefaultValueFactory = _ => "running_mean",
+            Description = "Pruner, k-fold trials (reports with \"fold\"): judge fold k by the running fold mean (running_mean), by the current fold alone (current_fold), or by its finished folds only, racing (completed_folds).",
+            DefaultValueFactory = _ => PrunerSettings.FoldRuleName(defaults.FoldRule),
         };
-        foldRule.AcceptOnlyFromAmong("running_mean", "current_fold", "completed_folds");
+        foldRule.AcceptOnlyFromAmong([.. PrunerSettings.FoldRuleNames]);
         var state = new Option<string?>("--state")
         {
             Description = "Snapshot file: resumed from when it exists, rewritten atomically after every ask, report and tell.",

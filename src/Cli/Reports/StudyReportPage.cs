@@ -58,7 +58,7 @@ public static class StudyReportPage
         status.Backbones.Select(b => b.Backbone).Concat(trials.Select(t => t.Backbone)).Distinct(StringComparer.Ordinal);
 
     private static List<TrialView> Completed(IEnumerable<TrialView> trials) =>
-        trials.Where(t => t.Status == TrialStatus.Complete && t.Value is double v && double.IsFinite(v)).ToList();
+        trials.Where(t => t.Status == TrialState.Complete && t.Value is double v && double.IsFinite(v)).ToList();
 
     // ---- header ----
 
@@ -72,7 +72,7 @@ public static class StudyReportPage
         if (status.FinishedUtc is { } finished) html.Append($"<dt>finished</dt><dd>{E(finished.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture))}</dd>");
         html.Append($"<dt>trials</dt><dd>{Int(status.Finished)} of {Int(status.Budget)} finished</dd></dl>");
 
-        var statuses = Enum.GetValues<TrialStatus>();
+        var statuses = Enum.GetValues<TrialState>();
         html.Append("<h2>Trials by status</h2><table class=\"counts\"><thead><tr><th>backbone</th>");
         foreach (var s in statuses) html.Append($"<th>{s.ToWire()}</th>");
         html.Append("<th>budget</th></tr></thead><tbody>");
@@ -96,7 +96,7 @@ public static class StudyReportPage
 
     private static void BackboneSection(StringBuilder html, StudyStatus status, string backbone, IReadOnlyList<TrialView> trials)
     {
-        var higherIsBetter = status.Direction == ObjectiveDirection.Maximize;
+        var higherIsBetter = status.Direction == StudyDirection.Maximize;
         html.Append($"<section class=\"backbone\"><h2>Backbone {E(backbone)}</h2><div class=\"charts\">\n");
         Figure(html, HistoryChart(backbone, status.Metric, trials, higherIsBetter),
             $"Each dot is a completed trial's {status.Metric}; the line is the best so far ({(higherIsBetter ? "higher" : "lower")} is better).");
@@ -147,9 +147,9 @@ public static class StudyReportPage
         var chart = new SvgChart("intermediate", $"Intermediate values · {backbone}", xMin, Math.Max(xMin + 1, xMax), yMin, yMax);
         chart.Axes("epoch (within a fold)", metric, integerX: true);
         // Pruned last so their lines and × markers sit on top.
-        foreach (var t in reporting.OrderBy(t => t.Status == TrialStatus.Pruned))
+        foreach (var t in reporting.OrderBy(t => t.Status == TrialState.Pruned))
         {
-            var color = t.Status switch { TrialStatus.Pruned => PrunedColor, TrialStatus.Complete => CompleteColor, _ => OtherColor };
+            var color = t.Status switch { TrialState.Pruned => PrunedColor, TrialState.Complete => CompleteColor, _ => OtherColor };
             var tooltip = $"trial {t.Number} ({t.Status.ToWire()}), reports {Positions(t.IntermediateValues)}";
             var folds = FoldCurves(t.IntermediateValues);
             if (folds.Count > 1)
@@ -157,7 +157,7 @@ public static class StudyReportPage
             var mean = MeanOverFolds(folds);
             chart.Polyline(mean, color, tooltip: tooltip, opacity: 0.85);
             if (mean.Count == 1) chart.Point(mean[0].X, mean[0].Y, color, 2.5, tooltip);
-            if (t.Status == TrialStatus.Pruned && t.IntermediateValues.Count > 0)
+            if (t.Status == TrialState.Pruned && t.IntermediateValues.Count > 0)
             {
                 var last = t.IntermediateValues.MaxBy(v => v.Step)!;
                 var at = ReportPosition.FromStep(last.Step);

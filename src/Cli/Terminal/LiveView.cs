@@ -1,3 +1,4 @@
+using SweepCluster.Search.Sampling;
 using System.Globalization;
 using Spectre.Console;
 using Spectre.Console.Rendering;
@@ -90,10 +91,10 @@ public static class LiveView
     }
 
     /// <summary>"backbone/#" for a search trial; the job's name ("distilbert final", "ensemble") for post-search jobs.</summary>
-    private static string Name(TrialView t) => StudyJobs.Parse(t.Backbone) switch
+    private static string Name(TrialView t) => t.Kind switch
     {
-        (JobStage.Search, _) => $"{t.Backbone}/{t.Number}",
-        (JobStage.FinalRetrain, var b) => $"{b} final",
+        JobKind.SearchTrial => $"{t.Backbone}/{t.Number}",
+        JobKind.FinalRetrain => $"{t.Backbone} final",
         _ => "ensemble",
     };
 
@@ -103,13 +104,13 @@ public static class LiveView
     /// </summary>
     internal static string Stage(TrialView t)
     {
-        var stage = StudyJobs.Parse(t.Backbone).Stage switch
+        var stage = t.Kind switch
         {
-            JobStage.Search => null,
-            JobStage.FinalRetrain => "final retrain",
+            JobKind.SearchTrial => null,
+            JobKind.FinalRetrain => "final retrain",
             _ => "ensemble",
         };
-        var phase = t.Progress?.Phase ?? (t.Status == TrialStatus.Leased ? "starting" : null);
+        var phase = t.Progress?.Phase ?? (t.Status == TrialState.Leased ? "starting" : null);
         return (stage, phase) switch
         {
             (null, null) => "search",
@@ -120,11 +121,11 @@ public static class LiveView
     }
 
     /// <summary>The trial's best intermediate value so far, in the study's direction; null before its first report.</summary>
-    internal static double? Best(TrialView t, ObjectiveDirection direction)
+    internal static double? Best(TrialView t, StudyDirection direction)
     {
         var values = t.IntermediateValues.Select(v => v.Value).Where(v => !double.IsNaN(v)).ToList();
         if (values.Count == 0) return null;
-        return direction == ObjectiveDirection.Maximize ? values.Max() : values.Min();
+        return direction == StudyDirection.Maximize ? values.Max() : values.Min();
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using SweepCluster.Training.Data;
 using SweepCluster.Training.Ensembles;
 using SweepCluster.Training.Runtime;
+using SweepCluster.Training.Storage;
 
 namespace SweepCluster.Cli.Training;
 
@@ -27,11 +28,11 @@ public static class PredictCommand
         };
         command.SetAction(parse =>
         {
-            var root = parse.GetValue(artifacts) ?? Environment.GetEnvironmentVariable("SWEEP_ARTIFACTS") ?? "artifacts";
-            var studyFolder = Path.Combine(root, parse.GetValue(id)!);
+            var root = ArtifactLayout.Root(parse.GetValue(artifacts));
+            var studyFolder = ArtifactLayout.Study(root, parse.GetValue(id)!);
             try
             {
-                var report = EnsembleReport.Load(Path.Combine(studyFolder, "ensemble", "ensemble.json"));
+                var report = EnsembleReport.Load(ArtifactLayout.EnsembleReport(root, parse.GetValue(id)!));
                 var ids = parse.GetValue(idColumn) ?? report.IdColumn;
                 var texts = UnlabelledTexts.Load(parse.GetValue(input)!, parse.GetValue(textColumn) ?? report.TextColumn, ids);
                 TorchRuntime.EnsureLoadable();

@@ -22,14 +22,16 @@ public sealed record QueueEntry
     /// Parameters a person chose (<see cref="TrialDefinition.Origin"/> set): offered before the sampler's
     /// trials, in the order they were enqueued, so known-good parameters are evaluated first.
     /// </summary>
-    [Id(9)] public bool First { get; init; }
+    [Id(10)] public bool First { get; init; }
+    [Id(9)] public JobKind Kind { get; init; }
 
-    public string TrialKey => Trials.TrialKey.Format(StudyId, Backbone, Number);
+    public string TrialKey => Trials.TrialKey.Format(StudyId, new StudyJob(Kind, Backbone).Name, Number);
 
     /// <summary>The queue entry that offers this trial under <paramref name="attempt"/>.</summary>
     public static QueueEntry For(TrialDefinition d, int attempt) => new()
     {
         StudyId = d.StudyId, Backbone = d.Backbone, Family = d.Family, Number = d.Number, Attempt = attempt,
-        Params = d.Params, LeaseDuration = d.LeaseDuration, MinGpuMemoryMb = d.MinGpuMemoryMb, Simulated = d.Simulated, First = d.Origin is not null,
+        Params = d.Params, LeaseDuration = d.LeaseDuration, MinGpuMemoryMb = d.MinGpuMemoryMb, Simulated = d.Simulated, Kind = d.Kind,
+        First = d.Origin is not null,
     };
 }

@@ -1,21 +1,7 @@
+using SweepCluster.Search.Sampling;
+using SweepCluster.Studies;
+
 namespace SweepCluster.Contracts.Trials;
-
-/// <summary>
-/// A trial's life: waiting (in the queue) → leased (a worker claimed it) → running (first report) →
-/// complete | pruned | failed. An expired or released lease sends it back to waiting, up to the
-/// study's max_attempts. Cancelled: its study was cancelled before it finished.
-/// </summary>
-public enum TrialStatus { Waiting, Leased, Running, Complete, Pruned, Failed, Cancelled }
-
-public static class TrialStatusExtensions
-{
-    public static bool IsFinished(this TrialStatus status) =>
-        status is TrialStatus.Complete or TrialStatus.Pruned or TrialStatus.Failed or TrialStatus.Cancelled;
-
-    public static bool IsInFlight(this TrialStatus status) => !status.IsFinished();
-
-    public static string ToWire(this TrialStatus status) => status.ToString().ToLowerInvariant();
-}
 
 /// <summary>Trial grain keys are "{studyId}/{backbone}/{number}": readable in storage and logs.</summary>
 public static class TrialKey
@@ -36,6 +22,7 @@ public static class TrialKey
 public sealed record TrialDefinition
 {
     [Id(0)] public required string StudyId { get; init; }
+    /// <summary>The backbone the job belongs to (empty for the ensemble); never a job name.</summary>
     [Id(1)] public required string Backbone { get; init; }
     [Id(2)] public required int Number { get; init; }
     /// <summary>Parameter values as the worker uses them (double, long, string or bool).</summary>
@@ -52,7 +39,15 @@ public sealed record TrialDefinition
     /// Why this trial has the parameters it has, when a person chose them: "enqueued" (`sweep enqueue`) or
     /// "retry of N" (`sweep retry`). Null for trials the sampler asked. Such trials go to the front of the queue.
     /// </summary>
-    [Id(10)] public string? Origin { get; init; }
+    [Id(11)] public string? Origin { get; init; }
+    /// <summary>A search trial, a final retrain or the ensemble (stored definitions without it: see <see cref="StudyJob.FromStored"/>).</summary>
+    [Id(10)] public JobKind Kind { get; init; }
+
+    /// <summary>The job this trial grain runs.</summary>
+    public StudyJob Job => new(Kind, Backbone);
+
+    /// <summary>The trial grain's key.</summary>
+    public string Key => TrialKey.Format(StudyId, Job.Name, Number);
 }
 
 /// <summary>A trial as people and the study see it.</summary>
@@ -62,7 +57,7 @@ public sealed record TrialView
     [Id(0)] public required string StudyId { get; init; }
     [Id(1)] public required string Backbone { get; init; }
     [Id(2)] public required int Number { get; init; }
-    [Id(3)] public required TrialStatus Status { get; init; }
+    [Id(3)] public required TrialState Status { get; init; }
     [Id(4)] public required IReadOnlyDictionary<string, object> Params { get; init; }
     [Id(5)] public required IReadOnlyDictionary<string, double> InternalParams { get; init; }
     [Id(6)] public double? Value { get; init; }
@@ -76,11 +71,15 @@ public sealed record TrialView
     [Id(13)] public DateTime? StartedUtc { get; init; }
     [Id(14)] public DateTime? FinishedUtc { get; init; }
     /// <summary>See <see cref="TrialDefinition.Origin"/>: "enqueued", "retry of N", or null when sampled.</summary>
-    [Id(15)] public string? Origin { get; init; }
+    [Id(16)] public string? Origin { get; init; }
     /// <summary>What a running trial last said it was doing (<see cref="TrialProgress"/>); null before its first word and once finished.</summary>
-    [Id(16)] public TrialProgress? Progress { get; init; }
+    [Id(17)] public TrialProgress? Progress { get; init; }
+    [Id(15)] public JobKind Kind { get; init; }
 
-    public string Key => TrialKey.Format(StudyId, Backbone, Number);
+    /// <summary>The job this trial is.</summary>
+    public StudyJob Job => new(Kind, Backbone);
+
+    public string Key => TrialKey.Format(StudyId, Job.Name, Number);
     public TimeSpan? Duration => StartedUtc is { } s && FinishedUtc is { } f ? f - s : null;
 }
 
@@ -137,8 +136,12 @@ public sealed record TrialAssignment
     [Id(3)] public required int Attempt { get; init; }
     [Id(4)] public required IReadOnlyDictionary<string, object> Params { get; init; }
     [Id(5)] public required TimeSpan LeaseDuration { get; init; }
+    [Id(6)] public JobKind Kind { get; init; }
 
-    public string TrialKey => Trials.TrialKey.Format(StudyId, Backbone, Number);
+    /// <summary>The job to run: a search trial of <see cref="Backbone"/>, its final retrain, or the ensemble.</summary>
+    public StudyJob Job => new(Kind, Backbone);
+
+    public string TrialKey => Trials.TrialKey.Format(StudyId, Job.Name, Number);
 }
 
 /// <summary>A worker's description of itself, used for capability matching and `sweep workers`.</summary>

@@ -1,7 +1,5 @@
 namespace SweepCluster.Search.Sampling;
 
-public enum TrialState { Running, Complete, Pruned, Failed }
-
 /// <summary>
 /// One trial in a search's history. Params hold internal values (see ParamDistribution): the value itself
 /// for numbers, the choice index for categoricals. Only parameters that were active are present.
@@ -12,15 +10,22 @@ public sealed class TrialRecord
     public TrialState State { get; internal set; } = TrialState.Running;
     public required IReadOnlyDictionary<string, double> Params { get; init; }
     public double? Value { get; internal set; }
-    /// <summary>Reports keyed by stored step (<see cref="ReportPosition.Step"/>); read positions with <see cref="ReportPosition.FromStep"/>.</summary>
-    public SortedDictionary<int, double> IntermediateValues { get; init; } = new();
+    /// <summary>
+    /// Reports keyed by stored step (<see cref="ReportPosition.Step"/>), in step order; read positions with
+    /// <see cref="ReportPosition.FromStep"/>. Read-only: reports reach a trial through its search
+    /// (<see cref="HyperparameterSearch.Report"/>, <see cref="HyperparameterSearch.Tell"/>, <see cref="HyperparameterSearch.Adopt"/>).
+    /// </summary>
+    public IReadOnlyDictionary<int, double> IntermediateValues => Reports;
+
+    /// <summary>The reports themselves, for the search (and tests that build histories by hand).</summary>
+    internal SortedDictionary<int, double> Reports { get; init; } = new();
     public string? Error { get; internal set; }
 
-    public bool IsFinished => State != TrialState.Running;
+    public bool IsFinished => State.IsFinished();
 
     /// <summary>The last reported step and its value, or null when nothing was reported.</summary>
     public (int Step, double Value)? LastReport =>
-        IntermediateValues.Count == 0 ? null : (IntermediateValues.Keys.Last(), IntermediateValues.Values.Last());
+        Reports.Count == 0 ? null : (Reports.Keys.Last(), Reports.Values.Last());
 
     /// <summary>The position of the last report, or null when nothing was reported.</summary>
     public ReportPosition? LastPosition => LastReport is { } last ? ReportPosition.FromStep(last.Step) : null;
@@ -39,5 +44,5 @@ public sealed class TrialRecord
     }
 
     /// <summary>The value reported at <paramref name="position"/>, if any.</summary>
-    public bool TryGetValue(ReportPosition position, out double value) => IntermediateValues.TryGetValue(position.Step, out value);
+    public bool TryGetValue(ReportPosition position, out double value) => Reports.TryGetValue(position.Step, out value);
 }

@@ -9,11 +9,11 @@ namespace SweepCluster.Silo.Grains;
 
 // After the search: each backbone whose budget is spent gets a final retrain with its best parameters
 // (as soon as its own search is done), and once every final retrain has finished, the ensemble step
-// runs. Both are leased jobs in trial grains (StudyJobs names them), so a lost worker's job is retried
+// runs. Both are leased jobs in trial grains (StudyJob names them), so a lost worker's job is retried
 // like any trial; this grain only records which it scheduled and reads their outcome back.
 public sealed partial class StudyGrain
 {
-    private readonly Dictionary<string, TrialView> _stageJobs = new(StringComparer.Ordinal);
+    private readonly Dictionary<StudyJob, TrialView> _stageJobs = new();
 
     /// <summary>Training studies with final.retrain go on to the final retrain and ensemble; simulated ones end with the search.</summary>
     private bool HasPostSearchStages => Spec.Workload.Kind == WorkloadKind.Train && Spec.Final.Retrain;
@@ -22,7 +22,7 @@ public sealed partial class StudyGrain
     private bool SearchSpent(BackboneSearch run) =>
         S.Pending.All(p => p.Backbone != run.Spec.Name) && (run.Created >= run.Budget || S.FinalizeRequested);
 
-    private TrialView? StageJob(string name) => _stageJobs.GetValueOrDefault(name);
+    private TrialView? StageJob(StudyJob job) => _stageJobs.GetValueOrDefault(job);
 
     public async Task<StudyStatus> Finalize()
     {
@@ -40,7 +40,7 @@ public sealed partial class StudyGrain
     private async Task LoadStageJobs()
     {
         var views = await Task.WhenAll(S.StageJobs.Select(name => TrialGrain(name, 0).GetView()));
-        foreach (var view in views) _stageJobs[view.Backbone] = view;
+        foreach (var view in views) _stageJobs[view.Job] = view;
     }
 
     /// <summary>Re-reads unfinished post-search jobs (a lost notification), and re-queues them after a queue restart.</summary>
@@ -49,20 +49,20 @@ public sealed partial class StudyGrain
         var open = _stageJobs.Values.Where(v => !v.Status.IsFinished()).ToList();
         foreach (var job in open)
         {
-            var view = await TrialGrain(job.Backbone, 0).GetView();
-            _stageJobs[view.Backbone] = view;
+            var view = await TrialGrain(job.Job.Name, 0).GetView();
+            _stageJobs[view.Job] = view;
             if (view.Status.IsFinished() || !requeue || S.State != StudyState.Running) continue;
-            var entry = QueueEntry.For(StageDefinition(view.Backbone, view.Params), view.Status == TrialStatus.Waiting ? view.Attempts + 1 : view.Attempts);
-            if (view.Status == TrialStatus.Waiting) await Queue.Enqueue(entry);
+            var entry = QueueEntry.For(StageDefinition(view.Job, view.Params), view.Status == TrialState.Waiting ? view.Attempts + 1 : view.Attempts);
+            if (view.Status == TrialState.Waiting) await Queue.Enqueue(entry);
             else await Queue.Track(entry, view.LeaseExpiresUtc ?? DateTime.UtcNow);
         }
     }
 
     private async Task OnStageJobFinished(TrialView job)
     {
-        if (!_stageJobs.ContainsKey(job.Backbone)) return;
-        _stageJobs[job.Backbone] = job;
-        logger.LogInformation("study {Study}: {Job} {Status}{Error}", StudyId, job.Backbone, job.Status, job.Error is null ? "" : $" ({job.Error})");
+        if (!_stageJobs.ContainsKey(job.Job)) return;
+        _stageJobs[job.Job] = job;
+        logger.LogInformation("study {Study}: {Job} {Status}{Error}", StudyId, job.Job.Name, job.Status, job.Error is null ? "" : $" ({job.Error})");
         await FinishIfDone();
     }
 
@@ -75,7 +75,7 @@ public sealed partial class StudyGrain
 
         foreach (var run in _searches.Values.Where(r => SearchSpent(r) && r.InFlightCount == 0))
         {
-            var name = StudyJobs.FinalRetrainOf(run.Spec.Name);
+            var name = StudyJob.FinalRetrainOf(run.Spec.Name);
             if (_stageJobs.ContainsKey(name)) continue;
             if (run.Search.BestTrial is not { } best)
             {
@@ -83,21 +83,21 @@ public sealed partial class StudyGrain
                 continue;
             }
             var parameters = run.Search.ExternalParams(best.Params).ToDictionary();
-            parameters[StudyJobs.SourceTrialParam] = (long)best.Number;
-            if (FinalEpochs(best.IntermediateValues) is int epochs) parameters[StudyJobs.EpochsParam] = (long)epochs;
+            parameters[StudyJob.SourceTrialParam] = (long)best.Number;
+            if (FinalEpochs(best.IntermediateValues) is int epochs) parameters[StudyJob.EpochsParam] = (long)epochs;
             await Schedule(name, parameters);
         }
         if (!searchDone) return false;
-        var finals = _searches.Values.Select(r => StageJob(StudyJobs.FinalRetrainOf(r.Spec.Name))).OfType<TrialView>().ToList();
+        var finals = _searches.Values.Select(r => StageJob(StudyJob.FinalRetrainOf(r.Spec.Name))).OfType<TrialView>().ToList();
         if (finals.Any(f => !f.Status.IsFinished())) return false;
-        if (!finals.Any(f => f.Status == TrialStatus.Complete))
+        if (!finals.Any(f => f.Status == TrialState.Complete))
         {
             if (finals.Count > 0) logger.LogWarning("study {Study}: no final retrain completed; no ensemble", StudyId);
             return true;
         }
-        if (StageJob(StudyJobs.EnsembleName) is not { } ensemble)
+        if (StageJob(StudyJob.Ensemble) is not { } ensemble)
         {
-            await Schedule(StudyJobs.EnsembleName, new Dictionary<string, object>());
+            await Schedule(StudyJob.Ensemble, new Dictionary<string, object>());
             return false;
         }
         return ensemble.Status.IsFinished();
@@ -110,11 +110,11 @@ public sealed partial class StudyGrain
     private async Task<bool> AdvanceFoldsEnsemble(bool searchDone)
     {
         if (!searchDone) return false;
-        if (StageJob(StudyJobs.EnsembleName) is { } ensemble) return ensemble.Status.IsFinished();
+        if (StageJob(StudyJob.Ensemble) is { } ensemble) return ensemble.Status.IsFinished();
         var parameters = new Dictionary<string, object>();
         foreach (var run in _searches.Values)
         {
-            if (run.Search.BestTrial is { } best) parameters[StudyJobs.BestTrialParam(run.Spec.Name)] = (long)best.Number;
+            if (run.Search.BestTrial is { } best) parameters[StudyJob.BestTrialParam(run.Spec.Name)] = (long)best.Number;
             else logger.LogWarning("study {Study}: backbone {Backbone} has no completed trial; not in the ensemble", StudyId, run.Spec.Name);
         }
         if (parameters.Count == 0 && Spec.Final.ClassicMembers.Count == 0)
@@ -122,7 +122,7 @@ public sealed partial class StudyGrain
             logger.LogWarning("study {Study}: no completed trial; no ensemble", StudyId);
             return true;
         }
-        await Schedule(StudyJobs.EnsembleName, parameters);
+        await Schedule(StudyJob.Ensemble, parameters);
         return false;
     }
 
@@ -141,51 +141,50 @@ public sealed partial class StudyGrain
         return Math.Max(1, (int)Math.Round(bestEpochs.Average(), MidpointRounding.AwayFromZero));
     }
 
-    private int? FinalEpochs(IDictionary<int, double> reports) =>
-        FinalEpochs(reports.ToDictionary(), Spec.Objective.Direction == ObjectiveDirection.Maximize);
+    private int? FinalEpochs(IReadOnlyDictionary<int, double> reports) =>
+        FinalEpochs(reports.ToDictionary(), Spec.Objective.Direction == StudyDirection.Maximize);
 
-    private TrialDefinition StageDefinition(string name, IReadOnlyDictionary<string, object> parameters)
+    private TrialDefinition StageDefinition(StudyJob job, IReadOnlyDictionary<string, object> parameters)
     {
-        var (_, backbone) = StudyJobs.Parse(name);
-        var spec = backbone is null ? null : Spec.Backbones.First(b => b.Name == backbone);
+        var spec = job.Kind == JobKind.Ensemble ? null : Spec.Backbones.First(b => b.Name == job.Backbone);
         return new TrialDefinition
         {
-            StudyId = StudyId, Backbone = name, Number = 0, Family = spec?.Family.ToString() ?? "",
+            StudyId = StudyId, Backbone = job.Backbone, Kind = job.Kind, Number = 0, Family = spec?.Family.ToString() ?? "",
             Params = parameters, InternalParams = new Dictionary<string, double>(),
             MaxAttempts = Spec.Trials.MaxAttempts, LeaseDuration = TimeSpan.FromSeconds(Spec.Trials.LeaseSeconds),
             MinGpuMemoryMb = spec?.MinGpuMemoryMb ?? 0, Simulated = false,
         };
     }
 
-    private async Task Schedule(string name, IReadOnlyDictionary<string, object> parameters)
+    private async Task Schedule(StudyJob job, IReadOnlyDictionary<string, object> parameters)
     {
-        var definition = StageDefinition(name, parameters);
-        await TrialGrain(name, 0).Initialize(definition);
-        S.StageJobs.Add(name);
+        var definition = StageDefinition(job, parameters);
+        await TrialGrain(job.Name, 0).Initialize(definition);
+        S.StageJobs.Add(job.Name);
         // Recorded before queued, as trials are: a queued job is always one the study finds again.
         await store.WriteStateAsync();
-        _stageJobs[name] = new TrialView
+        _stageJobs[job] = new TrialView
         {
-            StudyId = StudyId, Backbone = name, Number = 0, Status = TrialStatus.Waiting, Params = parameters,
+            StudyId = StudyId, Backbone = job.Backbone, Kind = job.Kind, Number = 0, Status = TrialState.Waiting, Params = parameters,
             InternalParams = definition.InternalParams, IntermediateValues = [], CreatedUtc = DateTime.UtcNow,
         };
         var generation = await Queue.Enqueue(QueueEntry.For(definition, 1));
         if (generation != _queueGeneration) await SyncWithQueue(generation);
-        logger.LogInformation("study {Study}: scheduled {Job} ({Params})", StudyId, name, string.Join(", ", parameters.Select(p => $"{p.Key}={p.Value}")));
+        logger.LogInformation("study {Study}: scheduled {Job} ({Params})", StudyId, job.Name, string.Join(", ", parameters.Select(p => $"{p.Key}={p.Value}")));
     }
 
     private void CancelStageJobs()
     {
         foreach (var job in _stageJobs.Values.Where(v => !v.Status.IsFinished()).ToList())
         {
-            TrialGrain(job.Backbone, 0).Cancel().Ignore();
-            _stageJobs[job.Backbone] = job with { Status = TrialStatus.Cancelled, Error = "study cancelled" };
+            TrialGrain(job.Job.Name, 0).Cancel().Ignore();
+            _stageJobs[job.Job] = job with { Status = TrialState.Cancelled, Error = "study cancelled" };
         }
     }
 
     private string StageName() =>
         S.State != StudyState.Running ? "done"
-        : _stageJobs.ContainsKey(StudyJobs.EnsembleName) ? "ensemble"
+        : _stageJobs.ContainsKey(StudyJob.Ensemble) ? "ensemble"
         : _stageJobs.Count > 0 ? "final retrain"
         : "search";
 }

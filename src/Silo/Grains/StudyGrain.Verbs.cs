@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Contracts.Trials;
+using SweepCluster.Search.Sampling;
 using SweepCluster.Search.Space;
 using SweepCluster.Studies;
 
@@ -67,7 +68,7 @@ public sealed partial class StudyGrain
             {
                 // A failed trial retried once (its retry created or still pending) is not retried again by a repeated --failed.
                 var retried = run.Trials.Select(t => t.Origin).Concat(S.Pending.Where(p => p.Backbone == run.Spec.Name).Select(p => p.Origin)).ToHashSet();
-                pending.AddRange(run.Trials.Where(t => t.Status == TrialStatus.Failed && !retried.Contains(RetryOrigin(t.Number))).Select(RetryOf));
+                pending.AddRange(run.Trials.Where(t => t.Status == TrialState.Failed && !retried.Contains(RetryOrigin(t.Number))).Select(RetryOf));
             }
         }
         // A retry is an extra evaluation, not one of the budget's samples: the budget grows by one each.
@@ -126,8 +127,8 @@ public sealed partial class StudyGrain
     {
         _ = Spec;
         var status = await GetStatus();
-        var running = _searches.Values.Sum(r => r.InFlight.Count(t => t.Status is TrialStatus.Leased or TrialStatus.Running))
-                      + _stageJobs.Values.Count(j => j.Status is TrialStatus.Leased or TrialStatus.Running);
+        var running = _searches.Values.Sum(r => r.InFlight.Count(t => t.Status is TrialState.Leased or TrialState.Running))
+                      + _stageJobs.Values.Count(j => j.Status is TrialState.Leased or TrialState.Running);
         if (running > 0 && !force)
             throw new InvalidOperationException($"study '{StudyId}' has {running} trial(s) running; cancel it first (sweep cancel {StudyId}) or pass --force");
         if (S.State == StudyState.Running) await Cancel();

@@ -7,6 +7,7 @@ using SweepCluster.Contracts.Trials;
 using SweepCluster.Search;
 using SweepCluster.Search.Space;
 using SweepCluster.Silo.Telemetry;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Silo.Grains;
 
@@ -21,7 +22,7 @@ public sealed class StudyGrainState
     [Id(4)] public Dictionary<string, int> Created { get; set; } = new(StringComparer.Ordinal);
     /// <summary>`sweep finalize`: ask no more trials; go on to the final retrain once those in flight finish.</summary>
     [Id(5)] public bool FinalizeRequested { get; set; }
-    /// <summary>The post-search jobs scheduled so far, by job name (<see cref="StudyJobs"/>), in order.</summary>
+    /// <summary>The post-search jobs scheduled so far, by job name (<see cref="StudyJob.Name"/>), in order.</summary>
     [Id(6)] public List<string> StageJobs { get; set; } = [];
     /// <summary>Trials a person asked for (`sweep enqueue`, `sweep retry`) and not yet created, in order.</summary>
     [Id(7)] public List<PendingTrial> Pending { get; set; } = [];
@@ -82,7 +83,7 @@ public sealed partial class StudyGrain(
     {
         private readonly List<TrialView> _trials = [];
         private readonly SortedSet<int> _inFlight = [];
-        private readonly Dictionary<TrialStatus, int> _counts = [];
+        private readonly Dictionary<TrialState, int> _counts = [];
 
         public BackboneSpec Spec { get; } = spec;
         public HyperparameterSearch Search { get; } = search;
@@ -93,10 +94,10 @@ public sealed partial class StudyGrain(
         public int Created => _trials.Count;
         public int InFlightCount => _inFlight.Count;
         public IEnumerable<TrialView> InFlight => _inFlight.Select(n => _trials[n]);
-        public IReadOnlyDictionary<TrialStatus, int> Counts => _counts;
+        public IReadOnlyDictionary<TrialState, int> Counts => _counts;
         public int Finished => _trials.Count - _inFlight.Count;
         /// <summary>Created trials that no worker has started yet, as far as the study knows.</summary>
-        public int Waiting => _counts.GetValueOrDefault(TrialStatus.Waiting);
+        public int Waiting => _counts.GetValueOrDefault(TrialState.Waiting);
 
         public void Add(TrialView view)
         {
@@ -277,8 +278,8 @@ public sealed partial class StudyGrain(
                 BestTrial = best?.Number,
                 BestParams = best is null ? null : run.Search.ExternalParams(best.Params).ToDictionary(),
                 NotCreated = S.State != StudyState.Running || SearchSpent(run) ? 0 : run.Budget - run.Created,
-                FinalStatus = StageJob(StudyJobs.FinalRetrainOf(run.Spec.Name))?.Status,
-                FinalValue = StageJob(StudyJobs.FinalRetrainOf(run.Spec.Name))?.Value,
+                FinalStatus = StageJob(StudyJob.FinalRetrainOf(run.Spec.Name))?.Status,
+                FinalValue = StageJob(StudyJob.FinalRetrainOf(run.Spec.Name))?.Value,
             };
         }).ToList();
         return new StudyStatus
@@ -293,11 +294,11 @@ public sealed partial class StudyGrain(
             FinishedUtc = S.FinishedUtc,
             Eta = EstimateRemaining(),
             Stage = StageName(),
-            EnsembleStatus = StageJob(StudyJobs.EnsembleName)?.Status,
-            EnsembleValue = StageJob(StudyJobs.EnsembleName)?.Value,
+            EnsembleStatus = StageJob(StudyJob.Ensemble)?.Status,
+            EnsembleValue = StageJob(StudyJob.Ensemble)?.Value,
             // Fresh: RefreshInFlight above re-read every trial in flight from its grain.
             Running = _searches.Values.SelectMany(r => r.InFlight).Concat(_stageJobs.Values)
-                .Where(t => t.Status is TrialStatus.Leased or TrialStatus.Running).ToList(),
+                .Where(t => t.Status is TrialState.Leased or TrialState.Running).ToList(),
         };
     }
 
@@ -336,7 +337,7 @@ public sealed partial class StudyGrain(
                 {
                     // Not awaited: a trial may at this moment be waiting on this grain (a report).
                     TrialGrain(run.Spec.Name, trial.Number).Cancel().Ignore();
-                    run.Set(trial with { Status = TrialStatus.Cancelled, Error = "study cancelled" });
+                    run.Set(trial with { Status = TrialState.Cancelled, Error = "study cancelled" });
                 }
             }
             CancelStageJobs();
@@ -391,7 +392,7 @@ public sealed partial class StudyGrain(
             }
             run.Set(view);
             if (!requeue || S.State != StudyState.Running) continue;
-            if (view.Status == TrialStatus.Waiting) await Queue.Enqueue(EntryFor(run, view, view.Attempts + 1));
+            if (view.Status == TrialState.Waiting) await Queue.Enqueue(EntryFor(run, view, view.Attempts + 1));
             else await Queue.Track(EntryFor(run, view, view.Attempts), view.LeaseExpiresUtc ?? DateTime.UtcNow);
         }
         await FinishIfDone();
@@ -490,7 +491,7 @@ public sealed partial class StudyGrain(
         await TrialGrain(run.Spec.Name, asked.Number).Initialize(definition);
         var view = new TrialView
         {
-            StudyId = StudyId, Backbone = run.Spec.Name, Number = asked.Number, Status = TrialStatus.Waiting,
+            StudyId = StudyId, Backbone = run.Spec.Name, Number = asked.Number, Status = TrialState.Waiting,
             Params = asked.Params, InternalParams = definition.InternalParams, IntermediateValues = [], CreatedUtc = DateTime.UtcNow,
             Origin = origin,
         };
@@ -502,7 +503,7 @@ public sealed partial class StudyGrain(
     {
         if (S.Spec is null || S.State != StudyState.Running) return Task.CompletedTask;
         if (!_searches.TryGetValue(backbone, out var run) || number >= run.Created) return Task.CompletedTask;
-        if (run.Trials[number].Status == TrialStatus.Waiting) run.Set(run.Trials[number] with { Status = TrialStatus.Leased });
+        if (run.Trials[number].Status == TrialState.Waiting) run.Set(run.Trials[number] with { Status = TrialState.Leased });
         // Its waiting slot is free: create the next trial now, not when this one finishes.
         return Fill();
     }
@@ -513,13 +514,13 @@ public sealed partial class StudyGrain(
         if (!_searches.TryGetValue(backbone, out var run) || number >= run.Created) return Task.FromResult(ReportVerdict.Continue);
         var trial = run.Search.Trials[number];
         if (trial.IsFinished) return Task.FromResult(ReportVerdict.Continue);
-        if (run.Trials[number].Status != TrialStatus.Running) run.Set(run.Trials[number] with { Status = TrialStatus.Running });
+        if (run.Trials[number].Status != TrialState.Running) run.Set(run.Trials[number] with { Status = TrialState.Running });
         return Task.FromResult(run.Search.Report(number, step, value) ? ReportVerdict.Prune : ReportVerdict.Continue);
     }
 
     public async Task OnTrialFinished(TrialView trial)
     {
-        if (S.Spec is not null && StudyJobs.Parse(trial.Backbone).Stage != JobStage.Search)
+        if (S.Spec is not null && trial.Kind != JobKind.SearchTrial)
         {
             await OnStageJobFinished(trial);
             return;
@@ -534,7 +535,7 @@ public sealed partial class StudyGrain(
     {
         var wasFinished = run.Trials[trial.Number].Status.IsFinished();
         run.Set(trial);
-        if (wasFinished && trial.Status == TrialStatus.Cancelled) return;
+        if (wasFinished && trial.Status == TrialState.Cancelled) return;
         Tell(run, trial);
         PublishMetrics();
     }
@@ -544,14 +545,13 @@ public sealed partial class StudyGrain(
         var record = run.Search.Trials[trial.Number];
         // The search holds the first outcome; a late duplicate or a cancellation cannot change it.
         if (record.IsFinished) return;
-        foreach (var v in trial.IntermediateValues) record.IntermediateValues.TryAdd(v.Step, v.Value);
         TrialOutcome outcome = trial.Status switch
         {
-            TrialStatus.Complete when trial.Value is double v => new TrialOutcome.Completed(v),
-            TrialStatus.Pruned => new TrialOutcome.Pruned(),
+            TrialState.Complete when trial.Value is double v => new TrialOutcome.Completed(v),
+            TrialState.Pruned => new TrialOutcome.Pruned(),
             _ => new TrialOutcome.Failed(trial.Error),
         };
-        run.Search.Tell(trial.Number, outcome);
+        run.Search.Tell(trial.Number, outcome, trial.IntermediateValues.Select(v => KeyValuePair.Create(v.Step, v.Value)));
     }
 
     private async Task FinishIfDone()

@@ -27,8 +27,7 @@ public static class StudySearchSettings
             IntervalSteps = spec.Pruner.IntervalSteps,
             FoldRule = PrunerSettings.ParseFoldRule(spec.Pruner.FoldRule),
         };
-        var direction = spec.Objective.Direction == ObjectiveDirection.Maximize ? StudyDirection.Maximize : StudyDirection.Minimize;
-        return new SearchSettings(SearchSpace.FromJson(backbone.SpaceJson), direction, sampler, pruner, BackboneSeed(spec.Seed, backbone.Name));
+        return new SearchSettings(backbone.Space, spec.Objective.Direction, sampler, pruner, BackboneSeed(spec.Seed, backbone.Name));
     }
 
     /// <summary>Each backbone gets its own stream, stable across processes (FNV-1a of the name, not string.GetHashCode).</summary>

@@ -1,7 +1,9 @@
+using SweepCluster.Studies;
 using Microsoft.Extensions.Logging;
 using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Silo.Telemetry;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Silo.Grains;
 
@@ -9,7 +11,7 @@ namespace SweepCluster.Silo.Grains;
 public sealed class TrialGrainState
 {
     [Id(0)] public TrialDefinition? Definition { get; set; }
-    [Id(1)] public TrialStatus Status { get; set; } = TrialStatus.Waiting;
+    [Id(1)] public TrialState Status { get; set; } = TrialState.Waiting;
     /// <summary>Leases granted so far; the current lease's attempt number, used as a fencing token.</summary>
     [Id(2)] public int Attempts { get; set; }
     [Id(3)] public string? LeaseOwner { get; set; }
@@ -40,9 +42,12 @@ public sealed class TrialGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        // A definition stored before jobs had a kind names its job in the backbone field ("B~final").
+        if (S.Definition is { } stored && StudyJob.FromStored(stored.Kind, stored.Backbone) is var job && job != stored.Job)
+            S.Definition = stored with { Kind = job.Kind, Backbone = job.Backbone };
         // After a silo restart the stored expiry may already be past while the worker is still alive and
         // about to heartbeat: give it one lease period of grace.
-        if (S.Status is TrialStatus.Leased or TrialStatus.Running && S.Definition is { } d)
+        if (S.Status is TrialState.Leased or TrialState.Running && S.Definition is { } d)
         {
             var grace = DateTime.UtcNow + d.LeaseDuration;
             if (S.LeaseExpiresUtc is null || S.LeaseExpiresUtc < grace) S.LeaseExpiresUtc = grace;
@@ -57,9 +62,9 @@ public sealed class TrialGrain(
     {
         // A study that crashed after creating this trial but before recording it asks again: a trial no
         // worker has started may take the new parameters; a started one keeps its own.
-        if (S.Definition is not null && (S.Attempts > 0 || S.Status != TrialStatus.Waiting)) return;
+        if (S.Definition is not null && (S.Attempts > 0 || S.Status != TrialState.Waiting)) return;
         S.Definition = definition;
-        S.Status = TrialStatus.Waiting;
+        S.Status = TrialState.Waiting;
         S.CreatedUtc = DateTime.UtcNow;
         await store.WriteStateAsync();
     }
@@ -73,6 +78,7 @@ public sealed class TrialGrain(
         {
             StudyId = d.StudyId,
             Backbone = d.Backbone,
+            Kind = d.Kind,
             Number = d.Number,
             Status = S.Status,
             Params = d.Params,
@@ -87,15 +93,15 @@ public sealed class TrialGrain(
             StartedUtc = S.StartedUtc,
             FinishedUtc = S.FinishedUtc,
             Origin = d.Origin,
-            Progress = S.Status is TrialStatus.Leased or TrialStatus.Running ? _progress : null,
+            Progress = S.Status is TrialState.Leased or TrialState.Running ? _progress : null,
         };
     }
 
     public async Task<bool> Start(int attempt, WorkerInfo worker)
     {
-        if (S.Definition is null || S.Status != TrialStatus.Waiting || attempt != S.Attempts + 1) return false;
+        if (S.Definition is null || S.Status != TrialState.Waiting || attempt != S.Attempts + 1) return false;
         S.Attempts = attempt;
-        S.Status = TrialStatus.Leased;
+        S.Status = TrialState.Leased;
         S.LeaseOwner = worker.WorkerId;
         S.LeaseExpiresUtc = DateTime.UtcNow + Definition.LeaseDuration;
         S.StartedUtc = DateTime.UtcNow;
@@ -103,15 +109,16 @@ public sealed class TrialGrain(
         _progress = null;
         await store.WriteStateAsync();
         // One-way: the study creates the next trial in this one's waiting slot (lazy creation).
-        GrainFactory.GetGrain<IStudyGrain>(Definition.StudyId).OnTrialStarted(Definition.Backbone, Definition.Number).Ignore();
+        if (Definition.Kind == JobKind.SearchTrial)
+            GrainFactory.GetGrain<IStudyGrain>(Definition.StudyId).OnTrialStarted(Definition.Backbone, Definition.Number).Ignore();
         return true;
     }
 
     /// <summary>Continue when <paramref name="attempt"/> holds the lease; otherwise why it must stop.</summary>
     private ReportVerdict LeaseVerdict(int attempt)
     {
-        if (S.Status == TrialStatus.Cancelled) return ReportVerdict.Stop;
-        if (attempt != S.Attempts || S.Status is not (TrialStatus.Leased or TrialStatus.Running)) return ReportVerdict.LeaseLost;
+        if (S.Status == TrialState.Cancelled) return ReportVerdict.Stop;
+        if (attempt != S.Attempts || S.Status is not (TrialState.Leased or TrialState.Running)) return ReportVerdict.LeaseLost;
         return ReportVerdict.Continue;
     }
 
@@ -138,12 +145,14 @@ public sealed class TrialGrain(
         var verdict = LeaseVerdict(attempt);
         if (verdict != ReportVerdict.Continue) return verdict;
         Renew();
-        S.Status = TrialStatus.Running;
+        S.Status = TrialState.Running;
         if (S.IntermediateValues.All(v => v.Step != step)) S.IntermediateValues.Add(new StepValue(step, value));
 
         var d = Definition;
         try
         {
+            // Only a search trial has a pruner to ask; a post-search job stops when the study cancels it.
+            if (d.Kind != JobKind.SearchTrial) return ReportVerdict.Continue;
             verdict = await GrainFactory.GetGrain<IStudyGrain>(d.StudyId).OnReport(d.Backbone, d.Number, step, value);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -155,10 +164,10 @@ public sealed class TrialGrain(
         switch (verdict)
         {
             case ReportVerdict.Prune:
-                await Finish(TrialStatus.Pruned, value, null);
+                await Finish(TrialState.Pruned, value, null);
                 break;
             case ReportVerdict.Stop:
-                await Finish(TrialStatus.Cancelled, null, "study cancelled");
+                await Finish(TrialState.Cancelled, null, "study cancelled");
                 break;
         }
         return verdict;
@@ -166,24 +175,24 @@ public sealed class TrialGrain(
 
     public async Task<ReportVerdict> Complete(int attempt, double value, IReadOnlyList<StepValue> intermediateValues)
     {
-        if (S.Status == TrialStatus.Complete && attempt == S.Attempts) return ReportVerdict.Continue; // a retried call
+        if (S.Status == TrialState.Complete && attempt == S.Attempts) return ReportVerdict.Continue; // a retried call
         var verdict = LeaseVerdict(attempt);
         if (verdict != ReportVerdict.Continue) return verdict;
         foreach (var v in intermediateValues)
             if (S.IntermediateValues.All(x => x.Step != v.Step)) S.IntermediateValues.Add(v);
         S.IntermediateValues.Sort((a, b) => a.Step.CompareTo(b.Step));
         // As Optuna's tell (and the search's Tell): NaN fails the trial, ±∞ is a value that ranks.
-        if (!double.IsNaN(value)) await Finish(TrialStatus.Complete, value, null);
-        else await Finish(TrialStatus.Failed, null, $"objective value is {value}");
+        if (!double.IsNaN(value)) await Finish(TrialState.Complete, value, null);
+        else await Finish(TrialState.Failed, null, $"objective value is {value}");
         return ReportVerdict.Continue;
     }
 
     public async Task<ReportVerdict> Fail(int attempt, string error)
     {
-        if (S.Status == TrialStatus.Failed && attempt == S.Attempts) return ReportVerdict.Continue;
+        if (S.Status == TrialState.Failed && attempt == S.Attempts) return ReportVerdict.Continue;
         var verdict = LeaseVerdict(attempt);
         if (verdict != ReportVerdict.Continue) return verdict;
-        await Finish(TrialStatus.Failed, null, error);
+        await Finish(TrialState.Failed, null, error);
         return ReportVerdict.Continue;
     }
 
@@ -197,7 +206,7 @@ public sealed class TrialGrain(
     public async Task<LeaseCheck> CheckLease(int attempt)
     {
         if (S.Definition is null || S.Status.IsFinished()) return new LeaseCheck { Finished = true };
-        if (S.Status == TrialStatus.Waiting)
+        if (S.Status == TrialState.Waiting)
         {
             // Released and re-queued under a newer attempt: the queue's record is stale.
             if (S.Attempts >= attempt) return new LeaseCheck { Finished = true };
@@ -209,7 +218,7 @@ public sealed class TrialGrain(
             if (attempt != S.Attempts) return new LeaseCheck { Finished = true };
             if (S.LeaseExpiresUtc is { } expiry && expiry > DateTime.UtcNow) return new LeaseCheck { AliveUntilUtc = expiry };
         }
-        metrics.LeaseExpired(Definition.StudyId, Definition.Backbone);
+        metrics.LeaseExpired(Definition.StudyId, Definition.Job.Name);
         logger.LogWarning("trial {Trial}: lease {Attempt} held by {Owner} expired", this.GetPrimaryKeyString(), attempt, S.LeaseOwner ?? "(never started)");
         var requeue = await ReturnToQueue($"lease expired (worker {S.LeaseOwner ?? "never started it"})");
         return requeue is { } next ? new LeaseCheck { RequeueAttempt = next } : new LeaseCheck { Finished = true };
@@ -220,10 +229,10 @@ public sealed class TrialGrain(
     {
         if (S.Attempts >= Definition.MaxAttempts)
         {
-            await Finish(TrialStatus.Failed, null, $"{reason}; gave up after {S.Attempts} attempts");
+            await Finish(TrialState.Failed, null, $"{reason}; gave up after {S.Attempts} attempts");
             return null;
         }
-        S.Status = TrialStatus.Waiting;
+        S.Status = TrialState.Waiting;
         S.LeaseOwner = null;
         S.LeaseExpiresUtc = null;
         S.IntermediateValues.Clear();
@@ -241,14 +250,14 @@ public sealed class TrialGrain(
     public async Task Cancel()
     {
         if (S.Definition is null || S.Status.IsFinished()) return;
-        S.Status = TrialStatus.Cancelled;
+        S.Status = TrialState.Cancelled;
         S.Error = "study cancelled";
         S.FinishedUtc = DateTime.UtcNow;
         S.LeaseOwner = null;
         await store.WriteStateAsync();
     }
 
-    private async Task Finish(TrialStatus status, double? value, string? error)
+    private async Task Finish(TrialState status, double? value, string? error)
     {
         S.Status = status;
         S.Value = value;

@@ -90,7 +90,7 @@ public sealed class WorkQueueGrain(SweepMetrics metrics, ILogger<WorkQueueGrain>
             return Task.FromResult<TrialAssignment?>(new TrialAssignment
             {
                 StudyId = entry.StudyId, Backbone = entry.Backbone, Number = entry.Number, Attempt = entry.Attempt,
-                Params = entry.Params, LeaseDuration = entry.LeaseDuration,
+                Params = entry.Params, LeaseDuration = entry.LeaseDuration, Kind = entry.Kind,
             });
         }
         return Task.FromResult<TrialAssignment?>(null);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using SweepCluster.Contracts.Trials;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Silo.Telemetry;
 
@@ -21,7 +22,7 @@ public sealed class SweepMetrics : IDisposable
     private int _queueLeased;
     private int _workersConnected;
 
-    private sealed record BackboneSnapshot(IReadOnlyDictionary<TrialStatus, int> Counts, double? Best);
+    private sealed record BackboneSnapshot(IReadOnlyDictionary<TrialState, int> Counts, double? Best);
 
     public SweepMetrics(IMeterFactory meterFactory)
     {
@@ -39,7 +40,7 @@ public sealed class SweepMetrics : IDisposable
 
     public void TrialFinished(TrialView trial)
     {
-        var tags = new System.Diagnostics.TagList { { "study", trial.StudyId }, { "backbone", trial.Backbone }, { "status", trial.Status.ToWire() } };
+        var tags = new System.Diagnostics.TagList { { "study", trial.StudyId }, { "backbone", trial.Job.Name }, { "status", trial.Status.ToWire() } };
         _trialsFinished.Add(1, tags);
         if (trial.Duration is { } d) _trialDuration.Record(d.TotalSeconds, tags);
     }
@@ -60,7 +61,7 @@ public sealed class SweepMetrics : IDisposable
     /// lease-expiry counter is created at 0, so rate() and increase() answer 0 rather than "no data" until
     /// the first expiry (Prometheus cannot tell a counter that never moved from one that does not exist).
     /// </summary>
-    public void SetStudyBackbone(string study, string backbone, IReadOnlyDictionary<TrialStatus, int> counts, double? best)
+    public void SetStudyBackbone(string study, string backbone, IReadOnlyDictionary<TrialState, int> counts, double? best)
     {
         if (_backbones.TryAdd((study, backbone), new BackboneSnapshot(counts, best))) _leasesExpired.Add(0, StudyTags(study, backbone));
         else _backbones[(study, backbone)] = new BackboneSnapshot(counts, best);
@@ -76,7 +77,7 @@ public sealed class SweepMetrics : IDisposable
     private IEnumerable<Measurement<int>> ObserveTrials()
     {
         foreach (var ((study, backbone), snapshot) in _backbones)
-        foreach (var status in Enum.GetValues<TrialStatus>())
+        foreach (var status in Enum.GetValues<TrialState>())
             yield return new Measurement<int>(snapshot.Counts.GetValueOrDefault(status),
                 new KeyValuePair<string, object?>("study", study), new KeyValuePair<string, object?>("backbone", backbone),
                 new KeyValuePair<string, object?>("status", status.ToWire()));

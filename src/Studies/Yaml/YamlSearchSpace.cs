@@ -66,9 +66,14 @@ internal sealed class YamlSearchSpace
 
     /// <summary>
     /// Validates the space with <see cref="SearchSpace.FromJson(string)"/> and a dry run of every sampler
-    /// (<see cref="HyperparameterSearch.Rehearse"/>) and returns its canonical SPACE.json.
+    /// (<see cref="HyperparameterSearch.Rehearse"/>) and returns it, typed: the one parse of a study's space
+    /// (kept, so backbones that inherit the study's space share it).
     /// </summary>
-    public string ToCanonicalJson()
+    public SearchSpace ToSearchSpace() => _parsed ??= Parse();
+
+    private SearchSpace? _parsed;
+
+    private SearchSpace Parse()
     {
         if (_parameters.Count == 0) throw new StudySpecException(_path, _line, "the search space has no parameters" + _context);
         if (_parameters.Count > StudyLimits.MaxParameters)
@@ -82,7 +87,7 @@ internal sealed class YamlSearchSpace
             var space = SearchSpace.FromJson(json.ToJsonString());
             // What the samplers would refuse on a later ask is refused here, where --check sees it.
             HyperparameterSearch.Rehearse(space);
-            return space.ToJson();
+            return space;
         }
         catch (SearchSpaceException e)
         {

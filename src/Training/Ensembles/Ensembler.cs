@@ -1,6 +1,7 @@
 using System.Globalization;
 using SweepCluster.Training.Evaluation;
 using SweepCluster.Training.FineTuning;
+using SweepCluster.Training.Data;
 
 namespace SweepCluster.Training.Ensembles;
 

@@ -7,6 +7,7 @@ using SweepCluster.Training.Models;
 using SweepCluster.Training.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
+using SweepCluster.Training.Data;
 
 namespace SweepCluster.Training.Ensembles;
 

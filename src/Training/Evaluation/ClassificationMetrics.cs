@@ -1,3 +1,4 @@
+using SweepCluster.Training.Data;
 namespace SweepCluster.Training.Evaluation;
 
 /// <summary>A K×K confusion matrix: rows are true classes, columns predicted ones.</summary>
@@ -27,6 +28,9 @@ public sealed record ClassificationReport(
     IReadOnlyList<LabelScores> PerLabel,
     IReadOnlyList<ConfusionMatrix> Confusion)
 {
+    /// <summary>The metrics <see cref="Metric"/> names, as study files spell them.</summary>
+    public static IReadOnlyList<string> MetricNames { get; } = ["f1", "accuracy", "precision", "recall", "roc_auc", "loss"];
+
     /// <summary>The named metric (f1 | accuracy | precision | recall | roc_auc | loss).</summary>
     public double Metric(string name) => name switch
     {

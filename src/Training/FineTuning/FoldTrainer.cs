@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
+using SweepCluster.Search.Sampling;
+using SweepCluster.Training.Data;
 using SweepCluster.Training.Evaluation;
 using SweepCluster.Training.Models;
 using SweepCluster.Training.Optimization;
@@ -11,32 +13,48 @@ using static TorchSharp.torch;
 
 namespace SweepCluster.Training.FineTuning;
 
-/// <summary>What a model is trained to predict: one class per row, or several independent 0/1 labels.</summary>
-public abstract record TrainingTargets
-{
-    private TrainingTargets() { }
-
-    public abstract int Outputs { get; }
-
-    public sealed record SingleLabel(int[] Classes, int ClassCount) : TrainingTargets
-    {
-        public override int Outputs => ClassCount;
-    }
-
-    public sealed record MultiLabel(int[][] Labels) : TrainingTargets
-    {
-        public override int Outputs => Labels[0].Length;
-    }
-}
-
-/// <summary>Tokenised rows: ids with the family's special tokens, already truncated.</summary>
-public sealed record TokenizedRows(IReadOnlyList<long[]> Ids, long PadTokenId);
-
 /// <summary>One epoch's validation: the scores, the probabilities (for out-of-fold ensembling) and the training loss.</summary>
 public sealed record EpochResult(int Epoch, double TrainLoss, double Metric, ClassificationReport Report, double[][] Probabilities, double SamplesPerSecond);
 
 /// <summary>The fold's outcome at its best epoch (early stopping keeps the best, not the last).</summary>
 public sealed record FoldResult(double BestMetric, int BestEpoch, int EpochsRun, double[][] BestProbabilities, bool Stopped);
+
+/// <summary>What a fold is judged by: the validation metric each epoch is scored on, and which way is better.</summary>
+public sealed record FoldObjective
+{
+    /// <param name="metric">f1 | accuracy | precision | recall | roc_auc | loss (<see cref="ClassificationReport.MetricNames"/>).</param>
+    /// <exception cref="ArgumentException">Another metric name.</exception>
+    public FoldObjective(string metric, StudyDirection direction)
+    {
+        if (!ClassificationReport.MetricNames.Contains(metric))
+            throw new ArgumentException($"unknown metric '{metric}' (expected {string.Join(", ", ClassificationReport.MetricNames)})", nameof(metric));
+        Metric = metric;
+        Direction = direction;
+    }
+
+    public string Metric { get; }
+    public StudyDirection Direction { get; }
+
+    /// <summary>Whether <paramref name="candidate"/> beats <paramref name="incumbent"/>.</summary>
+    public bool IsBetter(double candidate, double incumbent) => Direction.IsBetter(candidate, incumbent);
+}
+
+/// <summary>One fold's training run for <see cref="FoldTrainer.RunAsync"/>: what it trains on, how, and what judges it.</summary>
+public sealed record FoldRun
+{
+    public required TrialHyperparameters Hyperparameters { get; init; }
+    public required FoldObjective Objective { get; init; }
+    public required TokenizedRows Rows { get; init; }
+    public required TrainingTargets Targets { get; init; }
+    /// <summary>Indexes into <see cref="Rows"/> trained on.</summary>
+    public required int[] Train { get; init; }
+    /// <summary>Indexes into <see cref="Rows"/> scored after each epoch.</summary>
+    public required int[] Validation { get; init; }
+    /// <summary>Seeds the batch order of each epoch.</summary>
+    public required int Seed { get; init; }
+    /// <summary>What log lines and errors call the run, e.g. "bert trial 3 fold 2/5".</summary>
+    public required string Label { get; init; }
+}
 
 /// <summary>
 /// Fine-tunes one model on one fold: AdamW with backbone/head learning rates and layer-wise decay,
@@ -49,12 +67,14 @@ public sealed partial class FoldTrainer(ILogger logger)
     /// <summary>Float32, or bfloat16 compute with float32 master weights (the worker's choice on CUDA).</summary>
     public TrainingPrecision Precision { get; init; }
 
+    /// <param name="afterEpoch">Called after each epoch; false stops the run (the pruner's answer).</param>
     /// <param name="onNewBest">Called after an epoch that improves on the best so far, while the model holds that epoch's weights.</param>
     public async Task<FoldResult> RunAsync(
-        SequenceClassificationModel model, Device device, TrialHyperparameters hp, string metric, bool higherIsBetter,
-        TokenizedRows rows, TrainingTargets targets, int[] train, int[] validation, int seed, string label,
+        SequenceClassificationModel model, Device device, FoldRun run,
         Func<EpochResult, Task<bool>> afterEpoch, CancellationToken cancellationToken, Action<EpochResult>? onNewBest = null)
     {
+        var (hp, metric, rows, targets, train, validation, seed, label) =
+            (run.Hyperparameters, run.Objective.Metric, run.Rows, run.Targets, run.Train, run.Validation, run.Seed, run.Label);
         model.to(device);
         // Parameters, gradients, masters (bf16) and AdamW's moments in flat buffers: a step is a fixed handful of kernels.
         using var optimizer = CreateFlatOptimizer(model, hp, Precision == TrainingPrecision.BFloat16Mixed);
@@ -108,9 +128,9 @@ public sealed partial class FoldTrainer(ILogger logger)
             logger.LogInformation("{Label} epoch {Epoch}: train loss {Loss:0.0000}, validation {Metric} {Value:0.0000}, accuracy {Accuracy:0.0000}",
                 label, epoch, lossSum / seen, metric, value, report.Accuracy);
 
-            if (best is null || (higherIsBetter ? value > best.BestMetric : value < best.BestMetric))
+            if (best is null || run.Objective.IsBetter(value, best.BestMetric))
             {
-                best = new FoldResult(value, epoch, epoch, probabilities, false);
+                best = new FoldResult(BestMetric: value, BestEpoch: epoch, EpochsRun: epoch, BestProbabilities: probabilities, Stopped: false);
                 sinceBest = 0;
                 // The model as it is now is the fold's best: a caller that keeps fold models saves it here.
                 onNewBest?.Invoke(result);

@@ -89,7 +89,7 @@ public static class StudyPreflight
         SearchSpace space;
         try
         {
-            space = SearchSpace.FromJson(backbone.SpaceJson);
+            space = backbone.Space;
         }
         catch (Exception e) when (e is SearchSpaceException or System.Text.Json.JsonException)
         {

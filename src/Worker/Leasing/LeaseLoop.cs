@@ -129,14 +129,14 @@ public sealed class LeaseLoop(
         using var run = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var reporter = new TrialReporter(trial, attempt, pipeline, run);
         var heartbeat = HeartbeatTrialAsync(trial, attempt, assignment.LeaseDuration / 3, run);
-        TrialResult result;
+        WorkloadResult result;
         try
         {
             result = await workloadFor(spec).RunAsync(assignment, spec, reporter, run.Token);
         }
         catch (OperationCanceledException) when (reporter.StopVerdict is { } verdict)
         {
-            result = new TrialResult.Stopped(verdict);
+            result = new WorkloadResult.Stopped(verdict);
         }
         catch (ClusterUnreachableException e)
         {
@@ -158,24 +158,24 @@ public sealed class LeaseLoop(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            result = new TrialResult.Failed($"{e.GetType().Name}: {e.Message}");
+            result = new WorkloadResult.Failed($"{e.GetType().Name}: {e.Message}");
         }
         await run.CancelAsync();
         await heartbeat;
 
         switch (result)
         {
-            case TrialResult.Completed completed:
+            case WorkloadResult.Completed completed:
                 var ack = await CompleteDurably(trial, attempt, completed, assignment.TrialKey);
                 if (ack is null) return "abandoned";
                 logger.LogInformation("trial {Trial}: complete, value {Value:G5} in {Seconds:0.0} s{Note}", assignment.TrialKey, completed.Value,
                     clock.Elapsed.TotalSeconds, ack == ReportVerdict.Continue ? "" : $" (not recorded: {ack})");
                 break;
-            case TrialResult.Failed failed:
+            case WorkloadResult.Failed failed:
                 await pipeline.CallAsync(() => trial.Fail(attempt, failed.Error), CancellationToken.None);
                 logger.LogWarning("trial {Trial}: failed: {Error}", assignment.TrialKey, failed.Error);
                 break;
-            case TrialResult.Stopped stopped:
+            case WorkloadResult.Stopped stopped:
                 logger.LogInformation("trial {Trial}: stopped ({Verdict}) after {Seconds:0.0} s", assignment.TrialKey, stopped.Verdict.ToString().ToLowerInvariant(), clock.Elapsed.TotalSeconds);
                 break;
         }
@@ -183,9 +183,9 @@ public sealed class LeaseLoop(
         _currentTrial = null;
         return result switch
         {
-            TrialResult.Completed => "complete",
-            TrialResult.Failed => "failed",
-            TrialResult.Stopped s => s.Verdict.ToString().ToLowerInvariant(),
+            WorkloadResult.Completed => "complete",
+            WorkloadResult.Failed => "failed",
+            WorkloadResult.Stopped s => s.Verdict.ToString().ToLowerInvariant(),
             _ => "unknown",
         };
     }
@@ -194,7 +194,7 @@ public sealed class LeaseLoop(
     /// A finished result is worth waiting for: keeps trying (a silo may be restarting) for a couple of
     /// minutes before giving up; the trial then reruns when its lease expires. Null when it gave up.
     /// </summary>
-    private async Task<ReportVerdict?> CompleteDurably(ITrialGrain trial, int attempt, TrialResult.Completed completed, string key)
+    private async Task<ReportVerdict?> CompleteDurably(ITrialGrain trial, int attempt, WorkloadResult.Completed completed, string key)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         while (true)

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using SweepCluster.Search.Space;
 using SweepCluster.Search.Synthetic;
 
@@ -24,8 +25,9 @@ internal sealed class CurveInputMapping
         new(["momentum"], u => LearningCurves.MomentumHigh * u),
     ];
 
-    // Parsing the space on every trial would dominate a zero-step-time run; a worker sees few distinct spaces.
-    private static readonly ConcurrentDictionary<string, CurveInputMapping> BySpaceJson = new(StringComparer.Ordinal);
+    // Binding the space on every trial would dominate a zero-step-time run; the worker keeps one spec per
+    // study, so its space instance is the key (and goes with it).
+    private static readonly ConditionalWeakTable<SearchSpace, CurveInputMapping> BySpace = new();
 
     private readonly InputBinding?[] _bindings;
     private readonly ParamDefinition[] _extraParameters;
@@ -43,8 +45,8 @@ internal sealed class CurveInputMapping
         _extraParameters = [.. unbound];
     }
 
-    public static CurveInputMapping For(string spaceJson) =>
-        BySpaceJson.GetOrAdd(spaceJson, json => new CurveInputMapping(SearchSpace.FromJson(json)));
+    /// <summary>The mapping of <paramref name="space"/>, built once per space instance.</summary>
+    public static CurveInputMapping For(SearchSpace space) => BySpace.GetValue(space, s => new CurveInputMapping(s));
 
     /// <summary>The curve inputs (clamped into SUITE's ranges) and the extra parameters' asymptote shift.</summary>
     public (CurveInputs Inputs, double AsymptoteShift) Map(IReadOnlyDictionary<string, object> parameters, CurveInputs optimum)

@@ -2,6 +2,7 @@ using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Search.Synthetic;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Worker.Simulation;
 
@@ -18,11 +19,11 @@ internal readonly record struct SimulatedCurve(
     public static SimulatedCurve For(TrialAssignment assignment, StudySpec spec)
     {
         var family = spec.Workload.CurveFamily;
-        var mapping = CurveInputMapping.For(spec.Backbone(assignment.Backbone).SpaceJson);
+        var mapping = CurveInputMapping.For(spec.Backbone(assignment.Backbone).Space);
         var (inputs, parameterShift) = mapping.Map(assignment.Params, LearningCurves.OptimumInputs(family));
         return new SimulatedCurve(family, inputs, parameterShift + BackboneOffset(assignment.Backbone),
             unchecked((ulong)spec.Seed), TrialIndex: NoiseTrialIndex(assignment.Backbone, assignment.Number),
-            ReportOneMinusLoss: spec.Objective.Direction == ObjectiveDirection.Maximize);
+            ReportOneMinusLoss: spec.Objective.Direction == StudyDirection.Maximize);
     }
 
     /// <summary>

@@ -17,7 +17,7 @@ namespace SweepCluster.Worker.Simulation;
 /// </summary>
 public sealed class SimulatedWorkload : ITrialWorkload
 {
-    public async Task<TrialResult> RunAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken)
+    public async Task<WorkloadResult> RunAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken)
     {
         var steps = spec.Workload.Steps;
         var folds = spec.Workload.Folds;
@@ -36,7 +36,7 @@ public sealed class SimulatedWorkload : ITrialWorkload
                 cancellationToken.ThrowIfCancellationRequested();
                 // At zero step time the run must stay synchronous: no timer, no yield (the scale benchmark).
                 if (stepTime > TimeSpan.Zero) await Task.Delay(stepTime, cancellationToken);
-                if (fold == 0 && step == failureStep) return new TrialResult.Failed($"simulated failure at step {step}");
+                if (fold == 0 && step == failureStep) return new WorkloadResult.Failed($"simulated failure at step {step}");
                 var value = curve.ValueAt(fold, folds, step);
                 var position = ReportPosition.Of(fold, step);
                 // No training loss or throughput exists here; when the objective is a loss, its curve stands for one.
@@ -46,11 +46,11 @@ public sealed class SimulatedWorkload : ITrialWorkload
                     Loss = spec.Objective.Metric == "loss" ? value : null,
                 }, cancellationToken);
                 var verdict = await reporter.ReportAsync(position.Step, value, cancellationToken);
-                if (verdict != ReportVerdict.Continue) return new TrialResult.Stopped(verdict);
+                if (verdict != ReportVerdict.Continue) return new WorkloadResult.Stopped(verdict);
                 values[fold * steps + step - 1] = new StepValue(position.Step, value);
                 if (step == steps) sumOfFinals += value;
             }
         }
-        return new TrialResult.Completed(folds == 1 ? values[^1].Value : sumOfFinals / folds, values);
+        return new WorkloadResult.Completed(folds == 1 ? values[^1].Value : sumOfFinals / folds, values);
     }
 }

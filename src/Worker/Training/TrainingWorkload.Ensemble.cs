@@ -8,6 +8,7 @@ using SweepCluster.Training.Ensembles;
 using SweepCluster.Training.FineTuning;
 using SweepCluster.Training.Storage;
 using SweepCluster.Worker.Workloads;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Worker.Training;
 
@@ -17,7 +18,7 @@ namespace SweepCluster.Worker.Training;
 // study names a test file, the ensemble predicts it into a submission.
 public sealed partial class TrainingWorkload
 {
-    private Task<TrialResult> RunEnsembleAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken)
+    private Task<WorkloadResult> RunEnsembleAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken)
     {
         try
         {
@@ -25,34 +26,34 @@ public sealed partial class TrainingWorkload
         }
         catch (Exception e) when (IsPermanent(e))
         {
-            return Task.FromResult<TrialResult>(new TrialResult.Failed(e.Message));
+            return Task.FromResult<WorkloadResult>(new WorkloadResult.Failed(e.Message));
         }
     }
 
-    private TrialResult BuildEnsemble(TrialAssignment assignment, StudySpec spec, CancellationToken cancellationToken)
+    private WorkloadResult BuildEnsemble(TrialAssignment assignment, StudySpec spec, CancellationToken cancellationToken)
     {
         var root = _options.ArtifactsRoot;
         var studyId = assignment.StudyId;
         var (dataset, splits) = PreparedData.LoadSplits(spec);
         var targets = dataset.Targets;
         var multiLabel = dataset.Kind == TaskKind.MultiLabel;
-        var higherIsBetter = spec.Objective.Direction == ObjectiveDirection.Maximize;
+        var higherIsBetter = spec.Objective.Direction == StudyDirection.Maximize;
         var metric = spec.Objective.Metric;
 
         var finetuned = FineTunedMembers(studyId, spec, assignment);
         if (finetuned.Count == 0 && spec.Final.ClassicMembers.Count == 0)
-            return new TrialResult.Failed(spec.Final.Models == FinalModels.Folds
-                ? $"no best trial with fold models under {Path.Combine(root, studyId)} (is --artifacts shared by every worker?)"
-                : $"no final model under {Path.Combine(root, studyId)} (is --artifacts shared by every worker?)");
+            return new WorkloadResult.Failed(spec.Final.Models == FinalModels.Folds
+                ? $"no best trial with fold models under {ArtifactLayout.Study(root, studyId)} (is --artifacts shared by every worker?)"
+                : $"no final model under {ArtifactLayout.Study(root, studyId)} (is --artifacts shared by every worker?)");
         var outOfFold = new Dictionary<string, Dictionary<int, double[]>>(StringComparer.Ordinal);
         var heldOutByMember = new Dictionary<string, Dictionary<int, double[]>>(StringComparer.Ordinal);
         var memberModels = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         var memberKinds = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var member in finetuned)
         {
-            outOfFold[member.Name] = TrialArtifacts.ReadProbabilities(Path.Combine(member.TrialFolder, "oof.csv"));
+            outOfFold[member.Name] = TrialArtifacts.ReadProbabilities(ArtifactLayout.OutOfFold(member.TrialFolder));
             heldOutByMember[member.Name] = TrialArtifacts.ReadProbabilities(member.HeldOut);
-            memberModels[member.Name] = member.Folders.Select(f => Path.GetRelativePath(Path.Combine(root, studyId), f)).ToList();
+            memberModels[member.Name] = member.Folders.Select(f => Path.GetRelativePath(ArtifactLayout.Study(root, studyId), f)).ToList();
             memberKinds[member.Name] = "fine-tuned";
         }
         foreach (var kind in spec.Final.ClassicMembers)
@@ -63,7 +64,7 @@ public sealed partial class TrainingWorkload
             var (oofProbabilities, heldProbabilities, classicFolder) = FitClassicMember(root, studyId, kind, dataset, splits);
             outOfFold[name] = oofProbabilities;
             heldOutByMember[name] = heldProbabilities;
-            memberModels[name] = [Path.GetRelativePath(Path.Combine(root, studyId), classicFolder)];
+            memberModels[name] = [Path.GetRelativePath(ArtifactLayout.Study(root, studyId), classicFolder)];
             memberKinds[name] = "classic";
             _logger.LogInformation("{Study} classic member {Kind}: {Folds} folds and the final fit in {Seconds:0.0}s", studyId, kind, splits.Folds.Count, clock.Elapsed.TotalSeconds);
         }
@@ -71,7 +72,7 @@ public sealed partial class TrainingWorkload
         var oofRows = outOfFold.Values.Select(d => (IEnumerable<int>)d.Keys).Aggregate((a, b) => a.Intersect(b)).Order().ToArray();
         var heldRows = splits.HeldOut.Order().ToArray();
         var missing = heldOutByMember.Where(m => heldRows.Any(r => !m.Value.ContainsKey(r))).Select(m => m.Key).ToList();
-        if (missing.Count > 0) return new TrialResult.Failed($"held-out probabilities of {string.Join(", ", missing)} do not cover the study's held-out rows (the data changed since training?)");
+        if (missing.Count > 0) return new WorkloadResult.Failed($"held-out probabilities of {string.Join(", ", missing)} do not cover the study's held-out rows (the data changed since training?)");
         Dictionary<string, double[][]> On(Dictionary<string, Dictionary<int, double[]>> source, int[] rows) =>
             source.ToDictionary(m => m.Key, m => rows.Select(r => m.Value[r]).ToArray(), StringComparer.Ordinal);
         var oof = On(outOfFold, oofRows);
@@ -129,20 +130,20 @@ public sealed partial class TrainingWorkload
             MemberModels = memberModels, MemberKinds = memberKinds, DroppedMembers = dropped, Comparison = comparison,
             TextColumn = spec.Data.TextColumn, IdColumn = spec.Data.IdColumn, LabelColumns = spec.Data.LabelColumns,
         };
-        var folder = TrialArtifacts.Ensemble(root, studyId);
+        var folder = ArtifactLayout.Ensemble(root, studyId);
         Directory.CreateDirectory(folder);
-        AtomicFile.WriteAllText(Path.Combine(folder, "ensemble.json"), report.ToJson());
+        AtomicFile.WriteAllText(ArtifactLayout.EnsembleReport(root, studyId), report.ToJson());
         _logger.LogInformation("{Study} ensemble: {Verdict}\n{Table}", studyId, report.Verdict, EnsembleTable.Format(report));
 
         if (spec.Data.Test is { } testFile)
         {
             var test = UnlabelledTexts.Load(testFile, spec.Data.TextColumn, spec.Data.IdColumn, spec.Data.Delimiter);
-            var predictions = EnsemblePredictions.Predict(Path.Combine(root, studyId), report, test.Texts, Device, line => _logger.LogInformation("{Study} test predictions: {Line}", studyId, line));
-            EnsemblePredictions.WriteSubmission(Path.Combine(folder, "submission.csv"), report, test.Ids, predictions);
-            EnsemblePredictions.WriteProbabilities(Path.Combine(folder, "probabilities.csv"), report, test.Ids, predictions);
+            var predictions = EnsemblePredictions.Predict(ArtifactLayout.Study(root, studyId), report, test.Texts, Device, line => _logger.LogInformation("{Study} test predictions: {Line}", studyId, line));
+            EnsemblePredictions.WriteSubmission(ArtifactLayout.Submission(root, studyId), report, test.Ids, predictions);
+            EnsemblePredictions.WriteProbabilities(ArtifactLayout.Probabilities(root, studyId), report, test.Ids, predictions);
             _logger.LogInformation("{Study}: submission for {Rows} rows of {File} written to {Folder}", studyId, test.Ids.Count, testFile, folder);
         }
-        return new TrialResult.Completed(ensembleRow.Metrics.GetValueOrDefault(metric, double.NaN), []);
+        return new WorkloadResult.Completed(ensembleRow.Metrics.GetValueOrDefault(metric, double.NaN), []);
     }
 
     /// <summary>A fine-tuned member: its best trial's folder (oof.csv), its held-out probabilities, and the model folders that predict for it.</summary>
@@ -161,19 +162,19 @@ public sealed partial class TrainingWorkload
         {
             if (spec.Final.Models == FinalModels.Retrain)
             {
-                var final = TrialArtifacts.FinalModel(root, studyId, backbone.Name);
+                var final = ArtifactLayout.FinalModel(root, studyId, backbone.Name);
                 if (!File.Exists(Path.Combine(final, TrainedModel.InfoFile))) continue;
                 var info = TrainedModel.ReadInfo(final);
-                members.Add(new FineTunedMember(backbone.Name, TrialArtifacts.Folder(root, studyId, backbone.Name, info.SourceTrial),
-                    TrialArtifacts.FinalHeldOut(root, studyId, backbone.Name), [final]));
+                members.Add(new FineTunedMember(backbone.Name, ArtifactLayout.Trial(root, studyId, backbone.Name, info.SourceTrial),
+                    ArtifactLayout.FinalHeldOut(root, studyId, backbone.Name), [final]));
                 continue;
             }
-            if (!assignment.Params.TryGetValue(StudyJobs.BestTrialParam(backbone.Name), out var value)) continue;
+            if (!assignment.Params.TryGetValue(StudyJob.BestTrialParam(backbone.Name), out var value)) continue;
             var best = Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture);
-            var folder = TrialArtifacts.Folder(root, studyId, backbone.Name, best);
+            var folder = ArtifactLayout.Trial(root, studyId, backbone.Name, best);
             var folds = TrialArtifacts.FoldModels(folder);
             if (folds.Count == 0) throw new FileNotFoundException($"{folder}: the best trial of {backbone.Name} kept no fold models (was the study submitted with final.models: folds?)", folder);
-            members.Add(new FineTunedMember(backbone.Name, folder, TrialArtifacts.TrialHeldOut(folder), folds));
+            members.Add(new FineTunedMember(backbone.Name, folder, ArtifactLayout.TrialHeldOut(folder), folds));
             var backboneFolder = Path.Combine(root, studyId, backbone.Name);
             if (!Directory.Exists(backboneFolder)) continue;
             foreach (var other in Directory.EnumerateDirectories(backboneFolder, "trial-*").Where(d => Path.GetFullPath(d) != Path.GetFullPath(folder)))
@@ -195,7 +196,7 @@ public sealed partial class TrainingWorkload
         var outOfFold = ClassicModels.OutOfFold(kind, dataset, splits.Folds);
         var training = Enumerable.Range(0, dataset.Count).Except(splits.HeldOut).ToArray();
         var model = ClassicModels.Fit(kind, dataset, training);
-        var folder = TrialArtifacts.ClassicModel(root, studyId, kind);
+        var folder = ArtifactLayout.ClassicModel(root, studyId, kind);
         model.Save(folder);
         var held = model.PredictProbabilities(splits.HeldOut.Select(i => dataset.Texts[i]).ToList());
         return (outOfFold, splits.HeldOut.Select((row, i) => (row, held[i])).ToDictionary(x => x.row, x => x.Item2), folder);

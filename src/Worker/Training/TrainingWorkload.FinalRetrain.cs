@@ -9,6 +9,8 @@ using SweepCluster.Training.FineTuning;
 using SweepCluster.Training.Models;
 using SweepCluster.Worker.Workloads;
 using static TorchSharp.torch;
+using SweepCluster.Search.Sampling;
+using SweepCluster.Training.Storage;
 
 namespace SweepCluster.Worker.Training;
 
@@ -19,15 +21,15 @@ namespace SweepCluster.Worker.Training;
 // and the channel through which a cancelled study stops the job).
 public sealed partial class TrainingWorkload
 {
-    private async Task<TrialResult> RunFinalRetrainAsync(TrialAssignment assignment, StudySpec spec, string backboneName, ITrialReporter reporter, CancellationToken cancellationToken)
+    private async Task<WorkloadResult> RunFinalRetrainAsync(TrialAssignment assignment, StudySpec spec, string backboneName, ITrialReporter reporter, CancellationToken cancellationToken)
     {
         var (backbone, data, hp, failure) = Prepare(assignment, spec, backboneName);
         if (failure is not null) return failure;
         hp = hp with { EarlyStoppingPatience = hp.Epochs + 1 };
-        var sourceTrial = assignment.Params.TryGetValue(StudyJobs.SourceTrialParam, out var source) ? Convert.ToInt32(source, CultureInfo.InvariantCulture) : -1;
+        var sourceTrial = assignment.Params.TryGetValue(StudyJob.SourceTrialParam, out var source) ? Convert.ToInt32(source, CultureInfo.InvariantCulture) : -1;
         var label = $"{assignment.StudyId}/{backbone.Name} final retrain";
         var heldOut = data.Splits.HeldOut;
-        if (heldOut.Length == 0) return new TrialResult.Failed("the final retrain and the ensemble are scored on held-out rows; set data.holdout_fraction above 0");
+        if (heldOut.Length == 0) return new WorkloadResult.Failed("the final retrain and the ensemble are scored on held-out rows; set data.holdout_fraction above 0");
         var training = Enumerable.Range(0, data.Dataset.Count).Except(heldOut).ToArray();
         var seed = unchecked(spec.Seed * 7919 + 999_983);
         var (rows, targets, train) = data.Balancer.Apply(training, seed);
@@ -42,8 +44,11 @@ public sealed partial class TrainingWorkload
         ReportVerdict? stop = null;
         try
         {
-            await TrainerFor(spec).RunAsync(model, Device, hp, spec.Objective.Metric, spec.Objective.Direction == ObjectiveDirection.Maximize,
-                rows, targets, train, heldOut, seed, label,
+            await TrainerFor(spec).RunAsync(model, Device, new FoldRun
+                {
+                    Hyperparameters = hp, Objective = new FoldObjective(spec.Objective.Metric, spec.Objective.Direction),
+                    Rows = rows, Targets = targets, Train = train, Validation = heldOut, Seed = seed, Label = label,
+                },
                 async epoch =>
                 {
                     last = epoch;
@@ -57,20 +62,20 @@ public sealed partial class TrainingWorkload
         }
         catch (NonFiniteMetricException e)
         {
-            return new TrialResult.Failed(e.Message);
+            return new WorkloadResult.Failed(e.Message);
         }
-        if (stop is { } stopped) return new TrialResult.Stopped(stopped);
+        if (stop is { } stopped) return new WorkloadResult.Stopped(stopped);
 
-        var folder = TrialArtifacts.FinalModel(_options.ArtifactsRoot, assignment.StudyId, backbone.Name);
+        var folder = ArtifactLayout.FinalModel(_options.ArtifactsRoot, assignment.StudyId, backbone.Name);
         TrainedModel.Save(folder, model, backbone.Checkpoint!, new TrainedModelInfo
         {
             Backbone = backbone.Name, Family = backbone.Family, Task = data.Dataset.Kind.ToString(), ClassNames = data.Dataset.ClassNames,
             MaxSequenceLength = data.MaxSequenceLength, SourceTrial = sourceTrial, Epochs = hp.Epochs,
         });
-        TrialArtifacts.WriteProbabilities(TrialArtifacts.FinalHeldOut(_options.ArtifactsRoot, assignment.StudyId, backbone.Name), data,
+        TrialArtifacts.WriteProbabilities(ArtifactLayout.FinalHeldOut(_options.ArtifactsRoot, assignment.StudyId, backbone.Name), data,
             heldOut.Select((row, i) => KeyValuePair.Create(row, last!.Probabilities[i])));
         GC.Collect();
         _logger.LogInformation("{Job}: saved to {Folder}; held-out {Metric} {Value:0.0000}", label, folder, spec.Objective.Metric, last!.Metric);
-        return new TrialResult.Completed(last.Metric, reports);
+        return new WorkloadResult.Completed(last.Metric, reports);
     }
 }

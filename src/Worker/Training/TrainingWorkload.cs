@@ -51,22 +51,21 @@ public sealed partial class TrainingWorkload : ITrialWorkload
 
     public Device Device { get; }
 
-    public Task<TrialResult> RunAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken) =>
-        StudyJobs.Parse(assignment.Backbone) switch
+    public Task<WorkloadResult> RunAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken) =>
+        assignment.Kind switch
         {
-            (JobStage.FinalRetrain, var backbone) => RunFinalRetrainAsync(assignment, spec, backbone!, reporter, cancellationToken),
-            (JobStage.Ensemble, _) => RunEnsembleAsync(assignment, spec, reporter, cancellationToken),
+            JobKind.FinalRetrain => RunFinalRetrainAsync(assignment, spec, assignment.Backbone, reporter, cancellationToken),
+            JobKind.Ensemble => RunEnsembleAsync(assignment, spec, reporter, cancellationToken),
             _ => RunSearchTrialAsync(assignment, spec, reporter, cancellationToken),
         };
 
-    private async Task<TrialResult> RunSearchTrialAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken)
+    private async Task<WorkloadResult> RunSearchTrialAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken)
     {
         await reporter.ProgressAsync(new TrialProgress { Phase = "tokenising", UpdatedUtc = DateTime.UtcNow }, cancellationToken);
         var (backbone, data, hp, failure) = Prepare(assignment, spec, assignment.Backbone);
         if (failure is not null) return failure;
 
         var label = $"{assignment.TrialKey}";
-        var higherIsBetter = spec.Objective.Direction == ObjectiveDirection.Maximize;
         var reports = new List<StepValue>();
         var folds = new List<FoldSummary>();
         var outOfFold = new Dictionary<int, double[]>();
@@ -77,7 +76,7 @@ public sealed partial class TrainingWorkload : ITrialWorkload
         // final.models: folds it is saved too, so the fold models can stand for the backbone later.
         var finalStage = spec.Final.Retrain && data.Splits.HeldOut.Length > 0;
         var keepFoldModels = finalStage && spec.Final.Models == FinalModels.Folds;
-        var trialFolder = TrialArtifacts.Folder(_options.ArtifactsRoot, assignment.StudyId, assignment.Backbone, assignment.Number);
+        var trialFolder = ArtifactLayout.Trial(_options.ArtifactsRoot, assignment.StudyId, assignment.Backbone, assignment.Number);
         var heldOutSum = new double[data.Splits.HeldOut.Length][];
         var multiLabel = data.Dataset.Kind == TaskKind.MultiLabel;
         try
@@ -100,14 +99,17 @@ public sealed partial class TrainingWorkload : ITrialWorkload
                     {
                         foldHeldOut = FoldTrainer.Predict(model, data.Rows, data.Splits.HeldOut, hp.BatchSize * 2, multiLabel, Device);
                         if (keepFoldModels)
-                            TrainedModel.Save(TrialArtifacts.FoldModel(trialFolder, foldIndex), model, backbone.Checkpoint!, new TrainedModelInfo
+                            TrainedModel.Save(ArtifactLayout.FoldModel(trialFolder, foldIndex), model, backbone.Checkpoint!, new TrainedModelInfo
                             {
                                 Backbone = backbone.Name, Family = backbone.Family, Task = data.Dataset.Kind.ToString(), ClassNames = data.Dataset.ClassNames,
                                 MaxSequenceLength = data.MaxSequenceLength, SourceTrial = assignment.Number,
                             });
                     };
-                    result = await trainer.RunAsync(model, Device, hp, spec.Objective.Metric, higherIsBetter, rows, targets, train, fold.Validation,
-                        trialSeed + k, $"{label} fold {k + 1}/{data.Splits.Folds.Count}",
+                    result = await trainer.RunAsync(model, Device, new FoldRun
+                        {
+                            Hyperparameters = hp, Objective = new FoldObjective(spec.Objective.Metric, spec.Objective.Direction),
+                            Rows = rows, Targets = targets, Train = train, Validation = fold.Validation, Seed = trialSeed + k, Label = $"{label} fold {k + 1}/{data.Splits.Folds.Count}",
+                        },
                         async epoch =>
                         {
                             // Fold k's epoch e is reported at ReportPosition (k, e), the same for every trial.
@@ -140,7 +142,7 @@ public sealed partial class TrainingWorkload : ITrialWorkload
         {
             // A named outcome, not an exception dump: the trial failed because its value cannot exist.
             if (keepFoldModels) TrialArtifacts.DeleteFoldModels(trialFolder);
-            return new TrialResult.Failed(e.Message);
+            return new WorkloadResult.Failed(e.Message);
         }
         catch
         {
@@ -151,17 +153,17 @@ public sealed partial class TrainingWorkload : ITrialWorkload
         if (stop is { } verdictStop)
         {
             if (keepFoldModels) TrialArtifacts.DeleteFoldModels(trialFolder);
-            return new TrialResult.Stopped(verdictStop);
+            return new WorkloadResult.Stopped(verdictStop);
         }
 
         var value = folds.Average(f => f.BestMetric);
         TrialArtifacts.Write(_options.ArtifactsRoot, assignment, data, hp, folds, outOfFold, value);
         if (finalStage && folds.Count > 0)
-            TrialArtifacts.WriteProbabilities(TrialArtifacts.TrialHeldOut(trialFolder), data,
+            TrialArtifacts.WriteProbabilities(ArtifactLayout.TrialHeldOut(trialFolder), data,
                 data.Splits.HeldOut.Select((row, i) => KeyValuePair.Create(row, heldOutSum[i].Select(v => v / folds.Count).ToArray())));
         _logger.LogInformation("{Trial}: {Metric} {Value:0.0000} (mean of {Folds} folds; best epochs {Epochs})",
             label, spec.Objective.Metric, value, folds.Count, string.Join(",", folds.Select(f => f.BestEpoch)));
-        return new TrialResult.Completed(value, reports);
+        return new WorkloadResult.Completed(value, reports);
     }
 }
 
@@ -177,18 +179,18 @@ public sealed partial class TrainingWorkload
     /// The backbone (its checkpoint named), its prepared data and the job's parameters — or the failure that ends the job for good
     /// (no such backbone, no checkpoint, bad data, impossible parameters).
     /// </summary>
-    private (BackboneSpec Backbone, PreparedData Data, TrialHyperparameters Hp, TrialResult.Failed? Failure) Prepare(TrialAssignment assignment, StudySpec spec, string backboneName)
+    private (BackboneSpec Backbone, PreparedData Data, TrialHyperparameters Hp, WorkloadResult.Failed? Failure) Prepare(TrialAssignment assignment, StudySpec spec, string backboneName)
     {
         var backbone = spec.Backbones.FirstOrDefault(b => b.Name == backboneName);
-        if (backbone is null) return (null!, null!, null!, new TrialResult.Failed($"study '{spec.Name}' has no backbone '{backboneName}'"));
-        if (backbone.Checkpoint is null) return (backbone, null!, null!, new TrialResult.Failed($"backbone '{backbone.Name}' names no checkpoint folder"));
+        if (backbone is null) return (null!, null!, null!, new WorkloadResult.Failed($"study '{spec.Name}' has no backbone '{backboneName}'"));
+        if (backbone.Checkpoint is null) return (backbone, null!, null!, new WorkloadResult.Failed($"backbone '{backbone.Name}' names no checkpoint folder"));
         try
         {
             return (backbone, _data.Get(assignment.StudyId, spec, backbone), TrialHyperparameters.From(assignment.Params, spec.Training), null);
         }
         catch (Exception e) when (IsPermanent(e))
         {
-            return (backbone, null!, null!, new TrialResult.Failed(e.Message));
+            return (backbone, null!, null!, new WorkloadResult.Failed(e.Message));
         }
     }
 
@@ -216,43 +218,28 @@ public static class TrainingDevice
         device.type == DeviceType.CUDA ? $"cuda ({cuda.device_count()} device(s))" : $"cpu ({get_num_threads()} threads)";
 }
 
-/// <summary>A trial's files under the artifacts root: summary.json and oof.csv (out-of-fold probabilities by training row).</summary>
+/// <summary>
+/// Reads and writes a trial's files (summary.json, probability tables, fold models); where they lie is
+/// <see cref="ArtifactLayout"/>'s.
+/// </summary>
 public static class TrialArtifacts
 {
-    public static string Folder(string root, string studyId, string backbone, int number) =>
-        Path.Combine(root, studyId, backbone, $"trial-{number:D4}");
-
-    /// <summary>The final retrain's trained model (a <see cref="SweepCluster.Training.Ensembles.TrainedModel"/> folder).</summary>
-    public static string FinalModel(string root, string studyId, string backbone) => Path.Combine(root, studyId, backbone, "final");
-
-    /// <summary>The final model's probabilities on the held-out rows.</summary>
-    public static string FinalHeldOut(string root, string studyId, string backbone) => Path.Combine(root, studyId, backbone, "final-heldout.csv");
-
-    /// <summary>Fold K's trained model of a search trial (final.models: folds), a TrainedModel folder.</summary>
-    public static string FoldModel(string trialFolder, int fold) => Path.Combine(trialFolder, $"fold-{fold}");
-
     /// <summary>The trial's fold models in fold order (empty when it kept none).</summary>
     public static IReadOnlyList<string> FoldModels(string trialFolder) =>
         !Directory.Exists(trialFolder) ? []
-        : Directory.EnumerateDirectories(trialFolder, "fold-*")
-            .Where(d => int.TryParse(Path.GetFileName(d)["fold-".Length..], CultureInfo.InvariantCulture, out _) && File.Exists(Path.Combine(d, "sweep-model.json")))
-            .OrderBy(d => int.Parse(Path.GetFileName(d)["fold-".Length..], CultureInfo.InvariantCulture)).ToList();
+        : Directory.EnumerateDirectories(trialFolder, ArtifactLayout.FoldModelPrefix + "*")
+            .Where(d => FoldOf(d) is not null && File.Exists(Path.Combine(d, TrainedModel.InfoFile)))
+            .OrderBy(d => FoldOf(d)).ToList();
+
+    private static int? FoldOf(string foldFolder) =>
+        int.TryParse(Path.GetFileName(foldFolder)[ArtifactLayout.FoldModelPrefix.Length..], CultureInfo.InvariantCulture, out var fold) ? fold : null;
 
     /// <summary>Deletes a trial's fold models (and half-written ones): a pruned or failed trial, or one that is not its backbone's best.</summary>
     public static void DeleteFoldModels(string trialFolder)
     {
         if (!Directory.Exists(trialFolder)) return;
-        foreach (var folder in Directory.EnumerateDirectories(trialFolder, "fold-*")) Directory.Delete(folder, recursive: true);
+        foreach (var folder in Directory.EnumerateDirectories(trialFolder, ArtifactLayout.FoldModelPrefix + "*")) Directory.Delete(folder, recursive: true);
     }
-
-    /// <summary>The mean over a trial's fold models of their probabilities on the held-out rows (what its folds member predicts there).</summary>
-    public static string TrialHeldOut(string trialFolder) => Path.Combine(trialFolder, "heldout.csv");
-
-    /// <summary>A classic member's saved model (ARTIFACTS/STUDY/classic/KIND).</summary>
-    public static string ClassicModel(string root, string studyId, string kind) => Path.Combine(root, studyId, "classic", kind);
-
-    /// <summary>ensemble.json, submission.csv and probabilities.csv.</summary>
-    public static string Ensemble(string root, string studyId) => Path.Combine(root, studyId, "ensemble");
 
     /// <summary>Reads a probabilities file written by <see cref="WriteProbabilities"/>: row index → probabilities.</summary>
     /// <exception cref="FileNotFoundException">The file is missing.</exception>
@@ -276,7 +263,7 @@ public static class TrialArtifacts
     internal static void Write(string root, TrialAssignment assignment, PreparedData data, TrialHyperparameters hp,
         IReadOnlyList<FoldSummary> folds, IReadOnlyDictionary<int, double[]> outOfFold, double value)
     {
-        var folder = Folder(root, assignment.StudyId, assignment.Backbone, assignment.Number);
+        var folder = ArtifactLayout.Trial(root, assignment.StudyId, assignment.Backbone, assignment.Number);
         Directory.CreateDirectory(folder);
         var summary = new
         {
@@ -284,7 +271,7 @@ public static class TrialArtifacts
             @params = assignment.Params.ToDictionary(p => p.Key, p => p.Value.ToString()),
             hyperparameters = hp, folds, classes = data.Dataset.ClassNames, task = data.Dataset.Kind.ToString(),
         };
-        AtomicFile.WriteAllText(Path.Combine(folder, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
-        WriteProbabilities(Path.Combine(folder, "oof.csv"), data, outOfFold);
+        AtomicFile.WriteAllText(ArtifactLayout.TrialSummary(folder), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+        WriteProbabilities(ArtifactLayout.OutOfFold(folder), data, outOfFold);
     }
 }

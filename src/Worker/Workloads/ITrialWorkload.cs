@@ -8,7 +8,7 @@ namespace SweepCluster.Worker.Workloads;
 public interface ITrialWorkload
 {
     /// <summary>Runs the trial, reporting after each step (epoch); stops as soon as a report says so.</summary>
-    Task<TrialResult> RunAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken);
+    Task<WorkloadResult> RunAsync(TrialAssignment assignment, StudySpec spec, ITrialReporter reporter, CancellationToken cancellationToken);
 }
 
 /// <summary>Sends one intermediate value to the trial grain and returns its verdict.</summary>
@@ -23,16 +23,21 @@ public interface ITrialReporter
     Task ProgressAsync(TrialProgress progress, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
-public abstract record TrialResult
+/// <summary>
+/// How one run of a workload ended, as the lease loop acts on it. Not the search's <c>TrialOutcome</c>
+/// (complete, pruned, failed: what a search is told): a run can also stop without an outcome (its study was
+/// cancelled, its lease was lost), and a completed run carries the reports the trial grain persists.
+/// </summary>
+public abstract record WorkloadResult
 {
-    private TrialResult() { }
+    private WorkloadResult() { }
 
     /// <summary>The objective value (the study's metric) and every value reported on the way.</summary>
-    public sealed record Completed(double Value, IReadOnlyList<StepValue> IntermediateValues) : TrialResult;
+    public sealed record Completed(double Value, IReadOnlyList<StepValue> IntermediateValues) : WorkloadResult;
 
     /// <summary>A report was answered with something other than Continue (pruned, cancelled, lease lost).</summary>
-    public sealed record Stopped(ReportVerdict Verdict) : TrialResult;
+    public sealed record Stopped(ReportVerdict Verdict) : WorkloadResult;
 
     /// <summary>The trial cannot succeed with these parameters or this data; not retried.</summary>
-    public sealed record Failed(string Error) : TrialResult;
+    public sealed record Failed(string Error) : WorkloadResult;
 }

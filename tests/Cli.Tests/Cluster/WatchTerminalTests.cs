@@ -214,7 +214,7 @@ public sealed class LiveViewTests
 
     private static SweepCluster.Contracts.Trials.TrialView Running(SweepCluster.Contracts.Trials.TrialProgress? progress, double[] values, string backbone = "bert") => new()
     {
-        StudyId = "s", Backbone = backbone, Number = 3, Status = SweepCluster.Contracts.Trials.TrialStatus.Running, Params = new Dictionary<string, object>(),
+        StudyId = "s", Backbone = backbone, Number = 3, Status = SweepCluster.Search.Sampling.TrialState.Running, Params = new Dictionary<string, object>(),
         InternalParams = new Dictionary<string, double>(), IntermediateValues = values.Select((v, i) => new SweepCluster.Contracts.Trials.StepValue(i + 1, v)).ToList(),
         StartedUtc = Now.AddSeconds(-10), Progress = progress,
     };
@@ -235,10 +235,10 @@ public sealed class LiveViewTests
     public void Best_so_far_follows_the_direction_and_stage_names_the_job()
     {
         var trial = Running(new SweepCluster.Contracts.Trials.TrialProgress { Phase = "training" }, [0.5, 0.3, double.NaN, 0.4]);
-        Assert.Equal(0.3, SweepCluster.Cli.Terminal.LiveView.Best(trial, SweepCluster.Studies.ObjectiveDirection.Minimize));
-        Assert.Equal(0.5, SweepCluster.Cli.Terminal.LiveView.Best(trial, SweepCluster.Studies.ObjectiveDirection.Maximize));
+        Assert.Equal(0.3, SweepCluster.Cli.Terminal.LiveView.Best(trial, SweepCluster.Search.Sampling.StudyDirection.Minimize));
+        Assert.Equal(0.5, SweepCluster.Cli.Terminal.LiveView.Best(trial, SweepCluster.Search.Sampling.StudyDirection.Maximize));
         Assert.Equal("training", SweepCluster.Cli.Terminal.LiveView.Stage(trial));
-        Assert.Equal("final retrain: training", SweepCluster.Cli.Terminal.LiveView.Stage(trial with { Backbone = SweepCluster.Studies.StudyJobs.FinalRetrainOf("bert") }));
-        Assert.Equal("ensemble", SweepCluster.Cli.Terminal.LiveView.Stage(trial with { Backbone = SweepCluster.Studies.StudyJobs.EnsembleName, Progress = null }));
+        Assert.Equal("final retrain: training", SweepCluster.Cli.Terminal.LiveView.Stage(trial with { Backbone = "bert", Kind = SweepCluster.Studies.JobKind.FinalRetrain }));
+        Assert.Equal("ensemble", SweepCluster.Cli.Terminal.LiveView.Stage(trial with { Backbone = "", Kind = SweepCluster.Studies.JobKind.Ensemble, Progress = null }));
     }
 }

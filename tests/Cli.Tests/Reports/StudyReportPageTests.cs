@@ -6,6 +6,7 @@ using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Training.Ensembles;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Cli.Tests.Reports;
 
@@ -17,7 +18,7 @@ public sealed class StudyReportPageTests
 
     // ---- realistic in-memory data ----
 
-    private static TrialView Trial(string backbone, int number, TrialStatus status, double? value, double learningRate, double weightDecay, int scheduler, params double[] reports)
+    private static TrialView Trial(string backbone, int number, TrialState status, double? value, double learningRate, double weightDecay, int scheduler, params double[] reports)
     {
         // Stored steps of ReportPosition (fold, epoch): fold 0 epochs 1-3, then fold 1 epochs 1-2.
         int[] steps = [1, 2, 3, 1001, 1002];
@@ -29,27 +30,27 @@ public sealed class StudyReportPageTests
             InternalParams = new Dictionary<string, double> { ["learning_rate"] = learningRate, ["weight_decay"] = weightDecay, ["scheduler"] = scheduler },
             IntermediateValues = reports.Select((r, i) => new StepValue(steps[i], r)).ToList(),
             Attempts = 1,
-            Error = status == TrialStatus.Failed ? "CUDA out of memory <oom>" : null,
+            Error = status == TrialState.Failed ? "CUDA out of memory <oom>" : null,
         };
     }
 
     private static List<TrialView> Trials(string backbone, double offset) =>
     [
-        Trial(backbone, 0, TrialStatus.Complete, 0.71 + offset, 1e-5, 0.01, 0, 0.55, 0.62, 0.66, 0.69, 0.71 + offset),
-        Trial(backbone, 1, TrialStatus.Complete, 0.78 + offset, 3e-5, 0.05, 1, 0.60, 0.70, 0.74, 0.76, 0.78 + offset),
-        Trial(backbone, 2, TrialStatus.Pruned, 0.41, 1e-3, 0.20, 0, 0.35, 0.41),
-        Trial(backbone, 3, TrialStatus.Complete, 0.83 + offset, 5e-5, 0.10, 1, 0.64, 0.75, 0.80, 0.81, 0.83 + offset),
-        Trial(backbone, 4, TrialStatus.Pruned, 0.48, 8e-4, 0.15, 0, 0.40, 0.45, 0.48),
-        Trial(backbone, 5, TrialStatus.Complete, 0.80 + offset, 4e-5, 0.08, 0, 0.62, 0.72, 0.77, 0.79, 0.80 + offset),
+        Trial(backbone, 0, TrialState.Complete, 0.71 + offset, 1e-5, 0.01, 0, 0.55, 0.62, 0.66, 0.69, 0.71 + offset),
+        Trial(backbone, 1, TrialState.Complete, 0.78 + offset, 3e-5, 0.05, 1, 0.60, 0.70, 0.74, 0.76, 0.78 + offset),
+        Trial(backbone, 2, TrialState.Pruned, 0.41, 1e-3, 0.20, 0, 0.35, 0.41),
+        Trial(backbone, 3, TrialState.Complete, 0.83 + offset, 5e-5, 0.10, 1, 0.64, 0.75, 0.80, 0.81, 0.83 + offset),
+        Trial(backbone, 4, TrialState.Pruned, 0.48, 8e-4, 0.15, 0, 0.40, 0.45, 0.48),
+        Trial(backbone, 5, TrialState.Complete, 0.80 + offset, 4e-5, 0.08, 0, 0.62, 0.72, 0.77, 0.79, 0.80 + offset),
     ];
 
     private static (StudyStatus Status, List<TrialView> Trials) Study(string secondBackbone = Tricky)
     {
         var trials = Trials(Plain, 0).Concat(Trials(secondBackbone, 0.02)).ToList();
-        trials.Add(Trial(secondBackbone, 6, TrialStatus.Failed, null, 2e-3, 0.30, 1));
+        trials.Add(Trial(secondBackbone, 6, TrialState.Failed, null, 2e-3, 0.30, 1));
         var status = new StudyStatus
         {
-            StudyId = "demo", Name = "sentiment <demo>", State = StudyState.Finished, Metric = "f1", Direction = ObjectiveDirection.Maximize,
+            StudyId = "demo", Name = "sentiment <demo>", State = StudyState.Finished, Metric = "f1", Direction = StudyDirection.Maximize,
             CreatedUtc = new DateTime(2025, 3, 1, 9, 30, 0, DateTimeKind.Utc),
             Backbones = [Backbone(Plain, trials), Backbone(secondBackbone, trials)],
         };
@@ -59,7 +60,7 @@ public sealed class StudyReportPageTests
     private static BackboneStatus Backbone(string name, IEnumerable<TrialView> all)
     {
         var mine = all.Where(t => t.Backbone == name).ToList();
-        var best = mine.Where(t => t.Status == TrialStatus.Complete).MaxBy(t => t.Value)!;
+        var best = mine.Where(t => t.Status == TrialState.Complete).MaxBy(t => t.Value)!;
         return new BackboneStatus
         {
             Backbone = name, Budget = 8, Counts = mine.GroupBy(t => t.Status).ToDictionary(g => g.Key, g => g.Count()),
@@ -276,7 +277,7 @@ public sealed class StudyReportPageTests
         Assert.Equal(0, ParameterImportance.Spearman([1, 1, 1], [1, 2, 3]));
 
         var (_, trials) = Study();
-        var completed = trials.Where(t => t.Backbone == Plain && t.Status == TrialStatus.Complete).ToList();
+        var completed = trials.Where(t => t.Backbone == Plain && t.Status == TrialState.Complete).ToList();
         var importances = ParameterImportance.Compute(completed);
         Assert.Equal(1, importances.Sum(i => i.Importance), 9);
         // Learning rate and weight decay rise with the value in this data; the scheduler barely does.

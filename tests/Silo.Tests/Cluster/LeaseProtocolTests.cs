@@ -1,6 +1,7 @@
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Silo.Tests.Cluster;
 
@@ -22,7 +23,7 @@ public sealed class LeaseProtocolTests(SweepTestCluster fixture) : IClassFixture
     {
         var id = NewId();
         var status = await Grains.Study(id).Submit(TestStudies.Simulated(trials: 3, maxParallel: 2));
-        Assert.Equal(2, status.Count(TrialStatus.Waiting));
+        Assert.Equal(2, status.Count(TrialState.Waiting));
 
         var lease = await LeaseOne(id);
         Assert.True(await Grains.Trial(lease).Start(lease.Attempt, TestStudies.Worker()));
@@ -33,7 +34,7 @@ public sealed class LeaseProtocolTests(SweepTestCluster fixture) : IClassFixture
 
         status = await Grains.Study(id).GetStatus();
         var backbone = Assert.Single(status.Backbones);
-        Assert.Equal(1, backbone.Count(TrialStatus.Complete));
+        Assert.Equal(1, backbone.Count(TrialState.Complete));
         Assert.Equal(0.4, backbone.BestValue);
         // The finished trial's slot was refilled: two in flight again, three created in all.
         Assert.Equal(3, backbone.Counts.Values.Sum());
@@ -109,11 +110,11 @@ public sealed class LeaseProtocolTests(SweepTestCluster fixture) : IClassFixture
         Assert.Equal(ReportVerdict.Continue, await Grains.Trial(second).Complete(second.Attempt, 0.7, [new StepValue(1, 0.7)]));
 
         var view = await Grains.Trial(second).GetView();
-        Assert.Equal(TrialStatus.Complete, view.Status);
+        Assert.Equal(TrialState.Complete, view.Status);
         Assert.Equal(0.7, view.Value);
         Assert.Equal(2, view.Attempts);
         var status = await TestStudies.Eventually(() => Grains.Study(id).GetStatus(), s => s.State == StudyState.Finished, "the study to finish");
-        Assert.Equal(1, status.Count(TrialStatus.Complete));
+        Assert.Equal(1, status.Count(TrialState.Complete));
     }
 
     [Fact]
@@ -146,7 +147,7 @@ public sealed class LeaseProtocolTests(SweepTestCluster fixture) : IClassFixture
         var next = await LeaseOne(id);
         Assert.NotEqual(first.TrialKey, next.TrialKey);
         var failed = await Grains.Trial(first).GetView();
-        Assert.Equal(TrialStatus.Failed, failed.Status);
+        Assert.Equal(TrialState.Failed, failed.Status);
         Assert.Contains("gave up after 2 attempts", failed.Error);
     }
 
@@ -197,7 +198,7 @@ public sealed class LeaseProtocolTests(SweepTestCluster fixture) : IClassFixture
 
         var status = await Grains.Study(id).Cancel();
         Assert.Equal(StudyState.Cancelled, status.State);
-        Assert.Equal(3, status.Count(TrialStatus.Cancelled));
+        Assert.Equal(3, status.Count(TrialState.Cancelled));
         var stats = await Grains.Queue().GetStats();
         var leaseAfter = await Grains.Queue().Lease(TestStudies.Worker("late"));
         Assert.True(leaseAfter is null || leaseAfter.StudyId != id, "a cancelled study's trial was still offered");
@@ -230,7 +231,7 @@ public sealed class LeaseProtocolTests(SweepTestCluster fixture) : IClassFixture
             await Grains.Trial(lease).Complete(lease.Attempt, lease.Number + (lease.Backbone == "a" ? 0.5 : 0.25), []);
         }
         var status = await TestStudies.Eventually(() => Grains.Study(id).GetStatus(), s => s.State == StudyState.Finished, "the study to finish");
-        Assert.All(status.Backbones, b => Assert.Equal(3, b.Count(TrialStatus.Complete)));
+        Assert.All(status.Backbones, b => Assert.Equal(3, b.Count(TrialState.Complete)));
         Assert.Equal(0.5, status.Backbones.Single(b => b.Backbone == "a").BestValue);
         Assert.Equal(0.25, status.Backbones.Single(b => b.Backbone == "b").BestValue);
         Assert.Null(await Grains.Queue().Lease(worker) is { } extra && extra.StudyId == id ? extra : null);
@@ -245,7 +246,7 @@ public sealed class LeaseProtocolTests(SweepTestCluster fixture) : IClassFixture
         await Grains.Trial(lease).Start(lease.Attempt, TestStudies.Worker());
         await Grains.Trial(lease).Complete(lease.Attempt, double.NaN, []);
         var view = await Grains.Trial(lease).GetView();
-        Assert.Equal(TrialStatus.Failed, view.Status);
+        Assert.Equal(TrialState.Failed, view.Status);
         Assert.Contains("NaN", view.Error);
     }
 }

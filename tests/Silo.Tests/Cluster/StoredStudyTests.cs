@@ -3,6 +3,7 @@ using SweepCluster.Connection;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Silo.Tests.Cluster;
 
@@ -11,7 +12,7 @@ namespace SweepCluster.Silo.Tests.Cluster;
 /// before issue 13 (the Studies project, the one vocabulary) with the SQLite grain storage and the serializer `sweep up` uses:
 /// "stored-search", a simulated study (two backbones, 6 trials each, maximize, tpe_multivariate, percentile
 /// pruner) with 5 trials complete and one waiting; and "stored-stages", a training study whose search is done
-/// and whose final retrain ("distilbert~final") is waiting. Changing how a stored type reads breaks this test.
+/// and whose final retrain (a trial grain "distilbert~final", from before jobs had a kind) is waiting. Changing how a stored type reads breaks this test.
 /// </summary>
 [Collection(SqliteStorageConfigurator.Collection)]
 public sealed class StoredStudyTests : IAsyncLifetime
@@ -45,7 +46,7 @@ public sealed class StoredStudyTests : IAsyncLifetime
         var spec = await Grains.Study("stored-search").GetSpec();
         Assert.Equal("stored-search", spec.Name);
         Assert.Equal(["distilbert", "bert"], spec.Backbones.Select(b => b.Name));
-        Assert.Equal(ObjectiveDirection.Maximize, spec.Objective.Direction);
+        Assert.Equal(StudyDirection.Maximize, spec.Objective.Direction);
         Assert.Equal("f1", spec.Objective.Metric);
         Assert.Equal("tpe_multivariate", spec.Sampler.Kind);
         Assert.Equal(3, spec.Sampler.StartupTrials);
@@ -57,7 +58,7 @@ public sealed class StoredStudyTests : IAsyncLifetime
         Assert.Equal(TestStudies.Space, spec.Backbones[0].SpaceJson);
 
         var stored = await Grains.Study("stored-search").GetTrials();
-        var complete = stored.Where(t => t.Status == TrialStatus.Complete).ToList();
+        var complete = stored.Where(t => t.Status == TrialState.Complete).ToList();
         Assert.Equal(5, complete.Count);
         Assert.All(complete, t => Assert.Equal(2, t.IntermediateValues.Count));
         Assert.Equal([0.5, 0.55, 0.6, 0.65, 0.7], complete.Select(t => t.Value!.Value).Order(), new ToleranceComparer());
@@ -73,7 +74,7 @@ public sealed class StoredStudyTests : IAsyncLifetime
         }
         var status = await TestStudies.Eventually(() => Grains.Study("stored-search").GetStatus(), s => s.State == StudyState.Finished, "the study to finish");
         Assert.Equal(12, status.Finished);
-        Assert.Equal(ObjectiveDirection.Maximize, status.Direction);
+        Assert.Equal(StudyDirection.Maximize, status.Direction);
         Assert.Equal(0.7, status.Backbones.Max(b => b.BestValue!.Value), 9);
     }
 
@@ -82,16 +83,17 @@ public sealed class StoredStudyTests : IAsyncLifetime
     {
         var before = await Grains.Study("stored-stages").GetStatus();
         Assert.Equal(StudyState.Running, before.State);
-        Assert.Equal(TrialStatus.Waiting, before.Backbones.Single().FinalStatus);
+        Assert.Equal(TrialState.Waiting, before.Backbones.Single().FinalStatus);
 
         var gpu = TestStudies.Worker("g-resume", simulatedOnly: false, families: "DistilBert");
         var final = await TestStudies.Eventually(() => Grains.Queue().Lease(gpu), a => a is not null && a.StudyId == "stored-stages", "the final retrain") ?? throw new InvalidOperationException();
-        Assert.Equal("distilbert~final", final.Backbone);
+        // Stored as a trial of backbone "distilbert~final"; read as distilbert's final retrain, under the same key.
+        Assert.Equal((JobKind.FinalRetrain, "distilbert", "stored-stages/distilbert~final/0"), (final.Kind, final.Backbone, final.TrialKey));
         Assert.True(await Grains.Trial(final).Start(final.Attempt, gpu));
         await Grains.Trial(final).Complete(final.Attempt, 0.75, []);
 
         var ensemble = await TestStudies.Eventually(() => Grains.Queue().Lease(gpu), a => a is not null && a.StudyId == "stored-stages", "the ensemble") ?? throw new InvalidOperationException();
-        Assert.Equal("~ensemble", ensemble.Backbone);
+        Assert.Equal((JobKind.Ensemble, "", "stored-stages/~ensemble/0"), (ensemble.Kind, ensemble.Backbone, ensemble.TrialKey));
         Assert.True(await Grains.Trial(ensemble).Start(ensemble.Attempt, gpu));
         await Grains.Trial(ensemble).Complete(ensemble.Attempt, 0.8, []);
 

@@ -4,6 +4,8 @@ using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Silo.Grains;
+using SweepCluster.Search.Sampling;
+using SweepCluster.Search.Space;
 
 namespace SweepCluster.Silo.Tests.Cluster;
 
@@ -62,7 +64,7 @@ public sealed class StudyBoundsTests(SweepTestCluster fixture) : IClassFixture<S
             "backbones" => spec with { Backbones = Enumerable.Range(0, 33).Select(i => spec.Backbones[0] with { Name = $"b{i}" }).ToList() },
             "parameters" => spec with
             {
-                Backbones = [spec.Backbones[0] with { SpaceJson = "{" + string.Join(",", Enumerable.Range(0, 65).Select(i => $"\"p{i}\":{{\"type\":\"float\",\"low\":0,\"high\":1}}")) + "}" }],
+                Backbones = [spec.Backbones[0] with { Space = SearchSpace.FromJson("{" + string.Join(",", Enumerable.Range(0, 65).Select(i => $"\"p{i}\":{{\"type\":\"float\",\"low\":0,\"high\":1}}")) + "}") }],
             },
             "name" => spec with { Name = new string('n', 5_000_000) },
             _ => throw new ArgumentOutOfRangeException(nameof(what)),
@@ -100,7 +102,7 @@ public sealed class StudyBoundsTests(SweepTestCluster fixture) : IClassFixture<S
 
         var backbone = Assert.Single(status.Backbones);
         Assert.Equal(StudyGrain.Prefetch, backbone.Counts.Values.Sum());
-        Assert.Equal(StudyGrain.Prefetch, backbone.Count(TrialStatus.Waiting));
+        Assert.Equal(StudyGrain.Prefetch, backbone.Count(TrialState.Waiting));
         // `sweep status` counts the trials not yet created as waiting: the whole budget is pending.
         Assert.Equal(StudyLimits.MaxTrialsPerBackbone - StudyGrain.Prefetch, backbone.NotCreated);
         Assert.Equal(StudyLimits.MaxTrialsPerBackbone, backbone.Pending);
@@ -125,10 +127,10 @@ public sealed class StudyBoundsTests(SweepTestCluster fixture) : IClassFixture<S
 
         // 20 in flight (all started) is max_parallel: no trial is created beyond it.
         var status = await TestStudies.Eventually(() => Grains.Study(id).GetStatus(),
-            s => s.Count(TrialStatus.Leased) == 20, "20 trials leased");
+            s => s.Count(TrialState.Leased) == 20, "20 trials leased");
         var backbone = Assert.Single(status.Backbones);
         Assert.Equal(20, backbone.Counts.Values.Sum());
-        Assert.Equal(0, backbone.Count(TrialStatus.Waiting));
+        Assert.Equal(0, backbone.Count(TrialState.Waiting));
         Assert.Equal(80, backbone.NotCreated);
         var other = await Grains.Queue().Lease(TestStudies.Worker("w-other"));
         Assert.False(other?.StudyId == id, "a trial beyond max_parallel was queued");
@@ -151,7 +153,7 @@ public sealed class StudyBoundsTests(SweepTestCluster fixture) : IClassFixture<S
         }
 
         var status = await TestStudies.Eventually(() => Grains.Study(id).GetStatus(), s => s.State == StudyState.Finished, "the study to finish");
-        Assert.Equal(40, status.Count(TrialStatus.Complete));
+        Assert.Equal(40, status.Count(TrialState.Complete));
         Assert.Equal(0, status.Backbones[0].Pending);
         var trials = await Grains.Study(id).GetTrials();
         Assert.Equal(Enumerable.Range(0, 40), trials.Select(t => t.Number).Order());
@@ -165,7 +167,7 @@ public sealed class StudyBoundsTests(SweepTestCluster fixture) : IClassFixture<S
         var spec = TestStudies.Simulated(trials: 50, maxParallel: 100, backbones: ["distilbert", "roberta"], kind: WorkloadKind.Train);
         spec = spec with { Backbones = [spec.Backbones[0], spec.Backbones[1] with { Family = BackboneFamily.Roberta }] };
         var status = await Grains.Study(id).Submit(spec);
-        Assert.All(status.Backbones, b => Assert.Equal(StudyGrain.WaitingCap(2), b.Count(TrialStatus.Waiting)));
+        Assert.All(status.Backbones, b => Assert.Equal(StudyGrain.WaitingCap(2), b.Count(TrialState.Waiting)));
 
         // Only RoBERTa workers: the DistilBERT trials are never leased.
         var worker = TestStudies.Worker("gpu-1", simulatedOnly: false, gpuMemoryMb: 0, "Roberta");
@@ -177,9 +179,9 @@ public sealed class StudyBoundsTests(SweepTestCluster fixture) : IClassFixture<S
             await Grains.Trial(lease).Complete(lease.Attempt, 0.5, []);
         }
         status = await Grains.Study(id).GetStatus();
-        Assert.Equal(30, status.Backbones.Single(b => b.Backbone == "roberta").Count(TrialStatus.Complete));
-        Assert.Equal(StudyGrain.WaitingCap(2), status.Backbones.Single(b => b.Backbone == "distilbert").Count(TrialStatus.Waiting));
-        Assert.Equal(StudyGrain.WaitingCap(2), status.Backbones.Single(b => b.Backbone == "roberta").Count(TrialStatus.Waiting));
+        Assert.Equal(30, status.Backbones.Single(b => b.Backbone == "roberta").Count(TrialState.Complete));
+        Assert.Equal(StudyGrain.WaitingCap(2), status.Backbones.Single(b => b.Backbone == "distilbert").Count(TrialState.Waiting));
+        Assert.Equal(StudyGrain.WaitingCap(2), status.Backbones.Single(b => b.Backbone == "roberta").Count(TrialState.Waiting));
         await Grains.Study(id).Cancel();
     }
 }

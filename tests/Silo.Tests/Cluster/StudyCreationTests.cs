@@ -2,6 +2,7 @@ using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Silo.Tests.Cluster;
 
@@ -29,7 +30,7 @@ public sealed class StudyCreationTests(SweepTestCluster fixture) : IClassFixture
         // Before: Submit threw an overflow, yet the study was stored and stayed running with 0 trials.
         var id = NewId();
         var status = await Grains.Study(id).Submit(WithSpace("""{"seed":{"type":"int","low":0,"high":4294967295}}""", sampler));
-        Assert.Equal(2, status.Count(TrialStatus.Waiting));
+        Assert.Equal(2, status.Count(TrialState.Waiting));
         var trials = await Grains.Study(id).GetTrials();
         Assert.All(trials, t => Assert.InRange((long)t.Params["seed"], 0L, 4294967295L));
     }
@@ -59,6 +60,6 @@ public sealed class StudyCreationTests(SweepTestCluster fixture) : IClassFixture
         Assert.DoesNotContain(await Grains.GetGrain<IStudyDirectoryGrain>(0).List(), s => s.StudyId == id);
 
         var status = await Grains.Study(id).Submit(WithSpace("""{"n":{"type":"int","low":0,"high":9007199254740992}}"""));
-        Assert.Equal(2, status.Count(TrialStatus.Waiting));
+        Assert.Equal(2, status.Count(TrialState.Waiting));
     }
 }

@@ -3,6 +3,7 @@ using SweepCluster.Connection;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Silo.Tests.Cluster;
 
@@ -73,7 +74,7 @@ public sealed class StudyRestartTests : IAsyncLifetime
         var status = await TestStudies.Eventually(() => _cluster.Client.GetGrain<Contracts.Grains.IStudyGrain>("interrupted").GetStatus(),
             s => s.State == StudyState.Finished, "the resumed study to finish");
         Assert.Equal(14, status.Finished);
-        Assert.Equal(0, status.Count(TrialStatus.Failed));
+        Assert.Equal(0, status.Count(TrialState.Failed));
     }
 
     [Fact]

@@ -3,6 +3,8 @@ using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
+using SweepCluster.Search.Sampling;
+using SweepCluster.Search.Space;
 
 namespace SweepCluster.Silo.Tests.Cluster;
 
@@ -49,10 +51,10 @@ public static class TestStudies
         Data = new DataSpec { Train = "unused.csv" },
         Backbones = (backbones ?? ["distilbert"]).Select(b => new BackboneSpec
         {
-            Name = b, Family = BackboneFamily.DistilBert, SpaceJson = Space, MinGpuMemoryMb = minGpuMemoryMb, Checkpoint = "/models/" + b,
+            Name = b, Family = BackboneFamily.DistilBert, Space = SearchSpace.FromJson(Space), MinGpuMemoryMb = minGpuMemoryMb, Checkpoint = "/models/" + b,
         }).ToList(),
         Budget = new BudgetSpec { TrialsPerBackbone = trials, MaxParallel = maxParallel },
-        Objective = new ObjectiveSpec { Metric = "loss", Direction = ObjectiveDirection.Minimize },
+        Objective = new ObjectiveSpec { Metric = "loss", Direction = StudyDirection.Minimize },
         Pruner = new PrunerSpec { Kind = pruner, StartupTrials = 5 },
         Workload = new WorkloadSpec { Kind = kind, Steps = steps, StepSeconds = stepSeconds, CurveFamily = curveFamily },
         Trials = new TrialPolicySpec { LeaseSeconds = leaseSeconds, MaxAttempts = maxAttempts },

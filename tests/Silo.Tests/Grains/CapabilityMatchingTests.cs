@@ -10,7 +10,7 @@ public sealed class CapabilityMatchingTests
 {
     private static QueueEntry Entry(string family, bool simulated = false, long gpuMemory = 0) => new()
     {
-        StudyId = "s", Backbone = family.Length == 0 ? StudyJobs.EnsembleName : "b", Family = family, Number = 0, Attempt = 1,
+        StudyId = "s", Backbone = family.Length == 0 ? "" : "b", Kind = family.Length == 0 ? JobKind.Ensemble : JobKind.SearchTrial, Family = family, Number = 0, Attempt = 1,
         Params = new Dictionary<string, object>(), LeaseDuration = TimeSpan.FromSeconds(30), MinGpuMemoryMb = gpuMemory, Simulated = simulated,
     };
 

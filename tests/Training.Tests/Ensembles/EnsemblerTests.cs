@@ -1,5 +1,6 @@
 using SweepCluster.Training.Ensembles;
 using SweepCluster.Training.FineTuning;
+using SweepCluster.Training.Data;
 
 namespace SweepCluster.Training.Tests.Ensembles;
 

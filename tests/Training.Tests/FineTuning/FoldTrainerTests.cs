@@ -5,6 +5,8 @@ using SweepCluster.Training.Models;
 using SweepCluster.Training.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
+using SweepCluster.Training.Data;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Training.Tests.FineTuning;
 
@@ -69,8 +71,11 @@ public sealed class FoldTrainerTests
             new TrainingSpec { Epochs = 4, BatchSize = 32, EarlyStoppingPatience = 4 });
         var epochs = new List<EpochResult>();
 
-        var result = await new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, hp, "accuracy", higherIsBetter: true, rows,
-            new TrainingTargets.SingleLabel(labels, 2), train, validation, seed: 3, "test", e => { epochs.Add(e); return Task.FromResult(true); },
+        var result = await new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, new FoldRun
+            {
+                Hyperparameters = hp, Objective = new FoldObjective("accuracy", StudyDirection.Maximize),
+                Rows = rows, Targets = new TrainingTargets.SingleLabel(labels, 2), Train = train, Validation = validation, Seed = 3, Label = "test",
+            }, e => { epochs.Add(e); return Task.FromResult(true); },
             TestContext.Current.CancellationToken);
 
         Assert.Equal(4, epochs.Count);
@@ -92,8 +97,11 @@ public sealed class FoldTrainerTests
             new TrainingSpec { Epochs = 4, BatchSize = 32, EarlyStoppingPatience = 4 });
         var losses = new List<double>();
 
-        var result = await new FoldTrainer(NullLogger.Instance) { Precision = TrainingPrecision.BFloat16Mixed }.RunAsync(model, CPU, hp, "accuracy", true, rows,
-            new TrainingTargets.SingleLabel(labels, 2), train, validation, seed: 3, "bf16", e => { losses.Add(e.TrainLoss); return Task.FromResult(true); },
+        var result = await new FoldTrainer(NullLogger.Instance) { Precision = TrainingPrecision.BFloat16Mixed }.RunAsync(model, CPU, new FoldRun
+            {
+                Hyperparameters = hp, Objective = new FoldObjective("accuracy", StudyDirection.Maximize),
+                Rows = rows, Targets = new TrainingTargets.SingleLabel(labels, 2), Train = train, Validation = validation, Seed = 3, Label = "bf16",
+            }, e => { losses.Add(e.TrainLoss); return Task.FromResult(true); },
             TestContext.Current.CancellationToken);
 
         Assert.All(model.parameters(), p => Assert.Equal(ScalarType.BFloat16, p.dtype));
@@ -111,8 +119,11 @@ public sealed class FoldTrainerTests
             var config = BackboneConfig.Load(Models.HuggingFaceFixtures.Folder(name));
             using var model = SequenceClassifier.Create(config.Family, config, 2);
             var hp = TrialHyperparameters.From(new Dictionary<string, object>(), new TrainingSpec { Epochs = 1, BatchSize = 16 });
-            var result = await new FoldTrainer(NullLogger.Instance) { Precision = TrainingPrecision.BFloat16Mixed }.RunAsync(model, CPU, hp, "accuracy", true, small,
-                new TrainingTargets.SingleLabel(labels, 2), Enumerable.Range(0, 64).ToArray(), Enumerable.Range(64, 32).ToArray(), seed: 1, name,
+            var result = await new FoldTrainer(NullLogger.Instance) { Precision = TrainingPrecision.BFloat16Mixed }.RunAsync(model, CPU, new FoldRun
+                {
+                    Hyperparameters = hp, Objective = new FoldObjective("accuracy", StudyDirection.Maximize),
+                    Rows = small, Targets = new TrainingTargets.SingleLabel(labels, 2), Train = Enumerable.Range(0, 64).ToArray(), Validation = Enumerable.Range(64, 32).ToArray(), Seed = 1, Label = name,
+                },
                 e => { Assert.True(double.IsFinite(e.TrainLoss), $"{name}: loss {e.TrainLoss}"); return Task.FromResult(true); }, TestContext.Current.CancellationToken);
             Assert.All(result.BestProbabilities, p => Assert.Equal(1.0, p.Sum(), 2));
         }
@@ -131,8 +142,11 @@ public sealed class FoldTrainerTests
         var oneClass = Enumerable.Range(0, labels.Length).Where(i => labels[i] == 1).Take(20).ToArray();
         var train = Enumerable.Range(0, labels.Length).Except(oneClass).Take(300).ToArray();
         var reported = 0;
-        var error = await Assert.ThrowsAsync<NonFiniteMetricException>(() => new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, hp, "roc_auc", true, rows,
-            new TrainingTargets.SingleLabel(labels, 2), train, oneClass, 1, "trial 3 fold 2/2", _ => Task.FromResult(++reported > 0),
+        var error = await Assert.ThrowsAsync<NonFiniteMetricException>(() => new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, new FoldRun
+            {
+                Hyperparameters = hp, Objective = new FoldObjective("roc_auc", StudyDirection.Maximize),
+                Rows = rows, Targets = new TrainingTargets.SingleLabel(labels, 2), Train = train, Validation = oneClass, Seed = 1, Label = "trial 3 fold 2/2",
+            }, _ => Task.FromResult(++reported > 0),
             TestContext.Current.CancellationToken));
         Assert.Equal(0, reported);
         Assert.Contains("trial 3 fold 2/2 epoch 1: roc_auc is undefined", error.Message);
@@ -148,8 +162,11 @@ public sealed class FoldTrainerTests
         var hp = TrialHyperparameters.From(new Dictionary<string, object> { ["learning_rate"] = 1e30, ["head_learning_rate"] = 1e30, ["max_grad_norm"] = 1e30 },
             new TrainingSpec { Epochs = 2, BatchSize = 16 });
         var reported = 0;
-        var error = await Assert.ThrowsAsync<NonFiniteMetricException>(() => new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, hp, "accuracy", true, rows,
-            new TrainingTargets.SingleLabel(labels, 2), Enumerable.Range(0, 400).ToArray(), Enumerable.Range(400, 100).ToArray(), 1, "test", _ => Task.FromResult(++reported > 0),
+        var error = await Assert.ThrowsAsync<NonFiniteMetricException>(() => new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, new FoldRun
+            {
+                Hyperparameters = hp, Objective = new FoldObjective("accuracy", StudyDirection.Maximize),
+                Rows = rows, Targets = new TrainingTargets.SingleLabel(labels, 2), Train = Enumerable.Range(0, 400).ToArray(), Validation = Enumerable.Range(400, 100).ToArray(), Seed = 1, Label = "test",
+            }, _ => Task.FromResult(++reported > 0),
             TestContext.Current.CancellationToken));
         Assert.Equal(0, reported);
         Assert.Contains("training diverged", error.Message);
@@ -162,8 +179,11 @@ public sealed class FoldTrainerTests
         using var model = new BagClassifier(4100, 8, 2);
         var hp = TrialHyperparameters.From(new Dictionary<string, object>(), new TrainingSpec { Epochs = 5, BatchSize = 64 });
         var seen = 0;
-        var result = await new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, hp, "f1", true, rows, new TrainingTargets.SingleLabel(labels, 2),
-            Enumerable.Range(0, 400).ToArray(), Enumerable.Range(400, 100).ToArray(), 1, "test", _ => Task.FromResult(++seen < 2),
+        var result = await new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, new FoldRun
+            {
+                Hyperparameters = hp, Objective = new FoldObjective("f1", StudyDirection.Maximize),
+                Rows = rows, Targets = new TrainingTargets.SingleLabel(labels, 2), Train = Enumerable.Range(0, 400).ToArray(), Validation = Enumerable.Range(400, 100).ToArray(), Seed = 1, Label = "test",
+            }, _ => Task.FromResult(++seen < 2),
             TestContext.Current.CancellationToken);
         Assert.Equal(2, seen);
         Assert.True(result.Stopped);

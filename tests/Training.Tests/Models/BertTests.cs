@@ -6,6 +6,7 @@ using SweepCluster.Training.Models;
 using SweepCluster.Training.Runtime;
 using SweepCluster.Training.Tokenization;
 using static TorchSharp.torch;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Training.Tests.Models;
 
@@ -94,8 +95,11 @@ public sealed class BertTests
             new TrainingSpec { Epochs = 8, BatchSize = 32, EarlyStoppingPatience = 8 });
         var epochs = new List<EpochResult>();
 
-        var result = await new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, hp, "accuracy", true, rows, data.Targets, fold.Train, fold.Validation,
-            seed: 2, "tiny-bert", e => { epochs.Add(e); return Task.FromResult(true); }, TestContext.Current.CancellationToken);
+        var result = await new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, new FoldRun
+            {
+                Hyperparameters = hp, Objective = new FoldObjective("accuracy", StudyDirection.Maximize),
+                Rows = rows, Targets = data.Targets, Train = fold.Train, Validation = fold.Validation, Seed = 2, Label = "tiny-bert",
+            }, e => { epochs.Add(e); return Task.FromResult(true); }, TestContext.Current.CancellationToken);
 
         Assert.True(epochs[^1].TrainLoss < epochs[0].TrainLoss, $"train loss {string.Join(" → ", epochs.Select(e => e.TrainLoss.ToString("0.000")))}");
         Assert.True(result.BestMetric > 0.70, $"validation accuracy {result.BestMetric:0.000} (chance ≈ 0.51)");

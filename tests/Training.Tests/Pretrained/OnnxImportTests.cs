@@ -7,6 +7,8 @@ using SweepCluster.Training.Models;
 using SweepCluster.Training.Runtime;
 using SweepCluster.Training.Tokenization;
 using static TorchSharp.torch;
+using SweepCluster.Training.Data;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Training.Tests.Pretrained;
 
@@ -148,8 +150,11 @@ public sealed class OnnxImportTests
         var hp = TrialHyperparameters.From(new Dictionary<string, object> { ["learning_rate"] = 1e-4, ["head_learning_rate"] = 1e-3, ["warmup_ratio"] = 0.0 },
             new TrainingSpec { Epochs = 3, BatchSize = 16, EarlyStoppingPatience = 4 });
         var epochs = new List<EpochResult>();
-        await new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, hp, "accuracy", higherIsBetter: true, rows,
-            new TrainingTargets.SingleLabel(labels, 2), train, train, seed: 5, "test", e => { epochs.Add(e); return Task.FromResult(true); },
+        await new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, new FoldRun
+            {
+                Hyperparameters = hp, Objective = new FoldObjective("accuracy", StudyDirection.Maximize),
+                Rows = rows, Targets = new TrainingTargets.SingleLabel(labels, 2), Train = train, Validation = train, Seed = 5, Label = "test",
+            }, e => { epochs.Add(e); return Task.FromResult(true); },
             TestContext.Current.CancellationToken);
         var after = CrossEntropy();
         var trace = $"loss on the trained rows {before:0.000} → {after:0.000}; train loss by epoch {string.Join(" → ", epochs.Select(e => e.TrainLoss.ToString("0.000")))}";

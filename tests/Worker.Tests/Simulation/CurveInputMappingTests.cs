@@ -1,5 +1,6 @@
 using SweepCluster.Search.Synthetic;
 using SweepCluster.Worker.Simulation;
+using SweepCluster.Search.Space;
 
 namespace SweepCluster.Worker.Tests.Simulation;
 
@@ -10,7 +11,7 @@ public sealed class CurveInputMappingTests
     [Fact]
     public void Suite_names_give_their_values_directly()
     {
-        var (inputs, shift) = CurveInputMapping.For(LearningCurves.SpaceJson)
+        var (inputs, shift) = CurveInputMapping.For(SearchSpace.FromJson(LearningCurves.SpaceJson))
             .Map(new Dictionary<string, object> { ["lr"] = 1e-3, ["reg"] = 0.3, ["momentum"] = 0.9 }, Optimum);
 
         Assert.Equal(new CurveInputs(1e-3, 0.3, 0.9), inputs);
@@ -28,7 +29,7 @@ public sealed class CurveInputMappingTests
             """;
         var parameters = new Dictionary<string, object> { ["a"] = 1.0, ["b"] = 0.5, ["c"] = "z", ["d"] = 10L };
 
-        var (inputs, shift) = CurveInputMapping.For(space).Map(parameters, Optimum);
+        var (inputs, shift) = CurveInputMapping.For(SearchSpace.FromJson(space)).Map(parameters, Optimum);
 
         Assert.Equal(1e-3, inputs.Lr, 12);      // a at the middle of its log range: 10^(−5 + 4·0.5)
         Assert.Equal(0.25, inputs.Reg, 12);     // b a quarter of the way
@@ -41,7 +42,7 @@ public sealed class CurveInputMappingTests
     {
         const string space = """{"learning_rate":{"type":"float","low":1e-5,"high":5e-5,"log":true},"dropout":{"type":"float","low":0,"high":0.5}}""";
 
-        var (inputs, _) = CurveInputMapping.For(space)
+        var (inputs, _) = CurveInputMapping.For(SearchSpace.FromJson(space))
             .Map(new Dictionary<string, object> { ["learning_rate"] = 2e-5, ["dropout"] = 0.1 }, Optimum);
 
         Assert.Equal(new CurveInputs(2e-5, 0.2, Optimum.Momentum), inputs);
@@ -50,7 +51,7 @@ public sealed class CurveInputMappingTests
     [Fact]
     public void Inputs_without_a_parameter_sit_at_the_optimum()
     {
-        var (inputs, shift) = CurveInputMapping.For("{}").Map(new Dictionary<string, object>(), Optimum);
+        var (inputs, shift) = CurveInputMapping.For(SearchSpace.FromJson("{}")).Map(new Dictionary<string, object>(), Optimum);
 
         Assert.Equal(Optimum, inputs);
         Assert.Equal(0, shift);
@@ -64,7 +65,7 @@ public sealed class CurveInputMappingTests
              "momentum":{"type":"float","low":0,"high":0.99,"when":{"optimizer":["sgd"]}}}
             """;
 
-        var (inputs, _) = CurveInputMapping.For(space).Map(new Dictionary<string, object> { ["optimizer"] = "adam" }, Optimum);
+        var (inputs, _) = CurveInputMapping.For(SearchSpace.FromJson(space)).Map(new Dictionary<string, object> { ["optimizer"] = "adam" }, Optimum);
 
         Assert.Equal(Optimum.Momentum, inputs.Momentum);
         Assert.Equal(1e-5, inputs.Lr, 15); // optimizer is the first unnamed parameter: adam is choice 0

@@ -3,6 +3,8 @@ using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Search.Synthetic;
 using SweepCluster.Worker.Workloads;
+using SweepCluster.Search.Sampling;
+using SweepCluster.Search.Space;
 
 namespace SweepCluster.Worker.Tests.Simulation;
 
@@ -14,15 +16,15 @@ internal static class SimulatedStudies
     public static StudySpec Study(
         WorkloadSpec? workload = null,
         string spaceJson = LearningCurves.SpaceJson,
-        ObjectiveDirection direction = ObjectiveDirection.Minimize) => new()
+        StudyDirection direction = StudyDirection.Minimize) => new()
     {
         Name = "simulated",
         Seed = Seed,
         Data = new DataSpec { Train = "unused.csv" },
         Backbones =
         [
-            new BackboneSpec { Name = "bert", Family = BackboneFamily.Bert, SpaceJson = spaceJson },
-            new BackboneSpec { Name = "roberta", Family = BackboneFamily.Roberta, SpaceJson = spaceJson },
+            new BackboneSpec { Name = "bert", Family = BackboneFamily.Bert, Space = SearchSpace.FromJson(spaceJson) },
+            new BackboneSpec { Name = "roberta", Family = BackboneFamily.Roberta, Space = SearchSpace.FromJson(spaceJson) },
         ],
         Budget = new BudgetSpec { TrialsPerBackbone = 100 },
         Objective = new ObjectiveSpec { Metric = "loss", Direction = direction },

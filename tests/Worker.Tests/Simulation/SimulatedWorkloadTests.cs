@@ -14,7 +14,7 @@ public sealed class SimulatedWorkloadTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static async Task<(TrialResult Result, RecordingReporter Reporter)> RunAsync(
+    private static async Task<(WorkloadResult Result, RecordingReporter Reporter)> RunAsync(
         StudySpec spec, TrialAssignment assignment, Func<int, ReportVerdict>? verdictAt = null)
     {
         var reporter = new RecordingReporter(verdictAt);
@@ -30,8 +30,8 @@ public sealed class SimulatedWorkloadTests
         var (second, secondReporter) = await RunAsync(spec, Assignment(SuiteParams(), attempt: 2));
 
         Assert.Equal(firstReporter.Reports, secondReporter.Reports);
-        var completed = Assert.IsType<TrialResult.Completed>(first);
-        Assert.Equal(completed.Value, Assert.IsType<TrialResult.Completed>(second).Value);
+        var completed = Assert.IsType<WorkloadResult.Completed>(first);
+        Assert.Equal(completed.Value, Assert.IsType<WorkloadResult.Completed>(second).Value);
         Assert.Equal(firstReporter.Reports, completed.IntermediateValues);
         Assert.Equal(completed.IntermediateValues[^1].Value, completed.Value);
     }
@@ -62,7 +62,7 @@ public sealed class SimulatedWorkloadTests
         var finals = Enumerable.Range(0, 3).Select(k =>
             LearningCurves.Observed(LearningCurves.Crossing, 3e-3, 0.4, 0.5, Seed, trialIndex, 4, k, 3) + SimulatedCurve.BackboneOffset("bert")).ToArray();
         Assert.Equal(finals, reporter.Reports.Where(r => ReportPosition.FromStep(r.Step).Epoch == 4).Select(r => r.Value));
-        Assert.Equal(finals.Average(), Assert.IsType<TrialResult.Completed>(result).Value, 12);
+        Assert.Equal(finals.Average(), Assert.IsType<WorkloadResult.Completed>(result).Value, 12);
     }
 
     [Fact]
@@ -93,11 +93,11 @@ public sealed class SimulatedWorkloadTests
     [Fact]
     public async Task Maximized_objectives_get_one_minus_the_loss()
     {
-        var (_, minimized) = await RunAsync(Study(direction: ObjectiveDirection.Minimize), Assignment(SuiteParams()));
-        var (maximized, reporter) = await RunAsync(Study(direction: ObjectiveDirection.Maximize), Assignment(SuiteParams()));
+        var (_, minimized) = await RunAsync(Study(direction: StudyDirection.Minimize), Assignment(SuiteParams()));
+        var (maximized, reporter) = await RunAsync(Study(direction: StudyDirection.Maximize), Assignment(SuiteParams()));
 
         Assert.Equal(minimized.Values.Select(loss => 1 - loss), reporter.Values);
-        Assert.Equal(1 - minimized.Values.Last(), Assert.IsType<TrialResult.Completed>(maximized).Value);
+        Assert.Equal(1 - minimized.Values.Last(), Assert.IsType<WorkloadResult.Completed>(maximized).Value);
     }
 
     [Fact]
@@ -120,7 +120,7 @@ public sealed class SimulatedWorkloadTests
         var (result, reporter) = await RunAsync(Study(), Assignment(SuiteParams()),
             verdictAt: step => step == 3 ? verdict : ReportVerdict.Continue);
 
-        Assert.Equal(new TrialResult.Stopped(verdict), result);
+        Assert.Equal(new WorkloadResult.Stopped(verdict), result);
         Assert.Equal([1, 2, 3], reporter.Reports.Select(r => r.Step));
     }
 
@@ -136,7 +136,7 @@ public sealed class SimulatedWorkloadTests
             var step = SimulatedFailure.StepFor(assignment, spec);
             Assert.NotNull(step);
             Assert.InRange(step.Value, 1, LearningCurves.Steps);
-            Assert.Equal(new TrialResult.Failed($"simulated failure at step {step}"), result);
+            Assert.Equal(new WorkloadResult.Failed($"simulated failure at step {step}"), result);
             Assert.Equal(step.Value - 1, reporter.Reports.Count);
         }
     }
@@ -148,7 +148,7 @@ public sealed class SimulatedWorkloadTests
         for (var number = 0; number < 40; number++)
         {
             var (result, _) = await RunAsync(spec, Assignment(SuiteParams(), number: number));
-            Assert.IsType<TrialResult.Completed>(result);
+            Assert.IsType<WorkloadResult.Completed>(result);
         }
     }
 
@@ -178,7 +178,7 @@ public sealed class SimulatedWorkloadTests
         var run = new SimulatedWorkload().RunAsync(Assignment(SuiteParams()), spec, reporter, Ct);
 
         Assert.True(run.IsCompletedSuccessfully, "no timer and no yield at zero step time");
-        Assert.IsType<TrialResult.Completed>(await run);
+        Assert.IsType<WorkloadResult.Completed>(await run);
         Assert.Equal(9_990, reporter.Reports.Count);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed}");
     }
@@ -189,7 +189,7 @@ public sealed class SimulatedWorkloadTests
         var clock = Stopwatch.StartNew();
         var (result, _) = await RunAsync(Study(Workload(steps: 3, stepSeconds: 0.05)), Assignment(SuiteParams()));
 
-        Assert.IsType<TrialResult.Completed>(result);
+        Assert.IsType<WorkloadResult.Completed>(result);
         Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(140), $"took {clock.Elapsed}");
     }
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace SweepCluster.Worker.Tests.Resilience;
+namespace SweepCluster.Connection.Tests.Resilience;
 
 internal sealed class ListLogger : ILogger
 {

@@ -9,7 +9,7 @@ using Polly.CircuitBreaker;
 using Polly.Timeout;
 using SweepCluster.Connection.Resilience;
 
-namespace SweepCluster.Worker.Tests.Resilience;
+namespace SweepCluster.Connection.Tests.Resilience;
 
 public sealed class ClusterCallPipelineTests
 {

@@ -3,8 +3,9 @@ using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
 using SweepCluster.Worker.Simulation;
 using SweepCluster.Worker.Training;
+using SweepCluster.Worker.Workloads;
 
-namespace SweepCluster.Worker.Workloads;
+namespace SweepCluster.Worker;
 
 /// <summary>
 /// Picks what runs a study's trials on this worker. The training workload (and with it the native torch
