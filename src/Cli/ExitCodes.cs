@@ -22,11 +22,20 @@ public static class ExitCodes
     public const int NotConfirmed = 5;
 
     /// <summary>
+    /// `enqueue`, `retry`, `delete`: the study refused in its present state (it was cancelled, or trials run and
+    /// `--force` was not given). Distinct from <see cref="Failure"/> so a script can tell it from a dead cluster.
+    /// </summary>
+    public const int Refused = 6;
+
+    /// <summary>
     /// `sweep watch`: stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report an interrupted command);
     /// the study itself goes on.
     /// </summary>
     public const int Interrupted = 130;
 }
+
+/// <summary>The study refused what was asked in its present state; reported without a stack trace, exit code 6.</summary>
+public sealed class RefusedException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>An error in what the user gave (arguments, input files); reported without a stack trace, exit code 2.</summary>
 public sealed class UsageException(string message, Exception? inner = null) : Exception(message, inner);

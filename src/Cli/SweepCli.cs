@@ -66,6 +66,11 @@ public static class SweepCli
             io.Error.WriteLine($"sweep: {e.Message}");
             return ExitCodes.Usage;
         }
+        catch (RefusedException e)
+        {
+            io.Error.WriteLine($"sweep: {e.Message}");
+            return ExitCodes.Refused;
+        }
         catch (Exception wrapped) when (SweepCluster.Contracts.Grains.StorageUnavailableException.Find(wrapped) is { } e)
         {
             // The cluster itself keeps retrying (workers, studies); this command does not, so say what to do.

@@ -83,6 +83,44 @@ public sealed class TerminalTests
             Assert.True(text.Contains(fragment, StringComparison.Ordinal), $"'{fragment}' missing from:\n{output}");
     }
 
+    [Theory]
+    [InlineData(100)]
+    [InlineData(200)]
+    public void After_a_cancel_the_counts_add_up_to_the_finished_trials(int width)
+    {
+        // 12 complete + 3 pruned + 5 cancelled = 20 finished of 30; the 5 need a column of their own.
+        var cancelled = WideStatus() with
+        {
+            State = StudyState.Cancelled,
+            Backbones = [WideStatus().Backbones[0] with { Counts = new Dictionary<TrialState, int> { [TrialState.Complete] = 12, [TrialState.Pruned] = 3, [TrialState.Cancelled] = 5 } }],
+        };
+        var output = new StringWriter();
+        StudyRendering.Console(output, TerminalInfo.Fixed(width, color: false)).Write(StudyRendering.StatusTable(cancelled));
+        var lines = output.ToString().Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        Assert.All(lines, l => Assert.True(l.Length <= width, $"{l.Length} > {width}: {l}"));
+        var header = lines.First(l => l.Contains("complete"));
+        Assert.Contains("cancelled", header);
+        var row = lines[lines.FindIndex(l => l.StartsWith('├')) + 1]; // the backbone's first line (its cells may wrap below)
+        var cells = row.Split('│', StringSplitOptions.TrimEntries);
+        var columns = header.Split('│', StringSplitOptions.TrimEntries);
+        Assert.Equal("5", cells[Array.IndexOf(columns, "cancelled")]);
+        // Without cancelled trials the column stays away.
+        var running = new StringWriter();
+        StudyRendering.Console(running, TerminalInfo.Fixed(width, color: false)).Write(StudyRendering.StatusTable(WideStatus()));
+        Assert.DoesNotContain("cancelled", running.ToString());
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("0.05")]
+    public void Watch_refuses_an_interval_that_would_poll_without_pause(string seconds)
+    {
+        var (code, _, error) = Run(["watch", "some-study", "--interval", seconds]);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("--interval must be at least 0.1 seconds", error);
+    }
+
     [Fact]
     public void Colour_is_written_only_to_a_colour_terminal()
     {

@@ -25,7 +25,7 @@ public static class DeleteCommand
             "Delete a study: its spec, trials and list entry leave the storage. Asks y/N on a terminal; --yes when stdin\n" +
             "is not one. Refused while trials run unless --force (which cancels the study first). The artifacts folder\n" +
             "(DATA-DIR/artifacts/ID on this machine) is kept unless --artifacts.\n" +
-            "Exit codes: 0 deleted, 1 cluster error or trials running, 2 no such study, or no --yes without a terminal, 5 not confirmed.")
+            "Exit codes: 0 deleted, 1 cluster error, 2 no such study, or no --yes without a terminal, 5 not confirmed, 6 trials running (no --force).")
         {
             id, yes, artifacts, force, dataDir, json,
         };
@@ -42,6 +42,9 @@ public static class DeleteCommand
             {
                 var study = connection.Grains.GetGrain<IStudyGrain>(studyId);
                 var status = await StudyQueries.Status(connection.Grains, studyId);
+                // Refuse before asking: a yes that is then refused wastes the question. The study checks again.
+                if (!parse.GetValue(force) && status.Running.Count > 0)
+                    throw new RefusedException($"study '{studyId}' has {status.Running.Count} trial(s) running; cancel it first (sweep cancel {studyId}) or pass --force");
                 if (!parse.GetValue(yes))
                 {
                     io.Error.Write($"Delete study '{studyId}' ({status.Name}, {status.State.ToString().ToLowerInvariant()}, {status.Finished}/{status.Budget} trials finished)" +
@@ -53,16 +56,7 @@ public static class DeleteCommand
                         return ExitCodes.NotConfirmed;
                     }
                 }
-                StudyStatus last;
-                try
-                {
-                    last = await StudyQueries.Guard(studyId, () => study.Delete(parse.GetValue(force)));
-                }
-                catch (InvalidOperationException e)
-                {
-                    io.Error.WriteLine($"sweep: {e.Message}");
-                    return ExitCodes.Failure;
-                }
+                var last = await StudyQueries.Guard(studyId, () => study.Delete(parse.GetValue(force)));
                 var removed = false;
                 if (parse.GetValue(artifacts) && Directory.Exists(folder))
                 {

@@ -31,7 +31,7 @@ public static class EnqueueCommand
             "sampler's trials. It takes the place of the next sampled trial; when the backbone's budget is all asked it is\n" +
             "added on top, and a finished study runs again. Values are checked against the search space first: nothing\n" +
             "is stored when one does not fit. A conditional parameter needs its parent given, set so that it applies.\n" +
-            "Exit codes: 0 enqueued, 1 cluster error or the study was cancelled, 2 no such study, backbone or a bad value.")
+            "Exit codes: 0 enqueued, 1 cluster error, 2 no such study, backbone or a bad value, 6 the study was cancelled.")
         {
             id, parameters, backbone, json,
         };

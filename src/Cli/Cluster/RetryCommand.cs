@@ -24,7 +24,7 @@ public static class RetryCommand
             "whose retry exists is skipped, so repeating the command is harmless); --trial N takes one finished trial.\n" +
             "The old trials stay as they were (the search keeps their outcome). Retries are added on top of the budget,\n" +
             "offered to workers before the sampler's trials, and a finished study runs again until they end.\n" +
-            "Exit codes: 0 ok (also when nothing failed), 1 cluster error or the study was cancelled, 2 bad options, no such study, backbone or trial.")
+            "Exit codes: 0 ok (also when nothing failed), 1 cluster error, 2 bad options, no such study, backbone or trial, 6 the study was cancelled.")
         {
             id, failed, trial, backbone, json,
         };

@@ -25,7 +25,8 @@ public static class StudyQueries
 
     /// <summary>
     /// Runs a study call: no such study, and what the study refuses as a bad argument (an unknown backbone or
-    /// trial, a value outside the space: <see cref="ArgumentException"/>), become usage errors (exit 2).
+    /// trial, a value outside the space: <see cref="ArgumentException"/>), become usage errors (exit 2); what it
+    /// refuses in its present state (<see cref="InvalidOperationException"/>) becomes a refusal (exit 6).
     /// </summary>
     public static async Task<T> Guard<T>(string studyId, Func<Task<T>> call)
     {
@@ -40,6 +41,11 @@ public static class StudyQueries
         catch (ArgumentException e)
         {
             throw new UsageException(e.Message);
+        }
+        catch (InvalidOperationException e)
+        {
+            // The study's own refusal in its present state (cancelled; trials running without --force).
+            throw new RefusedException(e.Message, e);
         }
     }
 }

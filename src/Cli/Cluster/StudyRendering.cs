@@ -92,7 +92,12 @@ public static class StudyRendering
                 .Title($"{Markup.Escape(status.StudyId)} · {status.State.ToString().ToLowerInvariant()} · {status.Metric} ({status.Direction.ToString().ToLowerInvariant()})");
             table.AddColumn("backbone");
             table.AddColumn("progress");
-            var statuses = new[] { TrialState.Waiting, TrialState.Running, TrialState.Complete, TrialState.Pruned, TrialState.Failed };
+            // Cancelled trials get a column only when there are some, so the counts add up to the finished/budget
+            // figure after `sweep cancel` without widening every other table.
+            var anyCancelled = status.Backbones.Any(b => b.Count(TrialState.Cancelled) > 0);
+            TrialState[] statuses = anyCancelled
+                ? [TrialState.Waiting, TrialState.Running, TrialState.Complete, TrialState.Pruned, TrialState.Failed, TrialState.Cancelled]
+                : [TrialState.Waiting, TrialState.Running, TrialState.Complete, TrialState.Pruned, TrialState.Failed];
             if (countColumns)
                 foreach (var s in statuses) table.AddColumn(new TableColumn(s.ToWire()).RightAligned());
             else table.AddColumn("trials");
@@ -102,7 +107,9 @@ public static class StudyRendering
             if (staged) table.AddColumn(new TableColumn(paramsInTable ? "final (held-out)" : "final").RightAligned());
             foreach (var b in status.Backbones)
             {
-                int[] counts = [b.Pending, b.Count(TrialState.Leased) + b.Count(TrialState.Running), b.Count(TrialState.Complete), b.Count(TrialState.Pruned), b.Count(TrialState.Failed)];
+                int[] counts = anyCancelled
+                    ? [b.Pending, b.Count(TrialState.Leased) + b.Count(TrialState.Running), b.Count(TrialState.Complete), b.Count(TrialState.Pruned), b.Count(TrialState.Failed), b.Count(TrialState.Cancelled)]
+                    : [b.Pending, b.Count(TrialState.Leased) + b.Count(TrialState.Running), b.Count(TrialState.Complete), b.Count(TrialState.Pruned), b.Count(TrialState.Failed)];
                 var cells = new List<IRenderable> { new Text(b.Backbone), ProgressBar(b.Finished, b.Budget, bar) };
                 if (countColumns) cells.AddRange(counts.Select(n => new Text(n.ToString(CultureInfo.InvariantCulture))));
                 else cells.Add(new Text(string.Join(", ", statuses.Zip(counts).Where(p => p.Second > 0).Select(p => $"{p.Second} {p.First.ToWire()}")) is { Length: > 0 } c ? c : "-"));

@@ -17,13 +17,15 @@ public static class TrialsCommand
         var id = new Argument<string>("id") { Description = "Study id." };
         var format = new Option<string>("--format") { Description = "Output format.", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "csv", "json");
+        // Every other verb that prints a result takes --json; here it is the same as --format json.
+        var json = new Option<bool>("--json") { Description = "Print the trials as JSON (the same as --format json)." };
         var backbone = new Option<string?>("--backbone") { Description = "Only this backbone's trials.", HelpName = "NAME" };
         var status = new Option<string?>("--status") { Description = "Only trials in this status.", HelpName = "STATUS" };
         status.AcceptOnlyFromAmong(Enum.GetValues<TrialState>().Select(s => s.ToWire()).ToArray());
         var client = new ClusterClientOptions();
         var command = new Command("trials", "List a study's trials: parameters, status, value, attempts, duration.\nExit codes: 0 ok, 1 cluster error, 2 no such study.")
         {
-            id, format, backbone, status,
+            id, format, json, backbone, status,
         };
         client.AddTo(command);
         command.SetAction(async (parse, ct) => await client.WithConnection(parse, async connection =>
@@ -32,7 +34,7 @@ public static class TrialsCommand
             if (parse.GetValue(backbone) is { } b) trials = trials.Where(t => t.Backbone == b);
             if (parse.GetValue(status) is { } s) trials = trials.Where(t => t.Status.ToWire() == s);
             var list = trials.OrderBy(t => t.Backbone, StringComparer.Ordinal).ThenBy(t => t.Number).ToList();
-            switch (parse.GetValue(format))
+            switch (parse.GetValue(json) ? "json" : parse.GetValue(format))
             {
                 case "json":
                     io.Out.WriteLine(JsonSerializer.Serialize(list.Select(Json), CliJson.Options));

@@ -14,7 +14,13 @@ public static class WatchCommand
     public static Command Create(CliIO io)
     {
         var id = new Argument<string>("id") { Description = "Study id." };
-        var interval = new Option<double>("--interval") { Description = "Seconds between refreshes.", DefaultValueFactory = _ => 1.0, HelpName = "SECONDS" };
+        var interval = new Option<double>("--interval") { Description = "Seconds between refreshes (at least 0.1).", DefaultValueFactory = _ => 1.0, HelpName = "SECONDS" };
+        // 0 or less would poll the silo without pause; refused like any other bad value (exit 2).
+        interval.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<double>() is var seconds && !(seconds >= 0.1))
+                result.AddError($"--interval must be at least 0.1 seconds, got {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        });
         var client = new ClusterClientOptions();
         var command = new Command("watch", "Follow a study live: trials by status with progress bars and the best value per backbone, and the trials\n" +
                                            "running now with stage, fold, epoch, loss, samples/s, best value so far and ETA.\n" +

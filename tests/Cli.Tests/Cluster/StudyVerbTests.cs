@@ -131,6 +131,13 @@ public sealed class StudyVerbTests
         var (code, _, error) = await Sweep.Run("retry", id, "--trial", "99", "--cluster", cluster.Address);
         Assert.Equal(2, code);
         Assert.Contains("no trial 99", error);
+
+        // A cancelled study refuses more trials (exit 6, the documented refusal), as retry and enqueue both say.
+        await Sweep.Ok("cancel", id, "--cluster", cluster.Address);
+        var (refusedRetry, _, whyRetry) = await Sweep.Run("retry", id, "--failed", "--cluster", cluster.Address);
+        Assert.Equal(6, refusedRetry);
+        Assert.Contains("cancelled", whyRetry);
+        Assert.Equal(6, (await Sweep.Run("enqueue", id, "--params", "lr=0.001", "--cluster", cluster.Address)).ExitCode);
     }
 
     [Fact]
@@ -167,12 +174,12 @@ public sealed class StudyVerbTests
         Assert.True(json.GetProperty("artifacts_deleted").GetBoolean());
         Assert.False(Directory.Exists(Path.Combine(data, "artifacts", b)));
 
-        // A trial running: refused (exit 1, nothing changed) unless --force.
+        // A trial running: refused (exit 6, nothing changed) unless --force.
         var slow = await cluster.Submit(cluster.WriteStudy("slow", LocalCluster.SimulatedStudy("slow", ["distilbert"], trials: 2, maxParallel: 1, steps: 40, stepSeconds: 0.5, pruner: "none")), "del-slow");
         cluster.StartWorker("w1");
         await cluster.WaitForTrial(slow, t => t.GetProperty("status").GetString() == "running", "running");
         var (refused, _, why) = await Sweep.Run("delete", slow, "--yes", "--cluster", cluster.Address);
-        Assert.Equal(1, refused);
+        Assert.Equal(6, refused); // ExitCodes.Refused: the study refuses in its state, distinct from a dead cluster (1)
         Assert.Contains("running", why);
         Assert.Contains("--force", why);
         Assert.Equal("running", (await cluster.Status(slow)).GetProperty("state").GetString());

@@ -1,3 +1,4 @@
+using Spectre.Console;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -240,5 +241,81 @@ public sealed class LiveViewTests
         Assert.Equal("training", SweepCluster.Cli.Terminal.LiveView.Stage(trial));
         Assert.Equal("final retrain: training", SweepCluster.Cli.Terminal.LiveView.Stage(trial with { Backbone = "bert", Kind = SweepCluster.Studies.JobKind.FinalRetrain }));
         Assert.Equal("ensemble", SweepCluster.Cli.Terminal.LiveView.Stage(trial with { Backbone = "", Kind = SweepCluster.Studies.JobKind.Ensemble, Progress = null }));
+    }
+}
+
+/// <summary>The live view redrawn in place: a small cursor model of what Spectre's live display writes.</summary>
+public sealed class LiveViewRedrawTests
+{
+    private static SweepCluster.Contracts.Studies.StudyStatus Status(int complete) => new()
+    {
+        StudyId = "redraw", Name = "redraw", State = SweepCluster.Contracts.Studies.StudyState.Running, Metric = "loss",
+        Direction = SweepCluster.Search.Sampling.StudyDirection.Minimize,
+        Backbones =
+        [
+            new SweepCluster.Contracts.Studies.BackboneStatus
+            {
+                Backbone = "bert", Budget = 8, BestValue = 0.4, BestParams = new Dictionary<string, object> { ["lr"] = 0.01 },
+                Counts = new Dictionary<SweepCluster.Search.Sampling.TrialState, int>
+                {
+                    [SweepCluster.Search.Sampling.TrialState.Complete] = complete, [SweepCluster.Search.Sampling.TrialState.Waiting] = 8 - complete,
+                },
+            },
+        ],
+    };
+
+    [Theory]
+    [InlineData(80)]
+    [InlineData(100)]
+    [InlineData(200)]
+    public async Task Each_redraw_starts_where_the_first_frame_started(int width)
+    {
+        var output = new StringWriter();
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+        {
+            Ansi = Spectre.Console.AnsiSupport.Yes, ColorSystem = Spectre.Console.ColorSystemSupport.NoColors,
+            Interactive = Spectre.Console.InteractionSupport.Yes, Out = new Spectre.Console.AnsiConsoleOutput(output),
+        });
+        console.Profile.Width = width;
+        console.Profile.Height = 60;
+        await console.Live(SweepCluster.Cli.Terminal.LiveView.Frame(Status(1))).StartAsync(async live =>
+        {
+            for (var k = 2; k <= 5; k++)
+            {
+                live.UpdateTarget(SweepCluster.Cli.Terminal.LiveView.Frame(Status(k)));
+                live.Refresh();
+                await Task.Yield();
+            }
+        });
+
+        // Replay: text moves the cursor down one row per line break, ESC[nA up n rows, ESC[nF / ESC[nE as documented
+        // (VT100/ECMA-48). Every frame must start on row 0, so the study's title is drawn on row 0 only.
+        var screen = new Dictionary<int, System.Text.StringBuilder>();
+        var row = 0;
+        var text = output.ToString();
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '\u001b' && i + 1 < text.Length && text[i + 1] == '[')
+            {
+                var j = i + 2;
+                while (j < text.Length && !char.IsLetter(text[j])) j++;
+                var argument = text[(i + 2)..j];
+                var n = int.TryParse(argument, out var v) ? v : 1;
+                switch (text[j])
+                {
+                    case 'A': case 'F': row -= n; break;
+                    case 'B': case 'E': row += n; break;
+                    case 'K': if (screen.TryGetValue(row, out var line)) line.Clear(); break;
+                }
+                i = j;
+                continue;
+            }
+            if (text[i] == '\n') { row++; continue; }
+            if (text[i] == '\r') continue;
+            if (!screen.TryGetValue(row, out var current)) screen[row] = current = new System.Text.StringBuilder();
+            current.Append(text[i]);
+        }
+        var titleRows = screen.Where(r => r.Value.ToString().Contains("redraw · running")).Select(r => r.Key).ToList();
+        Assert.Equal([0], titleRows);
     }
 }
