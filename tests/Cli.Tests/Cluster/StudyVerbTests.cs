@@ -131,13 +131,6 @@ public sealed class StudyVerbTests
         var (code, _, error) = await Sweep.Run("retry", id, "--trial", "99", "--cluster", cluster.Address);
         Assert.Equal(2, code);
         Assert.Contains("no trial 99", error);
-
-        // A cancelled study refuses more trials (exit 6, the documented refusal), as retry and enqueue both say.
-        await Sweep.Ok("cancel", id, "--cluster", cluster.Address);
-        var (refusedRetry, _, whyRetry) = await Sweep.Run("retry", id, "--failed", "--cluster", cluster.Address);
-        Assert.Equal(6, refusedRetry);
-        Assert.Contains("cancelled", whyRetry);
-        Assert.Equal(6, (await Sweep.Run("enqueue", id, "--params", "lr=0.001", "--cluster", cluster.Address)).ExitCode);
     }
 
     [Fact]
@@ -183,6 +176,12 @@ public sealed class StudyVerbTests
         Assert.Contains("running", why);
         Assert.Contains("--force", why);
         Assert.Equal("running", (await cluster.Status(slow)).GetProperty("state").GetString());
+        // Cancelled while running, the study refuses more trials: exit 6 (ExitCodes.Refused) from retry and enqueue.
+        await Sweep.Ok("cancel", slow, "--cluster", cluster.Address);
+        var (refusedRetry, _, whyRetry) = await Sweep.Run("retry", slow, "--failed", "--cluster", cluster.Address);
+        Assert.Equal(6, refusedRetry);
+        Assert.Contains("cancelled", whyRetry);
+        Assert.Equal(6, (await Sweep.Run("enqueue", slow, "--params", "lr=0.001", "--cluster", cluster.Address)).ExitCode);
         await Sweep.Ok("delete", slow, "--yes", "--force", "--cluster", cluster.Address);
         Assert.Equal(2, (await Sweep.Run("status", slow, "--cluster", cluster.Address)).ExitCode);
     }
