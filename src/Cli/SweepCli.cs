@@ -48,7 +48,7 @@ public static class SweepCli
         // Help and version actions clear parse errors, so `sweep x --help` still shows help.
         if (parseResult.Errors.Count > 0 && parseResult.Action is not { ClearsParseErrors: true })
         {
-            foreach (var error in parseResult.Errors) io.Error.WriteLine($"sweep: {error.Message}");
+            foreach (var error in parseResult.Errors) io.Error.WriteLine($"sweep: {Readable(error.Message)}");
             io.Error.WriteLine($"Run '{CommandPath(parseResult)} --help' for usage.");
             return ExitCodes.Usage;
         }
@@ -84,6 +84,20 @@ public static class SweepCli
             return ExitCodes.Failure;
         }
     }
+
+    /// <summary>
+    /// A parse error as a person reads it: System.CommandLine names the expected .NET type ("as expected type
+    /// 'System.Nullable`1[System.Int32]'"); this says "as an integer" (a number, a true/false value) instead.
+    /// </summary>
+    internal static string Readable(string message) => System.Text.RegularExpressions.Regex.Replace(message,
+        @"as expected type '(?:System\.Nullable`1\[)?System\.(\w+)\]?'", m => "as " + (m.Groups[1].Value switch
+        {
+            "Int32" or "Int64" or "Int16" or "UInt32" or "UInt64" => "an integer",
+            "Double" or "Single" or "Decimal" => "a number",
+            "Boolean" => "true or false",
+            "TimeSpan" => "a duration",
+            var other => "a " + other.ToLowerInvariant(),
+        }));
 
     /// <summary>
     /// Words that look like options ("-x", "--name") and match none: System.CommandLine binds such a word to

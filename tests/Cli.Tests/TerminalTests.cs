@@ -121,6 +121,17 @@ public sealed class TerminalTests
         Assert.Contains("--interval must be at least 0.1 seconds", error);
     }
 
+    [Theory]
+    [InlineData(new[] { "retry", "s", "--trial", "abc", "--backbone", "b" }, "as an integer")]
+    [InlineData(new[] { "watch", "s", "--interval", "abc" }, "as a number")]
+    public void A_value_of_the_wrong_kind_is_named_in_words_not_as_a_dotnet_type(string[] args, string words)
+    {
+        var (code, _, error) = Run(args);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains(words, error);
+        Assert.DoesNotContain("System.", error);
+    }
+
     [Fact]
     public void Colour_is_written_only_to_a_colour_terminal()
     {

@@ -18,7 +18,10 @@ public static class WatchCommand
         // 0 or less would poll the silo without pause; refused like any other bad value (exit 2).
         interval.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<double>() is var seconds && !(seconds >= 0.1))
+            // A word that is no number is the parser's to report; reading it here would throw.
+            if (result.Tokens.Count == 0 || !double.TryParse(result.Tokens[^1].Value, System.Globalization.NumberStyles.Float,
+                    System.Globalization.CultureInfo.InvariantCulture, out var seconds)) return;
+            if (!(seconds >= 0.1))
                 result.AddError($"--interval must be at least 0.1 seconds, got {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         });
         var client = new ClusterClientOptions();
