@@ -196,7 +196,7 @@ public sealed class PostgresClusterProcessTests(PostgresServer postgres) : IClas
 
         first.KillHard();
 
-        var status = await cluster.WaitUntilFinished(id, 240);
+        var status = await cluster.WaitUntilFinished(id, 240, afterASiloDied: true);
         Assert.Equal("finished", status.GetProperty("state").GetString());
         var trials = await cluster.Trials(id);
         Assert.Equal(18, trials.EnumerateArray().Count(t => t.GetProperty("status").GetString() == "complete"));

@@ -80,13 +80,26 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public Task<JsonElement> Trials(string id) => Sweep.Json("trials", id, "--format", "json", "--cluster", Address);
 
-    /// <summary>Polls `sweep status` until the study is finished; fails with every process's output otherwise.</summary>
-    public async Task<JsonElement> WaitUntilFinished(string id, double timeoutSeconds = 180)
+    /// <summary>
+    /// Polls `sweep status` until the study is finished; fails with every process's output otherwise. With
+    /// <paramref name="afterASiloDied"/>, a call that times out is polled again: until the membership table
+    /// declares a killed silo dead, a client may pick its gateway and wait out its connect timeout (the CLI's
+    /// message says so), which is the cluster failing over, not the study stopping.
+    /// </summary>
+    public async Task<JsonElement> WaitUntilFinished(string id, double timeoutSeconds = 180, bool afterASiloDied = false)
     {
         var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
         while (true)
         {
-            var status = await Status(id);
+            JsonElement status;
+            try
+            {
+                status = await Status(id);
+            }
+            catch (Exception e) when (afterASiloDied && e.Message.Contains("did not answer within", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            {
+                continue;
+            }
             if (status.GetProperty("state").GetString() != "running") return status;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"study {id} not finished after {timeoutSeconds} s\n{Dump()}");
             await Task.Delay(500, TestContext.Current.CancellationToken);
