@@ -1,3 +1,4 @@
+using SweepCluster.Training.Storage;
 using System.CommandLine;
 using System.Text.Json;
 using SweepCluster.Contracts.Grains;
@@ -18,7 +19,7 @@ public static class DeleteCommand
         var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation (needed when stdin is not a terminal)." };
         var artifacts = new Option<bool>("--artifacts") { Description = "Also delete the study's artifacts folder (checkpoints, predictions, report)." };
         var force = new Option<bool>("--force") { Description = "Delete even while trials run: the study is cancelled first, its workers stop at their next report." };
-        var dataDir = new Option<string?>("--data-dir") { Description = "Where the artifacts live, as for `sweep up` (default: $SWEEP_HOME, else ~/.sweepcluster); artifacts are in DIR/artifacts/ID.", HelpName = "DIR" };
+        var dataDir = new Option<string?>("--data-dir") { Description = $"Where the artifacts live, as for `sweep up` (default: {LocalHome.DefaultHelp}); artifacts are in DIR/{ArtifactLayout.DefaultRoot}/ID.", HelpName = "DIR" };
         var json = new Option<bool>("--json") { Description = "Print what was deleted as JSON: the study's last status, and the artifacts folder and whether it was removed." };
         var client = new ClusterClientOptions();
         var command = new Command("delete",
@@ -35,9 +36,7 @@ public static class DeleteCommand
             var studyId = parse.GetValue(id)!;
             if (!parse.GetValue(yes) && !io.InputIsTerminal)
                 throw new UsageException($"delete asks for confirmation and stdin is not a terminal: pass --yes to delete study '{studyId}'");
-            var home = parse.GetValue(dataDir) ?? Environment.GetEnvironmentVariable("SWEEP_HOME")
-                ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".sweepcluster");
-            var folder = Path.GetFullPath(Path.Combine(home, "artifacts", studyId));
+            var folder = ArtifactLayout.Study(LocalHome.ArtifactsRoot(LocalHome.Resolve(parse.GetValue(dataDir))), studyId);
             return await client.WithConnection(parse, async connection =>
             {
                 var study = connection.Grains.GetGrain<IStudyGrain>(studyId);

@@ -18,7 +18,7 @@ public static class UpCommand
     public static Command Create(CliIO io)
     {
         var workers = new Option<int>("--workers") { Description = "Worker processes to start.", DefaultValueFactory = _ => 2, HelpName = "N" };
-        var dataDir = new Option<string?>("--data-dir") { Description = "Where the embedded storage lives (default: $SWEEP_HOME, else ~/.sweepcluster).", HelpName = "DIR" };
+        var dataDir = new Option<string?>("--data-dir") { Description = $"Where the embedded storage lives (default: {LocalHome.DefaultHelp}).", HelpName = "DIR" };
         var storage = new Option<string?>("--storage") { Description = "Override the storage: sqlite:PATH, postgres:CONNECTION-STRING or memory.", HelpName = "LOCATION" };
         var submit = new Option<string?>("--submit") { Description = "Submit this study file once the cluster is up.", HelpName = "STUDY.yaml" };
         var untilDone = new Option<bool>("--until-done") { Description = "With --submit: follow the study, print the best trials and exit when it ends." };
@@ -35,11 +35,10 @@ public static class UpCommand
             if (count < 0) throw new UsageException("--workers must be >= 0");
             var study = parse.GetValue(submit) is { } file ? SubmitCommand.Load(file, io.Error) : null;
             if (parse.GetValue(untilDone) && study is null) throw new UsageException("--until-done needs --submit");
-            var home = parse.GetValue(dataDir) ?? Environment.GetEnvironmentVariable("SWEEP_HOME")
-                ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".sweepcluster");
-            var location = SiloCommand.ParseStorage(parse.GetValue(storage) ?? $"sqlite:{Path.Combine(home, "sweep.db")}");
+            var home = LocalHome.Resolve(parse.GetValue(dataDir));
+            var location = SiloCommand.ParseStorage(parse.GetValue(storage) ?? $"sqlite:{LocalHome.Database(home)}");
             var options = siloOptions.Read(parse, location);
-            var artifactsRoot = Path.GetFullPath(Path.Combine(home, ArtifactLayout.DefaultRoot));
+            var artifactsRoot = LocalHome.ArtifactsRoot(home);
             options = options with { Reports = new Reports.StudyReportPage.LiveRenderer(artifactsRoot) };
             // --until-done is a person following one study: logs go to files so the screen shows the study
             // (warnings and errors still reach it). A plain `up` is a server, and its log is its output.

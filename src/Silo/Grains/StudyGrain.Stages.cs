@@ -49,7 +49,7 @@ public sealed partial class StudyGrain
         var open = _stageJobs.Values.Where(v => !v.Status.IsFinished()).ToList();
         foreach (var job in open)
         {
-            var view = await TrialGrain(job.Job.Name, 0).GetView();
+            if (await ReadView(TrialGrain(job.Job.Name, 0), job, requeue) is not { } view) continue;
             _stageJobs[view.Job] = view;
             if (view.Status.IsFinished() || !requeue || S.State != StudyState.Running) continue;
             var entry = QueueEntry.For(StageDefinition(view.Job, view.Params), view.Status == TrialState.Waiting ? view.Attempts + 1 : view.Attempts);

@@ -381,10 +381,11 @@ public sealed partial class StudyGrain(
             await FinishIfDone();
             return;
         }
-        var views = await Task.WhenAll(inFlight.Select(x => TrialGrain(x.Run.Spec.Name, x.Trial.Number).GetView()));
+        var views = await Task.WhenAll(inFlight.Select(x => ReadView(TrialGrain(x.Run.Spec.Name, x.Trial.Number), x.Trial, requeue)));
         for (var i = 0; i < views.Length; i++)
         {
             var (run, view) = (inFlight[i].Run, views[i]);
+            if (view is null) continue;
             if (view.Status.IsFinished())
             {
                 Apply(run, view);
@@ -396,6 +397,33 @@ public sealed partial class StudyGrain(
             else await Queue.Track(EntryFor(run, view, view.Attempts), view.LeaseExpiresUtc ?? DateTime.UtcNow);
         }
         await FinishIfDone();
+    }
+
+    /// <summary>
+    /// How long a read (status, trials) waits for one trial grain before it shows that trial as last seen:
+    /// a trial whose silo just died is re-placed only once membership declares the silo dead (seconds), and
+    /// `sweep status` (10 s bound by default) should answer meanwhile rather than fail on one trial.
+    /// </summary>
+    internal static readonly TimeSpan ReadViewBound = TimeSpan.FromSeconds(4);
+
+    /// <summary>
+    /// One in-flight trial's view. A sync with the queue (<paramref name="requeue"/>) must see every trial, so
+    /// its failures propagate and the sync is tried again; a read keeps <paramref name="lastSeen"/>'s state
+    /// (null: nothing new) when the trial's grain does not answer within <see cref="ReadViewBound"/>.
+    /// </summary>
+    private async Task<TrialView?> ReadView(ITrialGrain grain, TrialView lastSeen, bool requeue)
+    {
+        if (requeue) return await grain.GetView();
+        try
+        {
+            return await grain.GetView().WaitAsync(ReadViewBound);
+        }
+        catch (Exception e) when (e is not KeyNotFoundException)
+        {
+            logger.LogWarning("study {Study}: trial {Job} #{Trial} did not answer a read ({Error}); showing it as last seen",
+                StudyId, lastSeen.Job.Name, lastSeen.Number, e.Message);
+            return null;
+        }
     }
 
     private QueueEntry EntryFor(BackboneSearch run, TrialView trial, int attempt) =>
