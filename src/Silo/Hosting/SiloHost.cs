@@ -68,8 +68,12 @@ public static class SiloHost
     /// <summary>The ADO.NET provider behind <see cref="StorageName"/> (the grain storage name is not stored in rows).</summary>
     private const string AdoNetStorageName = "sweep.adonet";
 
+    /// <summary>Builds the silo host (not started): checks its ports are free, creates the storage schema.</summary>
+    /// <exception cref="PortInUseException">The silo, gateway or metrics port is taken (another silo or `sweep up` on this machine).</exception>
+    /// <exception cref="ArgumentException">Database clustering with in-memory storage.</exception>
     public static async Task<WebApplication> BuildAsync(SiloHostOptions options, CancellationToken cancellationToken = default)
     {
+        CheckPortsFree(options);
         if (options.Storage.Kind != StorageKind.Memory) await EnsureSchemaAsync(options.Storage, cancellationToken);
         if (options.Clustering == ClusteringMode.Database && options.Storage.Kind == StorageKind.Memory)
             throw new ArgumentException("database clustering needs sqlite or postgres storage");
@@ -202,4 +206,47 @@ public static class SiloHost
             await SchemaInstaller.EnsureAsync(connection, cancellationToken);
         }
     }
+
+    /// <summary>
+    /// Refuses to start when a port this silo needs is taken, naming the port and its option: otherwise Orleans
+    /// and Kestrel fail half-way through start-up and log a stack trace per listener before the one-line reason.
+    /// Orleans' listeners set SO_REUSEPORT, so without this check a second silo on the same ports starts and
+    /// shares them with the first. A port taken between this check and the bind fails with the listener's message.
+    /// </summary>
+    private const int SolSocket = 1, SoReuseAddr = 2; // <sys/socket.h> on Linux
+
+    private static void CheckPortsFree(SiloHostOptions options)
+    {
+        var listen = options.Clustering == ClusteringMode.Database ? options.ListenAddress ?? options.AdvertisedAddress : IPAddress.Loopback;
+        var ports = new List<(int Port, string Option, IPAddress Address)>
+        {
+            (options.SiloPort, "--silo-port", listen),
+            (options.GatewayPort, "--gateway-port", listen),
+        };
+        if (options.MetricsPort != 0) ports.Add((options.MetricsPort, "--metrics-port", IPAddress.TryParse(options.MetricsBind, out var bind) ? bind : IPAddress.Any));
+        foreach (var (port, option, address) in ports)
+        {
+            try
+            {
+                using var probe = new System.Net.Sockets.TcpListener(address, port);
+                // SO_REUSEADDR alone, so a restarted silo's old connections in TIME_WAIT do not count as taken. Not
+                // .NET's ReuseAddress: on Linux that also sets SO_REUSEPORT, as Orleans' listeners do, and two
+                // processes with SO_REUSEPORT share a port: a second `sweep up` would start and take half the calls.
+                if (OperatingSystem.IsLinux()) probe.Server.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
+                probe.Start();
+            }
+            catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+            {
+                throw new PortInUseException(port, option);
+            }
+        }
+    }
+}
+
+/// <summary>A port the silo needs is taken; the message names the port and the option that moves it.</summary>
+public sealed class PortInUseException(int port, string option) : Exception(
+    $"port {port} is in use (another silo or `sweep up` on this machine?); stop it, or pass {option} with a free port")
+{
+    /// <summary>The port that is taken.</summary>
+    public int Port { get; } = port;
 }
