@@ -8,6 +8,9 @@ namespace SweepCluster.Cli;
 public static class SweepCli
 {
     /// <summary>Every verb, each writing to <paramref name="io"/>.</summary>
+    /// <summary>The widest help text in columns, whatever the terminal's width.</summary>
+    public const int HelpWidth = 120;
+
     public static RootCommand BuildRootCommand(CliIO io)
     {
         var root = new RootCommand("SweepCluster: hyperparameter search on a cluster, or locally.");
@@ -31,6 +34,10 @@ public static class SweepCli
         root.Subcommands.Add(WorkerCommand.Create(io));
         root.Subcommands.Add(SamplerCommand.Create(io));
         root.Subcommands.Add(Training.CheckpointCommand.Create(io));
+        // Help fits the terminal (or COLUMNS); System.CommandLine sees our own writer, not the console, and
+        // would print each option on one unbroken line. Capped at 120 columns so prose stays readable in pipes.
+        foreach (var option in root.Options)
+            if (option.Action is System.CommandLine.Help.HelpAction help) help.MaxWidth = Math.Min(io.Terminal.Width, HelpWidth);
         return root;
     }
 

@@ -182,6 +182,25 @@ public class SweepCliTests
         if (verb is not ("silo" or "worker")) Assert.Contains("Exit codes", output);
     }
 
+    [Theory]
+    [InlineData(100, 100)]
+    [InlineData(80, 80)]
+    [InlineData(300, SweepCli.HelpWidth)] // a wide terminal still gets readable lines
+    public void Help_of_every_verb_fits_the_terminal(int columns, int widest)
+    {
+        string[][] verbs = [[], ["up"], ["submit"], ["status"], ["watch"], ["trials"], ["best"], ["report"], ["cancel"], ["finalize"],
+            ["enqueue"], ["retry"], ["delete"], ["predict"], ["workers"], ["silo"], ["worker"], ["sampler", "serve"], ["checkpoint"]];
+        foreach (var verb in verbs)
+        {
+            var output = new StringWriter();
+            var io = new CliIO(new StringReader(""), output, new StringWriter()) { Terminal = new TerminalInfo(true, false, () => columns) };
+            Assert.Equal(ExitCodes.Ok, SweepCli.Run([.. verb, "--help"], io));
+            var lines = output.ToString().Split('\n');
+            Assert.True(lines.Length > 5, string.Join(" ", verb));
+            Assert.All(lines, line => Assert.True(line.TrimEnd().Length <= widest, $"sweep {string.Join(" ", verb)} --help, {line.TrimEnd().Length} > {widest} columns: {line}"));
+        }
+    }
+
     [Fact]
     public void Submit_check_validates_a_study_file_without_a_cluster()
     {

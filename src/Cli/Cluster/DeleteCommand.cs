@@ -23,8 +23,8 @@ public static class DeleteCommand
         var json = new Option<bool>("--json") { Description = "Print what was deleted as JSON: the study's last status, and the artifacts folder and whether it was removed." };
         var client = new ClusterClientOptions();
         var command = new Command("delete",
-            "Delete a study: its spec, trials and list entry leave the storage. Asks y/N on a terminal; --yes when stdin\n" +
-            "is not one. Refused while trials run unless --force (which cancels the study first). The artifacts folder\n" +
+            "Delete a study: its spec, trials and list entry leave the storage. Asks y/N on a terminal; --yes when stdin " +
+            "is not one. Refused while trials run unless --force (which cancels the study first). The artifacts folder " +
             "(DATA-DIR/artifacts/ID on this machine) is kept unless --artifacts.\n" +
             "Exit codes: 0 deleted, 1 cluster error, 2 no such study, or no --yes without a terminal, 5 not confirmed, 6 trials running (no --force).")
         {

@@ -26,10 +26,10 @@ public static class EnqueueCommand
         var json = new Option<bool>("--json") { Description = "Print the enqueued trial(s) as JSON (as `sweep trials --format json`)." };
         var client = new ClusterClientOptions();
         var command = new Command("enqueue",
-            "Evaluate these parameters next (Optuna's enqueue_trial): the next trial of each backbone takes them, and the\n" +
-            "sampler draws the parameters not given. The trial is created at once and offered to workers before the\n" +
-            "sampler's trials. It takes the place of the next sampled trial; when the backbone's budget is all asked it is\n" +
-            "added on top, and a finished study runs again. Values are checked against the search space first: nothing\n" +
+            "Evaluate these parameters next (Optuna's enqueue_trial): the next trial of each backbone takes them, and the " +
+            "sampler draws the parameters not given. The trial is created at once and offered to workers before the " +
+            "sampler's trials. It takes the place of the next sampled trial; when the backbone's budget is all asked it is " +
+            "added on top, and a finished study runs again. Values are checked against the search space first: nothing " +
             "is stored when one does not fit. A conditional parameter needs its parent given, set so that it applies.\n" +
             "Exit codes: 0 enqueued, 1 cluster error, 2 no such study, backbone or a bad value, 6 the study was cancelled.")
         {

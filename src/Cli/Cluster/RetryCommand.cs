@@ -20,9 +20,9 @@ public static class RetryCommand
         var json = new Option<bool>("--json") { Description = "Print the new trials as JSON (as `sweep trials --format json`)." };
         var client = new ClusterClientOptions();
         var command = new Command("retry",
-            "Run trials again with the same parameters, as new trials: --failed takes every failed trial (a failed trial\n" +
-            "whose retry exists is skipped, so repeating the command is harmless); --trial N takes one finished trial.\n" +
-            "The old trials stay as they were (the search keeps their outcome). Retries are added on top of the budget,\n" +
+            "Run trials again with the same parameters, as new trials: --failed takes every failed trial (a failed trial " +
+            "whose retry exists is skipped, so repeating the command is harmless); --trial N takes one finished trial. " +
+            "The old trials stay as they were (the search keeps their outcome). Retries are added on top of the budget, " +
             "offered to workers before the sampler's trials, and a finished study runs again until they end.\n" +
             "Exit codes: 0 ok (also when nothing failed), 1 cluster error, 2 bad options, no such study, backbone or trial, 6 the study was cancelled.")
         {

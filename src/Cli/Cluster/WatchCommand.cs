@@ -25,9 +25,9 @@ public static class WatchCommand
                 result.AddError($"--interval must be at least 0.1 seconds, got {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         });
         var client = new ClusterClientOptions();
-        var command = new Command("watch", "Follow a study live: trials by status with progress bars and the best value per backbone, and the trials\n" +
-                                           "running now with stage, fold, epoch, loss, samples/s, best value so far and ETA.\n" +
-                                           "A live view on a terminal; one line per change when piped or redirected. NO_COLOR turns colour off.\n" +
+        var command = new Command("watch", "Follow a study live: trials by status with progress bars and the best value per backbone, and the trials " +
+                                           "running now with stage, fold, epoch, loss, samples/s, best value so far and ETA. " +
+                                           "A live view on a terminal; one line per change when piped or redirected. NO_COLOR turns colour off. " +
                                            "Ends when the study does, or at Ctrl-C / SIGTERM (the study keeps running).\n" +
                                            "Exit codes: 0 finished, 1 cluster error, 2 no such study, 3 cancelled, 130 interrupted.")
         {

@@ -302,17 +302,35 @@ public sealed partial class StudyGrain(
         };
     }
 
-    /// <summary>Mean trial duration so far × trials left ÷ trials run in parallel.</summary>
+    /// <summary>Time left for the search: see <see cref="EstimateRemaining(IReadOnlyList{double}, IReadOnlyList{double}, int, int)"/>.</summary>
     private TimeSpan? EstimateRemaining()
     {
         if (S.State != StudyState.Running) return TimeSpan.Zero;
         var durations = _searches.Values.SelectMany(r => r.Trials).Where(t => t.Status.IsFinished() && t.Duration is not null)
             .Select(t => t.Duration!.Value.TotalSeconds).ToList();
-        if (durations.Count == 0) return null;
+        var now = DateTime.UtcNow;
+        var projected = _searches.Values.SelectMany(r => r.InFlight)
+            .Where(t => t.Status == TrialState.Running && t.StartedUtc is not null && t.Progress?.Fraction is > 0)
+            .Select(t => (now - t.StartedUtc!.Value).TotalSeconds / t.Progress!.Fraction!.Value)
+            .Where(d => d > 0).ToList();
         // After `sweep finalize` only the trials in flight are left.
         var left = _searches.Values.Sum(r => S.FinalizeRequested ? r.InFlightCount : r.Budget - r.Finished);
-        var parallel = Math.Max(1, Math.Min(Spec.Budget.MaxParallel, left));
-        return TimeSpan.FromSeconds(durations.Average() * left / parallel);
+        return EstimateRemaining(durations, projected, left, Spec.Budget.MaxParallel);
+    }
+
+    /// <summary>
+    /// Mean trial duration × trials left ÷ trials run in parallel (min of max_parallel and trials left), in
+    /// seconds. The mean is over finished trials (pruned ones included: they are part of what the rest will
+    /// cost); before any has finished, over the running trials' projected durations (time run ÷ share of
+    /// epochs done), so the ETA shows from the first epoch on rather than after the first trial. Null when
+    /// neither is known.
+    /// </summary>
+    internal static TimeSpan? EstimateRemaining(IReadOnlyList<double> finishedSeconds, IReadOnlyList<double> projectedSeconds, int left, int maxParallel)
+    {
+        var basis = finishedSeconds.Count > 0 ? finishedSeconds : projectedSeconds;
+        if (basis.Count == 0) return null;
+        var parallel = Math.Max(1, Math.Min(maxParallel, left));
+        return TimeSpan.FromSeconds(basis.Average() * left / parallel);
     }
 
     public async Task<IReadOnlyList<TrialView>> GetTrials()
