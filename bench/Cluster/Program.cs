@@ -14,6 +14,7 @@ using SweepCluster.Worker.Leasing;
 using SweepCluster.Connection.Resilience;
 using SweepCluster.Worker;
 using SweepCluster.Search.Sampling;
+using SweepCluster.Vocabulary;
 
 // cluster-bench [--workers 50,500] [--seconds 60] [--warmup 10] [--storage sqlite|memory|postgres:CS] [--clients 4] [--sampler random] [--steps 10]
 // Runs a silo in this process, N simulated workers (lease → start → `steps` reports → complete, zero step

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using SweepCluster.Studies;
 using SweepCluster.Training.Data;
 
 namespace SweepCluster.Bench.Ensemble;
@@ -15,13 +14,13 @@ public static class BenchData
     {
         var spec = name switch
         {
-            "extremism" => new DataSpec
+            "extremism" => new DataSettings
             {
                 Train = Shared("data/extremism/train.csv"), TextColumn = "Original_Message", LabelColumns = ["Extremism_Label"],
                 LabelMap = new Dictionary<string, int> { ["NON_EXTREMIST"] = 0, ["EXTREMIST"] = 1 }, IdColumn = "ID",
             },
             // Davidson et al. 2017: 0 hate speech, 1 offensive, 2 neither.
-            "davidson" => new DataSpec { Train = Shared("data/davidson-hate-speech/labeled_data.csv"), TextColumn = "tweet", LabelColumns = ["class"] },
+            "davidson" => new DataSettings { Train = Shared("data/davidson-hate-speech/labeled_data.csv"), TextColumn = "tweet", LabelColumns = ["class"] },
             _ => throw new ArgumentException($"unknown dataset '{name}' (extremism, davidson)"),
         };
         var dataset = LabelledDataset.Load(spec);

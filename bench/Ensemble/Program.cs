@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
-using SweepCluster.Studies;
 using SweepCluster.Training.Checkpoints;
 using SweepCluster.Training.Data;
 using SweepCluster.Training.FineTuning;
@@ -63,7 +62,7 @@ static async Task Train(Dictionary<string, string> options, string outDir)
             var rows = new TokenizedRows(dataset.Texts.Select(t => encoder.Encode(t, maxLength)).ToList(), encoder.PadTokenId);
             // Fixed, usual fine-tuning settings for small BERTs (not tuned on these splits).
             var hp = TrialHyperparameters.From(new Dictionary<string, object> { ["learning_rate"] = 5e-5, ["head_learning_rate"] = 5e-4, ["weight_decay"] = 0.01, ["warmup_ratio"] = 0.1 },
-                new TrainingSpec { Epochs = epochs, BatchSize = 16, EarlyStoppingPatience = epochs + 1 });
+                new TrainingSettings { Epochs = epochs, BatchSize = 16, EarlyStoppingPatience = epochs + 1 });
             var oof = new Dictionary<int, double[]>();
             var heldFolds = new List<double[][]>();
             var bestEpochs = new List<int>();

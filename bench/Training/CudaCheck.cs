@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
-using SweepCluster.Studies;
 using SweepCluster.Training.Checkpoints;
 using SweepCluster.Training.FineTuning;
 using SweepCluster.Training.Models;
@@ -58,7 +57,7 @@ internal static class CudaCheck
         {
             manual_seed(1);
             using var model = new BertForSequenceClassification(small, 2);
-            var hp = TrialHyperparameters.From(new Dictionary<string, object> { ["learning_rate"] = 1e-3 }, new TrainingSpec { Epochs = 3, BatchSize = 32, EarlyStoppingPatience = 3 });
+            var hp = TrialHyperparameters.From(new Dictionary<string, object> { ["learning_rate"] = 1e-3 }, new TrainingSettings { Epochs = 3, BatchSize = 32, EarlyStoppingPatience = 3 });
             var losses = new List<double>();
             var result = await new FoldTrainer(NullLogger.Instance) { Precision = precision }.RunAsync(model, CUDA, new FoldRun
                 {

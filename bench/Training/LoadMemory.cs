@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using SweepCluster.Studies;
 using SweepCluster.Training.Checkpoints;
 using SweepCluster.Training.Models;
 using static TorchSharp.torch;
+using SweepCluster.Vocabulary;
 
 /// <summary>
 /// Peak resident memory of loading a BERT-base-sized checkpoint the way the worker does

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
-using SweepCluster.Studies;
 using SweepCluster.Training.FineTuning;
 using SweepCluster.Training.Models;
 using static TorchSharp.torch;
@@ -22,7 +21,7 @@ internal static class MemoryGrowth
         var random = new Random(1);
         var rows = new TokenizedRows(Enumerable.Range(0, 512).Select(_ => Enumerable.Range(0, random.Next(8, 64)).Select(_ => (long)random.Next(5, 8000)).ToArray()).ToList(), 0);
         var labels = Enumerable.Range(0, 512).Select(i => i % 2).ToArray();
-        var hp = TrialHyperparameters.From(new Dictionary<string, object>(), new TrainingSpec { Epochs = 1, BatchSize = 32 });
+        var hp = TrialHyperparameters.From(new Dictionary<string, object>(), new TrainingSettings { Epochs = 1, BatchSize = 32 });
         var trainer = new FoldTrainer(NullLogger.Instance);
         Console.WriteLine("trial  resident MiB  managed MiB");
         var first = 0.0;

@@ -28,6 +28,7 @@ COPY src/Search/Search.csproj src/Search/
 COPY src/Silo/Silo.csproj src/Silo/
 COPY src/Studies/Studies.csproj src/Studies/
 COPY src/Training/Training.csproj src/Training/
+COPY src/Vocabulary/Vocabulary.csproj src/Vocabulary/
 COPY src/Worker/Worker.csproj src/Worker/
 RUN dotnet restore src/Cli/Cli.csproj -p:TorchBackend=${TORCH_BACKEND}
 COPY src/ src/

@@ -2,6 +2,7 @@ using System.Runtime.Serialization;
 using SweepCluster.Search;
 using SweepCluster.Search.Sampling;
 using SweepCluster.Search.Space;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Studies;
 
@@ -53,10 +54,6 @@ public sealed record DataSpec
     /// <summary>Rows whose cleaned text is shorter than this many characters are dropped.</summary>
     [Id(9)] public int MinTextLength { get; init; } = 1;
 }
-
-public enum Balancing { None, Undersample, Oversample, Augment }
-
-public enum BackboneFamily { Bert, DistilBert, Roberta, Electra, DebertaV2 }
 
 [GenerateSerializer, Alias("sweep.BackboneSpec"), Immutable]
 public sealed record BackboneSpec

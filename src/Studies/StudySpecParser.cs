@@ -4,6 +4,7 @@ using YamlDotNet.RepresentationModel;
 using SweepCluster.Search;
 using SweepCluster.Search.Sampling;
 using SweepCluster.Search.Space;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Studies;
 

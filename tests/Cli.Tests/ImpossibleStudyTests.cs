@@ -3,6 +3,7 @@ using SweepCluster.Studies;
 using SweepCluster.Training.Checkpoints;
 using SweepCluster.Training.Runtime;
 using static TorchSharp.torch;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Cli.Tests;
 

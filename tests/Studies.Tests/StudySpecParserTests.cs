@@ -2,6 +2,7 @@ using SweepCluster.Studies;
 using SweepCluster.Search.Space;
 using static SweepCluster.Studies.Tests.StudyYaml;
 using SweepCluster.Search.Sampling;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Studies.Tests;
 

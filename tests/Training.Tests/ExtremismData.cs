@@ -15,7 +15,7 @@ internal static class ExtremismData
     /// <summary>The same file loaded by the product's own reader, as a study names it.</summary>
     public static SweepCluster.Training.Data.LabelledDataset Dataset => Loaded.Value;
 
-    private static readonly Lazy<SweepCluster.Training.Data.LabelledDataset> Loaded = new(() => SweepCluster.Training.Data.LabelledDataset.Load(new SweepCluster.Studies.DataSpec
+    private static readonly Lazy<SweepCluster.Training.Data.LabelledDataset> Loaded = new(() => SweepCluster.Training.Data.LabelledDataset.Load(new SweepCluster.Training.Data.DataSettings
     {
         Train = Find("shared/data/extremism/train.csv"), TextColumn = "Original_Message", LabelColumns = ["Extremism_Label"],
         LabelMap = new Dictionary<string, int> { ["NON_EXTREMIST"] = 0, ["EXTREMIST"] = 1 }, IdColumn = "ID",

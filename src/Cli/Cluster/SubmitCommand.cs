@@ -3,6 +3,7 @@ using System.Text.Json;
 using SweepCluster.Contracts.Grains;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
+using SweepCluster.Worker.Training;
 
 namespace SweepCluster.Cli.Cluster;
 
@@ -75,7 +76,7 @@ public static class SubmitCommand
         {
             var missing = StudySpecParser.MissingFiles(spec);
             if (missing.Count > 0) throw new UsageException($"{path}: these files do not exist: {string.Join(", ", missing)}");
-            var preflight = SweepCluster.Training.Preflight.StudyPreflight.Run(spec);
+            var preflight = SweepCluster.Training.Preflight.StudyPreflight.Run(spec.ToTrainingStudy(), spec.ToPreflightBackbones());
             if (preflight.Problems.Count > 0) throw new UsageException($"{path}: the study cannot run:\n  " + string.Join("\n  ", preflight.Problems));
             foreach (var note in preflight.Notes) notes?.WriteLine($"{path}: note: {note}");
         }

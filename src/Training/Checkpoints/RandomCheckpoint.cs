@@ -1,9 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using SweepCluster.Studies;
 using SweepCluster.Training.Models;
 using SweepCluster.Training.Tokenization;
 using static TorchSharp.torch;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Training.Checkpoints;
 

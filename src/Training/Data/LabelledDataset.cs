@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using SweepCluster.Studies;
 using SweepCluster.Training.FineTuning;
 
 namespace SweepCluster.Training.Data;
@@ -8,7 +7,7 @@ namespace SweepCluster.Training.Data;
 public enum TaskKind { Binary, MultiClass, MultiLabel }
 
 /// <summary>
-/// A labelled CSV/TSV read through a study's <see cref="DataSpec"/>: cleaned texts, labels mapped to
+/// A labelled CSV/TSV read through a study's <see cref="DataSettings"/>: cleaned texts, labels mapped to
 /// indices, and the file's own label names kept for writing predictions back (e.g. EXTREMIST).
 /// Multi-label when the spec names several label columns, each holding 0 or 1.
 /// </summary>
@@ -41,7 +40,7 @@ public sealed record LabelledDataset
         return Labels.Select(l => Enumerable.Range(0, l.Length).Where(j => l[j] == 1).OrderBy(j => frequency[j]).DefaultIfEmpty(-1).First()).ToArray();
     }
 
-    public static LabelledDataset Load(DataSpec spec, string? path = null)
+    public static LabelledDataset Load(DataSettings spec, string? path = null)
     {
         path ??= spec.Train;
         var (header, rows) = DelimitedFile.Read(path, DelimitedFile.DelimiterFor(path, spec.Delimiter));

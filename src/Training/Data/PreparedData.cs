@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging;
-using SweepCluster.Studies;
 using SweepCluster.Training.FineTuning;
 using SweepCluster.Training.Models;
 using SweepCluster.Training.Tokenization;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Training.Data;
 
@@ -14,20 +14,24 @@ namespace SweepCluster.Training.Data;
 /// </summary>
 public sealed record PreparedData(LabelledDataset Dataset, DataSplits Splits, BackboneConfig Config, TextEncoder Encoder, TokenizedRows Rows, TrainingSetBalancer Balancer, int MaxSequenceLength)
 {
-    public static PreparedData Load(StudySpec spec, BackboneSpec backbone, ISynonymSource? synonyms)
+    /// <summary>The study's data and splits, tokenised with the backbone's checkpoint.</summary>
+    /// <param name="synonyms">The synonym source of augment balancing; null otherwise.</param>
+    /// <exception cref="InvalidDataException">No checkpoint folder, or its config.json is of another family.</exception>
+    /// <exception cref="DataFileException">As <see cref="LoadSplits"/>.</exception>
+    public static PreparedData Load(TrainingStudy study, BackboneSettings backbone, ISynonymSource? synonyms)
     {
         var checkpoint = backbone.Checkpoint ?? throw new InvalidDataException($"backbone '{backbone.Name}' names no checkpoint folder");
-        var (dataset, splits) = LoadSplits(spec);
+        var (dataset, splits) = LoadSplits(study);
         var config = BackboneConfig.Load(checkpoint);
         if (config.Family != backbone.Family)
             throw new InvalidDataException($"backbone '{backbone.Name}' is declared {backbone.Family} but {checkpoint}/config.json is model_type '{config.ModelType}'");
         var encoder = TokenizerLoader.Load(checkpoint, backbone.Family);
         var maxLength = config.EffectiveSequenceLength(backbone.MaxSequenceLength);
         var rows = new TokenizedRows(dataset.Texts.Select(t => encoder.Encode(t, maxLength)).ToList(), encoder.PadTokenId);
-        var augmenter = spec.Data.Balancing == Balancing.Augment
+        var augmenter = study.Data.Balancing == Balancing.Augment
             ? new TextAugmenter(synonyms ?? throw new InvalidOperationException("augment balancing needs a synonym source"))
             : null;
-        var balancer = new TrainingSetBalancer(spec.Data.Balancing, dataset, rows, text => encoder.Encode(text, maxLength), augmenter);
+        var balancer = new TrainingSetBalancer(study.Data.Balancing, dataset, rows, text => encoder.Encode(text, maxLength), augmenter);
         return new PreparedData(dataset, splits, config, encoder, rows, balancer, maxLength);
     }
 
@@ -35,11 +39,11 @@ public sealed record PreparedData(LabelledDataset Dataset, DataSplits Splits, Ba
     /// The study's dataset and its splits, the same for every backbone, trial and worker (seeded by the study).
     /// </summary>
     /// <exception cref="DataFileException">The file is unreadable, or a fold or the scored held-out set would miss a class.</exception>
-    public static (LabelledDataset Dataset, DataSplits Splits) LoadSplits(StudySpec spec)
+    public static (LabelledDataset Dataset, DataSplits Splits) LoadSplits(TrainingStudy study)
     {
-        var dataset = LabelledDataset.Load(spec.Data);
-        var splits = DataSplits.Stratified(dataset.Strata(), spec.Data.HoldoutFraction, spec.CvFolds, spec.Seed);
-        splits.CheckCoverage(dataset, spec.CvFolds, spec.Data.HoldoutFraction, spec.Final.Retrain && splits.HeldOut.Length > 0, spec.Data.LabelColumns[0]);
+        var dataset = LabelledDataset.Load(study.Data);
+        var splits = DataSplits.Stratified(dataset.Strata(), study.Data.HoldoutFraction, study.CvFolds, study.Seed);
+        splits.CheckCoverage(dataset, study.CvFolds, study.Data.HoldoutFraction, study.FinalRetrain && splits.HeldOut.Length > 0, study.Data.LabelColumns[0]);
         return (dataset, splits);
     }
 }
@@ -52,7 +56,8 @@ public sealed class PreparedDataCache(ILogger logger)
     private readonly LinkedList<(string Key, PreparedData Data)> _entries = new();
     private readonly Lazy<ISynonymSource> _synonyms = new(() => WordNetSynonyms.Load());
 
-    public PreparedData Get(string studyId, StudySpec spec, BackboneSpec backbone)
+    /// <summary>The prepared data of the study's backbone, loaded (<see cref="PreparedData.Load"/>, and its exceptions) unless recently used.</summary>
+    public PreparedData Get(string studyId, TrainingStudy study, BackboneSettings backbone)
     {
         var key = $"{studyId}/{backbone.Name}";
         lock (_gate)
@@ -61,7 +66,7 @@ public sealed class PreparedDataCache(ILogger logger)
             if (hit.Data is not null) return hit.Data;
         }
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var data = PreparedData.Load(spec, backbone, spec.Data.Balancing == Balancing.Augment ? _synonyms.Value : null);
+        var data = PreparedData.Load(study, backbone, study.Data.Balancing == Balancing.Augment ? _synonyms.Value : null);
         logger.LogInformation("{Study}/{Backbone}: {Rows} rows ({Dropped} dropped), {HeldOut} held out, {Folds} folds, tokenised in {Seconds:0.0}s",
             studyId, backbone.Name, data.Dataset.Count, data.Dataset.DroppedRows, data.Splits.HeldOut.Length, data.Splits.Folds.Count, clock.Elapsed.TotalSeconds);
         lock (_gate)

@@ -1,5 +1,5 @@
-using SweepCluster.Studies;
 using SweepCluster.Training.FineTuning;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Training.Data;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using SweepCluster.Studies;
 using SweepCluster.Training.Checkpoints;
 using SweepCluster.Training.FineTuning;
 using SweepCluster.Training.Models;
@@ -8,6 +7,7 @@ using SweepCluster.Training.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 using SweepCluster.Training.Data;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Training.Ensembles;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using SweepCluster.Studies;
 
 namespace SweepCluster.Training.FineTuning;
 
@@ -40,7 +39,7 @@ public sealed record TrialHyperparameters
 
     /// <summary>The settings of one trial from its searched parameters, falling back to <paramref name="training"/> and the defaults.</summary>
     /// <exception cref="ArgumentException">A setting is impossible (a rate not above 0, a batch size below 1, a dropout outside [0, 1), …), named.</exception>
-    public static TrialHyperparameters From(IReadOnlyDictionary<string, object> searched, TrainingSpec training)
+    public static TrialHyperparameters From(IReadOnlyDictionary<string, object> searched, TrainingSettings training)
     {
         double Number(string name, double fallback, string? alias = null) =>
             searched.TryGetValue(name, out var v) || (alias is not null && searched.TryGetValue(alias, out v))

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using SweepCluster.Studies;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Training.Models;
 

@@ -1,6 +1,6 @@
-using SweepCluster.Studies;
 using TorchSharp;
 using static TorchSharp.torch;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Training.Models;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using SweepCluster.Studies;
 using SweepCluster.Search.Space;
 using SweepCluster.Training.Checkpoints;
 using SweepCluster.Training.Data;
@@ -17,13 +16,13 @@ namespace SweepCluster.Training.Preflight;
 public static class StudyPreflight
 {
     /// <summary>The problems found, each naming its file, column or folder; empty when the study can run.</summary>
-    public static IReadOnlyList<string> Problems(StudySpec spec) => Run(spec).Problems;
+    public static IReadOnlyList<string> Problems(TrainingStudy study, IReadOnlyList<PreflightBackbone> backbones) => Run(study, backbones).Problems;
 
     /// <summary>
     /// Problems (the study cannot run) and notes (it runs, but not quite as written: a max_sequence_length
     /// above what the checkpoint's position embeddings hold is cut to it, everywhere).
     /// </summary>
-    public static PreflightResult Run(StudySpec spec)
+    public static PreflightResult Run(TrainingStudy study, IReadOnlyList<PreflightBackbone> backbones)
     {
         // The checkpoint check builds the model (TorchSharp), as a trial would.
         SweepCluster.Training.Runtime.TorchRuntime.EnsureLoadable();
@@ -44,14 +43,14 @@ public static class StudyPreflight
 
         Check(() =>
         {
-            var (dataset, splits) = PreparedData.LoadSplits(spec);
+            var (dataset, splits) = PreparedData.LoadSplits(study);
             outputs = dataset.Targets.Outputs;
-            if (spec.Final.Retrain && splits.HeldOut.Length == 0)
-                problems.Add($"final.retrain scores the final models and the ensemble on held-out rows, but data.holdout_fraction {spec.Data.HoldoutFraction} holds out none of {dataset.Count} rows");
+            if (study.FinalRetrain && splits.HeldOut.Length == 0)
+                problems.Add($"final.retrain scores the final models and the ensemble on held-out rows, but data.holdout_fraction {study.Data.HoldoutFraction} holds out none of {dataset.Count} rows");
         });
-        foreach (var backbone in spec.Backbones) SearchSpaceProblems(spec, backbone, problems);
-        if (spec.Data.Test is { } test) Check(() => UnlabelledTexts.Load(test, spec.Data.TextColumn, spec.Data.IdColumn, spec.Data.Delimiter));
-        foreach (var backbone in spec.Backbones)
+        foreach (var (_, space) in backbones) SearchSpaceProblems(study, space, problems);
+        if (study.Data.Test is { } test) Check(() => UnlabelledTexts.Load(test, study.Data.TextColumn, study.Data.IdColumn, study.Data.Delimiter));
+        foreach (var backbone in backbones.Select(b => b.Backbone))
         {
             if (backbone.Checkpoint is not { } folder)
             {
@@ -84,18 +83,8 @@ public static class StudyPreflight
     /// draw it: both are refused, naming search_space.&lt;param&gt;. Each end of a numeric range and each
     /// categorical choice is tried alone through the trial's own rules.
     /// </summary>
-    private static void SearchSpaceProblems(StudySpec spec, BackboneSpec backbone, List<string> problems)
+    private static void SearchSpaceProblems(TrainingStudy study, SearchSpace space, List<string> problems)
     {
-        SearchSpace space;
-        try
-        {
-            space = backbone.Space;
-        }
-        catch (Exception e) when (e is SearchSpaceException or System.Text.Json.JsonException)
-        {
-            problems.Add($"backbones '{backbone.Name}': {e.Message}");
-            return;
-        }
         foreach (var parameter in space.Parameters)
         {
             if (!TrialHyperparameters.Names.Contains(parameter.Name))
@@ -116,7 +105,7 @@ public static class StudyPreflight
             {
                 try
                 {
-                    TrialHyperparameters.From(new Dictionary<string, object> { [parameter.Name] = value }, spec.Training);
+                    TrialHyperparameters.From(new Dictionary<string, object> { [parameter.Name] = value }, study.Training);
                 }
                 catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException)
                 {
@@ -127,6 +116,13 @@ public static class StudyPreflight
         }
     }
 }
+
+/// <summary>
+/// A backbone as the preflight checks it: what its trials read, and its effective search space (the names and
+/// ranges trials draw from), already parsed. Kept out of <see cref="BackboneSettings"/> because trials read
+/// their drawn parameters, never the space.
+/// </summary>
+public sealed record PreflightBackbone(BackboneSettings Backbone, SearchSpace Space);
 
 /// <summary>What <see cref="StudyPreflight.Run"/> found: problems refuse the study; notes are said and the study runs.</summary>
 public sealed record PreflightResult(IReadOnlyList<string> Problems, IReadOnlyList<string> Notes);

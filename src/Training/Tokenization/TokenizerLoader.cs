@@ -1,4 +1,4 @@
-using SweepCluster.Studies;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Training.Tokenization;
 

@@ -34,7 +34,7 @@ public sealed partial class TrainingWorkload
     {
         var root = _options.ArtifactsRoot;
         var studyId = assignment.StudyId;
-        var (dataset, splits) = PreparedData.LoadSplits(spec);
+        var (dataset, splits) = PreparedData.LoadSplits(spec.ToTrainingStudy());
         var targets = dataset.Targets;
         var multiLabel = dataset.Kind == TaskKind.MultiLabel;
         var higherIsBetter = spec.Objective.Direction == StudyDirection.Maximize;

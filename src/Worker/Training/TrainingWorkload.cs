@@ -186,7 +186,7 @@ public sealed partial class TrainingWorkload
         if (backbone.Checkpoint is null) return (backbone, null!, null!, new WorkloadResult.Failed($"backbone '{backbone.Name}' names no checkpoint folder"));
         try
         {
-            return (backbone, _data.Get(assignment.StudyId, spec, backbone), TrialHyperparameters.From(assignment.Params, spec.Training), null);
+            return (backbone, _data.Get(assignment.StudyId, spec.ToTrainingStudy(), backbone.ToBackboneSettings()), TrialHyperparameters.From(assignment.Params, spec.Training.ToTrainingSettings()), null);
         }
         catch (Exception e) when (IsPermanent(e))
         {

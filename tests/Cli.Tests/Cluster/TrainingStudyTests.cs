@@ -5,6 +5,7 @@ using SweepCluster.Studies;
 using SweepCluster.Training.Checkpoints;
 using SweepCluster.Training.Ensembles;
 using SweepCluster.Training.Runtime;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Cli.Tests.Cluster;
 

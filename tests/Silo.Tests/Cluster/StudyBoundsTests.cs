@@ -6,6 +6,7 @@ using SweepCluster.Contracts.Trials;
 using SweepCluster.Silo.Grains;
 using SweepCluster.Search.Sampling;
 using SweepCluster.Search.Space;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Silo.Tests.Cluster;
 

@@ -5,6 +5,7 @@ using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Search.Sampling;
 using SweepCluster.Search.Space;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Silo.Tests.Cluster;
 

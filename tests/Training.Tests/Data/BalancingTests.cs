@@ -1,6 +1,6 @@
-using SweepCluster.Studies;
 using SweepCluster.Training.Data;
 using SweepCluster.Training.FineTuning;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Training.Tests.Data;
 

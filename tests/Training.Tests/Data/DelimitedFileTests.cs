@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using SweepCluster.Studies;
 using SweepCluster.Training.Data;
 
 namespace SweepCluster.Training.Tests.Data;
@@ -75,7 +74,7 @@ public sealed class DelimitedFileTests
     public void A_labelled_tsv_with_quoted_texts_loads()
     {
         var path = Temp("text\tlabel\n\"He said \"\"hi\"\"\"\t0\n\"two\nlines\"\t1\n", ".tsv");
-        var data = LabelledDataset.Load(new DataSpec { Train = path });
+        var data = LabelledDataset.Load(new DataSettings { Train = path });
         Assert.Equal(["He said \"hi\"", "two lines"], data.Texts); // LabelledDataset's cleaning makes the line break a space
         Assert.Equal([0, 1], data.Classes);
     }

@@ -1,4 +1,3 @@
-using SweepCluster.Studies;
 using SweepCluster.Training.Data;
 
 namespace SweepCluster.Training.Tests.Data;
@@ -19,7 +18,7 @@ public sealed class LabelledDatasetTests
         return path;
     }
 
-    private static readonly DataSpec Extremism = new()
+    private static readonly DataSettings Extremism = new()
     {
         Train = "", TextColumn = "Original_Message", LabelColumns = ["Extremism_Label"], IdColumn = "ID",
         LabelMap = new Dictionary<string, int> { ["NON_EXTREMIST"] = 0, ["EXTREMIST"] = 1 },
@@ -41,7 +40,7 @@ public sealed class LabelledDatasetTests
     public void Jigsaw_with_six_label_columns_and_a_bom_loads_as_multi_label()
     {
         string[] labels = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"];
-        var data = LabelledDataset.Load(new DataSpec { Train = "", TextColumn = "comment_text", LabelColumns = labels, IdColumn = "id" }, Shared("jigsaw/train_head99.csv"));
+        var data = LabelledDataset.Load(new DataSettings { Train = "", TextColumn = "comment_text", LabelColumns = labels, IdColumn = "id" }, Shared("jigsaw/train_head99.csv"));
         Assert.Equal(TaskKind.MultiLabel, data.Kind);
         Assert.Equal(99, data.Count + data.DroppedRows);
         Assert.All(data.Labels, l => Assert.Equal(6, l.Length));
@@ -51,7 +50,7 @@ public sealed class LabelledDatasetTests
     [Fact]
     public void A_tsv_with_integer_labels_loads_without_a_label_map()
     {
-        var data = LabelledDataset.Load(new DataSpec { Train = "", TextColumn = "SentimentText", LabelColumns = ["Sentiment"] },
+        var data = LabelledDataset.Load(new DataSettings { Train = "", TextColumn = "SentimentText", LabelColumns = ["Sentiment"] },
             Shared("wikipedia-detox-250/wikipedia-detox-250-line-data.tsv"));
         Assert.Equal(TaskKind.Binary, data.Kind);
         // pandas.read_csv(sep='\t') reads 246 rows, 157 toxic: four quoted comments span several lines each.
@@ -63,7 +62,7 @@ public sealed class LabelledDatasetTests
     public void Quoted_fields_hold_delimiters_quotes_and_line_breaks()
     {
         var path = Temp("\uFEFFid,text,label\r\n1,\"a, b\",0\r\n2,\"she said \"\"hi\"\"\",1\r\n3,\"two\nlines\",0\r\n");
-        var data = LabelledDataset.Load(new DataSpec { Train = path, IdColumn = "id" });
+        var data = LabelledDataset.Load(new DataSettings { Train = path, IdColumn = "id" });
         Assert.Equal(["a, b", "she said \"hi\"", "two lines"], data.Texts);
         Assert.Equal([0, 1, 0], data.Classes);
     }
@@ -77,7 +76,7 @@ public sealed class LabelledDatasetTests
     public void Bad_data_is_an_error_naming_the_file_row_and_column(string contents, string textColumn, string labelColumn, string expected)
     {
         var path = Temp(contents);
-        var e = Assert.Throws<DataFileException>(() => LabelledDataset.Load(new DataSpec { Train = path, TextColumn = textColumn, LabelColumns = [labelColumn] }));
+        var e = Assert.Throws<DataFileException>(() => LabelledDataset.Load(new DataSettings { Train = path, TextColumn = textColumn, LabelColumns = [labelColumn] }));
         Assert.StartsWith(path, e.Message);
         Assert.Contains(expected, e.Message);
     }
@@ -95,7 +94,7 @@ public sealed class LabelledDatasetTests
     {
         Assert.Equal("sooo good!!!", TextCleaner.Clean("  soooooooo   good!!!!!!  "));
         var path = Temp("text,label\nok fine,0\n   ,1\nx,1\nall good,1\n");
-        var data = LabelledDataset.Load(new DataSpec { Train = path, MinTextLength = 2 });
+        var data = LabelledDataset.Load(new DataSettings { Train = path, MinTextLength = 2 });
         Assert.Equal(2, data.Count);
         Assert.Equal(2, data.DroppedRows);
     }

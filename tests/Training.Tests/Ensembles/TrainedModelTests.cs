@@ -1,9 +1,9 @@
-using SweepCluster.Studies;
 using SweepCluster.Training.Checkpoints;
 using SweepCluster.Training.Ensembles;
 using SweepCluster.Training.Models;
 using SweepCluster.Training.Runtime;
 using SweepCluster.Training.Tests.Tokenization;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Training.Tests.Ensembles;
 

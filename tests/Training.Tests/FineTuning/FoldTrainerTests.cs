@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using SweepCluster.Studies;
 using SweepCluster.Training.FineTuning;
 using SweepCluster.Training.Models;
 using SweepCluster.Training.Runtime;
@@ -7,6 +6,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using SweepCluster.Training.Data;
 using SweepCluster.Search.Sampling;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Training.Tests.FineTuning;
 
@@ -68,7 +68,7 @@ public sealed class FoldTrainerTests
         var train = Enumerable.Range(0, labels.Length).Where(i => i % 5 != 0).ToArray();
         using var model = new BagClassifier(4100, 32, 2);
         var hp = TrialHyperparameters.From(new Dictionary<string, object> { ["learning_rate"] = 0.01, ["head_learning_rate"] = 0.01, ["gradient_accumulation_steps"] = 2L },
-            new TrainingSpec { Epochs = 4, BatchSize = 32, EarlyStoppingPatience = 4 });
+            new TrainingSettings { Epochs = 4, BatchSize = 32, EarlyStoppingPatience = 4 });
         var epochs = new List<EpochResult>();
 
         var result = await new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, new FoldRun
@@ -94,7 +94,7 @@ public sealed class FoldTrainerTests
         var train = Enumerable.Range(0, labels.Length).Where(i => i % 5 != 0).ToArray();
         using var model = new BagClassifier(4100, 32, 2);
         var hp = TrialHyperparameters.From(new Dictionary<string, object> { ["learning_rate"] = 0.01, ["head_learning_rate"] = 0.01 },
-            new TrainingSpec { Epochs = 4, BatchSize = 32, EarlyStoppingPatience = 4 });
+            new TrainingSettings { Epochs = 4, BatchSize = 32, EarlyStoppingPatience = 4 });
         var losses = new List<double>();
 
         var result = await new FoldTrainer(NullLogger.Instance) { Precision = TrainingPrecision.BFloat16Mixed }.RunAsync(model, CPU, new FoldRun
@@ -118,7 +118,7 @@ public sealed class FoldTrainerTests
         {
             var config = BackboneConfig.Load(Models.HuggingFaceFixtures.Folder(name));
             using var model = SequenceClassifier.Create(config.Family, config, 2);
-            var hp = TrialHyperparameters.From(new Dictionary<string, object>(), new TrainingSpec { Epochs = 1, BatchSize = 16 });
+            var hp = TrialHyperparameters.From(new Dictionary<string, object>(), new TrainingSettings { Epochs = 1, BatchSize = 16 });
             var result = await new FoldTrainer(NullLogger.Instance) { Precision = TrainingPrecision.BFloat16Mixed }.RunAsync(model, CPU, new FoldRun
                 {
                     Hyperparameters = hp, Objective = new FoldObjective("accuracy", StudyDirection.Maximize),
@@ -138,7 +138,7 @@ public sealed class FoldTrainerTests
     {
         var (rows, labels) = Extremism();
         using var model = new BagClassifier(4100, 8, 2);
-        var hp = TrialHyperparameters.From(new Dictionary<string, object>(), new TrainingSpec { Epochs = 2, BatchSize = 64 });
+        var hp = TrialHyperparameters.From(new Dictionary<string, object>(), new TrainingSettings { Epochs = 2, BatchSize = 64 });
         var oneClass = Enumerable.Range(0, labels.Length).Where(i => labels[i] == 1).Take(20).ToArray();
         var train = Enumerable.Range(0, labels.Length).Except(oneClass).Take(300).ToArray();
         var reported = 0;
@@ -160,7 +160,7 @@ public sealed class FoldTrainerTests
         var (rows, labels) = Extremism();
         using var model = new BagClassifier(4100, 8, 2);
         var hp = TrialHyperparameters.From(new Dictionary<string, object> { ["learning_rate"] = 1e30, ["head_learning_rate"] = 1e30, ["max_grad_norm"] = 1e30 },
-            new TrainingSpec { Epochs = 2, BatchSize = 16 });
+            new TrainingSettings { Epochs = 2, BatchSize = 16 });
         var reported = 0;
         var error = await Assert.ThrowsAsync<NonFiniteMetricException>(() => new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, new FoldRun
             {
@@ -177,7 +177,7 @@ public sealed class FoldTrainerTests
     {
         var (rows, labels) = Extremism();
         using var model = new BagClassifier(4100, 8, 2);
-        var hp = TrialHyperparameters.From(new Dictionary<string, object>(), new TrainingSpec { Epochs = 5, BatchSize = 64 });
+        var hp = TrialHyperparameters.From(new Dictionary<string, object>(), new TrainingSettings { Epochs = 5, BatchSize = 64 });
         var seen = 0;
         var result = await new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, new FoldRun
             {

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using SweepCluster.Studies;
 using SweepCluster.Training.Data;
 using SweepCluster.Training.FineTuning;
 using SweepCluster.Training.Models;
@@ -80,7 +79,7 @@ public sealed class BertTests
     {
         manual_seed(11);
         var folder = Tokenizers("all-MiniLM-L6-v2");
-        var data = LabelledDataset.Load(new DataSpec
+        var data = LabelledDataset.Load(new DataSettings
         {
             Train = "", TextColumn = "Original_Message", LabelColumns = ["Extremism_Label"],
             LabelMap = new Dictionary<string, int> { ["NON_EXTREMIST"] = 0, ["EXTREMIST"] = 1 },
@@ -92,7 +91,7 @@ public sealed class BertTests
         var config = (BackboneConfig.Load(folder) with { HiddenSize = 64, Layers = 2, Heads = 2, IntermediateSize = 128 }).WithDropout(0);
         using var model = new BertForSequenceClassification(config, 2);
         var hp = TrialHyperparameters.From(new Dictionary<string, object> { ["learning_rate"] = 1e-3, ["warmup_ratio"] = 0.1 },
-            new TrainingSpec { Epochs = 8, BatchSize = 32, EarlyStoppingPatience = 8 });
+            new TrainingSettings { Epochs = 8, BatchSize = 32, EarlyStoppingPatience = 8 });
         var epochs = new List<EpochResult>();
 
         var result = await new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, new FoldRun

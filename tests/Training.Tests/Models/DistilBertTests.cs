@@ -1,8 +1,8 @@
 using System.Text.Json;
-using SweepCluster.Studies;
 using SweepCluster.Training.Models;
 using SweepCluster.Training.Runtime;
 using static TorchSharp.torch;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Training.Tests.Models;
 

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
-using SweepCluster.Studies;
 using SweepCluster.Training.Checkpoints;
 using SweepCluster.Training.FineTuning;
 using SweepCluster.Training.Models;
@@ -9,6 +8,7 @@ using SweepCluster.Training.Tokenization;
 using static TorchSharp.torch;
 using SweepCluster.Training.Data;
 using SweepCluster.Search.Sampling;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Training.Tests.Pretrained;
 
@@ -148,7 +148,7 @@ public sealed class OnnxImportTests
         }
         var before = CrossEntropy();
         var hp = TrialHyperparameters.From(new Dictionary<string, object> { ["learning_rate"] = 1e-4, ["head_learning_rate"] = 1e-3, ["warmup_ratio"] = 0.0 },
-            new TrainingSpec { Epochs = 3, BatchSize = 16, EarlyStoppingPatience = 4 });
+            new TrainingSettings { Epochs = 3, BatchSize = 16, EarlyStoppingPatience = 4 });
         var epochs = new List<EpochResult>();
         await new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, new FoldRun
             {

@@ -1,7 +1,7 @@
 using System.Text.Json;
-using SweepCluster.Studies;
 using SweepCluster.Training.Tests.Models;
 using SweepCluster.Training.Tokenization;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Training.Tests.Tokenization;
 

@@ -1,5 +1,5 @@
-using SweepCluster.Studies;
 using SweepCluster.Training.Tokenization;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Training.Tests.Tokenization;
 

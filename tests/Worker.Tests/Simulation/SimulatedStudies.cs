@@ -5,6 +5,7 @@ using SweepCluster.Search.Synthetic;
 using SweepCluster.Worker.Workloads;
 using SweepCluster.Search.Sampling;
 using SweepCluster.Search.Space;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Worker.Tests.Simulation;
 
