@@ -258,7 +258,7 @@ public class SweepCliTests
             Params = new Dictionary<string, object> { ["lr"] = 0.001, ["opt"] = "adam,w" },
             InternalParams = new Dictionary<string, double>(), IntermediateValues = [new(1, 0.5)], Attempts = 2, Error = "said \"no\"",
         };
-        var csv = SweepCluster.Cli.Cluster.TrialsCommand.Csv([trial]).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
+        var csv = SweepCluster.Cli.Cluster.TrialRendering.Csv([trial]).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
         Assert.Equal("backbone,number,status,value,steps,attempts,duration_seconds,error,param_lr,param_opt", csv[0]);
         Assert.Equal("bert,0,failed,,1,2,,\"said \"\"no\"\"\",0.001,\"adam,w\"", csv[1]);
     }

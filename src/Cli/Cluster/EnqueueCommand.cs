@@ -66,21 +66,9 @@ public static class EnqueueCommand
             }
             var trials = await StudyQueries.Guard(studyId, () => connection.Grains.GetGrain<IStudyGrain>(studyId)
                 .Enqueue(only, values.ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal)));
-            PrintTrials(io, trials, parse.GetValue(json), "enqueued");
+            TrialRendering.PrintCreated(io, trials, parse.GetValue(json), "enqueued");
             return ExitCodes.Ok;
         }, ct));
         return command;
-    }
-
-    /// <summary>New trials as JSON (as `sweep trials`), or one line each: "study/backbone/N  verb  params".</summary>
-    internal static void PrintTrials(CliIO io, IReadOnlyList<TrialView> trials, bool json, string verb)
-    {
-        if (json)
-        {
-            io.Out.WriteLine(JsonSerializer.Serialize(trials.Select(TrialsCommand.Json), CliJson.Options));
-            return;
-        }
-        if (trials.Count == 0) io.Out.WriteLine($"nothing {verb}");
-        foreach (var t in trials) io.Out.WriteLine($"{t.Key}  {t.Origin ?? verb}  {StudyRendering.Params(t.Params)}");
     }
 }

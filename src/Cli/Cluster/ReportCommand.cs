@@ -29,28 +29,11 @@ public static class ReportCommand
             var studyId = parse.GetValue(id)!;
             var status = await StudyQueries.Status(connection.Grains, studyId);
             var trials = await StudyQueries.Trials(connection.Grains, studyId);
-            var ensemble = LoadEnsemble(ArtifactLayout.EnsembleReport(ArtifactLayout.Root(parse.GetValue(artifacts)), studyId));
-
-            var path = Path.GetFullPath(parse.GetValue(output)!);
-            if (Path.GetDirectoryName(path) is { } folder) Directory.CreateDirectory(folder);
-            await File.WriteAllTextAsync(path, StudyReportPage.Render(status, trials, ensemble), ct);
-            io.Out.WriteLine(path);
+            var ensemble = StudyReportPage.LoadEnsemble(ArtifactLayout.EnsembleReport(ArtifactLayout.Root(parse.GetValue(artifacts)), studyId), out var problem);
+            if (problem is not null) throw new UsageException(problem);
+            io.Out.WriteLine(await StudyReportPage.WriteAsync(parse.GetValue(output)!, status, trials, ensemble, ct));
             return ExitCodes.Ok;
         }, ct));
         return command;
-    }
-
-    /// <summary>The ensemble step's report, or null when it has not run (no file); a corrupt file is a usage error.</summary>
-    private static EnsembleReport? LoadEnsemble(string path)
-    {
-        if (!File.Exists(path)) return null;
-        try
-        {
-            return EnsembleReport.Load(path);
-        }
-        catch (Exception e) when (e is JsonException or InvalidDataException)
-        {
-            throw new UsageException($"{path}: not a readable ensemble report ({e.Message})", e);
-        }
     }
 }

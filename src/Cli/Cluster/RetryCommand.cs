@@ -38,7 +38,7 @@ public static class RetryCommand
             {
                 var studyId = parse.GetValue(id)!;
                 var trials = await StudyQueries.Guard(studyId, () => connection.Grains.GetGrain<IStudyGrain>(studyId).Retry(parse.GetValue(backbone), number));
-                EnqueueCommand.PrintTrials(io, trials, parse.GetValue(json), "retried");
+                TrialRendering.PrintCreated(io, trials, parse.GetValue(json), "retried");
                 return ExitCodes.Ok;
             }, ct);
         });

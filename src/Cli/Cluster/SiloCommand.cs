@@ -28,7 +28,7 @@ public static class SiloCommand
                 io.Error.WriteLine($"sweep silo: give --storage or set ${StorageVariable} (sqlite:PATH, postgres:CONNECTION-STRING or memory)");
                 return ExitCodes.Usage;
             }
-            var hostOptions = options.Read(parse, ParseStorage(location)) with
+            var hostOptions = options.Read(parse, StorageOption.Parse(location)) with
             {
                 Clustering = parse.GetValue(clustering) == "database" ? ClusteringMode.Database : ClusteringMode.Localhost,
             };
@@ -49,18 +49,6 @@ public static class SiloCommand
             return ExitCodes.Ok;
         });
         return command;
-    }
-
-    public static StorageLocation ParseStorage(string text)
-    {
-        try
-        {
-            return StorageLocation.Parse(text);
-        }
-        catch (FormatException e)
-        {
-            throw new UsageException(e.Message, e);
-        }
     }
 }
 

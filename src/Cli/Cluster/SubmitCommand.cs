@@ -24,7 +24,7 @@ public static class SubmitCommand
         client.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
-            var spec = Load(parse.GetValue(file)!, io.Error);
+            var spec = StudyFile.Load(parse.GetValue(file)!, io.Error);
             if (parse.GetValue(check))
             {
                 if (parse.GetValue(json))
@@ -33,7 +33,7 @@ public static class SubmitCommand
                     io.Out.WriteLine($"{parse.GetValue(file)}: ok ({spec.Backbones.Count} backbones, {StudyLimits.TotalTrials(spec)} trials)");
                 return ExitCodes.Ok;
             }
-            var studyId = parse.GetValue(id) ?? NewStudyId(spec.Name);
+            var studyId = parse.GetValue(id) ?? StudyFile.NewStudyId(spec.Name);
             ValidateId(studyId);
             return await client.WithConnection(parse, async connection =>
             {
@@ -55,39 +55,8 @@ public static class SubmitCommand
         return command;
     }
 
-    /// <summary>
-    /// Parses and checks a study file; every problem is a usage error naming the key and line. Notes (the
-    /// study runs, but not quite as written) go to <paramref name="notes"/>, once.
-    /// </summary>
-    /// <exception cref="UsageException">The file is missing, malformed, or the study cannot run (each problem named).</exception>
-    public static StudySpec Load(string path, TextWriter? notes = null)
-    {
-        if (!File.Exists(path)) throw new UsageException($"{path}: no such study file");
-        StudySpec spec;
-        try
-        {
-            spec = StudySpecParser.Load(path);
-        }
-        catch (StudySpecException e)
-        {
-            throw new UsageException(e.Message, e);
-        }
-        if (spec.Workload.Kind == WorkloadKind.Train)
-        {
-            var missing = StudySpecParser.MissingFiles(spec);
-            if (missing.Count > 0) throw new UsageException($"{path}: these files do not exist: {string.Join(", ", missing)}");
-            var preflight = SweepCluster.Training.Preflight.StudyPreflight.Run(spec.ToTrainingStudy(), spec.ToPreflightBackbones());
-            if (preflight.Problems.Count > 0) throw new UsageException($"{path}: the study cannot run:\n  " + string.Join("\n  ", preflight.Problems));
-            foreach (var note in preflight.Notes) notes?.WriteLine($"{path}: note: {note}");
-        }
-        return spec;
-    }
-
     /// <summary>What <c>sweep submit --check --json</c> prints for a valid file (an invalid one exits 2 with the problem on stderr).</summary>
     private sealed record CheckResult(string File, bool Ok, string Name, int Backbones, long Trials);
-
-    public static string NewStudyId(string name) =>
-        $"{name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x1000, 0xFFFF):x4}";
 
     private static void ValidateId(string id)
     {

@@ -33,10 +33,10 @@ public static class UpCommand
         {
             var count = parse.GetValue(workers);
             if (count < 0) throw new UsageException("--workers must be >= 0");
-            var study = parse.GetValue(submit) is { } file ? SubmitCommand.Load(file, io.Error) : null;
+            var study = parse.GetValue(submit) is { } file ? StudyFile.Load(file, io.Error) : null;
             if (parse.GetValue(untilDone) && study is null) throw new UsageException("--until-done needs --submit");
             var home = LocalHome.Resolve(parse.GetValue(dataDir));
-            var location = SiloCommand.ParseStorage(parse.GetValue(storage) ?? $"sqlite:{LocalHome.Database(home)}");
+            var location = StorageOption.Parse(parse.GetValue(storage) ?? $"sqlite:{LocalHome.Database(home)}");
             var options = siloOptions.Read(parse, location);
             var artifactsRoot = LocalHome.ArtifactsRoot(home);
             options = options with { Reports = new Reports.StudyReportPage.LiveRenderer(artifactsRoot) };
@@ -72,7 +72,7 @@ public static class UpCommand
                 if (study is not null)
                 {
                     var grains = silo.Services.GetRequiredService<IGrainFactory>();
-                    var studyId = SubmitCommand.NewStudyId(study.Name);
+                    var studyId = StudyFile.NewStudyId(study.Name);
                     await grains.GetGrain<IStudyGrain>(studyId).Submit(study);
                     io.Out.WriteLine(studyId);
                     if (options.MetricsPort > 0) io.Error.WriteLine($"  report:    {ReportsUrl(options, studyId)}");
@@ -102,11 +102,9 @@ public static class UpCommand
             ? await Terminal.LiveView.Run(io, await study.GetStatus(), () => study.GetStatus(), TimeSpan.FromSeconds(1), cancellationToken)
             : await ProgressLines(io, study, studyId, cancellationToken);
         if (!io.Terminal.IsTerminal) StudyRendering.Console(io).Write(StudyRendering.StatusTable(status));
-        var ensembleReport = ArtifactLayout.EnsembleReport(artifactsRoot, studyId);
-        var report = File.Exists(ensembleReport) ? SweepCluster.Training.Ensembles.EnsembleReport.Load(ensembleReport) : null;
-        var page = ArtifactLayout.ReportPage(artifactsRoot, studyId);
-        Directory.CreateDirectory(Path.GetDirectoryName(page)!);
-        await File.WriteAllTextAsync(page, Reports.StudyReportPage.Render(status, await grains.GetGrain<IStudyGrain>(studyId).GetTrials(), report), cancellationToken);
+        var report = Reports.StudyReportPage.LoadEnsemble(ArtifactLayout.EnsembleReport(artifactsRoot, studyId), out var problem);
+        if (problem is not null) io.Error.WriteLine($"sweep: {problem}");
+        var page = await Reports.StudyReportPage.WriteAsync(ArtifactLayout.ReportPage(artifactsRoot, studyId), status, await study.GetTrials(), report, cancellationToken);
         io.Out.WriteLine($"report: {page}");
         if (report is not null)
         {

@@ -96,8 +96,7 @@ public static class WorkerCommand
 
     private static string TrainingDeviceName(string requested, int threads)
     {
-        SweepCluster.Training.Runtime.TorchRuntime.EnsureLoadable();
-        if (threads > 0) TorchSharp.torch.set_num_threads(threads);
+        SweepCluster.Training.Runtime.TorchRuntime.Start(threads);
         try
         {
             return TrainingDevice.Describe(TrainingDevice.Resolve(requested));

@@ -7,6 +7,7 @@ using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Search.Sampling;
 using SweepCluster.Training.Ensembles;
+using SweepCluster.Training.Storage;
 
 namespace SweepCluster.Cli.Reports;
 
@@ -417,6 +418,34 @@ public static class StudyReportPage
         """;
 
     /// <summary>
+    /// The ensemble step's report (ensemble.json), or null when it has not run (no file) or cannot be read; then
+    /// <paramref name="problem"/> says why ("not a readable ensemble report (...)"), else it is null.
+    /// </summary>
+    public static EnsembleReport? LoadEnsemble(string path, out string? problem)
+    {
+        problem = null;
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return EnsembleReport.Load(path);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException or IOException)
+        {
+            problem = $"{path}: not a readable ensemble report ({e.Message})";
+            return null;
+        }
+    }
+
+    /// <summary>Writes the page to <paramref name="path"/>, creating its folder; returns the full path.</summary>
+    public static async Task<string> WriteAsync(string path, StudyStatus status, IReadOnlyList<TrialView> trials, EnsembleReport? ensemble, CancellationToken cancellationToken)
+    {
+        var full = Path.GetFullPath(path);
+        if (Path.GetDirectoryName(full) is { } folder) Directory.CreateDirectory(folder);
+        await File.WriteAllTextAsync(full, Render(status, trials, ensemble), cancellationToken);
+        return full;
+    }
+
+    /// <summary>
     /// This page as the silo serves it live (/studies/{id}/report): the same renderer as `sweep report`,
     /// with the ensemble read from <paramref name="artifactsRoot"/> when given (`sweep up` knows it; a
     /// standalone silo does not, and its pages leave the ensemble out).
@@ -425,13 +454,8 @@ public static class StudyReportPage
     {
         public string Render(StudyStatus status, IReadOnlyList<TrialView> trials, int? refreshSeconds)
         {
-            EnsembleReport? ensemble = null;
-            var path = artifactsRoot is null ? null : Path.Combine(artifactsRoot, status.StudyId, "ensemble", "ensemble.json");
-            if (path is not null && File.Exists(path))
-            {
-                // A report being written (or a corrupt one) leaves the section out until the next reload.
-                try { ensemble = EnsembleReport.Load(path); } catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException or IOException) { }
-            }
+            // A report being written (or a corrupt one) leaves the section out until the next reload.
+            var ensemble = artifactsRoot is null ? null : LoadEnsemble(ArtifactLayout.EnsembleReport(artifactsRoot, status.StudyId), out _);
             return StudyReportPage.Render(status, trials, ensemble, refreshSeconds);
         }
     }

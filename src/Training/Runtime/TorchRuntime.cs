@@ -25,6 +25,17 @@ public static class TorchRuntime
     /// <exception cref="InvalidOperationException">The host lacks <see cref="RequiredVersion"/> and the program's
     /// folder is read-only (e.g. a container with a read-only root on an older distro): the message says how to
     /// fix it. Without this the first torch call would fail later with a misleading libtorch error.</exception>
+    /// <summary>
+    /// Makes torch usable in this process (<see cref="EnsureLoadable"/>) and sets its intra-op CPU threads
+    /// (0 keeps torch's default, one per core): what a worker does before its first tensor.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">As <see cref="EnsureLoadable"/>.</exception>
+    public static void Start(int threads)
+    {
+        EnsureLoadable();
+        if (threads > 0) TorchSharp.torch.set_num_threads(threads);
+    }
+
     public static void EnsureLoadable()
     {
         lock (Gate)

@@ -11,6 +11,7 @@ using SweepCluster.Training.Data;
 using SweepCluster.Training.Ensembles;
 using SweepCluster.Training.FineTuning;
 using SweepCluster.Training.Models;
+using SweepCluster.Training.Runtime;
 using SweepCluster.Training.Storage;
 using SweepCluster.Worker.Workloads;
 using TorchSharp;
@@ -46,7 +47,7 @@ public sealed partial class TrainingWorkload : ITrialWorkload
         _logger = logger;
         _data = new PreparedDataCache(logger);
         Device = TrainingDevice.Resolve(options.Device);
-        if (options.Threads > 0) set_num_threads(options.Threads);
+        TorchRuntime.Start(options.Threads);
     }
 
     public Device Device { get; }
