@@ -15,7 +15,7 @@ public static class ReportCommand
         var output = new Option<string>("--out") { Description = "The HTML file to write.", HelpName = "FILE", Required = true };
         var artifacts = new Option<string?>("--artifacts")
         {
-            Description = "Artifacts folder holding ID/ensemble/ensemble.json (optional). Default: $SWEEP_ARTIFACTS, else ./artifacts.",
+            Description = $"Artifacts folder holding ID/ensemble/ensemble.json (optional). Default: {ArtifactLayout.DefaultHelp}.",
             HelpName = "DIR",
         };
         var client = new ClusterClientOptions();

@@ -114,7 +114,7 @@ public sealed class SiloOptions
             FastFailureDetection = parse.GetValue(_fastFailure),
             Logging = logging => CliLogging.ToStandardError(logging, level),
             // Live report pages beside /metrics; ensembles read from $SWEEP_ARTIFACTS as `sweep report` does.
-            Reports = new Reports.StudyReportPage.LiveRenderer(Environment.GetEnvironmentVariable("SWEEP_ARTIFACTS")),
+            Reports = new Reports.StudyReportPage.LiveRenderer(Environment.GetEnvironmentVariable(SweepCluster.Training.Storage.ArtifactLayout.RootVariable)),
         };
     }
 

@@ -21,7 +21,7 @@ public static class WorkerCommand
         var maxTrials = new Option<int?>("--max-trials") { Description = "Exit after this many trials.", HelpName = "N" };
         var device = new Option<string>("--device") { Description = "Where to train: auto (CUDA when available), cuda or cpu.", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong("auto", "cuda", "cpu");
-        var artifacts = new Option<string?>("--artifacts") { Description = "Folder for trial artifacts (out-of-fold probabilities, models); shared storage on a cluster. Default: $SWEEP_ARTIFACTS, else ./artifacts.", HelpName = "DIR" };
+        var artifacts = new Option<string?>("--artifacts") { Description = $"Folder for trial artifacts (out-of-fold probabilities, models); shared storage on a cluster. Default: {ArtifactLayout.DefaultHelp}.", HelpName = "DIR" };
         var threads = new Option<int>("--threads") { Description = "CPU threads for training (0: all cores).", HelpName = "N" };
         var logLevel = new Option<string>("--log-level") { Description = "Log level of the Orleans client on stderr (trial progress is always logged).", DefaultValueFactory = _ => "warning" };
         logLevel.AcceptOnlyFromAmong("trace", "debug", "information", "warning", "error");

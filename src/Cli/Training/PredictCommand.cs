@@ -20,7 +20,7 @@ public static class PredictCommand
         var idColumn = new Option<string?>("--id-column") { Description = "Id column of the input (default: the study's id column; none: row numbers).", HelpName = "NAME" };
         var textColumn = new Option<string?>("--text-column") { Description = "Text column of the input (default: the study's).", HelpName = "NAME" };
         var probabilities = new Option<string?>("--probabilities") { Description = "Also write every model's probabilities (ensemble and each member) to this file.", HelpName = "FILE" };
-        var artifacts = new Option<string?>("--artifacts") { Description = "Artifacts root holding ID/ (default: $SWEEP_ARTIFACTS, else ./artifacts).", HelpName = "DIR" };
+        var artifacts = new Option<string?>("--artifacts") { Description = $"Artifacts root holding ID/ (default: {ArtifactLayout.DefaultHelp}).", HelpName = "DIR" };
         var command = new Command("predict", "Predict labels for a file with a finished study's ensemble, from its artifacts alone.\n" +
                                              "Exit codes: 0 ok, 2 bad input or no ensemble for this study.")
         {

@@ -19,6 +19,9 @@ public static class ArtifactLayout
     /// <summary>The root's folder name when neither an option nor <see cref="RootVariable"/> names one (relative to the working folder).</summary>
     public const string DefaultRoot = "artifacts";
 
+    /// <summary>How the default root reads in an option's help.</summary>
+    public const string DefaultHelp = "$" + RootVariable + ", else ./" + DefaultRoot;
+
     /// <summary>The artifacts root: <paramref name="given"/> (an option), else $SWEEP_ARTIFACTS, else ./artifacts.</summary>
     public static string Root(string? given) => given ?? Environment.GetEnvironmentVariable(RootVariable) ?? DefaultRoot;
 
