@@ -1,3 +1,4 @@
+using SweepCluster.Cli.Rendering;
 using System.Text.Json;
 using SweepCluster.Search.Sampling;
 
@@ -76,7 +77,7 @@ public class SweepCliTests
     public void Cli_json_writes_non_finite_trial_values_instead_of_throwing()
     {
         // A trial pruned on a NaN report keeps NaN as its value; `sweep trials --format json` threw on it.
-        var json = JsonSerializer.Serialize(new { value = double.NaN, best = double.PositiveInfinity, worst = double.NegativeInfinity }, SweepCluster.Cli.Cluster.CliJson.Options);
+        var json = JsonSerializer.Serialize(new { value = double.NaN, best = double.PositiveInfinity, worst = double.NegativeInfinity }, SweepCluster.Cli.Rendering.CliJson.Options);
         var parsed = JsonDocument.Parse(json).RootElement;
         Assert.Equal("NaN", parsed.GetProperty("value").GetString());
         Assert.Equal("Infinity", parsed.GetProperty("best").GetString());
@@ -258,7 +259,7 @@ public class SweepCliTests
             Params = new Dictionary<string, object> { ["lr"] = 0.001, ["opt"] = "adam,w" },
             InternalParams = new Dictionary<string, double>(), IntermediateValues = [new(1, 0.5)], Attempts = 2, Error = "said \"no\"",
         };
-        var csv = SweepCluster.Cli.Cluster.TrialRendering.Csv([trial]).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
+        var csv = SweepCluster.Cli.Rendering.TrialRendering.Csv([trial]).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
         Assert.Equal("backbone,number,status,value,steps,attempts,duration_seconds,error,param_lr,param_opt", csv[0]);
         Assert.Equal("bert,0,failed,,1,2,,\"said \"\"no\"\"\",0.001,\"adam,w\"", csv[1]);
     }

@@ -1,3 +1,4 @@
+using SweepCluster.Cli.Rendering;
 using Spectre.Console;
 using SweepCluster.Cli.Cluster;
 using SweepCluster.Contracts.Studies;

@@ -1,3 +1,4 @@
+using SweepCluster.Cli.Rendering;
 using SweepCluster.Training.Storage;
 using System.CommandLine;
 using System.Text.Json;

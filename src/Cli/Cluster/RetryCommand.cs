@@ -1,3 +1,4 @@
+using SweepCluster.Cli.Rendering;
 using System.CommandLine;
 using SweepCluster.Contracts.Grains;
 

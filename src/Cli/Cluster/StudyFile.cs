@@ -27,7 +27,7 @@ public static class StudyFile
         {
             var missing = StudySpecParser.MissingFiles(spec);
             if (missing.Count > 0) throw new UsageException($"{path}: these files do not exist: {string.Join(", ", missing)}");
-            var preflight = SweepCluster.Training.Preflight.StudyPreflight.Run(spec.ToTrainingStudy(), spec.ToPreflightBackbones());
+            var preflight = SweepCluster.Training.Preflight.StudyPreflight.Run(spec.ToTrainingStudy(), spec.Training.ToTrainingSettings(), spec.ToPreflightBackbones());
             if (preflight.Problems.Count > 0) throw new UsageException($"{path}: the study cannot run:\n  " + string.Join("\n  ", preflight.Problems));
             foreach (var note in preflight.Notes) notes?.WriteLine($"{path}: note: {note}");
         }

@@ -1,3 +1,4 @@
+using SweepCluster.Cli.Rendering;
 using System.CommandLine;
 using Spectre.Console;
 using SweepCluster.Connection;

@@ -1,7 +1,7 @@
+using SweepCluster.Cli.Rendering;
 using System.Globalization;
 using System.Net;
 using System.Text;
-using SweepCluster.Cli.Cluster;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;

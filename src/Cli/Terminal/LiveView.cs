@@ -1,8 +1,8 @@
+using SweepCluster.Cli.Rendering;
 using SweepCluster.Search.Sampling;
 using System.Globalization;
 using Spectre.Console;
 using Spectre.Console.Rendering;
-using SweepCluster.Cli.Cluster;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Studies;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using SweepCluster.Training.FineTuning;
 
 namespace SweepCluster.Training.Data;
 

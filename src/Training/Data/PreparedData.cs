@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using SweepCluster.Training.FineTuning;
 using SweepCluster.Training.Models;
 using SweepCluster.Training.Tokenization;
 using SweepCluster.Vocabulary;

@@ -1,4 +1,3 @@
-using SweepCluster.Training.FineTuning;
 using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Training.Data;

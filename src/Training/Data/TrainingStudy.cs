@@ -1,10 +1,9 @@
-using SweepCluster.Training.FineTuning;
-
 namespace SweepCluster.Training.Data;
 
 /// <summary>
 /// What Training reads of a study, whatever the backbone: its data, how it is split (folds, seed, whether a
-/// final stage scores held-out rows) and the training settings trials fall back to. Names are the study
+/// final stage scores held-out rows) (the training settings are FineTuning's <c>TrainingSettings</c>,
+/// given beside it where needed, so data does not depend on fine-tuning). Names are the study
 /// file's (docs/study-spec.md); the defaults too. A plain record, so Training needs neither the study parser
 /// nor the stored spec records (the worker maps those: <c>SweepCluster.Worker.Training.SpecMapping</c>).
 /// </summary>
@@ -21,6 +20,4 @@ public sealed record TrainingStudy
     /// held-out rows (so those rows must cover every class, and a study holding out none is refused).
     /// </summary>
     public bool FinalRetrain { get; init; } = true;
-    /// <summary>The study file's <c>training:</c> section.</summary>
-    public TrainingSettings Training { get; init; } = new();
 }

@@ -16,13 +16,14 @@ namespace SweepCluster.Training.Preflight;
 public static class StudyPreflight
 {
     /// <summary>The problems found, each naming its file, column or folder; empty when the study can run.</summary>
-    public static IReadOnlyList<string> Problems(TrainingStudy study, IReadOnlyList<PreflightBackbone> backbones) => Run(study, backbones).Problems;
+    public static IReadOnlyList<string> Problems(TrainingStudy study, TrainingSettings training, IReadOnlyList<PreflightBackbone> backbones) =>
+        Run(study, training, backbones).Problems;
 
     /// <summary>
     /// Problems (the study cannot run) and notes (it runs, but not quite as written: a max_sequence_length
     /// above what the checkpoint's position embeddings hold is cut to it, everywhere).
     /// </summary>
-    public static PreflightResult Run(TrainingStudy study, IReadOnlyList<PreflightBackbone> backbones)
+    public static PreflightResult Run(TrainingStudy study, TrainingSettings training, IReadOnlyList<PreflightBackbone> backbones)
     {
         // The checkpoint check builds the model (TorchSharp), as a trial would.
         SweepCluster.Training.Runtime.TorchRuntime.EnsureLoadable();
@@ -48,7 +49,7 @@ public static class StudyPreflight
             if (study.FinalRetrain && splits.HeldOut.Length == 0)
                 problems.Add($"final.retrain scores the final models and the ensemble on held-out rows, but data.holdout_fraction {study.Data.HoldoutFraction} holds out none of {dataset.Count} rows");
         });
-        foreach (var (_, space) in backbones) SearchSpaceProblems(study, space, problems);
+        foreach (var (_, space) in backbones) SearchSpaceProblems(training, space, problems);
         if (study.Data.Test is { } test) Check(() => UnlabelledTexts.Load(test, study.Data.TextColumn, study.Data.IdColumn, study.Data.Delimiter));
         foreach (var backbone in backbones.Select(b => b.Backbone))
         {
@@ -83,7 +84,7 @@ public static class StudyPreflight
     /// draw it: both are refused, naming search_space.&lt;param&gt;. Each end of a numeric range and each
     /// categorical choice is tried alone through the trial's own rules.
     /// </summary>
-    private static void SearchSpaceProblems(TrainingStudy study, SearchSpace space, List<string> problems)
+    private static void SearchSpaceProblems(TrainingSettings training, SearchSpace space, List<string> problems)
     {
         foreach (var parameter in space.Parameters)
         {
@@ -105,7 +106,7 @@ public static class StudyPreflight
             {
                 try
                 {
-                    TrialHyperparameters.From(new Dictionary<string, object> { [parameter.Name] = value }, study.Training);
+                    TrialHyperparameters.From(new Dictionary<string, object> { [parameter.Name] = value }, training);
                 }
                 catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException)
                 {

@@ -21,7 +21,6 @@ public static class SpecMapping
         CvFolds = spec.CvFolds,
         Seed = spec.Seed,
         FinalRetrain = spec.Final.Retrain,
-        Training = spec.Training.ToTrainingSettings(),
     };
 
     /// <summary>The study's <c>data:</c> section.</summary>

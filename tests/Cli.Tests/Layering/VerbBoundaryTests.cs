@@ -1,3 +1,4 @@
+using SweepCluster.Cli.Rendering;
 using System.Text.RegularExpressions;
 
 namespace SweepCluster.Cli.Tests.Layering;

@@ -43,7 +43,7 @@ public sealed class SpecMappingTests
         Assert.Equal(3, study.CvFolds);
         Assert.Equal(42, study.Seed);
         Assert.False(study.FinalRetrain);
-        Assert.Equal(new TrainingSettings { Epochs = 9, EarlyStoppingPatience = 4, BatchSize = 48 }, study.Training);
+        Assert.Equal(new TrainingSettings { Epochs = 9, EarlyStoppingPatience = 4, BatchSize = 48 }, Spec.Training.ToTrainingSettings());
         var data = study.Data;
         Assert.Equal("/data/train.tsv", data.Train);
         Assert.Equal("/data/test.tsv", data.Test);

@@ -6,7 +6,7 @@ using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Search.Sampling;
 
-namespace SweepCluster.Cli.Cluster;
+namespace SweepCluster.Cli.Rendering;
 
 /// <summary>How studies and trials look on a terminal; shared by status, watch, best and trials.</summary>
 public static class StudyRendering

@@ -4,7 +4,7 @@ using SweepCluster.Contracts.Trials;
 using SweepCluster.Training.Data;
 using SweepCluster.Search.Sampling;
 
-namespace SweepCluster.Cli.Cluster;
+namespace SweepCluster.Cli.Rendering;
 
 /// <summary>Trials as the verbs print them: JSON (`trials`, `enqueue --json`, `retry --json`), CSV, one line per new trial.</summary>
 public static class TrialRendering

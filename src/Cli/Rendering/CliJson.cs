@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace SweepCluster.Cli.Cluster;
+namespace SweepCluster.Cli.Rendering;
 
 /// <summary>JSON output of every verb: snake_case keys, enums as lower-case strings.</summary>
 public static class CliJson
