@@ -204,11 +204,14 @@ public sealed class FlatAdamW : IDisposable
                 var v = ExpAvgSq.narrow(0, start, n);
                 // p ← p·(1 − scale·lr·wd): decoupled weight decay, before the moments as in PyTorch.
                 p.addcmul_(p, DecayRates.narrow(0, start, n), value: -scale);
-                m.mul_(_beta1).add_(g, alpha: 1 - _beta1);
+                // m ← m + (1 − β₁)(g − m): one pass, as PyTorch's AdamW writes it (lerp).
+                m.lerp_(g, 1 - _beta1);
                 v.mul_(_beta2).addcmul_(g, g, value: 1 - _beta2);
-                // (√v / √(1 − β₂ᵗ) + ε) / lr: the per-element rate divides the denominator, the scalar part multiplies.
-                var denominator = v.sqrt().div_(correction2Root).add_(_epsilon).div_(LearningRates.narrow(0, start, n));
-                p.addcdiv_(m, denominator, value: -scale / correction1);
+                // PyTorch's step, lr·m̂ / (√v̂ + ε), with √(1 − β₂ᵗ) taken out of the denominator:
+                // (√v + ε·√(1 − β₂ᵗ)) / lr, and the scalar √(1 − β₂ᵗ) / (1 − β₁ᵗ) folded into the update's value.
+                // Three passes instead of four; the per-element rate divides the denominator.
+                var denominator = v.sqrt().add_(_epsilon * correction2Root).div_(LearningRates.narrow(0, start, n));
+                p.addcdiv_(m, denominator, value: -scale * correction2Root / correction1);
             }
             _computeWeights?.copy_(Weights);
         }
