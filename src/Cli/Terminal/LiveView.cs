@@ -132,11 +132,6 @@ public static class LiveView
     /// Time left for one trial: the time it has run so far × (epochs left ÷ epochs done), from its last progress
     /// (folds × epochs in all). Null before the first epoch ends or when the number of epochs is unknown.
     /// </summary>
-    internal static TimeSpan? Eta(TrialView t, DateTime nowUtc)
-    {
-        if (t.Progress?.Fraction is not double done || done <= 0 || t.StartedUtc is not { } started) return null;
-        var elapsed = nowUtc - started;
-        if (elapsed <= TimeSpan.Zero) return null;
-        return elapsed * ((1 - done) / done);
-    }
+    internal static TimeSpan? Eta(TrialView t, DateTime nowUtc) =>
+        t.StartedUtc is { } started ? t.Progress?.Remaining(started, nowUtc) : null;
 }

@@ -109,6 +109,18 @@ public sealed record TrialProgress
 
     /// <summary>The share of the trial's epochs done, in [0, 1]; null when the number of epochs is unknown.</summary>
     public double? Fraction => Epochs > 0 && Folds > 0 ? Math.Clamp((Fold * Epochs + Epoch) / (double)(Folds * Epochs), 0, 1) : null;
+
+    /// <summary>
+    /// Time left for the trial that started at <paramref name="startedUtc"/>: time run so far × (1 − done) ÷ done,
+    /// with done = <see cref="Fraction"/>. Null before the first epoch ends, when the number of epochs is unknown,
+    /// or when the clocks put the start after <paramref name="nowUtc"/>.
+    /// </summary>
+    public TimeSpan? Remaining(DateTime startedUtc, DateTime nowUtc)
+    {
+        if (Fraction is not double done || done <= 0) return null;
+        var elapsed = nowUtc - startedUtc;
+        return elapsed <= TimeSpan.Zero ? null : elapsed * ((1 - done) / done);
+    }
 }
 
 [GenerateSerializer, Alias("sweep.StepValue"), Immutable]

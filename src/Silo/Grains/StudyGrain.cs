@@ -309,13 +309,29 @@ public sealed partial class StudyGrain(
         var durations = _searches.Values.SelectMany(r => r.Trials).Where(t => t.Status.IsFinished() && t.Duration is not null)
             .Select(t => t.Duration!.Value.TotalSeconds).ToList();
         var now = DateTime.UtcNow;
+        // A running trial's projected duration: time run so far plus what its progress says is left.
         var projected = _searches.Values.SelectMany(r => r.InFlight)
-            .Where(t => t.Status == TrialState.Running && t.StartedUtc is not null && t.Progress?.Fraction is > 0)
-            .Select(t => (now - t.StartedUtc!.Value).TotalSeconds / t.Progress!.Fraction!.Value)
+            .Where(t => t.Status == TrialState.Running && t.StartedUtc is not null)
+            .Select(t => t.Progress?.Remaining(t.StartedUtc!.Value, now) is { } rest ? (now - t.StartedUtc!.Value + rest).TotalSeconds : 0)
             .Where(d => d > 0).ToList();
         // After `sweep finalize` only the trials in flight are left.
         var left = _searches.Values.Sum(r => S.FinalizeRequested ? r.InFlightCount : r.Budget - r.Finished);
-        return EstimateRemaining(durations, projected, left, Spec.Budget.MaxParallel);
+        if (left > 0) return EstimateRemaining(durations, projected, left, Spec.Budget.MaxParallel);
+        // The search is spent: what is left is the stage jobs running now (final retrains, then the ensemble).
+        return EstimateStages(_stageJobs.Values.Where(v => !v.Status.IsFinished())
+            .Select(v => v.Status == TrialState.Running && v.StartedUtc is { } started ? v.Progress?.Remaining(started, now) : null).ToList());
+    }
+
+    /// <summary>
+    /// Time left for the stage jobs still open, from each one's remainder (<see cref="TrialProgress.Remaining"/>):
+    /// the longest, as they run side by side. Null when one has no remainder yet (waiting, or before its first
+    /// epoch), since a figure that left it out would read as an answer; zero when none is open. Jobs not yet
+    /// created (the ensemble, while final retrains run) are not counted.
+    /// </summary>
+    internal static TimeSpan? EstimateStages(IReadOnlyList<TimeSpan?> remainders)
+    {
+        if (remainders.Count == 0) return TimeSpan.Zero;
+        return remainders.Any(r => r is null) ? null : remainders.Max();
     }
 
     /// <summary>

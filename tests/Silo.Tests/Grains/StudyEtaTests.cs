@@ -1,3 +1,4 @@
+using SweepCluster.Contracts.Trials;
 using SweepCluster.Silo.Grains;
 
 namespace SweepCluster.Silo.Tests.Grains;
@@ -25,5 +26,19 @@ public sealed class StudyEtaTests
         // 2 left with max_parallel 8: both run at once, so one mean duration (50 s).
         Assert.Equal(TimeSpan.FromSeconds(50), StudyGrain.EstimateRemaining([50], [], left: 2, maxParallel: 8));
         Assert.Null(StudyGrain.EstimateRemaining([], [], left: 5, maxParallel: 2));
+    }
+
+    [Fact]
+    public void After_the_search_the_running_stage_jobs_set_it()
+    {
+        // Final retrains 60 s in at a quarter done and 100 s in at half done: 60 × 3 = 180 s and 100 s left; the longer.
+        var now = new DateTime(2026, 12, 1, 12, 0, 0, DateTimeKind.Utc);
+        var quarter = new TrialProgress { Phase = "training", Folds = 1, Epochs = 4, Epoch = 1 }.Remaining(now.AddSeconds(-60), now);
+        var half = new TrialProgress { Phase = "training", Folds = 1, Epochs = 4, Epoch = 2 }.Remaining(now.AddSeconds(-100), now);
+        Assert.Equal(TimeSpan.FromSeconds(180), quarter);
+        Assert.Equal(TimeSpan.FromSeconds(180), StudyGrain.EstimateStages([quarter, half]));
+        // One job still waiting: unknown, not the other's figure.
+        Assert.Null(StudyGrain.EstimateStages([half, null]));
+        Assert.Equal(TimeSpan.Zero, StudyGrain.EstimateStages([]));
     }
 }
