@@ -129,7 +129,7 @@ public sealed class ImpossibleStudyTests : IDisposable
     {
         var (exitCode, output, error) = Check(Study(Data(Enumerable.Range(0, 40).Select(i => (i % 2).ToString())), backbone: ", max_sequence_length: 128"));
         Assert.True(exitCode == ExitCodes.Ok, $"exit {exitCode}\n{output}{error}");
-        Assert.Contains(": ok (1 backbones", output);
+        Assert.Contains(": ok (1 backbone", output);
         Assert.Contains("note: backbones 'b': max_sequence_length 128 is cut to 64 tokens", error);
         Assert.Contains("max_position_embeddings 64", error);
         Assert.Single(error.Split('\n'), l => l.Contains("note:", StringComparison.Ordinal));

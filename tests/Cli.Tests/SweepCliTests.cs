@@ -57,8 +57,8 @@ public class SweepCliTests
     }
 
     [Theory]
-    [InlineData("reg: {type: int, low: 0, high: 4294967295}", 0, "ok (1 backbones")]
-    [InlineData("reg: {type: float, low: 1.0, high: 1.0}", 0, "ok (1 backbones")]
+    [InlineData("reg: {type: int, low: 0, high: 4294967295}", 0, "ok (1 backbone")]
+    [InlineData("reg: {type: float, low: 1.0, high: 1.0}", 0, "ok (1 backbone")]
     [InlineData("reg: {type: int, low: 0, high: 9007199254740993}", 2, "search_space.reg: \"low\" and \"high\" of an int must lie within ±2^53")]
     [InlineData("reg: {type: float, low: -1.0e308, high: 1.0e308}", 2, "search_space.reg: the range [-1E+308, 1E+308] is too wide")]
     [InlineData("reg: {type: float, low: 0.0, high: 1.0, step: .nan}", 2, "search_space.reg.step: expected a finite number")]
@@ -200,6 +200,22 @@ public class SweepCliTests
             Assert.True(lines.Length > 5, string.Join(" ", verb));
             Assert.All(lines, line => Assert.True(line.TrimEnd().Length <= widest, $"sweep {string.Join(" ", verb)} --help, {line.TrimEnd().Length} > {widest} columns: {line}"));
         }
+    }
+
+    [Theory]
+    [InlineData(new[] { "--silo-port", "41071", "--gateway-port", "41071" }, "--silo-port and --gateway-port are both 41071: each needs a port of its own")]
+    [InlineData(new[] { "--gateway-port", "41082", "--metrics-port", "41082" }, "--gateway-port and --metrics-port are both 41082")]
+    [InlineData(new[] { "--silo-port", "70000" }, "--silo-port must be a port from 1 to 65535, got 70000")]
+    [InlineData(new[] { "--gateway-port", "0" }, "--gateway-port must be a port from 1 to 65535, got 0")]
+    [InlineData(new[] { "--metrics-port", "-5" }, "--metrics-port must be a port from 1 to 65535 (0 turns it off), got -5")]
+    public void Up_refuses_a_port_out_of_range_or_given_twice_before_anything_starts(string[] ports, string message)
+    {
+        // Orleans listens with SO_REUSEPORT: a silo and a gateway on one port would both start and split the connections.
+        using var dir = new TempDirectory();
+        var (exitCode, _, error) = Run("", ["up", "--workers", "0", "--data-dir", dir.Path, .. ports]);
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Contains(message, error);
+        Assert.False(File.Exists(Path.Combine(dir.Path, "sweep.db")), "nothing may be created before the ports are checked");
     }
 
     [Fact]

@@ -31,7 +31,7 @@ public static class SubmitCommand
                 if (parse.GetValue(json))
                     io.Out.WriteLine(JsonSerializer.Serialize(new CheckResult(parse.GetValue(file)!, true, spec.Name, spec.Backbones.Count, StudyLimits.TotalTrials(spec)), CliJson.Options));
                 else
-                    io.Out.WriteLine($"{parse.GetValue(file)}: ok ({spec.Backbones.Count} backbones, {StudyLimits.TotalTrials(spec)} trials)");
+                    io.Out.WriteLine($"{parse.GetValue(file)}: ok ({spec.Backbones.Count} backbone{(spec.Backbones.Count == 1 ? "" : "s")}, {StudyLimits.TotalTrials(spec)} trials)");
                 return ExitCodes.Ok;
             }
             var studyId = parse.GetValue(id) ?? StudyFile.NewStudyId(spec.Name);
@@ -49,7 +49,7 @@ public static class SubmitCommand
                     throw new UsageException(e.Message, e);
                 }
                 io.Out.WriteLine(parse.GetValue(json) ? JsonSerializer.Serialize(status, CliJson.Options) : status.StudyId);
-                io.Error.WriteLine($"submitted {status.StudyId}: {status.Backbones.Count} backbones, {status.Budget} trials. Follow it with: sweep watch {status.StudyId}");
+                io.Error.WriteLine($"submitted {status.StudyId}: {status.Backbones.Count} backbone{(status.Backbones.Count == 1 ? "" : "s")}, {status.Budget} trials. Follow it with: sweep watch {status.StudyId}");
                 return ExitCodes.Ok;
             }, ct);
         });

@@ -99,10 +99,7 @@ public static class UpCommand
     {
         var study = grains.GetGrain<IStudyGrain>(studyId);
         // A person at a terminal gets the same live view as `sweep watch`, left on screen as the final table.
-        var status = io.Terminal.IsTerminal
-            ? await Terminal.LiveView.Run(io, await study.GetStatus(), () => study.GetStatus(), TimeSpan.FromSeconds(1), cancellationToken)
-            : await ProgressLines(io, study, studyId, cancellationToken);
-        if (!io.Terminal.IsTerminal) StudyRendering.Console(io).Write(StudyRendering.StatusTable(status));
+        var status = await Terminal.StudyFollower.Run(io, await study.GetStatus(), () => study.GetStatus(), TimeSpan.FromSeconds(1), io.Error, cancellationToken);
         var report = Reports.StudyReportPage.LoadEnsemble(ArtifactLayout.EnsembleReport(artifactsRoot, studyId), out var problem);
         if (problem is not null) io.Error.WriteLine($"sweep: {problem}");
         var page = await Reports.StudyReportPage.WriteAsync(ArtifactLayout.ReportPage(artifactsRoot, studyId), status, await study.GetTrials(), report, cancellationToken);
@@ -118,27 +115,6 @@ public static class UpCommand
             if (File.Exists(ArtifactLayout.Submission(artifactsRoot, studyId))) io.Out.WriteLine($"submission: {ArtifactLayout.Submission(artifactsRoot, studyId)}");
         }
         return status.State == StudyState.Cancelled ? ExitCodes.Cancelled : ExitCodes.Ok;
-    }
-
-    /// <summary>Without a terminal: one line on stderr per change of progress, until the study ends; returns its last status.</summary>
-    private static async Task<StudyStatus> ProgressLines(CliIO io, IStudyGrain study, string studyId, CancellationToken cancellationToken)
-    {
-        var last = "";
-        while (true)
-        {
-            var status = await study.GetStatus();
-            var stages = string.Join(" ", status.Backbones.Where(b => b.FinalStatus is not null).Select(b => $"{b.Backbone}:final {b.FinalStatus.ToString()!.ToLowerInvariant()}"))
-                         + (status.EnsembleStatus is { } e ? $" ensemble {e.ToString().ToLowerInvariant()}" : "");
-            var line = $"{status.Finished}/{status.Budget} trials finished, stage {status.Stage} {stages}";
-            if (line != last || status.State != StudyState.Running)
-            {
-                io.Error.WriteLine($"{DateTime.Now:HH:mm:ss} {studyId}: {line}, ETA {StudyRendering.Duration(status.Eta)}  " +
-                                   string.Join("  ", status.Backbones.Select(b => $"{b.Backbone} best {StudyRendering.Number(b.BestValue)}")));
-                last = line;
-            }
-            if (status.State != StudyState.Running) return status;
-            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-        }
     }
 
     /// <summary>The silo's live report index, or one study's page, on the metrics port's address.</summary>

@@ -58,27 +58,7 @@ public static class WatchCommand
     {
         var delay = TimeSpan.FromSeconds(Math.Max(0.1, intervalSeconds));
         var status = await StudyQueries.Status(connection.Grains, studyId);
-        var console = StudyRendering.Console(io);
-        if (io.Terminal.IsTerminal)
-        {
-            status = await LiveView.Run(io, status, () => StudyQueries.Status(connection.Grains, studyId), delay, ct);
-        }
-        else
-        {
-            // Not a terminal: one line per change, so logs and tests can follow it.
-            var last = "";
-            while (true)
-            {
-                var line = $"{DateTime.UtcNow:HH:mm:ss} {status.State.ToString().ToLowerInvariant()} {status.Finished}/{status.Budget} " +
-                           string.Join(" ", status.Backbones.Select(b => $"{b.Backbone}={b.Finished}/{b.Budget} best={StudyRendering.Number(b.BestValue)}"));
-                if (line[9..] != last) io.Out.WriteLine(line);
-                last = line[9..];
-                if (status.State != StudyState.Running) break;
-                await Task.Delay(delay, ct);
-                status = await StudyQueries.Status(connection.Grains, studyId);
-            }
-            console.Write(StudyRendering.StatusTable(status));
-        }
+        status = await StudyFollower.Run(io, status, () => StudyQueries.Status(connection.Grains, studyId), delay, io.Out, ct);
         return status.State == StudyState.Cancelled ? ExitCodes.Cancelled : ExitCodes.Ok;
     }
 }

@@ -424,6 +424,11 @@ public static class StudyReportPage
     public static EnsembleReport? LoadEnsemble(string path, out string? problem)
     {
         problem = null;
+        if (Directory.Exists(path))
+        {
+            problem = $"{path}: is a folder, not an ensemble report";
+            return null;
+        }
         if (!File.Exists(path)) return null;
         try
         {

@@ -111,15 +111,21 @@ public sealed record TrialProgress
     public double? Fraction => Epochs > 0 && Folds > 0 ? Math.Clamp((Fold * Epochs + Epoch) / (double)(Folds * Epochs), 0, 1) : null;
 
     /// <summary>
-    /// Time left for the trial that started at <paramref name="startedUtc"/>: time run so far × (1 − done) ÷ done,
-    /// with done = <see cref="Fraction"/>. Null before the first epoch ends, when the number of epochs is unknown,
-    /// or when the clocks put the start after <paramref name="nowUtc"/>.
+    /// Time left for the trial that started at <paramref name="startedUtc"/>, counting down between reports: at
+    /// <see cref="UpdatedUtc"/> the time run so far × (1 − done) ÷ done (done = <see cref="Fraction"/>), less the
+    /// time since, and never below zero. Null before the first epoch ends or when the number of epochs is unknown.
+    /// Measured from the last report rather than from now, because between reports the share done stands still
+    /// while the time run grows, and the figure would climb until the next epoch.
     /// </summary>
     public TimeSpan? Remaining(DateTime startedUtc, DateTime nowUtc)
     {
         if (Fraction is not double done || done <= 0) return null;
-        var elapsed = nowUtc - startedUtc;
-        return elapsed <= TimeSpan.Zero ? null : elapsed * ((1 - done) / done);
+        // A progress without its time (older workers) is taken as of now.
+        var reported = UpdatedUtc > startedUtc && UpdatedUtc <= nowUtc ? UpdatedUtc : nowUtc;
+        var elapsed = reported - startedUtc;
+        if (elapsed <= TimeSpan.Zero) return null;
+        var left = elapsed * ((1 - done) / done) - (nowUtc - reported);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 }
 

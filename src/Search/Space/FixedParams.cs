@@ -51,7 +51,7 @@ public static class FixedParams
         foreach (var (name, text) in given)
         {
             if (!space.Contains(name))
-                throw new SearchSpaceException(name, $"is not in the search space (its parameters: {string.Join(", ", space.Parameters.Select(p => p.Name))})");
+                throw new SearchSpaceException(name, $"not in the search space (its parameters: {string.Join(", ", space.Parameters.Select(p => p.Name))})");
             result[name] = ToInternal(space[name], text);
         }
         foreach (var (name, _) in given)

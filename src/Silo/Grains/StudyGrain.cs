@@ -303,23 +303,42 @@ public sealed partial class StudyGrain(
     }
 
     /// <summary>Time left for the search: see <see cref="EstimateRemaining(IReadOnlyList{double}, IReadOnlyList{double}, int, int)"/>.</summary>
+    /// <summary>Time left for the study: the search (<see cref="EstimateSearch"/>), then the stage jobs (<see cref="EstimateStages"/>); null once it has ended.</summary>
     private TimeSpan? EstimateRemaining()
     {
-        if (S.State != StudyState.Running) return TimeSpan.Zero;
+        if (S.State != StudyState.Running) return null;
+        var now = DateTime.UtcNow;
         var durations = _searches.Values.SelectMany(r => r.Trials).Where(t => t.Status.IsFinished() && t.Duration is not null)
             .Select(t => t.Duration!.Value.TotalSeconds).ToList();
-        var now = DateTime.UtcNow;
-        // A running trial's projected duration: time run so far plus what its progress says is left.
-        var projected = _searches.Values.SelectMany(r => r.InFlight)
-            .Where(t => t.Status == TrialState.Running && t.StartedUtc is not null)
-            .Select(t => t.Progress?.Remaining(t.StartedUtc!.Value, now) is { } rest ? (now - t.StartedUtc!.Value + rest).TotalSeconds : 0)
-            .Where(d => d > 0).ToList();
+        var running = _searches.Values.SelectMany(r => r.InFlight).Where(t => t.Status == TrialState.Running).ToList();
+        var remainders = running.Select(t => t.StartedUtc is { } started ? t.Progress?.Remaining(started, now) : null).ToList();
+        // Before any trial has finished, the mean duration is the running trials' projection (time run + time left).
+        var projected = running.Zip(remainders).Where(p => p.First.StartedUtc is not null && p.Second is not null)
+            .Select(p => (now - p.First.StartedUtc!.Value + p.Second!.Value).TotalSeconds).ToList();
+        double? mean = durations.Count > 0 ? durations.Average() : projected.Count > 0 ? projected.Average() : null;
         // After `sweep finalize` only the trials in flight are left.
         var left = _searches.Values.Sum(r => S.FinalizeRequested ? r.InFlightCount : r.Budget - r.Finished);
-        if (left > 0) return EstimateRemaining(durations, projected, left, Spec.Budget.MaxParallel);
+        if (left > 0) return EstimateSearch(mean, remainders, Math.Max(0, left - running.Count), Spec.Budget.MaxParallel);
         // The search is spent: what is left is the stage jobs running now (final retrains, then the ensemble).
         return EstimateStages(_stageJobs.Values.Where(v => !v.Status.IsFinished())
             .Select(v => v.Status == TrialState.Running && v.StartedUtc is { } started ? v.Progress?.Remaining(started, now) : null).ToList());
+    }
+
+    /// <summary>
+    /// Time left for the search: the work left (each running trial's remainder, a mean duration for one that has
+    /// not reported yet, and a mean duration per trial not started) shared over the trials that can run at once
+    /// (max_parallel, at most as many as are left), and never less than the longest running remainder.
+    /// <paramref name="meanSeconds"/> is the finished trials' mean duration (pruned ones included: they are part of
+    /// what the rest will cost), or before any has finished the running ones' projections. Null when work is left
+    /// whose size nothing tells yet.
+    /// </summary>
+    internal static TimeSpan? EstimateSearch(double? meanSeconds, IReadOnlyList<TimeSpan?> runningRemainders, int notStarted, int maxParallel)
+    {
+        if (meanSeconds is null && (notStarted > 0 || runningRemainders.Any(r => r is null))) return null;
+        var running = runningRemainders.Select(r => r?.TotalSeconds ?? meanSeconds!.Value).ToList();
+        var work = running.Sum() + notStarted * (meanSeconds ?? 0);
+        var parallel = Math.Max(1, Math.Min(maxParallel, running.Count + notStarted));
+        return TimeSpan.FromSeconds(Math.Max(running.DefaultIfEmpty(0).Max(), work / parallel));
     }
 
     /// <summary>
@@ -332,21 +351,6 @@ public sealed partial class StudyGrain(
     {
         if (remainders.Count == 0) return TimeSpan.Zero;
         return remainders.Any(r => r is null) ? null : remainders.Max();
-    }
-
-    /// <summary>
-    /// Mean trial duration × trials left ÷ trials run in parallel (min of max_parallel and trials left), in
-    /// seconds. The mean is over finished trials (pruned ones included: they are part of what the rest will
-    /// cost); before any has finished, over the running trials' projected durations (time run ÷ share of
-    /// epochs done), so the ETA shows from the first epoch on rather than after the first trial. Null when
-    /// neither is known.
-    /// </summary>
-    internal static TimeSpan? EstimateRemaining(IReadOnlyList<double> finishedSeconds, IReadOnlyList<double> projectedSeconds, int left, int maxParallel)
-    {
-        var basis = finishedSeconds.Count > 0 ? finishedSeconds : projectedSeconds;
-        if (basis.Count == 0) return null;
-        var parallel = Math.Max(1, Math.Min(maxParallel, left));
-        return TimeSpan.FromSeconds(basis.Average() * left / parallel);
     }
 
     public async Task<IReadOnlyList<TrialView>> GetTrials()

@@ -223,9 +223,16 @@ public static class SiloHost
             (options.SiloPort, "--silo-port", listen),
             (options.GatewayPort, "--gateway-port", listen),
         };
-        if (options.MetricsPort != 0) ports.Add((options.MetricsPort, "--metrics-port", IPAddress.TryParse(options.MetricsBind, out var bind) ? bind : IPAddress.Any));
+        // A host name other than localhost is left to Kestrel's own bind error: probing 0.0.0.0 for it would
+        // refuse a port that is only taken on another address.
+        var metricsAddress = IPAddress.TryParse(options.MetricsBind, out var bind) ? bind
+            : string.Equals(options.MetricsBind, "localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback : null;
+        if (options.MetricsPort != 0 && metricsAddress is not null) ports.Add((options.MetricsPort, "--metrics-port", metricsAddress));
+        foreach (var clash in ports.Where(p => p.Port != 0).GroupBy(p => p.Port).Where(g => g.Count() > 1))
+            throw new ArgumentException($"{string.Join(" and ", clash.Select(p => p.Option))} are both {clash.Key}: each needs a port of its own");
         foreach (var (port, option, address) in ports)
         {
+            if (port is < 0 or > IPEndPoint.MaxPort) throw new ArgumentOutOfRangeException(option, port, $"{option} must be a port from 1 to {IPEndPoint.MaxPort}");
             try
             {
                 using var probe = new System.Net.Sockets.TcpListener(address, port);

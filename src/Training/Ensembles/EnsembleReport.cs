@@ -56,6 +56,9 @@ public sealed record EnsembleReport
     {
         WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        // A null where the record has no null ("rows": null) is a malformed file, refused by name when read,
+        // not a NullReferenceException later in predict or the report.
+        RespectNullableAnnotations = true,
     };
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);

@@ -59,6 +59,17 @@ public sealed class SiloPortTests
     }
 
     [Fact]
+    public async Task Two_options_on_one_port_are_refused()
+    {
+        var port = PostgresServer.FreePort();
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => SiloHost.BuildAsync(new SiloHostOptions
+        {
+            Storage = StorageLocation.Parse("memory"), SiloPort = PostgresServer.FreePort(), GatewayPort = port, MetricsPort = port,
+        }, TestContext.Current.CancellationToken));
+        Assert.Contains($"--gateway-port and --metrics-port are both {port}", e.Message);
+    }
+
+    [Fact]
     public async Task Free_ports_build_a_silo()
     {
         await using var app = await SiloHost.BuildAsync(new SiloHostOptions

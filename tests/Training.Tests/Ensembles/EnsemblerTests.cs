@@ -83,6 +83,27 @@ public sealed class EnsemblerTests
         Assert.Equal([0.4], back.Rule.Thresholds);
     }
 
+    [Theory]
+    [InlineData("rows")]
+    [InlineData("class_names")]
+    [InlineData("member_models")]
+    public void A_null_where_the_report_has_none_is_refused_by_name_when_read(string key)
+    {
+        // Every key present, one of them null: malformed, so a JsonException naming it (the CLI's exit 2), not a
+        // NullReferenceException in predict or the report later.
+        var fields = new Dictionary<string, string>
+        {
+            ["study_id"] = "\"s\"", ["metric"] = "\"f1\"", ["higher_is_better"] = "true", ["task"] = "\"Binary\"", ["class_names"] = "[\"NO\", \"YES\"]",
+            ["method"] = "\"soft\"", ["weights_method"] = "\"equal weights\"", ["weights"] = "{\"a\": 1}", ["thresholds"] = "[0.5]", ["held_out_rows"] = "3",
+            ["out_of_fold_rows"] = "9", ["rows"] = "[]", ["verdict"] = "\"v\"", ["member_models"] = "{\"a\": [\"a/final\"]}",
+        };
+        Assert.NotNull(EnsembleReport.FromJson("{" + string.Join(", ", fields.Select(f => $"\"{f.Key}\": {f.Value}")) + "}")); // the file without the null reads
+        fields[key] = "null";
+        var json = "{" + string.Join(", ", fields.Select(f => $"\"{f.Key}\": {f.Value}")) + "}";
+        var e = Assert.Throws<System.Text.Json.JsonException>(() => EnsembleReport.FromJson(json));
+        Assert.Contains(key, e.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
     [Fact]
     public void A_report_written_with_one_folder_per_member_still_reads()
     {
