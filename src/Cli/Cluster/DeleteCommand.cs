@@ -18,7 +18,7 @@ public static class DeleteCommand
     {
         var id = new Argument<string>("id") { Description = "Study id." };
         var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation (needed when stdin is not a terminal)." };
-        var artifacts = new Option<bool>("--artifacts") { Description = "Also delete the study's artifacts folder (checkpoints, predictions, report)." };
+        var artifacts = new Option<bool>("--artifacts") { Description = "Also delete the study's artifacts folder (checkpoints, predictions, report); for a study already deleted, only that folder." };
         var force = new Option<bool>("--force") { Description = "Delete even while trials run: the study is cancelled first, its workers stop at their next report." };
         var dataDir = new Option<string?>("--data-dir") { Description = $"Where the artifacts live, as for `sweep up` (default: {LocalHome.DefaultHelp}); artifacts are in DIR/{ArtifactLayout.DefaultRoot}/ID.", HelpName = "DIR" };
         var json = new Option<bool>("--json") { Description = "Print what was deleted as JSON: the study's last status, and the artifacts folder and whether it was removed." };
@@ -41,7 +41,16 @@ public static class DeleteCommand
             return await client.WithConnection(parse, async connection =>
             {
                 var study = connection.Grains.GetGrain<IStudyGrain>(studyId);
-                var status = await StudyQueries.Status(connection.Grains, studyId);
+                StudyStatus status;
+                try
+                {
+                    status = await StudyQueries.Status(connection.Grains, studyId);
+                }
+                catch (UsageException) when (parse.GetValue(artifacts) && Directory.Exists(folder))
+                {
+                    // The study went earlier without --artifacts: its folder is all that is left, and this is the verb that removes it.
+                    return await DeleteLeftovers(io, studyId, folder, parse.GetValue(yes), parse.GetValue(json), ct);
+                }
                 // Refuse before asking: a yes that is then refused wastes the question. The study checks again.
                 if (!parse.GetValue(force) && status.Running.Count > 0)
                     throw new RefusedException($"study '{studyId}' has {status.Running.Count} trial(s) running; cancel it first (sweep cancel {studyId}) or pass --force");
@@ -77,5 +86,24 @@ public static class DeleteCommand
             }, ct);
         });
         return command;
+    }
+
+    /// <summary>`delete ID --artifacts` for a study no longer in the cluster: removes the artifacts folder it left (asked first unless --yes).</summary>
+    private static async Task<int> DeleteLeftovers(CliIO io, string studyId, string folder, bool yes, bool json, CancellationToken ct)
+    {
+        if (!yes)
+        {
+            io.Error.Write($"No study '{studyId}' in the cluster. Delete its leftover artifacts {folder}? [y/N] ");
+            var answer = (await io.In.ReadLineAsync(ct))?.Trim();
+            if (answer is not ("y" or "Y" or "yes" or "YES" or "Yes"))
+            {
+                io.Error.WriteLine("not deleted");
+                return ExitCodes.NotConfirmed;
+            }
+        }
+        Directory.Delete(folder, recursive: true);
+        if (json) io.Out.WriteLine(JsonSerializer.Serialize(new { deleted = (string?)null, status = (StudyStatus?)null, artifacts = folder, artifacts_deleted = true }, CliJson.Options));
+        else io.Out.WriteLine($"no study {studyId} in the cluster; deleted its leftover artifacts {folder}");
+        return ExitCodes.Ok;
     }
 }

@@ -162,6 +162,13 @@ public sealed class StudyVerbTests
         Assert.DoesNotContain(list.EnumerateArray(), s => s.GetProperty("study_id").GetString() == a);
         Assert.Contains(list.EnumerateArray(), s => s.GetProperty("study_id").GetString() == b);
 
+        // The study is gone but its artifacts stayed: `delete --artifacts` removes what is left; without it, no such study.
+        Assert.Equal(2, (await Sweep.Run("delete", a, "--yes", "--data-dir", data, "--cluster", cluster.Address)).ExitCode);
+        var leftovers = await Sweep.Ok("delete", a, "--yes", "--artifacts", "--data-dir", data, "--cluster", cluster.Address);
+        Assert.Contains($"no study {a} in the cluster; deleted its leftover artifacts", leftovers);
+        Assert.False(Directory.Exists(Path.Combine(data, "artifacts", a)));
+        Assert.Equal(2, (await Sweep.Run("delete", a, "--yes", "--artifacts", "--data-dir", data, "--cluster", cluster.Address)).ExitCode); // nothing left
+
         var json = await Sweep.Json("delete", b, "--yes", "--artifacts", "--json", "--data-dir", data, "--cluster", cluster.Address);
         Assert.Equal(b, json.GetProperty("deleted").GetString());
         Assert.True(json.GetProperty("artifacts_deleted").GetBoolean());
