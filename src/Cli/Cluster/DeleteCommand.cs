@@ -54,17 +54,9 @@ public static class DeleteCommand
                 // Refuse before asking: a yes that is then refused wastes the question. The study checks again.
                 if (!parse.GetValue(force) && status.Running.Count > 0)
                     throw new RefusedException($"study '{studyId}' has {status.Running.Count} trial(s) running; cancel it first (sweep cancel {studyId}) or pass --force");
-                if (!parse.GetValue(yes))
-                {
-                    io.Error.Write($"Delete study '{studyId}' ({status.Name}, {status.State.ToString().ToLowerInvariant()}, {status.Finished}/{status.Budget} trials finished)" +
-                                   (parse.GetValue(artifacts) ? $" and its artifacts {folder}" : "") + "? [y/N] ");
-                    var answer = (await io.In.ReadLineAsync(ct))?.Trim();
-                    if (answer is not ("y" or "Y" or "yes" or "YES" or "Yes"))
-                    {
-                        io.Error.WriteLine("not deleted");
-                        return ExitCodes.NotConfirmed;
-                    }
-                }
+                if (!parse.GetValue(yes) && !await Confirmed(io, $"Delete study '{studyId}' ({status.Name}, {status.State.ToString().ToLowerInvariant()}, " +
+                        $"{status.Finished}/{status.Budget} trials finished)" + (parse.GetValue(artifacts) ? $" and its artifacts {folder}" : "") + "?", ct))
+                    return ExitCodes.NotConfirmed;
                 var last = await StudyQueries.Guard(studyId, () => study.Delete(parse.GetValue(force)));
                 var removed = false;
                 if (parse.GetValue(artifacts) && Directory.Exists(folder))
@@ -91,19 +83,20 @@ public static class DeleteCommand
     /// <summary>`delete ID --artifacts` for a study no longer in the cluster: removes the artifacts folder it left (asked first unless --yes).</summary>
     private static async Task<int> DeleteLeftovers(CliIO io, string studyId, string folder, bool yes, bool json, CancellationToken ct)
     {
-        if (!yes)
-        {
-            io.Error.Write($"No study '{studyId}' in the cluster. Delete its leftover artifacts {folder}? [y/N] ");
-            var answer = (await io.In.ReadLineAsync(ct))?.Trim();
-            if (answer is not ("y" or "Y" or "yes" or "YES" or "Yes"))
-            {
-                io.Error.WriteLine("not deleted");
-                return ExitCodes.NotConfirmed;
-            }
-        }
+        if (!yes && !await Confirmed(io, $"No study '{studyId}' in the cluster. Delete its leftover artifacts {folder}?", ct)) return ExitCodes.NotConfirmed;
         Directory.Delete(folder, recursive: true);
         if (json) io.Out.WriteLine(JsonSerializer.Serialize(new { deleted = (string?)null, status = (StudyStatus?)null, artifacts = folder, artifacts_deleted = true }, CliJson.Options));
         else io.Out.WriteLine($"no study {studyId} in the cluster; deleted its leftover artifacts {folder}");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>Asks <paramref name="question"/> with [y/N] on stderr; only y, Y, yes, YES or Yes confirms, else it says "not deleted".</summary>
+    private static async Task<bool> Confirmed(CliIO io, string question, CancellationToken ct)
+    {
+        io.Error.Write($"{question} [y/N] ");
+        var answer = (await io.In.ReadLineAsync(ct))?.Trim();
+        if (answer is "y" or "Y" or "yes" or "YES" or "Yes") return true;
+        io.Error.WriteLine("not deleted");
+        return false;
     }
 }

@@ -81,24 +81,11 @@ public sealed class SiloOptions
             command.Options.Add(option);
     }
 
-    /// <summary>
-    /// Each port in 1–65535 (the metrics port may be 0: off) and no two options on one port: Orleans listens with
-    /// SO_REUSEPORT, so a silo and a gateway on one port would both start and split the connections between them.
-    /// </summary>
-    /// <exception cref="UsageException">A port out of range, or two options given the same port.</exception>
-    internal static void CheckPorts(int siloPort, int gatewayPort, int metricsPort)
-    {
-        (string Option, int Port)[] ports = [("--silo-port", siloPort), ("--gateway-port", gatewayPort), ("--metrics-port", metricsPort)];
-        foreach (var (option, port) in ports)
-            if (port is < 0 or > 65535 || port == 0 && option != "--metrics-port")
-                throw new UsageException($"{option} must be a port from 1 to 65535{(option == "--metrics-port" ? " (0 turns it off)" : "")}, got {port}");
-        foreach (var clash in ports.Where(p => p.Port != 0).GroupBy(p => p.Port).Where(g => g.Count() > 1))
-            throw new UsageException($"{string.Join(" and ", clash.Select(p => p.Option))} are both {clash.Key}: each needs a port of its own");
-    }
-
     public SiloHostOptions Read(ParseResult parse, StorageLocation storage)
     {
-        CheckPorts(parse.GetValue(_siloPort), parse.GetValue(_gatewayPort), parse.GetValue(_metricsPort));
+        // Refused here too, so a bad port is a usage error (exit 2) before storage is created.
+        if (SiloHost.PortProblem(parse.GetValue(_siloPort), parse.GetValue(_gatewayPort), parse.GetValue(_metricsPort)) is { } problem)
+            throw new UsageException(problem);
         if (!IPAddress.TryParse(parse.GetValue(_advertise), out var advertised))
             throw new UsageException($"--advertise must be an IP address, got '{parse.GetValue(_advertise)}'");
         IPAddress? listen = null;

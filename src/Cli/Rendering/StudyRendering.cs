@@ -95,9 +95,7 @@ public static class StudyRendering
             // Cancelled trials get a column only when there are some, so the counts add up to the finished/budget
             // figure after `sweep cancel` without widening every other table.
             var anyCancelled = status.Backbones.Any(b => b.Count(TrialState.Cancelled) > 0);
-            TrialState[] statuses = anyCancelled
-                ? [TrialState.Waiting, TrialState.Running, TrialState.Complete, TrialState.Pruned, TrialState.Failed, TrialState.Cancelled]
-                : [TrialState.Waiting, TrialState.Running, TrialState.Complete, TrialState.Pruned, TrialState.Failed];
+            TrialState[] statuses = [TrialState.Waiting, TrialState.Running, TrialState.Complete, TrialState.Pruned, TrialState.Failed, .. anyCancelled ? [TrialState.Cancelled] : Array.Empty<TrialState>()];
             if (countColumns)
                 foreach (var s in statuses) table.AddColumn(new TableColumn(s.ToWire()).RightAligned());
             else table.AddColumn("trials");
@@ -107,9 +105,13 @@ public static class StudyRendering
             if (staged) table.AddColumn(new TableColumn(paramsInTable ? "final (held-out)" : "final").RightAligned());
             foreach (var b in status.Backbones)
             {
-                int[] counts = anyCancelled
-                    ? [b.Pending, b.Count(TrialState.Leased) + b.Count(TrialState.Running), b.Count(TrialState.Complete), b.Count(TrialState.Pruned), b.Count(TrialState.Failed), b.Count(TrialState.Cancelled)]
-                    : [b.Pending, b.Count(TrialState.Leased) + b.Count(TrialState.Running), b.Count(TrialState.Complete), b.Count(TrialState.Pruned), b.Count(TrialState.Failed)];
+                // "waiting" counts every trial not started (waiting, or not yet created); "running" leased and running ones.
+                var counts = statuses.Select(state => state switch
+                {
+                    TrialState.Waiting => b.Pending,
+                    TrialState.Running => b.Count(TrialState.Leased) + b.Count(TrialState.Running),
+                    _ => b.Count(state),
+                }).ToArray();
                 var cells = new List<IRenderable> { new Text(b.Backbone), ProgressBar(b.Finished, b.Budget, bar) };
                 if (countColumns) cells.AddRange(counts.Select(n => new Text(n.ToString(CultureInfo.InvariantCulture))));
                 else cells.Add(new Text(string.Join(", ", statuses.Zip(counts).Where(p => p.Second > 0).Select(p => $"{p.Second} {p.First.ToWire()}")) is { Length: > 0 } c ? c : "-"));

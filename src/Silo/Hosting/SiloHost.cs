@@ -70,7 +70,7 @@ public static class SiloHost
 
     /// <summary>Builds the silo host (not started): checks its ports are free, creates the storage schema.</summary>
     /// <exception cref="PortInUseException">The silo, gateway or metrics port is taken (another silo or `sweep up` on this machine).</exception>
-    /// <exception cref="ArgumentException">Database clustering with in-memory storage.</exception>
+    /// <exception cref="ArgumentException">Database clustering with in-memory storage, or a port out of range or given twice (<see cref="PortProblem"/>).</exception>
     public static async Task<WebApplication> BuildAsync(SiloHostOptions options, CancellationToken cancellationToken = default)
     {
         CheckPortsFree(options);
@@ -208,13 +208,29 @@ public static class SiloHost
     }
 
     /// <summary>
+    /// What is wrong with the silo's ports before anything binds, or null: each must be in 1–65535 (the metrics
+    /// port may be 0, which turns it off), and no two may be the same. Orleans listens with SO_REUSEPORT, so a
+    /// silo and a gateway on one port would both start and split the connections between them. The message
+    /// names the options (`--silo-port`, `--gateway-port`, `--metrics-port`).
+    /// </summary>
+    public static string? PortProblem(int siloPort, int gatewayPort, int metricsPort)
+    {
+        (string Option, int Port)[] ports = [("--silo-port", siloPort), ("--gateway-port", gatewayPort), ("--metrics-port", metricsPort)];
+        foreach (var (option, port) in ports)
+            if (port is < 0 or > IPEndPoint.MaxPort || port == 0 && option != "--metrics-port")
+                return $"{option} must be a port from 1 to {IPEndPoint.MaxPort}{(option == "--metrics-port" ? " (0 turns it off)" : "")}, got {port}";
+        var clash = ports.Where(p => p.Port != 0).GroupBy(p => p.Port).FirstOrDefault(g => g.Count() > 1);
+        return clash is null ? null : $"{string.Join(" and ", clash.Select(p => p.Option))} are both {clash.Key}: each needs a port of its own";
+    }
+
+    private const int SolSocket = 1, SoReuseAddr = 2; // <sys/socket.h> on Linux
+
+    /// <summary>
     /// Refuses to start when a port this silo needs is taken, naming the port and its option: otherwise Orleans
     /// and Kestrel fail half-way through start-up and log a stack trace per listener before the one-line reason.
     /// Orleans' listeners set SO_REUSEPORT, so without this check a second silo on the same ports starts and
     /// shares them with the first. A port taken between this check and the bind fails with the listener's message.
     /// </summary>
-    private const int SolSocket = 1, SoReuseAddr = 2; // <sys/socket.h> on Linux
-
     private static void CheckPortsFree(SiloHostOptions options)
     {
         var listen = options.Clustering == ClusteringMode.Database ? options.ListenAddress ?? options.AdvertisedAddress : IPAddress.Loopback;
@@ -228,11 +244,9 @@ public static class SiloHost
         var metricsAddress = IPAddress.TryParse(options.MetricsBind, out var bind) ? bind
             : string.Equals(options.MetricsBind, "localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback : null;
         if (options.MetricsPort != 0 && metricsAddress is not null) ports.Add((options.MetricsPort, "--metrics-port", metricsAddress));
-        foreach (var clash in ports.Where(p => p.Port != 0).GroupBy(p => p.Port).Where(g => g.Count() > 1))
-            throw new ArgumentException($"{string.Join(" and ", clash.Select(p => p.Option))} are both {clash.Key}: each needs a port of its own");
+        if (PortProblem(options.SiloPort, options.GatewayPort, options.MetricsPort) is { } problem) throw new ArgumentException(problem);
         foreach (var (port, option, address) in ports)
         {
-            if (port is < 0 or > IPEndPoint.MaxPort) throw new ArgumentOutOfRangeException(option, port, $"{option} must be a port from 1 to {IPEndPoint.MaxPort}");
             try
             {
                 using var probe = new System.Net.Sockets.TcpListener(address, port);

@@ -1,9 +1,9 @@
 namespace SweepCluster.Training.Data;
 
 /// <summary>
-/// What Training reads of a study, whatever the backbone: its data, how it is split (folds, seed, whether a
-/// final stage scores held-out rows) (the training settings are FineTuning's <c>TrainingSettings</c>,
-/// given beside it where needed, so data does not depend on fine-tuning). Names are the study
+/// What Training reads of a study, whatever the backbone: its data and how it is split (folds, seed, whether a
+/// final stage scores held-out rows). The training settings are FineTuning's <c>TrainingSettings</c>, given
+/// beside it where needed, so data does not depend on fine-tuning. Names are the study
 /// file's (docs/study-spec.md); the defaults too. A plain record, so Training needs neither the study parser
 /// nor the stored spec records (the worker maps those: <c>SweepCluster.Worker.Training.SpecMapping</c>).
 /// </summary>
