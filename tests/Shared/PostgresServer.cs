@@ -70,10 +70,21 @@ public sealed class PostgresServer : IAsyncLifetime
             throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {process.ExitCode}: {await error}{await output}");
     }
 
+    /// <summary>
+    /// A port free now and not handed out before in this process: the kernel may give a just-closed ephemeral port
+    /// again, and a silo now refuses two options on one port (Orleans' SO_REUSEPORT would let both bind).
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (HandedOut)
+                if (HandedOut.Add(port)) return port;
+        }
     }
+
+    private static readonly HashSet<int> HandedOut = [];
 }
