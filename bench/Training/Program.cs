@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 // Training samples/s of BertForSequenceClassification on CPU: one step is forward, cross-entropy,
 // backward, gradient clipping, AdamW. Same shapes, thread count and step as pytorch_reference.py.
-//   training-bench [--sizes base,small,minilm] [--threads 2] [--batch 8] [--seq 128] [--steps 5] [--warmup 2] [--optimizer flat|torchsharp] [--chunk ELEMENTS (flat: 0 = whole buffer)]
+//   training-bench [--sizes base,small,minilm] [--threads 2] [--batch 8] [--seq 128] [--steps 5] [--warmup 2] [--optimizer flat|kernels|torchsharp] [--chunk ELEMENTS (flat: 0 = whole buffer)]
 //   training-bench memory [--trials 100]: resident memory over many trials (the worker must not grow)
 //   training-bench load-memory [--checkpoint DIR] [--tokenizer DIR]: peak resident memory of loading a BERT-base checkpoint
 //   training-bench cuda-check FIXTURES [--batch 32 --seq 128]: the CUDA path on a GPU machine (parity, mixed precision, speed)
@@ -57,7 +57,8 @@ foreach (var size in options.Sizes)
     manual_seed(0);
     using var model = new BertForSequenceClassification(config, 2);
     model.train();
-    // flat (default, what the fold trainer uses): FlatAdamW + its one-norm clipping; torchsharp: optim.AdamW + clip_grad_norm_ (the per-tensor path before issue 16).
+    // flat (default, what the fold trainer uses): FlatAdamW.Update (on the CPU one fused pass); kernels: FlatAdamW's libtorch
+    // kernels (ClipGradNorm + Step, what a GPU runs); torchsharp: optim.AdamW + clip_grad_norm_ (the per-tensor path before issue 16).
     using var optimizer = options.Optimizer == "torchsharp" ? optim.AdamW(model.parameters(), lr: 2e-5) : null;
     using var flat = options.Optimizer == "torchsharp" ? null : new FlatAdamW(model, _ => new ParameterRate(2e-5, 0), chunkElements: options.Chunk);
     using var ids = randint(1000, 30000, [options.Batch, options.Sequence], dtype: int64);
@@ -70,6 +71,14 @@ foreach (var size in options.Sizes)
         using var scope = NewDisposeScope();
         var loss = nn.functional.cross_entropy(model.forward(ids, mask), labels);
         loss.backward();
+        if (flat is not null && options.Optimizer == "kernels")
+        {
+            // The libtorch kernel path (a CUDA device's) on the CPU: what Update ran here before its fused CPU pass.
+            flat.ClipGradNorm(1.0).Dispose();
+            flat.Step(1.0);
+            flat.ZeroGrad();
+            return;
+        }
         if (flat is not null)
         {
             flat.Update(1.0, 1.0);
@@ -108,7 +117,7 @@ foreach (var size in options.Sizes)
 static void OptimizerStep(Args options)
 {
     Console.WriteLine($"clip + AdamW alone, {options.Threads} threads, {options.Steps} timed steps after {options.Warmup} warm-up (seconds per step)");
-    Console.WriteLine("size   params(M)  torchsharp  flat(whole)  flat(2^18 chunks)");
+    Console.WriteLine("size   params(M)  torchsharp  flat(whole)  flat(2^18 chunks)  flat fused (Update)");
     foreach (var size in options.Sizes)
     {
         var (layers, hidden, heads) = size switch { "base" => (12, 768, 12), "small" => (4, 256, 4), _ => (6, 384, 12) };
@@ -147,7 +156,14 @@ static void OptimizerStep(Args options)
         }
         whole = Flat(0);
         chunked = Flat(1L << 18);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{size,-6} {millions,9:0.0} {perTensor,11:0.0000} {whole,12:0.0000} {chunked,18:0.0000}"));
+        double fused;
+        using (var model = new BertForSequenceClassification(config, 2))
+        using (var flat = new FlatAdamW(model, _ => new ParameterRate(2e-5, 0)))
+        {
+            // Update: the CPU's one fused pass (plus the gradients' zero fill, which the kernel columns leave out).
+            fused = Time(() => flat.Update(1.0, 1.0), () => { using var _ = no_grad(); flat.Gradients.normal_(0, 1e-3); });
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{size,-6} {millions,9:0.0} {perTensor,11:0.0000} {whole,12:0.0000} {chunked,18:0.0000} {fused,20:0.0000}"));
     }
 }
 

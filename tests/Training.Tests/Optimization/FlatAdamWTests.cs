@@ -62,8 +62,14 @@ public sealed class FlatAdamWTests
     /// reduction, not a norm of per-tensor norms), a few ulps of each update, which the later forward passes carry
     /// on at the same relative size (≈ 1e-7–1e-6). A wrong rate, decay, bias correction or clip is off by 1e-4 or more.
     /// </summary>
-    [Fact]
-    public void A_few_steps_agree_with_TorchSharp_AdamW_and_clip_grad_norm()
+    /// <remarks>
+    /// Both CPU paths: <c>fused: false</c> steps with <see cref="FlatAdamW.ClipGradNorm"/> and <see cref="FlatAdamW.Step"/> (libtorch
+    /// kernels, what a CUDA device runs), <c>fused: true</c> with <see cref="FlatAdamW.Update"/> (one C# pass on the CPU).
+    /// </remarks>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_few_steps_agree_with_TorchSharp_AdamW_and_clip_grad_norm(bool fused)
     {
         var (flatModel, referenceModel) = Twins();
         using var _a = flatModel;
@@ -80,14 +86,23 @@ public sealed class FlatAdamWTests
             using (var scope = NewDisposeScope())
             {
                 nn.functional.cross_entropy(flatModel.forward(ids, mask), labels).backward();
-                flat.GradientsToMasters();
-                using var norm = flat.ClipGradNorm(Hp.MaxGradNorm);
-                flat.Step(factor);
-                flat.ZeroGrad();
+                float? flatNorm = null;
+                if (fused)
+                {
+                    flat.Update(factor, Hp.MaxGradNorm);
+                }
+                else
+                {
+                    flat.GradientsToMasters();
+                    using var norm = flat.ClipGradNorm(Hp.MaxGradNorm);
+                    flatNorm = norm.item<float>();
+                    flat.Step(factor);
+                    flat.ZeroGrad();
+                }
 
                 nn.functional.cross_entropy(referenceModel.forward(ids, mask), labels).backward();
                 var referenceNorm = nn.utils.clip_grad_norm_(referenceModel.parameters(), Hp.MaxGradNorm);
-                Assert.Equal(referenceNorm, norm.item<float>(), referenceNorm * 1e-5);
+                if (flatNorm is { } n) Assert.Equal(referenceNorm, n, referenceNorm * 1e-5);
                 norms.Add(referenceNorm);
                 if (referenceNorm > Hp.MaxGradNorm) clipped++;
                 for (var g = 0; g < groups.Count; g++) groups[g].LearningRate = peak[g] * factor;
@@ -121,7 +136,10 @@ public sealed class FlatAdamWTests
             foreach (var (model, optimizer) in new[] { (wholeModel, whole), (chunkedModel, chunked) })
             {
                 nn.functional.cross_entropy(model.forward(ids, mask), labels).backward();
-                optimizer.Update(factor, Hp.MaxGradNorm);
+                // The kernel path (a CUDA device's; Update on the CPU takes the fused pass, which has no chunks).
+                optimizer.ClipGradNorm(Hp.MaxGradNorm).Dispose();
+                optimizer.Step(factor);
+                optimizer.ZeroGrad();
             }
             Assert.True(whole.Weights.eq(chunked.Weights).all().item<bool>(), $"weights differ after a step at factor {factor}");
         }
@@ -133,6 +151,46 @@ public sealed class FlatAdamWTests
     /// (as above) and the model's bfloat16 weights are the masters rounded (one copy down). Later steps are not
     /// compared: a master a few ulps apart can round to a neighbouring bfloat16 and the two runs then part by 2⁻⁸.
     /// </summary>
+    /// <summary>
+    /// The CPU's fused pass splits the buffers into one partition per torch thread, each in SIMD vectors with a scalar tail:
+    /// on a layer big enough to be split (361,201 elements, odd, so the tail is used), three steps agree with TorchSharp's
+    /// AdamW + clip_grad_norm_ to float32 rounding, as the kernel path does.
+    /// </summary>
+    [Fact]
+    public void The_fused_CPU_pass_agrees_across_partitions_and_the_tail()
+    {
+        using var generator = new Generator(11);
+        using var a = nn.Linear(600, 601, hasBias: true);
+        using var b = nn.Linear(600, 601, hasBias: true);
+        using (no_grad())
+        {
+            a.weight!.copy_(randn([601, 600], generator: generator) * 0.05);
+            a.bias!.copy_(randn([601], generator: generator) * 0.05);
+            b.weight!.copy_(a.weight);
+            b.bias!.copy_(a.bias);
+        }
+        using var flat = new FlatAdamW(a, _ => new ParameterRate(1e-3, 0.1), Hp.Beta1, Hp.Beta2, Hp.AdamEpsilon);
+        Assert.Equal(361_201, flat.Count);
+        using var reference = optim.AdamW(b.parameters(), lr: 1e-3, beta1: Hp.Beta1, beta2: Hp.Beta2, eps: Hp.AdamEpsilon, weight_decay: 0.1);
+        using var input = randn([32, 600], generator: generator);
+        using var target = randn([32, 601], generator: generator);
+        for (var step = 0; step < 3; step++)
+        {
+            using var scope = NewDisposeScope();
+            nn.functional.mse_loss(a.forward(input), target).backward();
+            flat.Update(1.0, 0.5);
+            nn.functional.mse_loss(b.forward(input), target).backward();
+            nn.utils.clip_grad_norm_(b.parameters(), 0.5);
+            reference.step();
+            reference.zero_grad();
+        }
+        Assert.True(a.weight!.allclose(b.weight!, rtol: 1e-5, atol: 1e-6), $"weights differ by {(a.weight! - b.weight!).abs().max().item<float>()}");
+        Assert.True(a.bias!.allclose(b.bias!, rtol: 1e-5, atol: 1e-6), $"biases differ by {(a.bias! - b.bias!).abs().max().item<float>()}");
+        // The update moved the weights well beyond the tolerance, so agreement is not the start agreeing with itself.
+        using var start = randn([601, 600], generator: new Generator(11)) * 0.05;
+        Assert.True((a.weight! - start).abs().max().item<float>() > 1e-3);
+    }
+
     [Fact]
     public void The_bfloat16_mode_steps_its_float32_masters_as_TorchSharp_does()
     {
