@@ -25,6 +25,10 @@ public sealed record FlatSegment(string Name, long Offset, long Count, long[] Sh
 /// multiplies one scalar.
 /// </para>
 /// <para>
+/// On the CPU, <see cref="Update"/> runs clipping and AdamW as one fused pass instead of <see cref="Step"/>'s kernels
+/// (measured on 2 threads, `training-bench optimizer-step`: 0.0086 s against 0.028 s for the 11.2 M-parameter small model).
+/// </para>
+/// <para>
 /// In the mixed mode (<c>mixedBFloat16</c>) the model's parameters are bfloat16 views into a flat compute
 /// buffer and their gradients views into a flat bfloat16 gradient buffer; the float32 masters, their
 /// gradients and the moments are flat as above, and each direction is one copy (<see cref="GradientsToMasters"/>
