@@ -32,6 +32,25 @@ public static class ClassicFunctions
         { 4047, 8828, 8732, 5743, 1091, 381 },
     });
 
+    /// <summary>
+    /// Hartmann-3 (constants from Surjanovic &amp; Bingham's Virtual Library of Simulation Experiments): minimum −3.86278
+    /// at (0.114614, 0.555649, 0.852547). Only in the noisy hold-out set, not the suite.
+    /// </summary>
+    public static double Hartmann3(ReadOnlySpan<double> x)
+    {
+        double[] alpha = [1.0, 1.2, 3.0, 3.2];
+        double[,] a = { { 3, 10, 30 }, { 0.1, 10, 35 }, { 3, 10, 30 }, { 0.1, 10, 35 } };
+        double[,] p = { { 0.3689, 0.1170, 0.2673 }, { 0.4699, 0.4387, 0.7470 }, { 0.1091, 0.8732, 0.5547 }, { 0.0381, 0.5743, 0.8828 } };
+        var sum = 0.0;
+        for (var i = 0; i < 4; i++)
+        {
+            var exponent = 0.0;
+            for (var j = 0; j < 3; j++) exponent += a[i, j] * (x[j] - p[i, j]) * (x[j] - p[i, j]);
+            sum += alpha[i] * Math.Exp(-exponent);
+        }
+        return -sum;
+    }
+
     public static double Hartmann6(ReadOnlySpan<double> x)
     {
         var sum = 0.0;

@@ -77,6 +77,27 @@ public static class SuiteFunctions
     public static IReadOnlyList<SuiteFunction> Extra { get; } =
         [Rastrigin6, Schwefel4, Griewank8, Step5, DixonPrice6, StyblinskiTang10, StyblinskiTang4Noisy, ConditionalMixedFunction];
 
+    /// <summary>
+    /// Noisy objectives that are not in the suite (the noiseless function plus scale·z(stream, seed, i), metric: the noiseless
+    /// value of the incumbent, as for the suite's two noisy ones), to choose a noise-handling change on without touching the
+    /// scored functions. The noise is about as large against each function's spread near its optimum as the suite's.
+    /// </summary>
+    public static IReadOnlyList<SuiteFunction> HoldOutNoisy { get; } =
+    [
+        WithNoise(Branin, "branin_noisy", 1.0, 7),
+        WithNoise(Levy4, "levy4_noisy", 1.0, 8),
+        WithNoise(Ackley5, "ackley5_noisy", 0.5, 9),
+        WithNoise(Box("styblinski_tang6", 6 * StyblinskiTangMinimumPerDimension, Repeat(6, (-5, 5)), ClassicFunctions.StyblinskiTang), "styblinski_tang6_noisy", 5.0, 10),
+        WithNoise(Box("hartmann3", -3.86278214782076, Repeat(3, (0, 1)), ClassicFunctions.Hartmann3), "hartmann3_noisy", 0.1, 11),
+    ];
+
+    private static SuiteFunction WithNoise(SuiteFunction f, string name, double scale, ulong stream) => f with
+    {
+        Name = name,
+        Noisy = true,
+        Observe = (p, seed, trialIndex) => f.Evaluate(p) + scale * PortableNoise.StdNormal(stream, seed, trialIndex),
+    };
+
     /// <summary>The enlarged suite: SUITE.md's seven, then SUITE-EXTRA.md's eight.</summary>
     public static IReadOnlyList<SuiteFunction> All { get; } = [.. Base, .. Extra];
 
