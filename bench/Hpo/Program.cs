@@ -140,7 +140,11 @@ internal static class BenchmarkRuns
         Console.WriteLine("| function | gp @25 | tpe @25 | Optuna tpe @25 | gp @50 | tpe @50 | Optuna tpe @50 | Optuna tpe @100 | gp@25 ≤ tpe@25 | gp@25 ≤ Optuna@100 |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         int beatsTpe = 0, beatsOptuna100 = 0, count = 0;
-        var functions = Environment.GetCommandLineArgs().Contains("--holdout-noisy") ? SuiteFunctions.HoldOutNoisy : SuiteFunctions.All;
+        // --holdout: functions outside the suite (noiseless, then noisy), to choose a change on; --holdout-noisy: the noisy ones.
+        var commandLine = Environment.GetCommandLineArgs();
+        IReadOnlyList<SuiteFunction> functions = commandLine.Contains("--holdout-noisy") ? SuiteFunctions.HoldOutNoisy
+            : commandLine.Contains("--holdout") ? [.. SuiteFunctions.HoldOutNoiseless, .. SuiteFunctions.HoldOutNoisy]
+            : SuiteFunctions.All;
         foreach (var function in functions.Where(f => FunctionFilter is null || FunctionFilter.Contains(f.Name)))
         {
             var gp = new (double[] BestAt, double AskMsLate)[seeds];

@@ -51,6 +51,38 @@ public static class ClassicFunctions
         return -sum;
     }
 
+    /// <summary>Six-hump camel on [−3, 3] × [−2, 2]: minimum −1.0316284534898774 (two points). Hold-out only.</summary>
+    public static double SixHumpCamel(ReadOnlySpan<double> x) =>
+        (4 - 2.1 * x[0] * x[0] + Math.Pow(x[0], 4) / 3) * x[0] * x[0] + x[0] * x[1] + (-4 + 4 * x[1] * x[1]) * x[1] * x[1];
+
+    /// <summary>Michalewicz (m = 10) on [0, π]^d: −Σ sin(xᵢ)·sin(i·xᵢ²/π)^20; for d = 5 the minimum is about −4.687658. Hold-out only.</summary>
+    public static double Michalewicz(ReadOnlySpan<double> x)
+    {
+        var sum = 0.0;
+        for (var i = 0; i < x.Length; i++) sum += Math.Sin(x[i]) * Math.Pow(Math.Sin((i + 1) * x[i] * x[i] / Math.PI), 20);
+        return -sum;
+    }
+
+    /// <summary>Zakharov on [−5, 10]^d: Σxᵢ² + (Σ ½i·xᵢ)² + (Σ ½i·xᵢ)⁴, minimum 0 at 0. Hold-out only.</summary>
+    public static double Zakharov(ReadOnlySpan<double> x)
+    {
+        double squares = 0, weighted = 0;
+        for (var i = 0; i < x.Length; i++) { squares += x[i] * x[i]; weighted += 0.5 * (i + 1) * x[i]; }
+        return squares + weighted * weighted + Math.Pow(weighted, 4);
+    }
+
+    /// <summary>Powell (d a multiple of 4) on [−4, 5]^d: minimum 0 at 0. Hold-out only.</summary>
+    public static double Powell(ReadOnlySpan<double> x)
+    {
+        var sum = 0.0;
+        for (var i = 0; i + 3 < x.Length; i += 4)
+        {
+            sum += Math.Pow(x[i] + 10 * x[i + 1], 2) + 5 * Math.Pow(x[i + 2] - x[i + 3], 2)
+                + Math.Pow(x[i + 1] - 2 * x[i + 2], 4) + 10 * Math.Pow(x[i] - x[i + 3], 4);
+        }
+        return sum;
+    }
+
     public static double Hartmann6(ReadOnlySpan<double> x)
     {
         var sum = 0.0;

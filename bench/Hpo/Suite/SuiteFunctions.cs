@@ -91,6 +91,20 @@ public static class SuiteFunctions
         WithNoise(Box("hartmann3", -3.86278214782076, Repeat(3, (0, 1)), ClassicFunctions.Hartmann3), "hartmann3_noisy", 0.1, 11),
     ];
 
+    /// <summary>
+    /// Noiseless objectives that are not in the suite, for the same purpose as <see cref="HoldOutNoisy"/>: low and higher
+    /// dimension, smooth and multimodal, a valley and a needle-like one (Michalewicz).
+    /// </summary>
+    public static IReadOnlyList<SuiteFunction> HoldOutNoiseless { get; } =
+    [
+        Box("six_hump_camel", -1.0316284534898774, [(-3, 3), (-2, 2)], ClassicFunctions.SixHumpCamel),
+        Box("hartmann3", -3.86278214782076, Repeat(3, (0, 1)), ClassicFunctions.Hartmann3),
+        Box("michalewicz5", -4.687658, Repeat(5, (0, Math.PI)), ClassicFunctions.Michalewicz),
+        Box("zakharov6", 0.0, Repeat(6, (-5, 10)), ClassicFunctions.Zakharov),
+        Box("styblinski_tang6", 6 * StyblinskiTangMinimumPerDimension, Repeat(6, (-5, 5)), ClassicFunctions.StyblinskiTang),
+        Box("powell8", 0.0, Repeat(8, (-4, 5)), ClassicFunctions.Powell),
+    ];
+
     private static SuiteFunction WithNoise(SuiteFunction f, string name, double scale, ulong stream) => f with
     {
         Name = name,
