@@ -172,6 +172,9 @@ public sealed class FlatAdamW : IDisposable
         Gradients.copy_(_computeGradients);
     }
 
+    /// <summary>clip_grad_norm_'s guard in max / (norm + ε): PyTorch's 1e-6.</summary>
+    private const double ClipEpsilon = 1e-6;
+
     /// <summary>
     /// Scales <see cref="Gradients"/> so their joint 2-norm is at most <paramref name="maxNorm"/> (as <c>clip_grad_norm_</c>:
     /// factor min(1, maxNorm / (norm + 1e-6))). One norm over the flat buffer; no host synchronisation.
@@ -183,7 +186,7 @@ public sealed class FlatAdamW : IDisposable
         using var scope = NewDisposeScope();
         var norm = Gradients.norm();
         // TorchSharp's in-place operations return the tensor itself: nothing of theirs to dispose.
-        Gradients.mul_((maxNorm / (norm + 1e-6)).clamp_max_(1.0));
+        Gradients.mul_((maxNorm / (norm + ClipEpsilon)).clamp_max_(1.0));
         return norm.MoveToOuterDisposeScope();
     }
 
@@ -193,9 +196,7 @@ public sealed class FlatAdamW : IDisposable
     /// </summary>
     public void Step(double scale = 1)
     {
-        StepCount++;
-        var correction1 = 1 - Math.Pow(_beta1, StepCount);
-        var correction2Root = Math.Sqrt(1 - Math.Pow(_beta2, StepCount));
+        var (scaledEpsilon, stepValue) = NextStep(scale);
         using (no_grad())
         {
             for (long start = 0; start < Count; start += _chunk)
@@ -211,14 +212,25 @@ public sealed class FlatAdamW : IDisposable
                 // m ← m + (1 − β₁)(g − m): one pass, as PyTorch's AdamW writes it (lerp).
                 m.lerp_(g, 1 - _beta1);
                 v.mul_(_beta2).addcmul_(g, g, value: 1 - _beta2);
-                // PyTorch's step, lr·m̂ / (√v̂ + ε), with √(1 − β₂ᵗ) taken out of the denominator:
-                // (√v + ε·√(1 − β₂ᵗ)) / lr, and the scalar √(1 − β₂ᵗ) / (1 − β₁ᵗ) folded into the update's value.
-                // Three passes instead of four; the per-element rate divides the denominator.
-                var denominator = v.sqrt().add_(_epsilon * correction2Root).div_(LearningRates.narrow(0, start, n));
-                p.addcdiv_(m, denominator, value: -scale * correction2Root / correction1);
+                // (√v + ε·√(1 − β₂ᵗ)) / lr, three passes instead of four (see NextStep); the per-element rate divides the denominator.
+                var denominator = v.sqrt().add_(scaledEpsilon).div_(LearningRates.narrow(0, start, n));
+                p.addcdiv_(m, denominator, value: stepValue);
             }
             _computeWeights?.copy_(Weights);
         }
+    }
+
+    /// <summary>
+    /// Counts a step and returns its two bias-corrected scalars, shared by <see cref="Step"/> and <see cref="FusedCpuStep"/>.
+    /// PyTorch's step, lr·m̂ / (√v̂ + ε), is taken with √(1 − β₂ᵗ) out of the denominator: the denominator is
+    /// (√v + ε·√(1 − β₂ᵗ)) / lr and the update's value −scale·√(1 − β₂ᵗ) / (1 − β₁ᵗ).
+    /// </summary>
+    private (double ScaledEpsilon, double StepValue) NextStep(double scale)
+    {
+        StepCount++;
+        var correction1 = 1 - Math.Pow(_beta1, StepCount);
+        var correction2Root = Math.Sqrt(1 - Math.Pow(_beta2, StepCount));
+        return (_epsilon * correction2Root, -scale * correction2Root / correction1);
     }
 
     /// <summary>Zeroes the gradients the model accumulates into (one fill; the views stay the parameters' <c>.grad</c>).</summary>
@@ -238,13 +250,14 @@ public sealed class FlatAdamW : IDisposable
     public void Update(double scale, double maxGradNorm)
     {
         GradientsToMasters();
+        // The fused pass reaches the buffers through Tensor.bytes, an int-length span: up to 2^29 float32 elements.
         if (Weights.device_type == DeviceType.CPU && Count <= int.MaxValue / sizeof(float))
         {
             float norm;
             using (no_grad())
             using (var n = Gradients.norm()) norm = n.item<float>();
             // clip_grad_norm_'s factor, min(1, max / (norm + 1e-6)), in float32 as its tensor arithmetic is.
-            FusedCpuStep(scale, Math.Min(1f, (float)maxGradNorm / (norm + 1e-6f)));
+            FusedCpuStep(scale, Math.Min(1f, (float)maxGradNorm / (norm + (float)ClipEpsilon)));
         }
         else
         {
@@ -264,11 +277,8 @@ public sealed class FlatAdamW : IDisposable
     /// </summary>
     private unsafe void FusedCpuStep(double scale, float clip)
     {
-        StepCount++;
-        var correction1 = 1 - Math.Pow(_beta1, StepCount);
-        var correction2Root = Math.Sqrt(1 - Math.Pow(_beta2, StepCount));
-        var c = new FusedConstants((float)-scale, (float)(1 - _beta1), (float)_beta2, (float)(1 - _beta2),
-            (float)(_epsilon * correction2Root), (float)(-scale * correction2Root / correction1), clip);
+        var (scaledEpsilon, stepValue) = NextStep(scale);
+        var c = new FusedConstants((float)-scale, (float)(1 - _beta1), (float)_beta2, (float)(1 - _beta2), (float)scaledEpsilon, (float)stepValue, clip);
         // Tensor.bytes is a span over a contiguous CPU tensor's own storage (no copy); the buffers live as long as this optimiser.
         var p = Address(Weights);
         var g = Address(Gradients);
