@@ -27,6 +27,9 @@ var gpArgument = args.SkipWhile(a => a != "--gp").Skip(1).FirstOrDefault();
 BenchmarkRuns.Gp = TpeOverrides.ParseInto(gpArgument, new SweepCluster.Search.Gp.GpOptions());
 if (gpArgument is not null) Console.WriteLine($"GP options: {BenchmarkRuns.Gp}");
 BenchmarkRuns.FunctionFilter = functionFilter;
+// --holdout: the noiseless then the noisy hold-out functions; --holdout-noisy: the noisy ones only.
+if (args.Contains("--holdout-noisy")) BenchmarkRuns.GoalFunctions = SuiteFunctions.HoldOutNoisy;
+else if (args.Contains("--holdout")) BenchmarkRuns.GoalFunctions = [.. SuiteFunctions.HoldOutNoiseless, .. SuiteFunctions.HoldOutNoisy];
 BenchmarkRuns.QuasiRandom = !args.Contains("--iid-random");
 BenchmarkRuns.SamplerFilter = args.SkipWhile(a => a != "--samplers").Skip(1).FirstOrDefault()?.Split(',');
 if (tpeArgument is not null) Console.WriteLine($"TPE options: {BenchmarkRuns.Tpe}");
@@ -37,6 +40,7 @@ var plotPath = args.SkipWhile(a => a != "--plot").Skip(1).FirstOrDefault() ?? "h
 if (mode is "quality" or "all") BenchmarkRuns.Quality(seeds, trials, plotPath);
 if (mode is "scaling" or "all") BenchmarkRuns.Scaling(scalingTrials);
 if (mode is "gpcost") BenchmarkRuns.GpCost(seeds);
+// gpgoal [--seeds 20] [--holdout | --holdout-noisy]
 if (mode is "gpgoal") BenchmarkRuns.GpGoal(seeds);
 // budget [--seeds 20]: best after 5, 10, 25, 50 for random, tpe, tpe_mv and gp beside Optuna 3.1 TPE at 25, 50, 100.
 if (mode is "budget") BenchmarkRuns.Budget(seeds);
@@ -117,6 +121,9 @@ internal static class BenchmarkRuns
     public static SweepCluster.Search.Gp.GpOptions Gp { get; set; } = new();
     public static string[]? FunctionFilter { get; set; }
 
+    /// <summary>gpgoal's functions: the suite, or (--holdout, --holdout-noisy) functions outside it to choose a change on.</summary>
+    public static IReadOnlyList<SuiteFunction> GoalFunctions { get; set; } = SuiteFunctions.All;
+
     /// <summary>Random search from the scrambled Halton sequence (default) or independent draws (--iid-random).</summary>
     public static bool QuasiRandom { get; set; } = true;
     public static string[]? SamplerFilter { get; set; }
@@ -140,12 +147,7 @@ internal static class BenchmarkRuns
         Console.WriteLine("| function | gp @25 | tpe @25 | Optuna tpe @25 | gp @50 | tpe @50 | Optuna tpe @50 | Optuna tpe @100 | gp@25 ≤ tpe@25 | gp@25 ≤ Optuna@100 |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         int beatsTpe = 0, beatsOptuna100 = 0, count = 0;
-        // --holdout: functions outside the suite (noiseless, then noisy), to choose a change on; --holdout-noisy: the noisy ones.
-        var commandLine = Environment.GetCommandLineArgs();
-        IReadOnlyList<SuiteFunction> functions = commandLine.Contains("--holdout-noisy") ? SuiteFunctions.HoldOutNoisy
-            : commandLine.Contains("--holdout") ? [.. SuiteFunctions.HoldOutNoiseless, .. SuiteFunctions.HoldOutNoisy]
-            : SuiteFunctions.All;
-        foreach (var function in functions.Where(f => FunctionFilter is null || FunctionFilter.Contains(f.Name)))
+        foreach (var function in GoalFunctions.Where(f => FunctionFilter is null || FunctionFilter.Contains(f.Name)))
         {
             var gp = new (double[] BestAt, double AskMsLate)[seeds];
             var tpe = new (double[] BestAt, double AskMsLate)[seeds];

@@ -38,18 +38,21 @@ public static class ClassicFunctions
     /// </summary>
     public static double Hartmann3(ReadOnlySpan<double> x)
     {
-        double[] alpha = [1.0, 1.2, 3.0, 3.2];
-        double[,] a = { { 3, 10, 30 }, { 0.1, 10, 35 }, { 3, 10, 30 }, { 0.1, 10, 35 } };
-        double[,] p = { { 0.3689, 0.1170, 0.2673 }, { 0.4699, 0.4387, 0.7470 }, { 0.1091, 0.8732, 0.5547 }, { 0.0381, 0.5743, 0.8828 } };
         var sum = 0.0;
         for (var i = 0; i < 4; i++)
         {
             var exponent = 0.0;
-            for (var j = 0; j < 3; j++) exponent += a[i, j] * (x[j] - p[i, j]) * (x[j] - p[i, j]);
-            sum += alpha[i] * Math.Exp(-exponent);
+            for (var j = 0; j < 3; j++) exponent += Hartmann3A[i, j] * (x[j] - Hartmann3P[i, j]) * (x[j] - Hartmann3P[i, j]);
+            sum += HartmannAlpha[i] * Math.Exp(-exponent);
         }
         return -sum;
     }
+
+    // Hartmann-3 shares HartmannAlpha with Hartmann-6.
+    private static readonly double[,] Hartmann3A = { { 3, 10, 30 }, { 0.1, 10, 35 }, { 3, 10, 30 }, { 0.1, 10, 35 } };
+
+    private static readonly double[,] Hartmann3P =
+        { { 0.3689, 0.1170, 0.2673 }, { 0.4699, 0.4387, 0.7470 }, { 0.1091, 0.8732, 0.5547 }, { 0.0381, 0.5743, 0.8828 } };
 
     /// <summary>Six-hump camel on [−3, 3] × [−2, 2]: minimum −1.0316284534898774 (two points). Hold-out only.</summary>
     public static double SixHumpCamel(ReadOnlySpan<double> x) =>

@@ -77,6 +77,12 @@ public static class SuiteFunctions
     public static IReadOnlyList<SuiteFunction> Extra { get; } =
         [Rastrigin6, Schwefel4, Griewank8, Step5, DixonPrice6, StyblinskiTang10, StyblinskiTang4Noisy, ConditionalMixedFunction];
 
+    // Hold-out functions used both noiseless and noisy (below); not in the suite.
+    private static SuiteFunction Hartmann3 { get; } = Box("hartmann3", -3.86278214782076, Repeat(3, (0, 1)), ClassicFunctions.Hartmann3);
+
+    private static SuiteFunction StyblinskiTang6 { get; } = Box("styblinski_tang6", 6 * StyblinskiTangMinimumPerDimension,
+        Repeat(6, (-5, 5)), ClassicFunctions.StyblinskiTang);
+
     /// <summary>
     /// Noisy objectives that are not in the suite (the noiseless function plus scale·z(stream, seed, i), metric: the noiseless
     /// value of the incumbent, as for the suite's two noisy ones), to choose a noise-handling change on without touching the
@@ -87,8 +93,8 @@ public static class SuiteFunctions
         WithNoise(Branin, "branin_noisy", 1.0, 7),
         WithNoise(Levy4, "levy4_noisy", 1.0, 8),
         WithNoise(Ackley5, "ackley5_noisy", 0.5, 9),
-        WithNoise(Box("styblinski_tang6", 6 * StyblinskiTangMinimumPerDimension, Repeat(6, (-5, 5)), ClassicFunctions.StyblinskiTang), "styblinski_tang6_noisy", 5.0, 10),
-        WithNoise(Box("hartmann3", -3.86278214782076, Repeat(3, (0, 1)), ClassicFunctions.Hartmann3), "hartmann3_noisy", 0.1, 11),
+        WithNoise(StyblinskiTang6, "styblinski_tang6_noisy", 5.0, 10),
+        WithNoise(Hartmann3, "hartmann3_noisy", 0.1, 11),
     ];
 
     /// <summary>
@@ -98,10 +104,10 @@ public static class SuiteFunctions
     public static IReadOnlyList<SuiteFunction> HoldOutNoiseless { get; } =
     [
         Box("six_hump_camel", -1.0316284534898774, [(-3, 3), (-2, 2)], ClassicFunctions.SixHumpCamel),
-        Box("hartmann3", -3.86278214782076, Repeat(3, (0, 1)), ClassicFunctions.Hartmann3),
+        Hartmann3,
         Box("michalewicz5", -4.687658, Repeat(5, (0, Math.PI)), ClassicFunctions.Michalewicz),
         Box("zakharov6", 0.0, Repeat(6, (-5, 10)), ClassicFunctions.Zakharov),
-        Box("styblinski_tang6", 6 * StyblinskiTangMinimumPerDimension, Repeat(6, (-5, 5)), ClassicFunctions.StyblinskiTang),
+        StyblinskiTang6,
         Box("powell8", 0.0, Repeat(8, (-4, 5)), ClassicFunctions.Powell),
     ];
 
