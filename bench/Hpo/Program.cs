@@ -28,8 +28,10 @@ BenchmarkRuns.Gp = TpeOverrides.ParseInto(gpArgument, new SweepCluster.Search.Gp
 if (gpArgument is not null) Console.WriteLine($"GP options: {BenchmarkRuns.Gp}");
 BenchmarkRuns.FunctionFilter = functionFilter;
 // --holdout: the noiseless then the noisy hold-out functions; --holdout-noisy: the noisy ones only.
-if (args.Contains("--holdout-noisy")) BenchmarkRuns.GoalFunctions = SuiteFunctions.HoldOutNoisy;
+if (args.Contains("--holdout-conditional")) BenchmarkRuns.GoalFunctions = SuiteFunctions.HoldOutConditional;
+else if (args.Contains("--holdout-noisy")) BenchmarkRuns.GoalFunctions = SuiteFunctions.HoldOutNoisy;
 else if (args.Contains("--holdout")) BenchmarkRuns.GoalFunctions = [.. SuiteFunctions.HoldOutNoiseless, .. SuiteFunctions.HoldOutNoisy];
+BenchmarkRuns.PerSeedPath = args.SkipWhile(a => a != "--per-seed").Skip(1).FirstOrDefault();
 BenchmarkRuns.QuasiRandom = !args.Contains("--iid-random");
 BenchmarkRuns.SamplerFilter = args.SkipWhile(a => a != "--samplers").Skip(1).FirstOrDefault()?.Split(',');
 if (tpeArgument is not null) Console.WriteLine($"TPE options: {BenchmarkRuns.Tpe}");
@@ -40,7 +42,7 @@ var plotPath = args.SkipWhile(a => a != "--plot").Skip(1).FirstOrDefault() ?? "h
 if (mode is "quality" or "all") BenchmarkRuns.Quality(seeds, trials, plotPath);
 if (mode is "scaling" or "all") BenchmarkRuns.Scaling(scalingTrials);
 if (mode is "gpcost") BenchmarkRuns.GpCost(seeds);
-// gpgoal [--seeds 20] [--holdout | --holdout-noisy]
+// gpgoal [--seeds 20] [--holdout | --holdout-noisy | --holdout-conditional] [--per-seed FILE]
 if (mode is "gpgoal") BenchmarkRuns.GpGoal(seeds);
 // budget [--seeds 20]: best after 5, 10, 25, 50 for random, tpe, tpe_mv and gp beside Optuna 3.1 TPE at 25, 50, 100.
 if (mode is "budget") BenchmarkRuns.Budget(seeds);
@@ -59,10 +61,11 @@ if (mode is "pruning" or "all")
 if (mode is "trace")
 {
     // trace --functions NAME --samplers NAME --seeds N: every trial of seed N-1, for eyeballing a sampler.
-    var function = SuiteFunctions.All.First(f => functionFilter?.Contains(f.Name) ?? true);
+    var function = SuiteFunctions.All.Concat(SuiteFunctions.HoldOutNoiseless).Concat(SuiteFunctions.HoldOutNoisy).Concat(SuiteFunctions.HoldOutConditional)
+        .First(f => functionFilter?.Contains(f.Name) ?? true);
     var kind = BenchmarkRuns.SamplerFilter?.FirstOrDefault() switch { "tpe_mv" => SamplerKind.TpeMultivariate, "random" => SamplerKind.Random, "gp" => SamplerKind.Gp, _ => SamplerKind.Tpe };
     var search = HyperparameterSearch.Create(new SearchSettings(SearchSpace.FromJson(function.SpaceJson),
-        Sampler: new SamplerSettings { Kind = kind, Tpe = BenchmarkRuns.Tpe }, Seed: seeds - 1));
+        Sampler: new SamplerSettings { Kind = kind, Tpe = BenchmarkRuns.Tpe, Gp = BenchmarkRuns.Gp }, Seed: seeds - 1));
     for (var i = 0; i < trials; i++)
     {
         var trial = search.Ask();
@@ -124,6 +127,9 @@ internal static class BenchmarkRuns
     /// <summary>gpgoal's functions: the suite, or (--holdout, --holdout-noisy) functions outside it to choose a change on.</summary>
     public static IReadOnlyList<SuiteFunction> GoalFunctions { get; set; } = SuiteFunctions.All;
 
+    /// <summary>gpgoal --per-seed FILE: appends "function,seed,gp@25,gp@50,tpe@25,tpe@50" per seed, for paired comparisons of two runs.</summary>
+    public static string? PerSeedPath { get; set; }
+
     /// <summary>Random search from the scrambled Halton sequence (default) or independent draws (--iid-random).</summary>
     public static bool QuasiRandom { get; set; } = true;
     public static string[]? SamplerFilter { get; set; }
@@ -158,6 +164,9 @@ internal static class BenchmarkRuns
             });
             double? Optuna(int c) => OptunaReference.MeanBestAfter(function.Name, "tpe", c) ?? OptunaMeasured.Get(function.Name, "tpe")?.After(c)?.Mean;
             string Cell(IEnumerable<double> values) { var v = values.ToArray(); return $"{FmtValue(v.Average())} ± {FmtError(StandardError(v))}"; }
+            if (PerSeedPath is not null)
+                File.AppendAllLines(PerSeedPath, Enumerable.Range(0, seeds).Select(seed => string.Create(CultureInfo.InvariantCulture,
+                    $"{function.Name},{seed},{gp[seed].BestAt[24]:R},{gp[seed].BestAt[49]:R},{tpe[seed].BestAt[24]:R},{tpe[seed].BestAt[49]:R}")));
             var gp25 = gp.Average(r => r.BestAt[24]);
             var tpe25 = tpe.Average(r => r.BestAt[24]);
             var o100 = Optuna(100);

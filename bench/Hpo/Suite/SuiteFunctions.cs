@@ -111,6 +111,56 @@ public static class SuiteFunctions
         Box("powell8", 0.0, Repeat(8, (-4, 5)), ClassicFunctions.Powell),
     ];
 
+    /// <summary>
+    /// Conditional objectives that are not in the suite, to choose a change to conditional handling on without touching
+    /// conditional_mixed: a categorical <c>family</c> picks one classic function, whose coordinates are parameters active
+    /// only under that family, plus an unconditional log-scaled <c>lr</c> shared by every family. The value is the family's
+    /// offset + (f(x) − f*)/spread + 0.05·(log₁₀ lr + 3)², so the optimum is the smallest offset (x at f's minimiser, lr = 1e-3).
+    /// </summary>
+    public static IReadOnlyList<SuiteFunction> HoldOutConditional { get; } =
+    [
+        Conditional("conditional_holdout_a",
+        [
+            new("camel", [(-3, 3), (-2, 2)], ClassicFunctions.SixHumpCamel, -1.0316284534898774, 5, 0.15),
+            new("hartmann", Repeat(3, (0, 1)), ClassicFunctions.Hartmann3, -3.86278214782076, 3.86, 0),
+            new("zakharov", Repeat(3, (-5, 10)), ClassicFunctions.Zakharov, 0, 200, 0.1),
+        ]),
+        Conditional("conditional_holdout_b",
+        [
+            new("styblinski", Repeat(3, (-5, 5)), ClassicFunctions.StyblinskiTang, 3 * StyblinskiTangMinimumPerDimension, 120, 0),
+            new("levy", Repeat(3, (-10, 10)), ClassicFunctions.Levy, 0, 30, 0.05),
+            new("rosenbrock", Repeat(3, (-5, 10)), ClassicFunctions.Rosenbrock, 0, 2e4, 0.1),
+            new("branin", [(-5, 10), (0, 15)], ClassicFunctions.Branin, 0.397887357729738, 50, 0.2),
+        ]),
+    ];
+
+    private sealed record Branch(string Label, (double Low, double High)[] Bounds, Formula Formula, double Minimum, double Spread, double Offset);
+
+    private static SuiteFunction Conditional(string name, Branch[] branches)
+    {
+        var space = new JsonObject
+        {
+            ["family"] = new JsonObject { ["type"] = "categorical", ["choices"] = new JsonArray([.. branches.Select(b => (JsonNode)b.Label)]) },
+            ["lr"] = new JsonObject { ["type"] = "float", ["low"] = 1e-5, ["high"] = 1e-1, ["log"] = true },
+        };
+        foreach (var b in branches)
+            for (var j = 0; j < b.Bounds.Length; j++)
+                space[$"{b.Label}_x{j}"] = new JsonObject
+                {
+                    ["type"] = "float", ["low"] = b.Bounds[j].Low, ["high"] = b.Bounds[j].High,
+                    ["when"] = new JsonObject { ["family"] = new JsonArray(b.Label) },
+                };
+        double Evaluate(IReadOnlyDictionary<string, object> p)
+        {
+            var b = branches.First(b => b.Label == (string)p["family"]);
+            var x = new double[b.Bounds.Length];
+            for (var j = 0; j < x.Length; j++) x[j] = SuiteParams.Number(p, $"{b.Label}_x{j}");
+            var lrPenalty = Math.Log10(SuiteParams.Number(p, "lr")) + 3;
+            return b.Offset + (b.Formula(x) - b.Minimum) / b.Spread + 0.05 * lrPenalty * lrPenalty;
+        }
+        return new SuiteFunction(name, space.ToJsonString(), branches.Min(b => b.Offset), Evaluate, Noisy: false);
+    }
+
     private static SuiteFunction WithNoise(SuiteFunction f, string name, double scale, ulong stream) => f with
     {
         Name = name,
