@@ -38,14 +38,15 @@ if (tpeArgument is not null) Console.WriteLine($"TPE options: {BenchmarkRuns.Tpe
 
 Console.WriteLine($"# SweepCluster HPO benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
 Console.WriteLine();
-var plotPath = args.SkipWhile(a => a != "--plot").Skip(1).FirstOrDefault() ?? "hpo-quality.svg";
+var plotArgument = args.SkipWhile(a => a != "--plot").Skip(1).FirstOrDefault();
+var plotPath = plotArgument ?? "hpo-quality.png";
 if (mode is "quality" or "all") BenchmarkRuns.Quality(seeds, trials, plotPath);
 if (mode is "scaling" or "all") BenchmarkRuns.Scaling(scalingTrials);
 if (mode is "gpcost") BenchmarkRuns.GpCost(seeds);
 // gpgoal [--seeds 20] [--holdout | --holdout-noisy | --holdout-conditional] [--per-seed FILE]
 if (mode is "gpgoal") BenchmarkRuns.GpGoal(seeds);
-// budget [--seeds 20]: best after 5, 10, 25, 50 for random, tpe, tpe_mv and gp beside Optuna 3.1 TPE at 25, 50, 100.
-if (mode is "budget") BenchmarkRuns.Budget(seeds);
+// budget [--seeds 20] [--plot hpo-budget.png]: best after 5, 10, 25, 50 for random, tpe, tpe_mv and gp beside Optuna 3.1 TPE at 25, 50, 100.
+if (mode is "budget") BenchmarkRuns.Budget(seeds, plotArgument ?? "hpo-budget.png");
 // multibackbone [--seeds 20] [--first-seed 0] [--samplers tpe,gp]: shared vs independent search over five related backbones (MultiBackbone.cs).
 if (mode is "multibackbone" && args.SkipWhile(a => a != "--shift").Skip(1).FirstOrDefault() is { } shift)
     MultiBackbone.ShiftAmplitude = double.Parse(shift, CultureInfo.InvariantCulture);
@@ -187,8 +188,16 @@ internal static class BenchmarkRuns
     /// every suite function, beside Optuna 3.1 TPE's means after 25, 50 and 100 (the suite's stored figures);
     /// the best of ours at each budget in bold.
     /// </summary>
-    public static void Budget(int seeds)
+    /// <summary>Optuna 3.1's stored mean best after 25, 50 and 100 trials (those up to <paramref name="trials"/>) for one of its samplers.</summary>
+    private static Dictionary<int, double> OptunaMeans(string function, string sampler, int trials) =>
+        new[] { 25, 50, 100 }.Where(c => c <= trials)
+            .Select(c => (c, OptunaReference.MeanBestAfter(function, ReferenceName(sampler), c)
+                ?? OptunaMeasured.Get(function, ReferenceName(sampler))?.After(c)?.Mean))
+            .Where(p => p.Item2 is not null).ToDictionary(p => p.c, p => p.Item2!.Value);
+
+    public static void Budget(int seeds, string plotPath)
     {
+        var plot = new RegretPlot();
         var budgets = new[] { 5, 10, 25, 50 };
         var samplers = Samplers.Where(s => SamplerFilter is null || SamplerFilter.Contains(s.Name)).ToArray();
         Console.WriteLine($"## Best after 5, 10, 25, 50 trials: mean ± SE over {seeds} seeds; Optuna 3.1 TPE from the suite's stored figures");
@@ -210,6 +219,11 @@ internal static class BenchmarkRuns
                     seed => results[seed] = RunStudy(function, kind, seed, budgets[^1]).BestAt);
                 runs[name] = results;
             }
+            foreach (var (name, results) in runs)
+                plot.Add(function.Name, function.KnownOptimum, name,
+                    Enumerable.Range(0, budgets[^1]).Select(i => results.Average(r => r[i])).ToArray(),
+                    Enumerable.Range(0, budgets[^1]).Select(i => StandardError(results.Select(r => r[i]).ToArray())).ToArray());
+            plot.AddOptuna(function.Name, function.KnownOptimum, "tpe", OptunaMeans(function.Name, "tpe", 100));
             double Mean(string name, int budget) => runs[name].Average(r => r[budget - 1]);
             var bestAt = budgets.ToDictionary(b => b, b => runs.Keys.Min(name => Mean(name, b)));
             foreach (var b in budgets)
@@ -236,6 +250,9 @@ internal static class BenchmarkRuns
         foreach (var b in budgets)
             Console.WriteLine($"- best mean @{b}: " + string.Join(", ", samplers.Select(s => $"{s.Name} {wins.GetValueOrDefault((s.Name, b))}")) + $" of {functions} (ties count for each)");
         Console.WriteLine($"- gp @25 ≤ Optuna 3.1 TPE @100 on {gp25BeatsOptuna100}/{functions}; gp @25 ≤ our tpe @25 on {gp25NotWorseThanTpe25}/{functions}");
+        Console.WriteLine();
+        plot.Save(plotPath);
+        Console.WriteLine($"Plot: {Path.GetFullPath(plotPath)} (mean regret vs trials ± 1 SE, Optuna 3.1 TPE's means after 25, 50, 100 as circles)");
         Console.WriteLine();
     }
 
@@ -303,17 +320,18 @@ internal static class BenchmarkRuns
                     : "–";
                 var optunaMs = OptunaReference.SamplerMsPerTrial(function.Name, samplerName) ?? OptunaMeasured.Get(function.Name, samplerName)?.AskTellMs;
                 var meanCurve = Enumerable.Range(0, trials).Select(i => results.Average(r => r.BestAt[i])).ToArray();
-                var optunaMarkers = new[] { 25, 50, 100 }.Where(c => c <= trials)
-                    .Select(c => (c, OptunaReference.MeanBestAfter(function.Name, samplerName, c)))
-                    .Where(p => p.Item2 is not null).ToDictionary(p => p.c, p => p.Item2!.Value);
-                plot.Add(function.Name, function.KnownOptimum, samplerName, meanCurve, optunaMarkers);
+                var seCurve = Enumerable.Range(0, trials).Select(i => StandardError(results.Select(r => r.BestAt[i]).ToArray())).ToArray();
+                plot.Add(function.Name, function.KnownOptimum, samplerName, meanCurve, seCurve);
                 Console.WriteLine($"| {function.Name} | {samplerName} | {cells[0]} | {cells[1]} | {cells[2]} | {FmtValue(ours100)} ± {FmtError(standardError)} "
                     + $"| {Fmt(optuna)} ± {(optunaError is double e ? FmtError(e) + (measured is null ? "~" : "") : "?")} | {verdict} | {results.Average(r => r.AskMsLate):F3} | {Fmt(optunaMs)} |");
             }
         }
         Console.WriteLine();
+        foreach (var function in SuiteFunctions.All.Where(f => FunctionFilter is null || FunctionFilter.Contains(f.Name)))
+            foreach (var sampler in new[] { "tpe", "tpe_mv" }.Where(s => SamplerFilter is null || SamplerFilter.Contains(s)))
+                plot.AddOptuna(function.Name, function.KnownOptimum, sampler, OptunaMeans(function.Name, sampler, trials));
         plot.Save(plotPath);
-        Console.WriteLine($"Plot: {Path.GetFullPath(plotPath)} (mean regret vs trials, Optuna's means as circles)");
+        Console.WriteLine($"Plot: {Path.GetFullPath(plotPath)} (mean regret vs trials ± 1 SE, Optuna 3.1's means as circles in the colour of our sampler of the same name)");
         Console.WriteLine();
     }
 

@@ -1,75 +1,112 @@
-using System.Globalization;
-using System.Text;
+using ScottPlot;
 
 namespace SweepCluster.Bench.Hpo;
 
 /// <summary>
-/// One SVG with a panel per suite function: mean regret (best so far − known optimum, log scale) against
-/// trials for each of our samplers, with Optuna's mean after 25/50/100 trials as markers of the same colour.
+/// Mean regret (best true value so far − the known optimum, log₁₀ axis) against trials, one panel per suite
+/// function and one line per sampler of ours, shaded ± 1 SE over seeds where given; Optuna 3.1 TPE's stored means
+/// after 25, 50 and 100 trials are black open circles. Drawn with ScottPlot (PNG).
 /// </summary>
 internal sealed class RegretPlot
 {
-    private const int PanelWidth = 300, PanelHeight = 210, Columns = 4, Margin = 42;
-    private static readonly Dictionary<string, string> Colours = new() { ["tpe"] = "#1f77b4", ["tpe_mv"] = "#d62728", ["random"] = "#7f7f7f" };
+    private const int Columns = 4, PanelWidth = 380, PanelHeight = 300;
 
-    private readonly List<(string Function, double Optimum, string Sampler, double[] MeanBest, IReadOnlyDictionary<int, double> Optuna)> _series = [];
+    /// <summary>Regret below this (an optimum hit to rounding) is drawn at it, so the log axis stays finite.</summary>
+    private const double RegretFloor = 1e-6;
 
-    public void Add(string function, double optimum, string sampler, double[] meanBest, IReadOnlyDictionary<int, double> optuna) =>
-        _series.Add((function, optimum, sampler, meanBest, optuna));
+    private static readonly Dictionary<string, Color> Colours = new()
+    {
+        ["tpe"] = Colors.SteelBlue, ["tpe_mv"] = Colors.FireBrick, ["random"] = Colors.Gray, ["gp"] = Colors.ForestGreen,
+    };
 
+    private readonly List<(string Function, double Optimum, string Sampler, double[] MeanBest, double[]? StandardError)> _series = [];
+    private readonly List<(string Function, double Optimum, string Sampler, IReadOnlyDictionary<int, double> Means)> _optuna = [];
+
+    /// <param name="meanBest">Mean best true value after 1, 2, … trials (index = trials − 1).</param>
+    /// <param name="standardError">Its standard error over seeds at each trial count, or null for no band.</param>
+    public void Add(string function, double optimum, string sampler, double[] meanBest, double[]? standardError = null) =>
+        _series.Add((function, optimum, sampler, meanBest, standardError));
+
+    /// <summary>Optuna 3.1's mean best after the given trial counts for one of its samplers (the suite's stored figures).</summary>
+    public void AddOptuna(string function, double optimum, string sampler, IReadOnlyDictionary<int, double> meanBestAfter)
+    {
+        if (meanBestAfter.Count > 0) _optuna.Add((function, optimum, sampler, meanBestAfter));
+    }
+
+    /// <summary>Writes a PNG, <see cref="Columns"/> panels across, <see cref="PanelWidth"/> × <see cref="PanelHeight"/> pixels each.</summary>
     public void Save(string path)
     {
         var functions = _series.Select(s => s.Function).Distinct().ToList();
-        var rows = (functions.Count + Columns - 1) / Columns;
-        var svg = new StringBuilder();
-        svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns='http://www.w3.org/2000/svg' width='{Columns * PanelWidth}' height='{rows * PanelHeight + 30}' font-family='sans-serif' font-size='11'>");
-        svg.Append("<rect width='100%' height='100%' fill='white'/>");
-        var legendX = 10;
-        foreach (var (name, colour) in Colours)
-        {
-            svg.Append(CultureInfo.InvariantCulture, $"<line x1='{legendX}' y1='15' x2='{legendX + 20}' y2='15' stroke='{colour}' stroke-width='2'/><text x='{legendX + 24}' y='19'>{name} (ours)</text>");
-            svg.Append(CultureInfo.InvariantCulture, $"<circle cx='{legendX + 110}' cy='15' r='3.5' fill='white' stroke='{colour}' stroke-width='1.5'/><text x='{legendX + 117}' y='19'>Optuna 3.1</text>");
-            legendX += 210;
-        }
+        var columns = Math.Min(Columns, functions.Count);
+        var rows = (functions.Count + columns - 1) / columns;
+        // A free grid cell, if any, holds the legend alone; otherwise it goes in the first panel.
+        var legendPanel = rows * columns > functions.Count;
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(functions.Count + (legendPanel ? 1 : 0));
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(rows, columns);
+        var legend = new List<LegendItem>();
+        static double Log(double regret) => Math.Log10(Math.Max(regret, RegretFloor));
         for (var f = 0; f < functions.Count; f++)
         {
-            var x0 = f % Columns * PanelWidth + Margin;
-            var y0 = f / Columns * PanelHeight + 30 + 18;
-            var width = PanelWidth - Margin - 12;
-            var height = PanelHeight - 48;
-            var series = _series.Where(s => s.Function == functions[f]).ToList();
-            var regrets = series.SelectMany(s => s.MeanBest.Select(v => v - s.Optimum).Concat(s.Optuna.Values.Select(v => v - s.Optimum)))
-                .Where(r => r > 0).ToList();
-            var top = Math.Ceiling(Math.Log10(regrets.Max()));
-            var bottom = Math.Floor(Math.Log10(Math.Max(regrets.Min(), 1e-6)));
-            if (top <= bottom) top = bottom + 1;
-            var trials = series.Max(s => s.MeanBest.Length);
-            double X(double trial) => x0 + width * (trial - 1) / Math.Max(1, trials - 1);
-            double Y(double regret) => y0 + height * (top - Math.Log10(Math.Max(regret, Math.Pow(10, bottom)))) / (top - bottom);
-
-            svg.Append(CultureInfo.InvariantCulture, $"<text x='{x0}' y='{y0 - 6}' font-weight='bold'>{functions[f]}: regret vs trials</text>");
-            svg.Append(CultureInfo.InvariantCulture, $"<rect x='{x0}' y='{y0}' width='{width}' height='{height}' fill='none' stroke='#999'/>");
-            for (var decade = bottom; decade <= top; decade++)
+            var plot = multiplot.GetPlot(f);
+            foreach (var s in _series.Where(s => s.Function == functions[f]))
             {
-                svg.Append(CultureInfo.InvariantCulture, $"<line x1='{x0}' x2='{x0 + width}' y1='{Y(Math.Pow(10, decade)):F1}' y2='{Y(Math.Pow(10, decade)):F1}' stroke='#eee'/>");
-                svg.Append(CultureInfo.InvariantCulture, $"<text x='{x0 - 4}' y='{Y(Math.Pow(10, decade)) + 4:F1}' text-anchor='end'>1e{decade}</text>");
-            }
-            foreach (var tick in new[] { 1, 25, 50, 75, 100 }.Where(t => t <= trials))
-            {
-                svg.Append(CultureInfo.InvariantCulture, $"<text x='{X(tick):F1}' y='{y0 + height + 13}' text-anchor='middle'>{tick}</text>");
-            }
-            foreach (var s in series)
-            {
-                var colour = Colours.GetValueOrDefault(s.Sampler, "black");
-                var points = string.Join(" ", s.MeanBest.Select((v, i) => $"{X(i + 1):F1},{Y(v - s.Optimum):F1}"));
-                svg.Append(CultureInfo.InvariantCulture, $"<polyline fill='none' stroke='{colour}' stroke-width='1.8' points='{points}'/>");
-                foreach (var (after, value) in s.Optuna)
+                var colour = Colours.GetValueOrDefault(s.Sampler, Colors.Black);
+                var xs = Enumerable.Range(1, s.MeanBest.Length).Select(t => (double)t).ToArray();
+                if (s.StandardError is { } se)
                 {
-                    svg.Append(CultureInfo.InvariantCulture, $"<circle cx='{X(after):F1}' cy='{Y(value - s.Optimum):F1}' r='3.5' fill='white' stroke='{colour}' stroke-width='1.5'/>");
+                    var band = plot.Add.FillY(xs,
+                        s.MeanBest.Select((v, i) => Log(v - se[i] - s.Optimum)).ToArray(),
+                        s.MeanBest.Select((v, i) => Log(v + se[i] - s.Optimum)).ToArray());
+                    band.FillColor = colour.WithAlpha(0.15);
+                    band.LineWidth = 0;
                 }
+                var line = plot.Add.ScatterLine(xs, s.MeanBest.Select(v => Log(v - s.Optimum)).ToArray(), colour);
+                line.LineWidth = 2;
+                if (legend.All(l => l.LabelText != s.Sampler))
+                    legend.Add(new LegendItem { LabelText = s.Sampler, LineColor = colour, LineWidth = 2 });
             }
+            foreach (var optuna in _optuna.Where(o => o.Function == functions[f]))
+            {
+                var trials = optuna.Means.Keys.OrderBy(t => t).ToArray();
+                var markers = plot.Add.Markers(trials.Select(t => (double)t).ToArray(),
+                    trials.Select(t => Log(optuna.Means[t] - optuna.Optimum)).ToArray(), MarkerShape.OpenCircle, 9,
+                    Colours.GetValueOrDefault(optuna.Sampler, Colors.Black));
+                if (legend.All(l => l.LabelText != $"Optuna 3.1 {optuna.Sampler}"))
+                    legend.Add(new LegendItem
+                    {
+                        LabelText = $"Optuna 3.1 {optuna.Sampler}", MarkerShape = MarkerShape.OpenCircle, MarkerSize = 9,
+                        MarkerLineColor = markers.Color, LineWidth = 0,
+                    });
+            }
+            // Whole decades only when the panel spans two or more; otherwise ScottPlot's own steps, so every panel has labels.
+            var logs = _series.Where(s => s.Function == functions[f]).SelectMany(s => s.MeanBest.Select(v => Log(v - s.Optimum))).ToList();
+            plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+            {
+                MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+                IntegerTicksOnly = logs.Max() - logs.Min() >= 2,
+                LabelFormatter = Label,
+            };
+            plot.Title(functions[f], size: 13);
+            plot.XLabel("trials", size: 11);
+            plot.YLabel("regret (log scale)", size: 11);
         }
-        svg.Append("</svg>");
-        File.WriteAllText(path, svg.ToString());
+        var legendHolder = multiplot.GetPlot(legendPanel ? functions.Count : 0);
+        if (legendPanel)
+        {
+            legendHolder.Layout.Frameless();
+            legendHolder.HideGrid();
+        }
+        legendHolder.Legend.ManualItems.AddRange(legend);
+        legendHolder.Legend.FontSize = 14;
+        legendHolder.ShowLegend(legendPanel ? Alignment.MiddleCenter : Alignment.LowerLeft);
+        multiplot.SavePng(path, PanelWidth * columns, PanelHeight * rows);
+    }
+
+    /// <summary>A log₁₀ tick as a regret: plain below 10⁴ and above 10⁻³, else 1e±k.</summary>
+    private static string Label(double log10)
+    {
+        var value = Math.Pow(10, log10);
+        return value is >= 1e4 or < 1e-3 ? $"1e{log10:0.#}" : value.ToString("G4", System.Globalization.CultureInfo.InvariantCulture);
     }
 }
