@@ -190,12 +190,18 @@ public sealed class HyperparameterSearch
         {
             if (trial.State == state && Nullable.Equals(trial.Value, value)) return;
             throw new InvalidOperationException(
-                $"trial {trialNumber} is already {trial.State.ToString().ToLowerInvariant()}; cannot tell {state.ToString().ToLowerInvariant()}");
+                $"trial {trialNumber} is already {Describe(trial.State, trial.Value)}; cannot tell {Describe(state, value)}");
         }
         trial.State = state;
         trial.Value = value;
         trial.Error = error;
     }
+
+    /// <summary>"complete with value 0.37", "pruned", "failed": a repeated tell that differs only in its value says both values.</summary>
+    private static string Describe(TrialState state, double? value) =>
+        state == TrialState.Complete && value is double v
+            ? $"complete with value {v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}"
+            : state.ToString().ToLowerInvariant();
 
     public IReadOnlyDictionary<string, object> ExternalParams(IReadOnlyDictionary<string, double> internalParams)
     {
