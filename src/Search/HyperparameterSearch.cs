@@ -75,6 +75,8 @@ public sealed class HyperparameterSearch
     /// <param name="related">
     /// Trials of related tasks (other backbones of the study, one list per backbone) for the sampler to learn
     /// from (share_across_backbones); null or empty: this search's own history only, exactly as before.
+    /// Their values must be internal values of this search's space: pass another search's trials through
+    /// <see cref="TrialsIn"/> when its space may differ (categorical values are choice indices).
     /// The ask is deterministic given the history and these lists, so a caller that wants bit-identical
     /// resumes must pass the same lists (a replay adopts trials and never re-asks, so it need not).
     /// </param>
@@ -102,6 +104,12 @@ public sealed class HyperparameterSearch
         _trials.Add(new TrialRecord { Number = number, Params = internalParams });
         return new AskedTrial(number, ExternalParams(internalParams));
     }
+
+    /// <summary>
+    /// This search's trials in <paramref name="space"/>'s internal encoding, to pass to another search over that
+    /// space as related trials (<see cref="Ask"/>; <see cref="RelatedTasks.Translate"/> says what is kept).
+    /// </summary>
+    public IReadOnlyList<TrialRecord> TrialsIn(SearchSpace space) => RelatedTasks.Translate(Settings.Space, space, _trials);
 
     /// <summary>The sampled values with the fixed ones put in, in declaration order so conditions see their parents.</summary>
     private Dictionary<string, double> WithFixed(Dictionary<string, double> sampled, IReadOnlyDictionary<string, double> fixedParams, SeededRandom random)
@@ -182,12 +190,18 @@ public sealed class HyperparameterSearch
         {
             if (trial.State == state && Nullable.Equals(trial.Value, value)) return;
             throw new InvalidOperationException(
-                $"trial {trialNumber} is already {trial.State.ToString().ToLowerInvariant()}; cannot tell {state.ToString().ToLowerInvariant()}");
+                $"trial {trialNumber} is already {Describe(trial.State, trial.Value)}; cannot tell {Describe(state, value)}");
         }
         trial.State = state;
         trial.Value = value;
         trial.Error = error;
     }
+
+    /// <summary>"complete with value 0.37", "pruned", "failed": a repeated tell that differs only in its value says both values.</summary>
+    private static string Describe(TrialState state, double? value) =>
+        state == TrialState.Complete && value is double v
+            ? $"complete with value {v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}"
+            : state.ToString().ToLowerInvariant();
 
     public IReadOnlyDictionary<string, object> ExternalParams(IReadOnlyDictionary<string, double> internalParams)
     {

@@ -184,7 +184,7 @@ public class AskTellServerTests
     [InlineData("{\"op\":\"tell\",\"trial\":1,\"state\":\"done\"}", "unknown \"state\" \"done\"")]
     [InlineData("{\"op\":\"tell\",\"trial\":1,\"state\":\"pruned\",\"value\":1}", "a pruned trial takes no \"value\"")]
     [InlineData("{\"op\":\"tell\",\"trial\":1,\"value\":1,\"error\":\"x\"}", "\"error\" goes only with")]
-    [InlineData("{\"op\":\"tell\",\"trial\":0,\"value\":0.9}", "trial 0 is already complete")]
+    [InlineData("{\"op\":\"tell\",\"trial\":0,\"value\":0.9}", "trial 0 is already complete with value 0.5; cannot tell complete with value 0.9")]
     [InlineData("{\"op\":\"tell\",\"trial\":0,\"state\":\"failed\"}", "trial 0 is already complete")]
     public void Every_bad_request_gets_an_error_and_the_server_keeps_serving(string line, string expectedMessage)
     {

@@ -102,7 +102,7 @@ public class SweepCliTests
     [InlineData("--pruner-warmup-steps needs --pruner", "--sampler", "tpe", "--seed", "1", "--pruner-warmup-steps", "2")]
     [InlineData("--pruner-warmup-steps must be >= 0", "--sampler", "tpe", "--seed", "1", "--pruner", "median", "--pruner-warmup-steps", "-1")]
     [InlineData("--pruner-percentile must be between 0 and 100", "--sampler", "tpe", "--seed", "1", "--pruner", "percentile", "--pruner-percentile", "101")]
-    [InlineData("--n-startup-trials applies only to the tpe samplers", "--sampler", "random", "--seed", "1", "--n-startup-trials", "3")]
+    [InlineData("--n-startup-trials applies only to the tpe, tpe_multivariate and gp samplers", "--sampler", "random", "--seed", "1", "--n-startup-trials", "3")]
     public void Bad_options_are_usage_errors(string expected, params string[] options)
     {
         using var dir = new TempDirectory();
@@ -136,6 +136,43 @@ public class SweepCliTests
         Assert.Equal(ExitCodes.Usage, exitCode);
         Assert.Equal("", output);
         Assert.Contains("holds a search with seed 1, not 2", error);
+    }
+
+    /// <summary>
+    /// The help gives --n-startup-trials defaults of 10 for TPE and 6 for GP, so naming the default is the same
+    /// search and resumes; before, either way round was refused as "different sampler options", because the
+    /// option was also recorded in the other sampler's options. A real difference names the option.
+    /// </summary>
+    [Theory]
+    [InlineData("gp", "", "6", null)]
+    [InlineData("gp", "6", "", null)]
+    [InlineData("tpe", "10", "", null)]
+    [InlineData("tpe", "", "10", null)]
+    [InlineData("tpe_multivariate", "10", "", null)]
+    [InlineData("gp", "3", "", "holds a search with --n-startup-trials 3, not 6")]
+    [InlineData("gp", "", "3", "holds a search with --n-startup-trials 6, not 3")]
+    [InlineData("tpe", "3", "4", "holds a search with --n-startup-trials 3, not 4")]
+    public void A_state_file_resumes_when_the_start_up_count_is_named_at_its_default_and_names_a_real_difference(
+        string sampler, string first, string second, string? refusal)
+    {
+        using var dir = new TempDirectory();
+        var space = dir.File("space.json", TestSpaces.Mixed);
+        var state = dir.File("state.json");
+        string[] Serve(string startup) => ["sampler", "serve", "--space", space, "--sampler", sampler, "--seed", "1", "--state", state,
+            .. startup == "" ? Array.Empty<string>() : ["--n-startup-trials", startup]];
+        Assert.Equal(ExitCodes.Ok, Run("{\"op\":\"ask\"}\n", Serve(first)).ExitCode);
+
+        var (exitCode, output, error) = Run("{\"op\":\"ask\"}\n", Serve(second));
+        if (refusal is null)
+        {
+            Assert.Equal(ExitCodes.Ok, exitCode);
+            Assert.StartsWith("{\"trial\":1,", output);
+        }
+        else
+        {
+            Assert.Equal(ExitCodes.Usage, exitCode);
+            Assert.Contains(refusal, error);
+        }
     }
 
     [Fact]

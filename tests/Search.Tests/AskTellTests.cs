@@ -159,7 +159,10 @@ public class AskTellTests
         search.Tell(t.Number, new TrialOutcome.Completed(1.5));
         search.Tell(t.Number, new TrialOutcome.Completed(1.5));
         var error = Assert.Throws<InvalidOperationException>(() => search.Tell(t.Number, new TrialOutcome.Pruned()));
-        Assert.Contains("already complete", error.Message);
+        Assert.Equal("trial 0 is already complete with value 1.5; cannot tell pruned", error.Message);
+        // A second value for a complete trial says both (it used to read "already complete; cannot tell complete").
+        error = Assert.Throws<InvalidOperationException>(() => search.Tell(t.Number, new TrialOutcome.Completed(2.25)));
+        Assert.Equal("trial 0 is already complete with value 1.5; cannot tell complete with value 2.25", error.Message);
         Assert.Throws<InvalidOperationException>(() => search.Report(t.Number, 1, 0.3));
         Assert.Throws<UnknownTrialException>(() => search.Tell(99, new TrialOutcome.Completed(1)));
     }

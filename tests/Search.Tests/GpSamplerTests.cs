@@ -227,4 +227,38 @@ public class GpSamplerTests
             Assert.True(Math.Abs(numeric - gradient[k]) <= 1e-5 * Math.Max(1, Math.Abs(numeric)), $"θ[{k}]: analytic {gradient[k]}, numeric {numeric}");
         }
     }
+
+    /// <summary>
+    /// Standardisation is invariant to scale (GP.md: "Targets: losses, standardised"), and multiplying by a power
+    /// of two is exact, so losses 2^k times larger or smaller must give bit-identically the same asks. Before
+    /// the fix, 2^1019 · (1 + loss) (about 1e307; the mean overflowed) threw "Function does not accept floating
+    /// point Not-a-Number values", and 2^±1000 (1e±301; the squares overflowed or underflowed) flattened every
+    /// standardised loss to 0, so the GP ignored the objective.
+    /// </summary>
+    [Theory]
+    [InlineData(1000, true)]
+    [InlineData(1019, true)]
+    [InlineData(-1000, true)]
+    [InlineData(1019, false)]
+    [InlineData(-1000, false)]
+    public void Losses_scaled_by_a_power_of_two_give_exactly_the_asks_of_the_unscaled_losses(int exponent, bool warping)
+    {
+        List<string> Asks(int scale)
+        {
+            var search = HyperparameterSearch.Create(new SearchSettings(SearchSpace.FromJson(MixedSpace),
+                Sampler: new SamplerSettings { Kind = SamplerKind.Gp, Gp = new GpOptions { OutputWarping = warping } }, Seed: 5));
+            var log = new List<string>();
+            for (var i = 0; i < 16; i++)
+            {
+                var t = search.Ask();
+                log.Add(string.Join(",", t.Params.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value:R}")));
+                if (i % 5 == 4) { search.Report(t.Number, 0, 1.0); search.Tell(t.Number, new TrialOutcome.Pruned()); }
+                else if (i == 8) search.Tell(t.Number, new TrialOutcome.Failed("x"));
+                else search.Tell(t.Number, new TrialOutcome.Completed(Math.ScaleB(1 + Objective(t.Params), scale)));
+            }
+            return log;
+        }
+        var plain = Asks(0);
+        Assert.Equal(plain, Asks(exponent));
+    }
 }

@@ -210,4 +210,61 @@ public class SharedSearchTests
             foreach (var (name, value) in t.Params) Assert.True(space[name].Distribution.Contains(value), $"{name} = {value}");
         }
     }
+
+    [Fact]
+    public void Translate_maps_choices_by_value_and_leaves_out_what_the_asking_space_cannot_hold()
+    {
+        var from = SearchSpace.FromJson("""
+            {"x":{"type":"float","low":0,"high":10},"bs":{"type":"categorical","choices":[8,16,64]},
+             "opt":{"type":"categorical","choices":["adam","sgd"]},"mom":{"type":"float","low":0,"high":1,"when":{"opt":["sgd"]}},
+             "only_here":{"type":"int","low":0,"high":3}}
+            """);
+        var to = SearchSpace.FromJson("""
+            {"x":{"type":"float","low":0,"high":5},"bs":{"type":"categorical","choices":[16,32]},
+             "opt":{"type":"categorical","choices":["sgd","adam"]},"mom":{"type":"float","low":0,"high":1,"when":{"opt":["sgd"]}}}
+            """);
+        var source = HyperparameterSearch.Create(new SearchSettings(from, Seed: 1));
+        // bs 16 (index 1 in from, 0 in to), opt sgd (1 in from, 0 in to), momentum active in both.
+        source.Adopt(0, new Dictionary<string, double> { ["x"] = 2.5, ["bs"] = 1, ["opt"] = 1, ["mom"] = 0.9, ["only_here"] = 2 }, []);
+        source.Tell(0, new TrialOutcome.Completed(0.25));
+        // bs 64 has no counterpart; x = 7 lies outside to's range; opt adam is index 1 in to.
+        source.Adopt(1, new Dictionary<string, double> { ["x"] = 7, ["bs"] = 2, ["opt"] = 0, ["only_here"] = 0 }, []);
+        source.Report(1, 0, 3.0);
+        source.Tell(1, new TrialOutcome.Pruned());
+
+        var translated = source.TrialsIn(to);
+        Assert.Equal(new Dictionary<string, double> { ["x"] = 2.5, ["bs"] = 0, ["opt"] = 0, ["mom"] = 0.9 }, translated[0].Params);
+        Assert.Equal((TrialState.Complete, 0.25), (translated[0].State, translated[0].Value));
+        Assert.Equal(new Dictionary<string, double> { ["opt"] = 1 }, translated[1].Params);
+        Assert.Equal((TrialState.Pruned, 3.0), (translated[1].State, translated[1].Value));
+        Assert.Equal(3.0, translated[1].IntermediateValues[0]);
+        // The second lacks unconditional values of to, so only the first is usable for sharing.
+        Assert.Equal([0], RelatedTasks.Usable(to, [translated]).Single().Select(t => t.Number));
+        // The same space: the trials themselves.
+        Assert.Same(source.Trials, source.TrialsIn(SearchSpace.FromJson(from.ToJson())));
+    }
+
+    [Theory]
+    [InlineData(SamplerKind.Gp)]
+    [InlineData(SamplerKind.Tpe)]
+    [InlineData(SamplerKind.TpeMultivariate)]
+    public void A_backbone_whose_choices_are_listed_differently_starts_at_the_other_backbones_best_choice(SamplerKind kind)
+    {
+        // The other backbone found batch size 16 best (0 against 10+); this one lists [32, 16], so 16 is its index 1
+        // while it was index 0 over there. Read by index, every first ask went to 32.
+        var other = HyperparameterSearch.Create(new SearchSettings(SearchSpace.FromJson("""
+            {"x":{"type":"float","low":0,"high":1},"bs":{"type":"categorical","choices":[16,32,64]}}
+            """), Sampler: new SamplerSettings { Kind = SamplerKind.Random }, Seed: 1));
+        for (var i = 0; i < 30; i++)
+        {
+            var t = other.Ask();
+            other.Tell(t.Number, new TrialOutcome.Completed((long)t.Params["bs"] == 16 ? 0 : 10 + (double)t.Params["x"]));
+        }
+        var space = SearchSpace.FromJson("""{"x":{"type":"float","low":0,"high":1},"bs":{"type":"categorical","choices":[32,16]}}""");
+        for (var seed = 0; seed < 10; seed++)
+        {
+            var search = HyperparameterSearch.Create(new SearchSettings(space, Sampler: new SamplerSettings { Kind = kind }, Seed: seed));
+            Assert.Equal(16L, search.Ask([other.TrialsIn(space)]).Params["bs"]);
+        }
+    }
 }

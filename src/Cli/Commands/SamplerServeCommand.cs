@@ -125,7 +125,7 @@ public static class SamplerServeCommand
                     if (IsGiven(result, option)) result.AddError($"{option.Name} needs --pruner median or --pruner percentile");
             }
             if (GivenToken(result, sampler) == "random" && IsGiven(result, nStartupTrials))
-                result.AddError("--n-startup-trials applies only to the tpe samplers");
+                result.AddError("--n-startup-trials applies only to the tpe, tpe_multivariate and gp samplers");
         });
 
         command.SetAction(parseResult =>
@@ -205,7 +205,16 @@ public static class SamplerServeCommand
         if (stored.Seed != requested.Seed) return $"seed {stored.Seed}, not {requested.Seed}";
         if (stored.Sampler.Kind != requested.Sampler.Kind)
             return $"sampler {SamplerSettings.KindName(stored.Sampler.Kind)}, not {SamplerSettings.KindName(requested.Sampler.Kind)}";
-        if (stored.Sampler != requested.Sampler) return "different sampler options";
+        // Only the options of the sampler in use: --n-startup-trials is recorded in the TPE and the GP options
+        // alike, and the other sampler's copy never changes an ask (given as its default, it made a resume fail).
+        var (storedStartup, requestedStartup, sameOptions) = stored.Sampler.Kind switch
+        {
+            SamplerKind.Gp => (stored.Sampler.Gp.NStartupTrials, requested.Sampler.Gp.NStartupTrials, stored.Sampler.Gp == requested.Sampler.Gp),
+            SamplerKind.Random => (0, 0, stored.Sampler.QuasiRandom == requested.Sampler.QuasiRandom),
+            _ => (stored.Sampler.Tpe.NStartupTrials, requested.Sampler.Tpe.NStartupTrials, stored.Sampler.Tpe == requested.Sampler.Tpe),
+        };
+        if (storedStartup != requestedStartup) return $"--n-startup-trials {storedStartup}, not {requestedStartup}";
+        if (!sameOptions) return "different sampler options";
         if (stored.Pruner.Kind != requested.Pruner.Kind)
             return $"pruner {stored.Pruner.Kind.ToString().ToLowerInvariant()}, not {requested.Pruner.Kind.ToString().ToLowerInvariant()}";
         if (stored.Pruner != requested.Pruner) return "different pruner options";

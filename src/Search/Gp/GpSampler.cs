@@ -142,6 +142,7 @@ public sealed class GpSampler : ISampler
         }
         var n = ys.Count - first;
         if (n == 0) return;
+        ScaleExtremeLosses(ys, first, n);
         // Sums in the same order as the single-task code had (Average, then squares), so sharing off is bit-identical.
         var own = ys.GetRange(first, n);
         if (_options.OutputWarping)
@@ -155,6 +156,24 @@ public sealed class GpSampler : ISampler
         var variance = own.Sum(y => (y - mean) * (y - mean)) / n;
         var scale = variance > 0 ? Math.Sqrt(variance) : 1;
         for (var i = first; i < ys.Count; i++) ys[i] = (ys[i] - mean) / scale;
+    }
+
+    /// <summary>
+    /// Losses too large or too small for a standardisation's sum of squares (beyond 2^±500, about 3e±150: the
+    /// squares of 1e155 overflow to ∞, those of 1e-160 underflow to 0) are first multiplied by a power of two
+    /// that brings the largest magnitude into [1, 2). Standardising is invariant to scale, and a power of two is
+    /// exact, so they are modelled as the same losses divided by a constant would be; ordinary losses are
+    /// left bit-for-bit as they were. Without this, losses near ±1.8e308 made the mean infinite and the fit NaN,
+    /// and a loss above ~1e154 made the spread infinite, every standardised loss 0 and the model flat.
+    /// </summary>
+    internal static void ScaleExtremeLosses(List<double> ys, int first, int n)
+    {
+        const double largest = 3.2733906078961419e150, smallest = 3.0549363634996047e-151; // 2^500, 2^-500
+        double max = 0;
+        for (var i = first; i < first + n; i++) max = Math.Max(max, Math.Abs(ys[i]));
+        if (max <= largest && (max >= smallest || max == 0)) return;
+        var exponent = -Math.ILogB(max);
+        for (var i = first; i < first + n; i++) ys[i] = Math.ScaleB(ys[i], exponent);
     }
 
     private double[] MaximizeLogEi(UnitCubeEncoding encoding, SamplingContext context, GaussianProcess gp, int n, double best, double[] incumbentU)

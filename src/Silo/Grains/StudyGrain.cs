@@ -480,11 +480,12 @@ public sealed partial class StudyGrain(
 
     /// <summary>
     /// sampler.share_across_backbones: the other backbones' trials (in spec order) for this backbone's sampler to
-    /// learn from; the sampler uses their finished ones. Null when sharing is off.
+    /// learn from; the sampler uses their finished ones. Null when sharing is off. Each is expressed in this
+    /// backbone's space, so a categorical choice means the same choice when the backbones' choices differ.
     /// </summary>
     private IReadOnlyList<IReadOnlyList<SweepCluster.Search.Sampling.TrialRecord>>? RelatedTrials(BackboneSearch run) =>
         Spec.Sampler.ShareAcrossBackbones
-            ? Spec.Backbones.Where(b => b.Name != run.Spec.Name).Select(b => _searches[b.Name].Search.Trials).ToList()
+            ? Spec.Backbones.Where(b => b.Name != run.Spec.Name).Select(b => _searches[b.Name].Search.TrialsIn(run.Search.Settings.Space)).ToList()
             : null;
 
     /// <summary>Waiting (created, not started) trials one backbone may hold: <see cref="Prefetch"/> shared out, at least <see cref="MinWaitingPerBackbone"/>.</summary>
