@@ -103,10 +103,11 @@ internal sealed class RegretPlot
         multiplot.SavePng(path, PanelWidth * columns, PanelHeight * rows);
     }
 
-    /// <summary>A log₁₀ tick as a regret: plain below 10⁴ and above 10⁻³, else 1e±k.</summary>
+    /// <summary>A log₁₀ tick as a regret: 1e±k beyond [10⁻³, 10⁴), whole numbers from 100, else three significant digits.</summary>
     private static string Label(double log10)
     {
         var value = Math.Pow(10, log10);
-        return value is >= 1e4 or < 1e-3 ? $"1e{log10:0.#}" : value.ToString("G4", System.Globalization.CultureInfo.InvariantCulture);
+        var format = value >= 100 ? "0" : "G3";
+        return value is >= 1e4 or < 1e-3 ? $"1e{log10:0.#}" : value.ToString(format, System.Globalization.CultureInfo.InvariantCulture);
     }
 }
