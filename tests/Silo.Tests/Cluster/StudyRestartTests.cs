@@ -4,6 +4,8 @@ using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
 using SweepCluster.Contracts.Trials;
 using SweepCluster.Search.Sampling;
+using SweepCluster.Search.Space;
+using SweepCluster.Vocabulary;
 
 namespace SweepCluster.Silo.Tests.Cluster;
 
@@ -102,5 +104,44 @@ public sealed class StudyRestartTests : IAsyncLifetime
         await _cluster.InitializeClientAsync(TestContext.Current.CancellationToken);
         var after = await RunTrials(_cluster.Client, "interrupted", 5);
         Assert.Equal(Keys(uninterrupted), Keys(before.Concat(after)));
+    }
+
+    [Fact]
+    public async Task With_share_across_backbones_a_backbone_that_lists_its_choices_differently_learns_the_other_backbones_best_choice()
+    {
+        // Batch size 16 is best for both backbones. Backbone a lists [16, 32, 64]; b lists [32, 16], so 16 is index 0
+        // over there and index 1 here. Shared trials are matched by the choice itself (docs/study-spec.md), so b's
+        // model-based asks go where both backbones' results point: 16.
+        var spaceA = SearchSpace.FromJson("""{"x":{"type":"float","low":0,"high":1},"bs":{"type":"categorical","choices":[16,32,64]}}""");
+        var spaceB = SearchSpace.FromJson("""{"x":{"type":"float","low":0,"high":1},"bs":{"type":"categorical","choices":[32,16]}}""");
+        var spec = TestStudies.Simulated(name: "choices", trials: 10, maxParallel: 1, backbones: ["a", "b"]) with
+        {
+            Sampler = new SamplerSpec { Kind = "tpe", StartupTrials = 2, ShareAcrossBackbones = true },
+        };
+        spec = spec with { Backbones = [spec.Backbones[0] with { Space = spaceA }, spec.Backbones[1] with { Space = spaceB }] };
+        await _cluster.Client.GetGrain<Contracts.Grains.IStudyGrain>("choices").Submit(spec);
+        var trials = await RunByBatchSize(_cluster.Client, "choices", 20);
+        var b = trials.Where(t => t.Backbone == "b").Select(t => t.BatchSize).ToList();
+        Assert.Equal(10, b.Count);
+        Assert.True(b.Skip(2).Count(v => v == 16) >= 6, $"trials asked (backbone, batch size): {string.Join(" ", trials)}");
+    }
+
+    /// <summary>Runs trials one at a time: loss x for batch size 16, 10 + x for any other.</summary>
+    private static async Task<List<(string Backbone, long BatchSize)>> RunByBatchSize(IGrainFactory grains, string studyId, int count)
+    {
+        var worker = TestStudies.Worker();
+        var asked = new List<(string, long)>();
+        for (var i = 0; i < count; i++)
+        {
+            var lease = await TestStudies.Eventually(() => grains.Queue().Lease(worker), l => l is not null && l.StudyId == studyId, "a lease") ?? throw new InvalidOperationException();
+            Assert.True(await grains.Trial(lease).Start(lease.Attempt, worker));
+            var view = await grains.Trial(lease).GetView();
+            var batchSize = Convert.ToInt64(view.Params["bs"], System.Globalization.CultureInfo.InvariantCulture);
+            var value = (batchSize == 16 ? 0 : 10) + Convert.ToDouble(view.Params["x"], System.Globalization.CultureInfo.InvariantCulture);
+            asked.Add((view.Backbone, batchSize));
+            await grains.Trial(lease).Report(lease.Attempt, 1, value);
+            await grains.Trial(lease).Complete(lease.Attempt, value, [new StepValue(1, value)]);
+        }
+        return asked;
     }
 }
