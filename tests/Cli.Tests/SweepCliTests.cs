@@ -271,6 +271,19 @@ public class SweepCliTests
         Assert.Contains("bad.yaml:15: backbones[1].family: unknown family 'gpt2'", error);
     }
 
+    [Fact]
+    public void Submit_check_notes_sampler_settings_that_change_nothing_and_still_passes()
+    {
+        using var dir = new TempDirectory();
+        var yaml = Cluster.LocalCluster.SimulatedStudy("notes", ["distilbert"], trials: 5, maxParallel: 2, steps: 3, stepSeconds: 0)
+            .Replace("budget:", "sampler: {kind: tpe, startup_trials: 2, share_across_backbones: true}\nbudget:");
+        var study = dir.File("study.yaml", yaml);
+        var (exitCode, output, error) = Run("", "submit", study, "--check");
+        Assert.Equal(ExitCodes.Ok, exitCode);
+        Assert.Contains("ok (1 backbone, 5 trials)", output);
+        Assert.Contains($"{study}: note: sampler.share_across_backbones has no effect with one backbone", error);
+    }
+
     /// <summary>A training study whose every trial would fail is refused at the door, with each problem named.</summary>
     [Fact]
     public void Submit_refuses_a_training_study_with_a_missing_column_or_an_unusable_checkpoint()

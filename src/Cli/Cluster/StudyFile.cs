@@ -31,6 +31,7 @@ public static class StudyFile
             if (preflight.Problems.Count > 0) throw new UsageException($"{path}: the study cannot run:\n  " + string.Join("\n  ", preflight.Problems));
             foreach (var note in preflight.Notes) notes?.WriteLine($"{path}: note: {note}");
         }
+        foreach (var note in SamplerNotes.For(spec)) notes?.WriteLine($"{path}: note: {note}");
         return spec;
     }
 

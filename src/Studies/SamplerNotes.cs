@@ -1,0 +1,52 @@
+using SweepCluster.Search;
+using SweepCluster.Search.Gp;
+using SweepCluster.Search.Tpe;
+
+namespace SweepCluster.Studies;
+
+/// <summary>
+/// Sampler settings that are valid but are probably not what the author meant. `sweep submit` prints them as notes,
+/// with `--check` too. They never refuse a study: the settings below are legal, and some are deliberate (the README's
+/// main job runs only start-up trials on purpose).
+/// </summary>
+public static class SamplerNotes
+{
+    /// <summary>The notes for <paramref name="spec"/>, each a sentence naming the key; empty when there is nothing to say.</summary>
+    public static IReadOnlyList<string> For(StudySpec spec)
+    {
+        var notes = new List<string>();
+        var kind = SamplerSettings.ParseKind(spec.Sampler.Kind);
+        if (spec.Sampler.ShareAcrossBackbones)
+        {
+            if (spec.Backbones.Count == 1)
+                notes.Add("sampler.share_across_backbones has no effect with one backbone");
+            else if (kind == SamplerKind.Random)
+                notes.Add("sampler.share_across_backbones has no effect with the random sampler, which learns from no trial");
+        }
+        if (kind != SamplerKind.Random)
+        {
+            var startup = spec.Sampler.StartupTrials
+                ?? (kind == SamplerKind.Gp ? new GpOptions().NStartupTrials : new TpeOptions().NStartupTrials);
+            // With sharing, every backbone's finished trials count towards the start-up, so the model can take over sooner.
+            var trialsSeen = spec.Sampler.ShareAcrossBackbones
+                ? spec.Backbones.Sum(b => StudyLimits.TrialsOf(spec, b))
+                : spec.Backbones.Max(b => StudyLimits.TrialsOf(spec, b));
+            if (startup >= trialsSeen)
+                notes.Add($"every trial is one of the sampler's {startup} start-up trials (the {spec.Sampler.Kind} model would take over after them, "
+                    + $"but no backbone has more than {trialsSeen} trials{(spec.Sampler.ShareAcrossBackbones ? " counted across backbones" : "")}): "
+                    + "the search is quasi-random; lower sampler.startup_trials for a model-based search");
+        }
+        if (kind == SamplerKind.Gp)
+        {
+            foreach (var backbone in spec.Backbones)
+            {
+                var conditional = backbone.Space.Parameters.Where(p => p.IsConditional).Select(p => p.Name).ToList();
+                if (conditional.Count == 0) continue;
+                notes.Add($"backbone {backbone.Name}: the gp sampler models only unconditional parameters and hands "
+                    + $"{string.Join(", ", conditional)} to TPE; on conditional spaces `kind: tpe` did as well or better (docs/study-spec.md)");
+                break;
+            }
+        }
+        return notes;
+    }
+}

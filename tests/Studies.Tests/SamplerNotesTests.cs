@@ -1,0 +1,71 @@
+namespace SweepCluster.Studies.Tests;
+
+/// <summary>
+/// Valid sampler settings that probably are not what the author meant get a note (docs/study-spec.md, "sampler"):
+/// sharing with nothing to share, a budget spent entirely on start-up trials, gp on a conditional space.
+/// </summary>
+public sealed class SamplerNotesTests
+{
+    private static IReadOnlyList<string> Notes(string sampler, int trials, int backbones, string space = "lr: {type: float, low: 1.0e-5, high: 1.0e-1, log: true}") =>
+        SamplerNotes.For(StudySpecParser.Parse($"""
+            name: notes
+            data: {"{"}train: train.csv{"}"}
+            budget: {"{"}trials_per_backbone: {trials}{"}"}
+            workload: {"{"}kind: simulated{"}"}
+            sampler: {sampler}
+            search_space:
+              {space}
+            backbones:
+            {string.Concat(Enumerable.Range(0, backbones).Select(i => $"  - {{name: b{i}, family: bert}}\n"))}
+            """));
+
+    [Fact]
+    public void A_model_based_search_with_more_trials_than_start_up_trials_gets_no_note()
+    {
+        // gp takes over after 6 start-up trials (GpOptions), tpe after 10 (TpeOptions), or after startup_trials.
+        Assert.Empty(Notes("{kind: gp}", trials: 7, backbones: 2));
+        Assert.Empty(Notes("{kind: tpe}", trials: 11, backbones: 1));
+        Assert.Empty(Notes("{kind: tpe, startup_trials: 2}", trials: 3, backbones: 2));
+        Assert.Empty(Notes("{kind: random}", trials: 3, backbones: 2));
+    }
+
+    [Theory]
+    [InlineData("{kind: gp}", 6, 6)]
+    [InlineData("{kind: gp}", 3, 6)]
+    [InlineData("{kind: tpe}", 10, 10)]
+    [InlineData("{kind: tpe_multivariate, startup_trials: 5}", 4, 5)]
+    public void A_budget_spent_entirely_on_start_up_trials_is_noted(string sampler, int trials, int startup)
+    {
+        var note = Assert.Single(Notes(sampler, trials, backbones: 2));
+        Assert.Contains($"every trial is one of the sampler's {startup} start-up trials", note);
+        Assert.Contains($"no backbone has more than {trials} trials", note);
+        Assert.Contains("sampler.startup_trials", note);
+    }
+
+    [Fact]
+    public void With_sharing_the_start_up_counts_every_backbones_trials()
+    {
+        // 2 backbones × 3 trials = 6 finished trials seen: gp's 6 start-up trials use all of them; × 4 = 8 leaves two.
+        var note = Assert.Single(Notes("{kind: gp, share_across_backbones: true}", trials: 3, backbones: 2));
+        Assert.Contains("no backbone has more than 6 trials counted across backbones", note);
+        Assert.Empty(Notes("{kind: gp, share_across_backbones: true}", trials: 4, backbones: 2));
+    }
+
+    [Fact]
+    public void Sharing_with_nothing_to_share_is_noted()
+    {
+        Assert.Contains("sampler.share_across_backbones has no effect with one backbone",
+            Notes("{kind: tpe, startup_trials: 2, share_across_backbones: true}", trials: 5, backbones: 1));
+        Assert.Equal(["sampler.share_across_backbones has no effect with the random sampler, which learns from no trial"],
+            Notes("{kind: random, share_across_backbones: true}", trials: 5, backbones: 2));
+    }
+
+    [Fact]
+    public void Gp_on_a_conditional_space_names_the_parameters_it_hands_to_tpe()
+    {
+        var space = "optimizer: {type: categorical, choices: [adamw, sgd]}\n  momentum: {type: float, low: 0.5, high: 0.99, when: {optimizer: [sgd]}}";
+        var note = Assert.Single(Notes("{kind: gp, startup_trials: 2}", trials: 10, backbones: 1, space));
+        Assert.StartsWith("backbone b0: the gp sampler models only unconditional parameters and hands momentum to TPE", note);
+        Assert.Empty(Notes("{kind: tpe, startup_trials: 2}", trials: 10, backbones: 1, space));
+    }
+}
