@@ -64,7 +64,7 @@ public static class RelatedTasks
             foreach (var definition in to.Parameters)
             {
                 if (!t.Params.TryGetValue(definition.Name, out var internalValue)) continue;
-                if (from.Parameters.All(p => p.Name != definition.Name)) continue;
+                if (!from.Contains(definition.Name)) continue;
                 if (!to.IsActive(definition, values)) continue;
                 if (TranslateValue(from[definition.Name].Distribution, definition.Distribution, internalValue) is double v)
                     values[definition.Name] = v;

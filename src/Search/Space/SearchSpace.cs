@@ -21,6 +21,7 @@ public sealed record ParamDefinition(string Name, ParamDistribution Distribution
 public sealed class SearchSpace : IEquatable<SearchSpace>
 {
     private readonly Dictionary<string, int> _indexByName;
+    private string? _json;
 
     public IReadOnlyList<ParamDefinition> Parameters { get; }
 
@@ -362,7 +363,11 @@ public sealed class SearchSpace : IEquatable<SearchSpace>
         return root;
     }
 
-    public string ToJson() => ToJsonObject().ToJsonString();
+    /// <summary>
+    /// <see cref="ToJsonObject"/> as text, built once: the space never changes, and <see cref="Equals(SearchSpace?)"/>
+    /// compares it on every shared ask (<see cref="Sampling.RelatedTasks.Translate"/>).
+    /// </summary>
+    public string ToJson() => _json ??= ToJsonObject().ToJsonString();
 
     public static JsonNode? ScalarToNode(object value) => value switch
     {
