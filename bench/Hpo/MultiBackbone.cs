@@ -19,7 +19,12 @@ namespace SweepCluster.Bench.Hpo;
 /// σ_b = 0.002·(1 + b/2) (in f's units) grows with b. Regret is f(p − δ_b) − f* at the incumbent (the trial
 /// with the best observed value), noiseless and in f's units, so it averages across backbones.
 ///
-/// Schedule: interleaved like a study with max_parallel = the number of backbones: each round asks one trial per backbone (in
+/// Schedule (--parallel P): backbones one after another, as when later backbones are started after earlier ones
+/// have finished (the case issue 17 names: "later backbones start where earlier ones found good regions"); each
+/// backbone asks P trials at once, evaluates and tells them, and repeats. Shared: each ask gets the earlier
+/// backbones' trials (and, at P > 1, its own running ones as usual).
+///
+/// Schedule (default): interleaved like a study with max_parallel = the number of backbones: each round asks one trial per backbone (in
 /// backbone order; a backbone sees the other backbones' trials finished in earlier rounds), then evaluates and
 /// tells them all. Shared: each ask gets the other backbones' trials; independent: none. Both runs use
 /// the same per-backbone seeds (seed·1000 + b), so a budget's first rounds are the same start-up points.
@@ -35,13 +40,17 @@ internal static class MultiBackbone
     /// for a change to shared search, so the reported table (seeds 0–19) is not the one it was chosen on.</summary>
     public static int FirstSeed { get; set; }
 
+    /// <summary>--parallel P: the sequential schedule with P asks at a time; 0 (default): interleaved rounds.</summary>
+    public static int SequentialParallel { get; set; }
+
     /// <summary>A: the largest shift of a backbone's optimum, as a fraction of each parameter's range.</summary>
     public static double ShiftAmplitude { get; set; } = 0.12;
 
     public static void Run(int seeds, IReadOnlyList<string> samplers)
     {
         var functions = SuiteFunctions.All.Where(f => f.Name is "mixed_fine_tune" or "conditional_mixed").ToList();
-        Console.WriteLine($"## Shared vs independent search over {Backbones} related backbones (shift A = {ShiftAmplitude:G3}): mean over backbones of final regret, mean ± SE over {seeds} seeds ({FirstSeed}–{FirstSeed + seeds - 1})");
+        var schedule = SequentialParallel > 0 ? $"one backbone after another, {SequentialParallel} asks at a time" : "interleaved rounds";
+        Console.WriteLine($"## Shared vs independent search over {Backbones} related backbones ({schedule}; shift A = {ShiftAmplitude:G3}): mean over backbones of final regret, mean ± SE over {seeds} seeds ({FirstSeed}–{FirstSeed + seeds - 1})");
         Console.WriteLine();
         // How related the backbones are: the regret a backbone has at another backbone's optimum (and at f's own).
         foreach (var function in functions)
@@ -102,6 +111,30 @@ internal static class MultiBackbone
         var bestObserved = Enumerable.Repeat(double.PositiveInfinity, Backbones).ToArray();
         var incumbentRegret = new double[Backbones];
         var result = new double[Checkpoints.Length];
+        if (SequentialParallel > 0)
+        {
+            for (var b = 0; b < Backbones; b++)
+            {
+                IReadOnlyList<IReadOnlyList<TrialRecord>>? related = shared
+                    ? Enumerable.Range(0, b).Select(o => searches[o].Trials).ToList()
+                    : null;
+                for (var done = 0; done < trialsPerBackbone;)
+                {
+                    var batch = Enumerable.Range(0, Math.Min(SequentialParallel, trialsPerBackbone - done)).Select(_ => searches[b].Ask(related)).ToList();
+                    foreach (var asked in batch)
+                    {
+                        var regret = Regret(function, space, b, asked.Params);
+                        var observed = 0.03 * b + Scale(b) * (regret + NoiseSd(b) * Normal((ulong)seed, (ulong)b, (ulong)asked.Number));
+                        searches[b].Tell(asked.Number, new TrialOutcome.Completed(observed));
+                        if (observed < bestObserved[b]) (bestObserved[b], incumbentRegret[b]) = (observed, regret);
+                        done++;
+                        var checkpoint = Array.IndexOf(Checkpoints, done);
+                        if (checkpoint >= 0) result[checkpoint] += incumbentRegret[b] / Backbones;
+                    }
+                }
+            }
+            return result;
+        }
         for (var round = 0; round < trialsPerBackbone; round++)
         {
             var asked = new AskedTrial[Backbones];

@@ -47,13 +47,15 @@ if (mode is "gpcost") BenchmarkRuns.GpCost(seeds);
 if (mode is "gpgoal") BenchmarkRuns.GpGoal(seeds);
 // budget [--seeds 20] [--plot hpo-budget.png]: best after 5, 10, 25, 50 for random, tpe, tpe_mv and gp beside Optuna 3.1 TPE at 25, 50, 100.
 if (mode is "budget") BenchmarkRuns.Budget(seeds, plotArgument ?? "hpo-budget.png");
-// multibackbone [--seeds 20] [--first-seed 0] [--samplers tpe,gp]: shared vs independent search over five related backbones (MultiBackbone.cs).
+// multibackbone [--seeds 20] [--first-seed 0] [--samplers tpe,gp] [--parallel P]: shared vs independent search over five related backbones (MultiBackbone.cs).
 if (mode is "multibackbone" && args.SkipWhile(a => a != "--shift").Skip(1).FirstOrDefault() is { } shift)
     MultiBackbone.ShiftAmplitude = double.Parse(shift, CultureInfo.InvariantCulture);
 if (mode is "multibackbone" && args.SkipWhile(a => a != "--backbones").Skip(1).FirstOrDefault() is { } backbones)
     MultiBackbone.Backbones = int.Parse(backbones, CultureInfo.InvariantCulture);
 if (mode is "multibackbone" && args.SkipWhile(a => a != "--first-seed").Skip(1).FirstOrDefault() is { } firstSeed)
     MultiBackbone.FirstSeed = int.Parse(firstSeed, CultureInfo.InvariantCulture);
+if (mode is "multibackbone" && args.SkipWhile(a => a != "--parallel").Skip(1).FirstOrDefault() is { } parallel)
+    MultiBackbone.SequentialParallel = int.Parse(parallel, CultureInfo.InvariantCulture);
 if (mode is "multibackbone") MultiBackbone.Run(seeds, BenchmarkRuns.SamplerFilter ?? ["tpe", "gp"]);
 var pruningFolds = (args.SkipWhile(a => a != "--folds").Skip(1).FirstOrDefault() ?? "1,3").Split(',').Select(f => int.Parse(f, CultureInfo.InvariantCulture)).ToArray();
 if (mode is "pruning" or "all")

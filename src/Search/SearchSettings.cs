@@ -130,4 +130,20 @@ public sealed record SearchSettings(
 {
     public SamplerSettings Sampler { get; init; } = Sampler ?? new SamplerSettings();
     public PrunerSettings Pruner { get; init; } = Pruner ?? new PrunerSettings();
+
+    /// <summary>
+    /// The seed of one backbone's search in a study (or a <c>sweep sampler serve --backbones</c> process) seeded
+    /// <paramref name="seed"/>: each backbone gets its own stream, stable across processes and machines (FNV-1a of
+    /// the name, not <see cref="string.GetHashCode()"/>, which is randomised per process). Non-negative.
+    /// </summary>
+    public static long BackboneSeed(long seed, string backbone)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in backbone)
+        {
+            hash ^= c;
+            hash *= 1099511628211UL;
+        }
+        return (long)((ulong)seed * 0x9E3779B97F4A7C15UL ^ hash) & long.MaxValue;
+    }
 }

@@ -103,6 +103,9 @@ public class SweepCliTests
     [InlineData("--pruner-warmup-steps must be >= 0", "--sampler", "tpe", "--seed", "1", "--pruner", "median", "--pruner-warmup-steps", "-1")]
     [InlineData("--pruner-percentile must be between 0 and 100", "--sampler", "tpe", "--seed", "1", "--pruner", "percentile", "--pruner-percentile", "101")]
     [InlineData("--n-startup-trials applies only to the tpe, tpe_multivariate and gp samplers", "--sampler", "random", "--seed", "1", "--n-startup-trials", "3")]
+    [InlineData("--share-across-backbones needs --backbones", "--sampler", "gp", "--seed", "1", "--share-across-backbones")]
+    [InlineData("--backbones: a backbone name is blank", "--sampler", "gp", "--seed", "1", "--backbones", "bert,,roberta")]
+    [InlineData("--backbones: backbone \"bert\" is named twice", "--sampler", "gp", "--seed", "1", "--backbones", "bert,roberta,bert")]
     public void Bad_options_are_usage_errors(string expected, params string[] options)
     {
         using var dir = new TempDirectory();
@@ -173,6 +176,79 @@ public class SweepCliTests
             Assert.Equal(ExitCodes.Usage, exitCode);
             Assert.Contains(refusal, error);
         }
+    }
+
+    /// <summary>
+    /// A server of several backbones saves them all: stopped after every request and restarted on its state file, it
+    /// answers exactly what one uninterrupted server answers (shared asks depend on every backbone's history).
+    /// </summary>
+    [Fact]
+    public void A_server_of_several_backbones_resumes_from_its_state_file_bit_identically()
+    {
+        using var dir = new TempDirectory();
+        var space = dir.File("space.json", TestSpaces.Mixed);
+        string[] Serve(string state) => ["sampler", "serve", "--space", space, "--sampler", "gp", "--seed", "5",
+            "--backbones", "bert,roberta", "--share-across-backbones", "--n-startup-trials", "2", "--state", state];
+        var requests = new List<string>();
+        for (var i = 0; i < 4; i++)
+            foreach (var backbone in new[] { "bert", "roberta" })
+            {
+                requests.Add($$"""{"op":"ask","backbone":"{{backbone}}"}""");
+                requests.Add($$"""{"op":"tell","backbone":"{{backbone}}","trial":{{i}},"value":{{(i * 7 + backbone.Length) % 5 * 0.1}}}""");
+            }
+        requests.Add("""{"op":"trials"}""");
+
+        var uninterrupted = Run(string.Join('\n', requests) + "\n", Serve(dir.File("one.json")));
+        Assert.Equal(ExitCodes.Ok, uninterrupted.ExitCode);
+        var restarted = new List<string>();
+        var state = dir.File("many.json");
+        foreach (var request in requests)
+        {
+            var (exitCode, output, error) = Run(request + "\n", Serve(state));
+            Assert.True(exitCode == ExitCodes.Ok, error);
+            restarted.Add(output.TrimEnd('\n'));
+        }
+        Assert.Equal(uninterrupted.Out.TrimEnd('\n').Split('\n'), restarted);
+        Assert.Contains("\"backbone\":\"roberta\"", restarted[^1]);
+    }
+
+    [Theory]
+    [InlineData("--backbones bert,roberta --share-across-backbones", "--backbones bert,roberta", "holds a search with --share-across-backbones, given now without it")]
+    [InlineData("--backbones bert,roberta", "--backbones roberta,bert", "holds a search with backbones bert,roberta, not roberta,bert")]
+    [InlineData("", "--backbones bert", "holds a search with no backbones, not --backbones bert")]
+    [InlineData("--backbones bert", "", "holds a search with backbones bert, not none")]
+    [InlineData("--backbones bert --seed 2", "--backbones bert --seed 3", "holds a search with another --seed than 3")]
+    [InlineData("--backbones bert,roberta --share-across-backbones", "--backbones bert,roberta --share-across-backbones --n-startup-trials 3", "--n-startup-trials 6, not 3")]
+    public void A_backbones_state_file_under_other_options_is_refused_naming_the_difference(string first, string second, string refusal)
+    {
+        using var dir = new TempDirectory();
+        var space = dir.File("space.json", TestSpaces.Mixed);
+        var state = dir.File("state.json");
+        string[] Serve(string options)
+        {
+            var extra = options.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return ["sampler", "serve", "--space", space, "--sampler", "gp", "--state", state,
+                .. extra.Contains("--seed") ? Array.Empty<string>() : ["--seed", "1"], .. extra];
+        }
+        var ask = first.Contains("--backbones") ? "{\"op\":\"ask\",\"backbone\":\"bert\"}\n" : "{\"op\":\"ask\"}\n";
+        Assert.Equal(ExitCodes.Ok, Run(ask, Serve(first)).ExitCode);
+
+        var (exitCode, output, error) = Run("", Serve(second));
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Equal("", output);
+        Assert.Contains(refusal, error);
+    }
+
+    [Fact]
+    public void Sharing_with_one_backbone_is_served_with_a_note()
+    {
+        using var dir = new TempDirectory();
+        var space = dir.File("space.json", TestSpaces.Mixed);
+        var (exitCode, output, error) = Run("{\"op\":\"ask\",\"backbone\":\"bert\"}\n",
+            "sampler", "serve", "--space", space, "--sampler", "gp", "--seed", "1", "--backbones", "bert", "--share-across-backbones");
+        Assert.Equal(ExitCodes.Ok, exitCode);
+        Assert.StartsWith("{\"trial\":0,\"backbone\":\"bert\"", output);
+        Assert.Contains("note: --share-across-backbones has no effect with one backbone", error);
     }
 
     [Fact]

@@ -82,12 +82,28 @@ public static class SamplerServeCommand
             DefaultValueFactory = _ => PrunerSettings.FoldRuleName(defaults.FoldRule),
         };
         foldRule.AcceptOnlyFromAmong([.. PrunerSettings.FoldRuleNames]);
+        var backbones = new Option<string?>("--backbones")
+        {
+            Description = "Serve one search per backbone (comma-separated names), each seeded as a study's backbones are; every request then names its \"backbone\".",
+            HelpName = "NAME,NAME,...",
+        };
+        var share = new Option<bool>("--share-across-backbones")
+        {
+            Description = "With --backbones: each backbone's asks also learn from the other backbones' trials (the study file's sampler.share_across_backbones).",
+        };
         var state = new Option<string?>("--state")
         {
             Description = "Snapshot file: resumed from when it exists, rewritten atomically after every ask, report and tell.",
             HelpName = "FILE",
         };
 
+        backbones.Validators.Add(result =>
+        {
+            var names = (result.GetValueOrDefault<string?>() ?? "").Split(',', StringSplitOptions.TrimEntries);
+            if (names.Any(n => n.Length == 0)) result.AddError("--backbones: a backbone name is blank");
+            else if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                result.AddError($"--backbones: backbone \"{twice.Key}\" is named twice");
+        });
         AtLeast(nStartupTrials, 0);
         AtLeast(prunerStartupTrials, 0);
         AtLeast(warmupSteps, 0);
@@ -106,12 +122,14 @@ public static class SamplerServeCommand
               {"op":"tell","trial":0,"value":0.37}          -> {"ok":true}
               {"op":"tell","trial":0,"state":"pruned"|"failed"[,"error":"..."]}
               {"op":"best"}, {"op":"trials"}
+            With --backbones a,b: {"op":"ask","backbone":"a"} -> {"trial":0,"backbone":"a","params":{...}};
+              report and tell name the backbone too; best and trials without one answer for all backbones.
             Bad requests get {"error":"..."} and the server keeps serving; end of input stops it (exit 0).
             Exit codes: 0 ok, 1 runtime failure (e.g. state file not writable), 2 usage or input error.
             """)
         {
             space, sampler, seed, direction, nStartupTrials,
-            pruner, percentile, prunerStartupTrials, warmupSteps, intervalSteps, foldRule, state,
+            pruner, percentile, prunerStartupTrials, warmupSteps, intervalSteps, foldRule, backbones, share, state,
         };
         command.Validators.Add(result =>
         {
@@ -124,6 +142,8 @@ public static class SamplerServeCommand
                 foreach (var option in new Option[] { prunerStartupTrials, warmupSteps, intervalSteps, foldRule })
                     if (IsGiven(result, option)) result.AddError($"{option.Name} needs --pruner median or --pruner percentile");
             }
+            if (IsGiven(result, share) && !IsGiven(result, backbones))
+                result.AddError("--share-across-backbones needs --backbones (the backbones whose trials are shared)");
             if (GivenToken(result, sampler) == "random" && IsGiven(result, nStartupTrials))
                 result.AddError("--n-startup-trials applies only to the tpe, tpe_multivariate and gp samplers");
         });
@@ -152,49 +172,81 @@ public static class SamplerServeCommand
                     FoldRule = PrunerSettings.ParseFoldRule(parseResult.GetValue(foldRule)!),
                 },
                 parseResult.GetValue(seed));
-            return Serve(settings, parseResult.GetValue(state), io);
+            var names = parseResult.GetValue(backbones) is { } list
+                ? list.Split(',', StringSplitOptions.TrimEntries).ToList()
+                : null;
+            return Serve(settings, names, parseResult.GetValue(share), parseResult.GetValue(state), io);
         });
         return command;
     }
 
-    private static int Serve(SearchSettings settings, string? statePath, CliIO io)
+    private static int Serve(SearchSettings settings, IReadOnlyList<string>? backbones, bool share, string? statePath, CliIO io)
     {
         using var stateFile = statePath is null ? null : SearchStateFile.Open(statePath);
-        var search = stateFile?.Load() is { } restored
-            ? Resume(restored, settings, stateFile.Path)
-            : CreateSearch(settings);
-        stateFile?.Save(search);
+        var searches = stateFile?.Load() is { } restored
+            ? Resume(restored, settings, backbones, share, stateFile.Path)
+            : CreateSearches(settings, backbones, share);
+        stateFile?.Save(searches);
 
-        var server = new AskTellServer(search, stateFile is null ? null : stateFile.Save, io.Error);
+        var server = new AskTellServer(searches, stateFile is null ? null : stateFile.Save, io.Error);
+        var trials = searches.All.Sum(s => s.Search.Trials.Count);
+        var what = backbones is null
+            ? $"{settings.Space.Parameters.Count} parameters"
+            : $"{backbones.Count} backbones{(share ? " sharing their trials" : "")}, {settings.Space.Parameters.Count} parameters";
         io.Error.WriteLine(
-            $"sweep: serving {SamplerSettings.KindName(settings.Sampler.Kind)} (seed {settings.Seed}, "
-            + $"{settings.Space.Parameters.Count} parameters, {search.Trials.Count} trials so far); one JSON request per line");
+            $"sweep: serving {SamplerSettings.KindName(settings.Sampler.Kind)} (seed {settings.Seed}, {what}, {trials} trials so far); one JSON request per line");
+        // As `sweep submit` notes a study file's settings that change nothing (SamplerNotes), without refusing them.
+        if (share && backbones is { Count: 1 })
+            io.Error.WriteLine("sweep: note: --share-across-backbones has no effect with one backbone");
+        else if (share && settings.Sampler.Kind == SamplerKind.Random)
+            io.Error.WriteLine("sweep: note: --share-across-backbones has no effect with the random sampler, which learns from no trial");
         server.Run(io.In, io.Out);
         return ExitCodes.Ok;
     }
 
-    private static HyperparameterSearch CreateSearch(SearchSettings settings)
+    private static ServedSearches CreateSearches(SearchSettings settings, IReadOnlyList<string>? backbones, bool share)
     {
         try
         {
-            return HyperparameterSearch.Create(settings);
+            return backbones is null
+                ? ServedSearches.Of(HyperparameterSearch.Create(settings))
+                : ServedSearches.ForBackbones(settings, backbones, share);
         }
         catch (ArgumentException e)
         {
-            // Sampler and pruner validate their options on construction.
-            throw new UsageException(e.Message, e);
+            // Sampler and pruner validate their options on construction; ForBackbones names a blank or repeated backbone.
+            throw new UsageException(backbones is null ? e.Message : $"--backbones: {e.Message}", e);
         }
     }
 
-    private static HyperparameterSearch Resume(HyperparameterSearch restored, SearchSettings requested, string path)
+    private static ServedSearches Resume(ServedSearches restored, SearchSettings requested, IReadOnlyList<string>? backbones, bool share, string path)
     {
         // Resuming under other settings would not continue the same search; refuse rather than guess.
-        if (SettingsDifference(restored.Settings, requested) is { } difference)
+        if (ServedDifference(restored, requested, backbones, share) is { } difference)
         {
             throw new UsageException(
                 $"state file '{path}' holds a search with {difference}; rerun with the original options or use another --state file");
         }
         return restored;
+    }
+
+    /// <summary>How the restored searches differ from what the options ask for (backbones, sharing, then each search's settings); null when they agree.</summary>
+    internal static string? ServedDifference(ServedSearches restored, SearchSettings requested, IReadOnlyList<string>? backbones, bool share)
+    {
+        if (restored.Single is { } single)
+            return backbones is null ? SettingsDifference(single.Settings, requested) : $"no backbones, not --backbones {string.Join(",", backbones)}";
+        if (backbones is null) return $"backbones {string.Join(",", restored.Backbones)}, not none";
+        if (!restored.Backbones.SequenceEqual(backbones)) return $"backbones {string.Join(",", restored.Backbones)}, not {string.Join(",", backbones)}";
+        if (restored.ShareAcrossBackbones != share)
+            return restored.ShareAcrossBackbones ? "--share-across-backbones, given now without it" : "no --share-across-backbones, given now with it";
+        foreach (var (name, search) in restored.All)
+        {
+            var seed = SearchSettings.BackboneSeed(requested.Seed, name!);
+            // Each backbone's stored seed is derived from the process's; compare derived with derived and name the given one.
+            if (search.Settings.Seed != seed) return $"another --seed than {requested.Seed}";
+            if (SettingsDifference(search.Settings, requested with { Seed = seed }) is { } difference) return difference;
+        }
+        return null;
     }
 
     internal static string? SettingsDifference(SearchSettings stored, SearchSettings requested)

@@ -5,20 +5,43 @@ using SweepCluster.Search.Sampling;
 namespace SweepCluster.Cli.Protocol;
 
 /// <summary>
-/// The JSON-lines ask/tell protocol over a <see cref="HyperparameterSearch"/>: each non-blank input line is one
-/// request object and gets exactly one answer line. A bad request gets <c>{"error":"..."}</c> and serving goes
-/// on; the end of input ends serving.
+/// The JSON-lines ask/tell protocol over a <see cref="HyperparameterSearch"/>, or over one per backbone
+/// (<see cref="ServedSearches"/>; then every request names its <c>"backbone"</c>, except <c>best</c> and
+/// <c>trials</c>, which without one answer for all backbones): each non-blank input line is one request object
+/// and gets exactly one answer line. A bad request gets <c>{"error":"..."}</c> and serving goes on; the end of
+/// input ends serving.
 /// </summary>
-/// <param name="persist">
-/// Called after every change to the search and before the answer is written, so whatever a client has seen is
-/// durable. If it throws, the client gets an error line and <see cref="Run"/> throws <see cref="StatePersistenceException"/>.
-/// </param>
-/// <param name="diagnostics">Where unexpected failures are logged (never the protocol output).</param>
-public sealed class AskTellServer(HyperparameterSearch search, Action<HyperparameterSearch>? persist = null, TextWriter? diagnostics = null)
+public sealed class AskTellServer
 {
     public const string Ops = "ask, report, tell, best or trials";
 
-    public HyperparameterSearch Search { get; } = search;
+    private readonly Action<ServedSearches>? _persist;
+    private readonly TextWriter? _diagnostics;
+
+    /// <param name="searches">What is served: one search, or one per backbone.</param>
+    /// <param name="persist">
+    /// Called after every change to a search and before the answer is written, so whatever a client has seen is
+    /// durable. If it throws, the client gets an error line and <see cref="Run"/> throws <see cref="StatePersistenceException"/>.
+    /// </param>
+    /// <param name="diagnostics">Where unexpected failures are logged (never the protocol output).</param>
+    public AskTellServer(ServedSearches searches, Action<ServedSearches>? persist = null, TextWriter? diagnostics = null)
+    {
+        Searches = searches;
+        _persist = persist;
+        _diagnostics = diagnostics;
+    }
+
+    /// <summary>Serves one search (requests carry no <c>"backbone"</c>).</summary>
+    public AskTellServer(HyperparameterSearch search, Action<HyperparameterSearch>? persist = null, TextWriter? diagnostics = null)
+        : this(ServedSearches.Of(search), persist is null ? null : s => persist(s.Single!), diagnostics)
+    {
+    }
+
+    public ServedSearches Searches { get; }
+
+    /// <summary>The search of a server without backbones.</summary>
+    /// <exception cref="InvalidOperationException">The server serves several backbones.</exception>
+    public HyperparameterSearch Search => Searches.Single ?? throw new InvalidOperationException("this server serves several backbones; use Searches");
 
     /// <summary>Serves requests until <paramref name="input"/> ends.</summary>
     public void Run(TextReader input, TextWriter output)
@@ -63,19 +86,21 @@ public sealed class AskTellServer(HyperparameterSearch search, Action<Hyperparam
         }
         catch (Exception e) when (e is not StatePersistenceException)
         {
-            diagnostics?.WriteLine($"sweep: internal error on request {line}: {e}");
+            _diagnostics?.WriteLine($"sweep: internal error on request {line}: {e}");
             return ProtocolJson.Error($"internal error: {e.Message}");
         }
     }
 
     private string Ask(ProtocolRequest request)
     {
+        var backbone = request.OptionalString("backbone");
         request.RejectUnreadFields();
-        var trial = Search.Ask();
+        var trial = Searches.Ask(backbone);
         Persist();
         return ProtocolJson.Write(w =>
         {
             w.WriteNumber("trial", trial.Number);
+            if (backbone is not null) w.WriteString("backbone", backbone);
             w.WritePropertyName("params");
             WriteParams(w, trial.Params);
         });
@@ -84,10 +109,11 @@ public sealed class AskTellServer(HyperparameterSearch search, Action<Hyperparam
     private string Report(ProtocolRequest request)
     {
         var trial = request.RequiredInt("trial");
+        var search = Searches.Get(request.OptionalString("backbone"));
         var step = ReportStep(request);
         var value = request.RequiredNumber("value");
         request.RejectUnreadFields();
-        var prune = Search.Report(trial, step, value);
+        var prune = search.Report(trial, step, value);
         Persist();
         return ProtocolJson.Write(w => w.WriteBoolean("prune", prune));
     }
@@ -118,6 +144,7 @@ public sealed class AskTellServer(HyperparameterSearch search, Action<Hyperparam
     private string Tell(ProtocolRequest request)
     {
         var trial = request.RequiredInt("trial");
+        var search = Searches.Get(request.OptionalString("backbone"));
         var state = request.OptionalString("state") ?? "complete";
         var value = request.OptionalNumber("value");
         var error = request.OptionalString("error");
@@ -135,38 +162,50 @@ public sealed class AskTellServer(HyperparameterSearch search, Action<Hyperparam
         };
         if (error is not null && outcome is not TrialOutcome.Failed)
             throw new ProtocolException("\"error\" goes only with \"state\":\"failed\"");
-        Search.Tell(trial, outcome);
+        search.Tell(trial, outcome);
         Persist();
         return ProtocolJson.Write(w => w.WriteBoolean("ok", true));
     }
 
     private string Best(ProtocolRequest request)
     {
+        var backbone = request.OptionalString("backbone");
         request.RejectUnreadFields();
-        var best = Search.BestTrial;
+        // Without a backbone: the best over every search served (they share one direction).
+        var searches = backbone is null ? Searches.All.ToList() : [(backbone, Searches.Get(backbone))];
+        (string? Backbone, HyperparameterSearch Search, TrialRecord Trial)? best = null;
+        foreach (var (name, search) in searches)
+        {
+            if (search.BestTrial is not { } trial) continue;
+            if (best is null || search.Settings.Direction.IsBetter(trial.Value!.Value, best.Value.Trial.Value!.Value)) best = (name, search, trial);
+        }
         return ProtocolJson.Write(w =>
         {
             w.WritePropertyName("best");
-            if (best is null) w.WriteNullValue();
-            else WriteTrial(w, best);
+            if (best is not { } b) w.WriteNullValue();
+            else WriteTrial(w, b.Backbone, b.Search, b.Trial);
         });
     }
 
     private string Trials(ProtocolRequest request)
     {
+        var backbone = request.OptionalString("backbone");
         request.RejectUnreadFields();
+        var searches = backbone is null ? Searches.All.ToList() : [(backbone, Searches.Get(backbone))];
         return ProtocolJson.Write(w =>
         {
             w.WriteStartArray("trials");
-            foreach (var trial in Search.Trials) WriteTrial(w, trial);
+            foreach (var (name, search) in searches)
+                foreach (var trial in search.Trials) WriteTrial(w, name, search, trial);
             w.WriteEndArray();
         });
     }
 
-    private void WriteTrial(Utf8JsonWriter w, TrialRecord trial)
+    private static void WriteTrial(Utf8JsonWriter w, string? backbone, HyperparameterSearch search, TrialRecord trial)
     {
         w.WriteStartObject();
         w.WriteNumber("trial", trial.Number);
+        if (backbone is not null) w.WriteString("backbone", backbone);
         w.WriteString("state", trial.State.ToString().ToLowerInvariant());
         if (trial.Value is double value)
         {
@@ -182,7 +221,7 @@ public sealed class AskTellServer(HyperparameterSearch search, Action<Hyperparam
         }
         if (trial.Error is not null) w.WriteString("error", trial.Error);
         w.WritePropertyName("params");
-        WriteParams(w, Search.ExternalParams(trial.Params));
+        WriteParams(w, search.ExternalParams(trial.Params));
         w.WriteEndObject();
     }
 
@@ -199,10 +238,10 @@ public sealed class AskTellServer(HyperparameterSearch search, Action<Hyperparam
 
     private void Persist()
     {
-        if (persist is null) return;
+        if (_persist is null) return;
         try
         {
-            persist(Search);
+            _persist(Searches);
         }
         catch (Exception e)
         {

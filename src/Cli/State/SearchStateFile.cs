@@ -1,10 +1,10 @@
 using System.Text;
-using SweepCluster.Search;
+using SweepCluster.Cli.Protocol;
 
 namespace SweepCluster.Cli.State;
 
 /// <summary>
-/// A search snapshot on disk (<see cref="HyperparameterSearch.ToJson"/>), so a restarted server resumes
+/// The served searches on disk (<see cref="ServedSearches.ToJson"/>: one search's snapshot, or every backbone's), so a restarted server resumes
 /// bit-identically. Writes replace the file atomically, so a crash leaves the previous snapshot or the new
 /// one, never half of one. While open, a lock file keeps a second server from writing the same state.
 /// </summary>
@@ -40,14 +40,15 @@ public sealed class SearchStateFile : IDisposable
         }
     }
 
-    /// <summary>The saved search, or null when there is no snapshot yet.</summary>
-    public HyperparameterSearch? Load()
+    /// <summary>The saved searches, or null when there is no snapshot yet.</summary>
+    /// <exception cref="UsageException">The file is not a state file.</exception>
+    public ServedSearches? Load()
     {
         if (!File.Exists(Path)) return null;
         var json = File.ReadAllText(Path);
         try
         {
-            return HyperparameterSearch.FromJson(json);
+            return ServedSearches.FromJson(json);
         }
         catch (Exception e) when (e is not IOException)
         {
@@ -56,12 +57,12 @@ public sealed class SearchStateFile : IDisposable
         }
     }
 
-    public void Save(HyperparameterSearch search)
+    public void Save(ServedSearches searches)
     {
         var temp = Path + ".tmp";
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            stream.Write(Encoding.UTF8.GetBytes(search.ToJson()));
+            stream.Write(Encoding.UTF8.GetBytes(searches.ToJson()));
             stream.Flush(flushToDisk: true);
         }
         File.Move(temp, Path, overwrite: true);

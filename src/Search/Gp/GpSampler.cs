@@ -75,9 +75,10 @@ public sealed class GpSampler : ISampler
         var points = new List<double[]>();
         var ys = new List<double>();
         var isComplete = new List<bool>();
+        var isRunning = new List<bool>();
         var taskOf = new List<int>();
-        AddTask(encoding, context.Trials, context, 0, points, xs, ys, isComplete, taskOf);
-        for (var k = 0; k < related.Count; k++) AddTask(encoding, related[k], context, k + 1, points, xs, ys, isComplete, taskOf);
+        AddTask(encoding, context.Trials, context, 0, points, xs, ys, isComplete, isRunning, taskOf);
+        for (var k = 0; k < related.Count; k++) AddTask(encoding, related[k], context, k + 1, points, xs, ys, isComplete, isRunning, taskOf);
         if (!isComplete.Contains(true)) return null;
         var n = ys.Count;
         var y = ys.ToArray();
@@ -91,9 +92,40 @@ public sealed class GpSampler : ISampler
                 if (isComplete[i] && (incumbent < 0 || y[i] < y[incumbent])) incumbent = i;
         var best = y[incumbent];
 
-        var hyperparameters = GpFitter.Fit(x, y, encoding.Width, MaxFitEvaluations(n), tasks);
+        var hyperparameters = taskOf[incumbent] == 0
+            ? GpFitter.Fit(x, y, encoding.Width, MaxFitEvaluations(n), tasks)
+            : FitWithoutOwnScale(encoding, x, y, isComplete, isRunning, taskOf);
         var gp = new GaussianProcess(x, y, hyperparameters, tasks);
         return MaximizeLogEi(encoding, context, gp, n, best, points[incumbent]);
+    }
+
+    /// <summary>
+    /// Shared search, for a backbone with no complete trial yet (it starts while its siblings have finished some,
+    /// e.g. with max_parallel asks at once). Its pruned and running trials, all at one level, have no scale of their
+    /// own: standardised alone they would all be 0, the siblings' mean. So the hyperparameters are fitted to the other
+    /// backbones' trials, pruned ones go at the worst standardised value of any backbone (TPE ranks pruned below
+    /// every complete trial), and running ones at the posterior mean there (the Kriging believer of Ginsbourger,
+    /// Le Riche and Carraro 2010, instead of the constant liar, which needs the backbone's own worst value). A liar at
+    /// the siblings' worst sent a new backbone's parallel asks away from the region the siblings had found good
+    /// (BackboneServeTests measures it); the believer only lowers the variance where a trial is already running.
+    /// Overwrites those entries of <paramref name="y"/>; returns the hyperparameters.
+    /// </summary>
+    private static GpHyperparameters FitWithoutOwnScale(UnitCubeEncoding encoding, double[][] x, double[] y, List<bool> isComplete, List<bool> isRunning, List<int> taskOf)
+    {
+        var others = Enumerable.Range(0, y.Length).Where(i => taskOf[i] != 0).ToArray();
+        var xOthers = others.Select(i => x[i]).ToArray();
+        var yOthers = others.Select(i => y[i]).ToArray();
+        var tasksOthers = others.Select(i => taskOf[i]).ToArray();
+        var hyperparameters = GpFitter.Fit(xOthers, yOthers, encoding.Width, MaxFitEvaluations(others.Length), tasksOthers);
+        var siblings = new GaussianProcess(xOthers, yOthers, hyperparameters, tasksOthers);
+        var worst = others.Where(i => isComplete[i]).Max(i => y[i]);
+        var scratch = new double[others.Length];
+        for (var i = 0; i < y.Length; i++)
+        {
+            if (taskOf[i] != 0) continue;
+            y[i] = isRunning[i] ? siblings.Predict(x[i], scratch).Mean : worst;
+        }
+        return hyperparameters;
     }
 
     /// <summary>
@@ -101,7 +133,7 @@ public sealed class GpSampler : ISampler
     /// pruned trials and (for task 0) running ones under the constant liar at the task's worst complete loss.
     /// </summary>
     private void AddTask(UnitCubeEncoding encoding, IReadOnlyList<TrialRecord> trials, SamplingContext context, int task,
-        List<double[]> points, List<double[]> xs, List<double> ys, List<bool> isComplete, List<int> taskOf)
+        List<double[]> points, List<double[]> xs, List<double> ys, List<bool> isComplete, List<bool> isRunning, List<int> taskOf)
     {
         var first = ys.Count;
         double worst = double.NegativeInfinity, bestFinite = double.PositiveInfinity;
@@ -138,6 +170,7 @@ public sealed class GpSampler : ISampler
             xs.Add(features);
             ys.Add(loss);
             isComplete.Add(t.State == TrialState.Complete);
+            isRunning.Add(t.State == TrialState.Running);
             taskOf.Add(task);
         }
         var n = ys.Count - first;

@@ -27,18 +27,6 @@ public static class StudySearchSettings
             IntervalSteps = spec.Pruner.IntervalSteps,
             FoldRule = PrunerSettings.ParseFoldRule(spec.Pruner.FoldRule),
         };
-        return new SearchSettings(backbone.Space, spec.Objective.Direction, sampler, pruner, BackboneSeed(spec.Seed, backbone.Name));
-    }
-
-    /// <summary>Each backbone gets its own stream, stable across processes (FNV-1a of the name, not string.GetHashCode).</summary>
-    public static long BackboneSeed(int studySeed, string backbone)
-    {
-        var hash = 14695981039346656037UL;
-        foreach (var c in backbone)
-        {
-            hash ^= c;
-            hash *= 1099511628211UL;
-        }
-        return (long)((ulong)studySeed * 0x9E3779B97F4A7C15UL ^ hash) & long.MaxValue;
+        return new SearchSettings(backbone.Space, spec.Objective.Direction, sampler, pruner, SearchSettings.BackboneSeed(spec.Seed, backbone.Name));
     }
 }

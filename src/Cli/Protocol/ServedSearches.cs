@@ -1,0 +1,138 @@
+using System.Text.Json.Nodes;
+using SweepCluster.Search;
+
+namespace SweepCluster.Cli.Protocol;
+
+/// <summary>
+/// What one <c>sweep sampler serve</c> process answers for: a single search, or one search per backbone
+/// (<c>--backbones</c>) over the same space, as a study file's backbones are. Each backbone's search is seeded
+/// <see cref="SearchSettings.BackboneSeed"/>(seed, name), the study's rule, and numbers its trials from 0. With
+/// <see cref="ShareAcrossBackbones"/> (the study file's <c>sampler.share_across_backbones</c>) every ask for one
+/// backbone also learns from the other backbones' trials (<see cref="HyperparameterSearch.Ask"/>'s related lists),
+/// so the asks depend on the whole process's history, which <see cref="ToJson"/> saves.
+/// </summary>
+public sealed class ServedSearches
+{
+    /// <summary>Format of the several-backbone state file; a single search keeps <see cref="HyperparameterSearch.ToJson"/>'s.</summary>
+    private const string BackbonesFormat = "sweep-serve-backbones/1";
+
+    private readonly Dictionary<string, HyperparameterSearch> _byBackbone;
+
+    private ServedSearches(HyperparameterSearch? single, IReadOnlyList<(string Name, HyperparameterSearch Search)> backbones, bool share)
+    {
+        Single = single;
+        Backbones = backbones.Select(b => b.Name).ToList();
+        _byBackbone = backbones.ToDictionary(b => b.Name, b => b.Search, StringComparer.Ordinal);
+        ShareAcrossBackbones = share;
+    }
+
+    /// <summary>One search, no backbones: requests carry no <c>"backbone"</c>.</summary>
+    public static ServedSearches Of(HyperparameterSearch search) => new(search, [], share: false);
+
+    /// <summary>One new search per backbone, each with <paramref name="settings"/> and its backbone seed.</summary>
+    /// <exception cref="ArgumentException">No backbone, a blank or repeated name, or settings the sampler or pruner refuses.</exception>
+    public static ServedSearches ForBackbones(SearchSettings settings, IReadOnlyList<string> backbones, bool shareAcrossBackbones)
+    {
+        CheckNames(backbones);
+        return new(null,
+            backbones.Select(b => (b, HyperparameterSearch.Create(settings with { Seed = SearchSettings.BackboneSeed(settings.Seed, b) }))).ToList(),
+            shareAcrossBackbones);
+    }
+
+    /// <summary>The search when there are no backbones; null otherwise.</summary>
+    public HyperparameterSearch? Single { get; }
+
+    /// <summary>The backbones in the order given; empty for a single search.</summary>
+    public IReadOnlyList<string> Backbones { get; }
+
+    /// <summary>Whether each backbone's asks learn from the other backbones' trials.</summary>
+    public bool ShareAcrossBackbones { get; }
+
+    /// <summary>Every search with its backbone (null for a single search), in <see cref="Backbones"/> order.</summary>
+    public IEnumerable<(string? Backbone, HyperparameterSearch Search)> All =>
+        Single is not null ? [(null, Single)] : Backbones.Select(b => ((string?)b, _byBackbone[b]));
+
+    /// <summary>The settings every search shares, apart from the per-backbone seed (which is the process's seed for a single search).</summary>
+    public SearchSettings Settings => Single?.Settings ?? _byBackbone[Backbones[0]].Settings;
+
+    /// <summary>The search a request names.</summary>
+    /// <exception cref="ProtocolException">A backbone where there are none, none where there are, or an unknown one.</exception>
+    public HyperparameterSearch Get(string? backbone)
+    {
+        if (Single is not null)
+        {
+            if (backbone is not null)
+                throw new ProtocolException($"this server has no backbones (start it with --backbones to serve several); drop \"backbone\":\"{backbone}\"");
+            return Single;
+        }
+        if (backbone is null) throw new ProtocolException($"\"backbone\" is required: one of {string.Join(", ", Backbones)}");
+        return _byBackbone.TryGetValue(backbone, out var search)
+            ? search
+            : throw new ProtocolException($"unknown backbone \"{backbone}\" (expected one of {string.Join(", ", Backbones)})");
+    }
+
+    /// <summary>Asks the named backbone's search for a trial, passing the other backbones' trials when sharing.</summary>
+    /// <exception cref="ProtocolException">As <see cref="Get"/>.</exception>
+    public AskedTrial Ask(string? backbone)
+    {
+        var search = Get(backbone);
+        if (!ShareAcrossBackbones || Single is not null) return search.Ask();
+        // All backbones share the one --space, so TrialsIn passes the records through; it is the study grain's call all the same.
+        var related = Backbones.Where(b => b != backbone).Select(b => _byBackbone[b].TrialsIn(search.Settings.Space)).ToList();
+        return search.Ask(related);
+    }
+
+    /// <summary>The state file's text: a single search's snapshot as before, or every backbone's snapshot under one object.</summary>
+    public string ToJson()
+    {
+        if (Single is not null) return Single.ToJson();
+        var backbones = new JsonArray();
+        foreach (var name in Backbones)
+            backbones.Add(new JsonObject { ["name"] = name, ["search"] = JsonNode.Parse(_byBackbone[name].ToJson()) });
+        return new JsonObject
+        {
+            ["format"] = BackbonesFormat,
+            ["share_across_backbones"] = ShareAcrossBackbones,
+            ["backbones"] = backbones,
+        }.ToJsonString();
+    }
+
+    /// <summary>Reads what <see cref="ToJson"/> wrote (either form).</summary>
+    /// <exception cref="FormatException">The text is neither form, or a backbone's snapshot does not read.</exception>
+    public static ServedSearches FromJson(string json)
+    {
+        var root = JsonNode.Parse(json) as JsonObject ?? throw new FormatException("a state file must be a JSON object");
+        if (root["format"] is not JsonValue format || !format.TryGetValue<string>(out var name) || name != BackbonesFormat)
+            return Of(HyperparameterSearch.FromJson(json));
+        var share = root["share_across_backbones"]?.GetValue<bool>() ?? throw new FormatException("state file lacks \"share_across_backbones\"");
+        var list = root["backbones"] as JsonArray ?? throw new FormatException("state file lacks \"backbones\"");
+        var backbones = new List<(string, HyperparameterSearch)>();
+        foreach (var node in list)
+        {
+            var entry = node as JsonObject ?? throw new FormatException("state file has a backbone that is not an object");
+            var backbone = entry["name"]?.GetValue<string>() ?? throw new FormatException("state file has a backbone without \"name\"");
+            var search = entry["search"] ?? throw new FormatException($"state file's backbone {backbone} has no \"search\"");
+            backbones.Add((backbone, HyperparameterSearch.FromJson(search.ToJsonString())));
+        }
+        try
+        {
+            CheckNames(backbones.Select(b => b.Item1).ToList());
+        }
+        catch (ArgumentException e)
+        {
+            throw new FormatException($"state file: {e.Message}", e);
+        }
+        return new(null, backbones, share);
+    }
+
+    private static void CheckNames(IReadOnlyList<string> backbones)
+    {
+        if (backbones.Count == 0) throw new ArgumentException("no backbone named");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var b in backbones)
+        {
+            if (string.IsNullOrWhiteSpace(b)) throw new ArgumentException("a backbone name is blank");
+            if (!seen.Add(b)) throw new ArgumentException($"backbone \"{b}\" is named twice");
+        }
+    }
+}
