@@ -129,6 +129,21 @@ public sealed record BudgetSpec
     [Id(0)] public required int TrialsPerBackbone { get; init; }
     /// <summary>Trials of this study waiting or running at once, over all backbones.</summary>
     [Id(1)] public int MaxParallel { get; init; } = 4;
+    /// <summary>
+    /// Which backbone the next trial goes to: all progressing together (the default), or one after another in file
+    /// order, so that with sampler.share_across_backbones every later backbone starts from the earlier ones' trials
+    /// (bench/Hpo/GP.md measures both). Stored studies from before the key read as <see cref="BackboneOrder.Interleaved"/>.
+    /// </summary>
+    [Id(2)] public BackboneOrder BackboneOrder { get; init; }
+}
+
+/// <summary>The order in which a study's backbones get trials (<c>budget.backbone_order</c>).</summary>
+public enum BackboneOrder
+{
+    /// <summary>The backbone with the fewest waiting trials, then the one furthest behind its budget, goes next.</summary>
+    Interleaved = 0,
+    /// <summary>The first backbone in file order whose budget is not all asked goes next; the rest wait for it.</summary>
+    Sequential = 1,
 }
 
 [GenerateSerializer, Alias("sweep.SamplerSpec"), Immutable]

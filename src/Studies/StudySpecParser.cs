@@ -20,7 +20,7 @@ public static partial class StudySpecParser
     private static readonly string[] DataKeys =
         ["train", "test", "text_column", "label_column", "label_columns", "label_map", "holdout_fraction", "balancing", "delimiter", "id_column", "min_text_length"];
     private static readonly string[] ObjectiveKeys = ["metric", "direction"];
-    private static readonly string[] BudgetKeys = ["trials_per_backbone", "max_parallel"];
+    private static readonly string[] BudgetKeys = ["trials_per_backbone", "max_parallel", "backbone_order"];
     private static readonly string[] SamplerKeys = ["kind", "startup_trials", "share_across_backbones"];
     private static readonly string[] PrunerKeys = ["kind", "startup_trials", "warmup_steps", "interval_steps", "percentile", "fold_rule"];
     private static readonly string[] TrainingKeys = ["epochs", "early_stopping_patience", "batch_size", "mixed_precision"];
@@ -35,6 +35,8 @@ public static partial class StudySpecParser
         aliases: [("deberta-v3", BackboneFamily.DebertaV2), ("deberta", BackboneFamily.DebertaV2)]);
     private static readonly Choices<Balancing> BalancingModes = new("balancing",
         [("none", Balancing.None), ("undersample", Balancing.Undersample), ("oversample", Balancing.Oversample), ("augment", Balancing.Augment)]);
+    private static readonly Choices<BackboneOrder> BackboneOrders = new("backbone_order",
+        [("interleaved", BackboneOrder.Interleaved), ("sequential", BackboneOrder.Sequential)]);
     private static readonly Choices<StudyDirection> Directions = new("direction",
         [("maximize", StudyDirection.Maximize), ("minimize", StudyDirection.Minimize)]);
     private static readonly Choices<EnsembleKind> EnsembleKinds = new("ensemble",
@@ -238,6 +240,7 @@ public static partial class StudySpecParser
     {
         TrialsPerBackbone = budget.RequiredInt("trials_per_backbone", Bounds.Closed(1, StudyLimits.MaxTrialsPerBackbone)),
         MaxParallel = budget.Int("max_parallel", BudgetDefaults.MaxParallel, Bounds.Closed(1, StudyLimits.MaxParallel)),
+        BackboneOrder = budget.Choice("backbone_order", BudgetDefaults.BackboneOrder, BackboneOrders),
     };
 
     private static SamplerSpec ReadSampler(YamlSection sampler) => new()

@@ -47,6 +47,7 @@ public sealed class StudySpecErrorTests
         // out of range
         { "trials_per_backbone < 1", ValidWith("trials_per_backbone: 4", "trials_per_backbone: 0"), "budget.trials_per_backbone", 8, "must be in [1, 10000], got 0" },
         { "max_parallel < 1", ValidWith("max_parallel: 2", "max_parallel: 0"), "budget.max_parallel", 8, "must be in [1, 10000], got 0" },
+        { "unknown backbone order", ValidWith("max_parallel: 2", "max_parallel: 2, backbone_order: round_robin"), "budget.backbone_order", 8, "unknown backbone_order 'round_robin' (expected one of interleaved, sequential)" },
         { "cv_folds < 1", ValidWith("cv_folds: 5", "cv_folds: 0"), "cv_folds", 7, "must be in [1, 20], got 0" },
         { "cv_folds > 20", ValidWith("cv_folds: 5", "cv_folds: 21"), "cv_folds", 7, "must be in [1, 20], got 21" },
         { "holdout_fraction 0.9", ValidWith("  train: data/train.csv", "  train: data/train.csv\n  holdout_fraction: 0.9"), "data.holdout_fraction", 5, "must be in [0, 0.9), got 0.9" },

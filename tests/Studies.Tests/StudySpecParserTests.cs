@@ -25,7 +25,7 @@ public sealed class StudySpecParserTests
           min_text_length: 3
         objective: {metric: roc_auc, direction: minimize}
         cv_folds: 10
-        budget: {trials_per_backbone: 30, max_parallel: 8}
+        budget: {trials_per_backbone: 30, max_parallel: 8, backbone_order: sequential}
         sampler: {kind: tpe_multivariate, startup_trials: 12, share_across_backbones: true}
         pruner: {kind: percentile, startup_trials: 4, warmup_steps: 2, interval_steps: 3, percentile: 25, fold_rule: current_fold}
         training: {epochs: 5, early_stopping_patience: 0, batch_size: 32, mixed_precision: false}
@@ -64,7 +64,7 @@ public sealed class StudySpecParserTests
         Assert.Equal(new Dictionary<string, int> { ["NON_EXTREMIST"] = 0, ["EXTREMIST"] = 1, ["HATE"] = 1 }, data.LabelMap);
         Assert.Equal((0.1, Balancing.Oversample, "\t", "id", 3), (data.HoldoutFraction, data.Balancing, data.Delimiter, data.IdColumn, data.MinTextLength));
         Assert.Equal(new ObjectiveSpec { Metric = "roc_auc", Direction = StudyDirection.Minimize }, spec.Objective);
-        Assert.Equal(new BudgetSpec { TrialsPerBackbone = 30, MaxParallel = 8 }, spec.Budget);
+        Assert.Equal(new BudgetSpec { TrialsPerBackbone = 30, MaxParallel = 8, BackboneOrder = BackboneOrder.Sequential }, spec.Budget);
         Assert.Equal(new SamplerSpec { Kind = "tpe_multivariate", StartupTrials = 12, ShareAcrossBackbones = true }, spec.Sampler);
         Assert.Equal(new PrunerSpec { Kind = "percentile", StartupTrials = 4, WarmupSteps = 2, IntervalSteps = 3, Percentile = 25, FoldRule = "current_fold" }, spec.Pruner);
         Assert.Equal(new TrainingSpec { Epochs = 5, EarlyStoppingPatience = 0, BatchSize = 32, MixedPrecision = false }, spec.Training);

@@ -234,7 +234,7 @@ public sealed partial class StudyGrain(
             HyperparameterSearch.Rehearse(settings.Space);
             var probe = HyperparameterSearch.Create(settings);
             // Only what the first fill creates (a few, lazily), so this too is flat in max_parallel and the budget.
-            var first = Math.Min(Math.Min(StudyLimits.TrialsOf(spec, backbone), spec.Budget.MaxParallel), WaitingCap(spec.Backbones.Count));
+            var first = Math.Min(Math.Min(StudyLimits.TrialsOf(spec, backbone), spec.Budget.MaxParallel), WaitingCap(spec));
             for (var i = 0; i < first; i++) probe.Ask();
         }
     }
@@ -491,6 +491,9 @@ public sealed partial class StudyGrain(
     /// <summary>Waiting (created, not started) trials one backbone may hold: <see cref="Prefetch"/> shared out, at least <see cref="MinWaitingPerBackbone"/>.</summary>
     internal static int WaitingCap(int backbones) => Math.Max(MinWaitingPerBackbone, Prefetch / Math.Max(1, backbones));
 
+    /// <summary>The waiting cap of one of <paramref name="spec"/>'s backbones: budget.backbone_order sequential asks one backbone at a time, so it may hold what a one-backbone study holds.</summary>
+    internal static int WaitingCap(StudySpec spec) => WaitingCap(spec.Budget.BackboneOrder == BackboneOrder.Sequential ? 1 : spec.Backbones.Count);
+
     /// <summary>
     /// Asks new trials while fewer than max_parallel are in flight, budget is left, and the backbone holds
     /// fewer than <see cref="WaitingCap"/> trials nobody has started: max_parallel is a ceiling on trials
@@ -528,14 +531,10 @@ public sealed partial class StudyGrain(
             S.Pending.RemoveAt(0);
         }
         var inFlight = _searches.Values.Sum(r => r.InFlightCount);
-        var cap = WaitingCap(_searches.Count);
+        var cap = WaitingCap(Spec);
         while (inFlight < Spec.Budget.MaxParallel)
         {
-            // The backbone with the fewest waiting trials, then the one furthest behind its budget, goes next,
-            // so backbones progress together and each keeps a trial ready for its workers.
-            var run = _searches.Values.Where(r => !SearchSpent(r) && r.Waiting < cap)
-                .OrderBy(r => r.Waiting).ThenBy(r => (double)r.Created / r.Budget).FirstOrDefault();
-            if (run is null) break;
+            if (NextBackbone(cap) is not { } run) break;
             var asked = run.Search.Ask(RelatedTrials(run));
             created.Add((run, await CreateTrial(run, asked, null)));
             inFlight++;
@@ -549,6 +548,24 @@ public sealed partial class StudyGrain(
         if (generation != _queueGeneration) await SyncWithQueue(generation);
         PublishMetrics();
         return created;
+    }
+
+    /// <summary>
+    /// The backbone whose trial is asked next, or null when none may be. budget.backbone_order interleaved: the one with
+    /// the fewest waiting trials, then the one furthest behind its budget, so backbones progress together and each keeps
+    /// a trial ready for its workers. sequential: the first in file order whose budget is not all asked, and no other
+    /// while it holds <paramref name="cap"/> waiting trials, so a later backbone's asks see every earlier backbone's
+    /// trials (share_across_backbones); its last trials' slots go to the next backbone as they free up.
+    /// </summary>
+    private BackboneSearch? NextBackbone(int cap)
+    {
+        if (Spec.Budget.BackboneOrder == BackboneOrder.Sequential)
+        {
+            var current = Spec.Backbones.Select(b => _searches[b.Name]).FirstOrDefault(r => !SearchSpent(r));
+            return current is { } r0 && r0.Waiting < cap ? r0 : null;
+        }
+        return _searches.Values.Where(r => !SearchSpent(r) && r.Waiting < cap)
+            .OrderBy(r => r.Waiting).ThenBy(r => (double)r.Created / r.Budget).FirstOrDefault();
     }
 
     /// <summary>Initializes the trial grain of an ask and adds its view; the caller records and queues it.</summary>

@@ -126,6 +126,56 @@ public sealed class StudyRestartTests : IAsyncLifetime
         Assert.True(b.Skip(2).Count(v => v == 16) >= 6, $"trials asked (backbone, batch size): {string.Join(" ", trials)}");
     }
 
+    /// <summary>
+    /// budget.backbone_order sequential: with one trial in flight, backbone a runs all its trials before b gets one
+    /// (interleaved alternates them), and with sharing b's first trial is already model-based, since a's finished
+    /// trials count towards the start-up (without sharing it is b's first start-up point).
+    /// </summary>
+    [Fact]
+    public async Task With_backbone_order_sequential_a_backbone_runs_after_the_one_before_and_starts_from_its_trials()
+    {
+        static StudySpec Spec(BackboneOrder order, bool share)
+        {
+            var spec = TestStudies.Simulated(name: "order", trials: 4, maxParallel: 1, backbones: ["a", "b"]);
+            return spec with
+            {
+                Budget = spec.Budget with { BackboneOrder = order },
+                Sampler = new SamplerSpec { Kind = "tpe", StartupTrials = 2, ShareAcrossBackbones = share },
+            };
+        }
+        var runs = new Dictionary<string, List<(string Backbone, string Params)>>();
+        foreach (var (id, order, share) in new[] { ("interleaved", BackboneOrder.Interleaved, false), ("sequential", BackboneOrder.Sequential, false), ("sequential-shared", BackboneOrder.Sequential, true) })
+        {
+            await _cluster.Client.GetGrain<Contracts.Grains.IStudyGrain>(id).Submit(Spec(order, share));
+            runs[id] = await RunWithBackbones(_cluster.Client, id, 8);
+        }
+        Assert.Equal("a a a a b b b b", string.Join(" ", runs["sequential"].Select(t => t.Backbone)));
+        Assert.Equal("a a a a b b b b", string.Join(" ", runs["sequential-shared"].Select(t => t.Backbone)));
+        // Interleaved (the default) keeps the backbones level: each pair of trials has one of each.
+        Assert.All(runs["interleaved"].Chunk(2), pair => Assert.Equal(["a", "b"], pair.Select(t => t.Backbone).Order()));
+        // Backbone a sees nothing of b before it is done, so a's trials are the same with or without sharing.
+        Assert.Equal(runs["sequential"].Take(4), runs["sequential-shared"].Take(4));
+        Assert.NotEqual(runs["sequential"][4].Params, runs["sequential-shared"][4].Params);
+    }
+
+    /// <summary>Runs trials one at a time (loss from the parameters, as <see cref="RunTrials"/>), recording each one's backbone.</summary>
+    private static async Task<List<(string Backbone, string Params)>> RunWithBackbones(IGrainFactory grains, string studyId, int count)
+    {
+        var worker = TestStudies.Worker();
+        var asked = new List<(string, string)>();
+        for (var i = 0; i < count; i++)
+        {
+            var lease = await TestStudies.Eventually(() => grains.Queue().Lease(worker), l => l is not null && l.StudyId == studyId, "a lease") ?? throw new InvalidOperationException();
+            Assert.True(await grains.Trial(lease).Start(lease.Attempt, worker));
+            var view = await grains.Trial(lease).GetView();
+            asked.Add((view.Backbone, string.Join(",", view.InternalParams.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value:R}"))));
+            var value = view.InternalParams.Values.Sum(v => Math.Abs(Math.Log(Math.Abs(v) + 1e-3)));
+            await grains.Trial(lease).Report(lease.Attempt, 1, value + 1);
+            await grains.Trial(lease).Complete(lease.Attempt, value, [new StepValue(1, value + 1)]);
+        }
+        return asked;
+    }
+
     /// <summary>Runs trials one at a time: loss x for batch size 16, 10 + x for any other.</summary>
     private static async Task<List<(string Backbone, long BatchSize)>> RunByBatchSize(IGrainFactory grains, string studyId, int count)
     {
