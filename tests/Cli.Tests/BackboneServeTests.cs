@@ -221,4 +221,22 @@ public class BackboneServeTests
         var error = Assert.Throws<FormatException>(() => ServedSearches.FromJson(json));
         Assert.Contains(expected, error.Message);
     }
+
+    /// <summary>
+    /// Each backbone numbers its trials from 0, so a trial number that exists under another backbone is refused naming
+    /// the backbone asked; before, the answer was "unknown trial 0" although trial 0 (of bert) had just been asked.
+    /// </summary>
+    [Fact]
+    public void A_trial_unknown_to_the_backbone_named_is_refused_naming_that_backbone()
+    {
+        var server = new AskTellServer(ServedSearches.ForBackbones(Settings(SamplerKind.Random), ["bert", "roberta"], shareAcrossBackbones: false));
+        Assert.Equal(0, server.Send("""{"op":"ask","backbone":"bert"}""").GetProperty("trial").GetInt32());
+
+        var tell = server.Send("""{"op":"tell","backbone":"roberta","trial":0,"value":1}""").GetProperty("error").GetString();
+        var report = server.Send("""{"op":"report","backbone":"roberta","trial":0,"step":1,"value":1}""").GetProperty("error").GetString();
+
+        Assert.Equal("unknown trial 0 of backbone \"roberta\" (it has 0 trials, numbered from 0)", tell);
+        Assert.Equal(tell, report);
+        Assert.Empty(server.Searches.Get("roberta").Trials);
+    }
 }
