@@ -200,4 +200,43 @@ public class BackboneServeTests
     [InlineData("""{"format":"sweep-serve-backbones/1","share_across_backbones":true,"backbones":[{"name":"a"}]}""", "backbone a has no \"search\"")]
     public void A_malformed_backbones_state_names_what_is_missing(string json, string message) =>
         Assert.Contains(message, Assert.Throws<FormatException>(() => ServedSearches.FromJson(json)).Message);
+    /// <summary>
+    /// A hand-edited or newer state file is refused with a message that names the field at fault, not a .NET type error:
+    /// before, a string "format" other than this version's was read as a single search ("String cannot be converted to
+    /// Int32"), and a non-boolean share or a numeric name gave "An element of type ... cannot be converted".
+    /// </summary>
+    [Theory]
+    [InlineData("""{"format":"sweep-serve-backbones/2","share_across_backbones":false,"backbones":[]}""",
+        "unknown state file format \"sweep-serve-backbones/2\"")]
+    [InlineData("""{"format":"sweep-serve-backbones/1","share_across_backbones":"no","backbones":[]}""",
+        "\"share_across_backbones\" must be true or false, got \"no\"")]
+    [InlineData("""{"format":"sweep-serve-backbones/1","backbones":[]}""",
+        "\"share_across_backbones\" must be true or false, got nothing")]
+    [InlineData("""{"format":"sweep-serve-backbones/1","share_across_backbones":false,"backbones":[{"name":5,"search":{}}]}""",
+        "a backbone whose \"name\" is not a string: 5")]
+    [InlineData("""{"format":"sweep-serve-backbones/1","share_across_backbones":false,"backbones":[{"name":"bert","search":{"format":1}}]}""",
+        "backbone bert: search snapshot lacks")]
+    public void A_malformed_backbones_state_file_names_the_field_at_fault(string json, string expected)
+    {
+        var error = Assert.Throws<FormatException>(() => ServedSearches.FromJson(json));
+        Assert.Contains(expected, error.Message);
+    }
+
+    /// <summary>
+    /// Each backbone numbers its trials from 0, so a trial number that exists under another backbone is refused naming
+    /// the backbone asked; before, the answer was "unknown trial 0" although trial 0 (of bert) had just been asked.
+    /// </summary>
+    [Fact]
+    public void A_trial_unknown_to_the_backbone_named_is_refused_naming_that_backbone()
+    {
+        var server = new AskTellServer(ServedSearches.ForBackbones(Settings(SamplerKind.Random), ["bert", "roberta"], shareAcrossBackbones: false));
+        Assert.Equal(0, server.Send("""{"op":"ask","backbone":"bert"}""").GetProperty("trial").GetInt32());
+
+        var tell = server.Send("""{"op":"tell","backbone":"roberta","trial":0,"value":1}""").GetProperty("error").GetString();
+        var report = server.Send("""{"op":"report","backbone":"roberta","trial":0,"step":1,"value":1}""").GetProperty("error").GetString();
+
+        Assert.Equal("unknown trial 0 of backbone \"roberta\" (it has 0 trials, numbered from 0)", tell);
+        Assert.Equal(tell, report);
+        Assert.Empty(server.Searches.Get("roberta").Trials);
+    }
 }

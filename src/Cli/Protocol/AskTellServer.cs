@@ -109,11 +109,12 @@ public sealed class AskTellServer
     private string Report(ProtocolRequest request)
     {
         var trial = request.RequiredInt("trial");
-        var search = Searches.Get(request.OptionalString("backbone"));
+        var backbone = request.OptionalString("backbone");
+        var search = Searches.Get(backbone);
         var step = ReportStep(request);
         var value = request.RequiredNumber("value");
         request.RejectUnreadFields();
-        var prune = search.Report(trial, step, value);
+        var prune = OfBackbone(backbone, search, () => search.Report(trial, step, value));
         Persist();
         return ProtocolJson.Write(w => w.WriteBoolean("prune", prune));
     }
@@ -144,7 +145,8 @@ public sealed class AskTellServer
     private string Tell(ProtocolRequest request)
     {
         var trial = request.RequiredInt("trial");
-        var search = Searches.Get(request.OptionalString("backbone"));
+        var backbone = request.OptionalString("backbone");
+        var search = Searches.Get(backbone);
         var state = request.OptionalString("state") ?? "complete";
         var value = request.OptionalNumber("value");
         var error = request.OptionalString("error");
@@ -162,9 +164,29 @@ public sealed class AskTellServer
         };
         if (error is not null && outcome is not TrialOutcome.Failed)
             throw new ProtocolException("\"error\" goes only with \"state\":\"failed\"");
-        search.Tell(trial, outcome);
+        OfBackbone(backbone, search, () => search.Tell(trial, outcome));
         Persist();
         return ProtocolJson.Write(w => w.WriteBoolean("ok", true));
+    }
+
+    /// <summary>
+    /// Runs an operation on one backbone's trial. Each backbone numbers its trials from 0, so "unknown trial 3" alone
+    /// does not tell a client that trial 3 exists, under another backbone; the refusal names the backbone asked.
+    /// </summary>
+    /// <exception cref="ProtocolException">The backbone has no such trial.</exception>
+    private static void OfBackbone(string? backbone, HyperparameterSearch search, Action operation) =>
+        OfBackbone(backbone, search, () => { operation(); return true; });
+
+    private static T OfBackbone<T>(string? backbone, HyperparameterSearch search, Func<T> operation)
+    {
+        try
+        {
+            return operation();
+        }
+        catch (UnknownTrialException e) when (backbone is not null)
+        {
+            throw new ProtocolException($"unknown trial {e.Number} of backbone \"{backbone}\" (it has {search.Trials.Count} trials, numbered from 0)");
+        }
     }
 
     private string Best(ProtocolRequest request)

@@ -102,17 +102,31 @@ public sealed class ServedSearches
     public static ServedSearches FromJson(string json)
     {
         var root = JsonNode.Parse(json) as JsonObject ?? throw new FormatException("a state file must be a JSON object");
-        if (root["format"] is not JsonValue format || !format.TryGetValue<string>(out var name) || name != BackbonesFormat)
+        // A single search's snapshot numbers its format; a string is this file's form, or one this version cannot read
+        // (which the single-search reader would only report as a type error).
+        if (root["format"] is not JsonValue format || !format.TryGetValue<string>(out var name))
             return Of(HyperparameterSearch.FromJson(json));
-        var share = root["share_across_backbones"]?.GetValue<bool>() ?? throw new FormatException("state file lacks \"share_across_backbones\"");
+        if (name != BackbonesFormat)
+            throw new FormatException($"unknown state file format \"{name}\" (this version reads \"{BackbonesFormat}\" and single-search snapshots)");
+        if (root["share_across_backbones"] is not JsonValue shareValue || !shareValue.TryGetValue<bool>(out var share))
+            throw new FormatException($"state file's \"share_across_backbones\" must be true or false, got {Describe(root["share_across_backbones"])}");
         var list = root["backbones"] as JsonArray ?? throw new FormatException("state file lacks \"backbones\"");
         var backbones = new List<(string, HyperparameterSearch)>();
         foreach (var node in list)
         {
             var entry = node as JsonObject ?? throw new FormatException("state file has a backbone that is not an object");
-            var backbone = entry["name"]?.GetValue<string>() ?? throw new FormatException("state file has a backbone without \"name\"");
+            if (entry["name"] is not JsonValue nameValue || !nameValue.TryGetValue<string>(out var backbone))
+                throw new FormatException($"state file has a backbone whose \"name\" is not a string: {Describe(entry["name"])}");
             var search = entry["search"] ?? throw new FormatException($"state file's backbone {backbone} has no \"search\"");
-            backbones.Add((backbone, HyperparameterSearch.FromJson(search.ToJsonString())));
+            try
+            {
+                backbones.Add((backbone, HyperparameterSearch.FromJson(search.ToJsonString())));
+            }
+            catch (Exception e) when (e is FormatException or SweepCluster.Search.Space.SearchSpaceException)
+            {
+                // Every backbone's snapshot reads alike; the message says which one to look at.
+                throw new FormatException($"state file's backbone {backbone}: {e.Message}", e);
+            }
         }
         try
         {
@@ -124,6 +138,9 @@ public sealed class ServedSearches
         }
         return new(null, backbones, share);
     }
+
+    /// <summary>A state file's value as an error message shows it: its JSON text, or "nothing" when absent.</summary>
+    private static string Describe(JsonNode? node) => node is null ? "nothing" : node.ToJsonString();
 
     private static void CheckNames(IReadOnlyList<string> backbones)
     {

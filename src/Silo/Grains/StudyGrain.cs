@@ -491,7 +491,10 @@ public sealed partial class StudyGrain(
     /// <summary>Waiting (created, not started) trials one backbone may hold: <see cref="Prefetch"/> shared out, at least <see cref="MinWaitingPerBackbone"/>.</summary>
     internal static int WaitingCap(int backbones) => Math.Max(MinWaitingPerBackbone, Prefetch / Math.Max(1, backbones));
 
-    /// <summary>The waiting cap of one of <paramref name="spec"/>'s backbones: budget.backbone_order sequential asks one backbone at a time, so it may hold what a one-backbone study holds.</summary>
+    /// <summary>
+    /// The waiting cap of one of <paramref name="spec"/>'s backbones. budget.backbone_order sequential asks one backbone at a
+    /// time, so the study may hold what a one-backbone study holds, counted over all its backbones (<see cref="NextBackbone"/>).
+    /// </summary>
     internal static int WaitingCap(StudySpec spec) => WaitingCap(spec.Budget.BackboneOrder == BackboneOrder.Sequential ? 1 : spec.Backbones.Count);
 
     /// <summary>
@@ -553,16 +556,19 @@ public sealed partial class StudyGrain(
     /// <summary>
     /// The backbone whose trial is asked next, or null when none may be. budget.backbone_order interleaved: the one with
     /// the fewest waiting trials, then the one furthest behind its budget, so backbones progress together and each keeps
-    /// a trial ready for its workers. sequential: the first in file order whose budget is not all asked, and no other
-    /// while it holds <paramref name="cap"/> waiting trials, so a later backbone's asks see every earlier backbone's
-    /// trials (share_across_backbones); its last trials' slots go to the next backbone as they free up.
+    /// a trial ready for its workers. sequential: the first in file order whose budget is not all asked, and none while
+    /// the study holds <paramref name="cap"/> waiting trials over all its backbones, so a later backbone's asks see every
+    /// earlier backbone's trials (share_across_backbones); its last trials' slots go to the next backbone as they free up.
     /// </summary>
     private BackboneSearch? NextBackbone(int cap)
     {
         if (Spec.Budget.BackboneOrder == BackboneOrder.Sequential)
         {
+            // The cap counts every backbone's waiting trials, not the current one's alone: otherwise each backbone whose
+            // budget is under the cap hands its own full cap on, and Submit asked whole budgets of later backbones at once
+            // (unbounded by Prefetch, and before any earlier trial had run).
             var current = Spec.Backbones.Select(b => _searches[b.Name]).FirstOrDefault(r => !SearchSpent(r));
-            return current is { } r0 && r0.Waiting < cap ? r0 : null;
+            return current is not null && _searches.Values.Sum(r => r.Waiting) < cap ? current : null;
         }
         return _searches.Values.Where(r => !SearchSpent(r) && r.Waiting < cap)
             .OrderBy(r => r.Waiting).ThenBy(r => (double)r.Created / r.Budget).FirstOrDefault();

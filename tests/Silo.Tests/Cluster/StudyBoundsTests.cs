@@ -111,6 +111,27 @@ public sealed class StudyBoundsTests(SweepTestCluster fixture) : IClassFixture<S
         await Grains.Study(id).Cancel();
     }
 
+    /// <summary>
+    /// budget.backbone_order sequential keeps the study's bound of <see cref="StudyGrain.Prefetch"/> waiting trials (docs/cluster.md):
+    /// backbones of 10 trials each, max_parallel 100. a asks its 10, the 6 slots left go to b, and c gets none until
+    /// workers start some. Before, each backbone had its own cap of 16, so once a had asked its budget b and c asked
+    /// theirs too: 30 trials inside Submit, b's and c's asked before any of a's had started.
+    /// </summary>
+    [Fact]
+    public async Task Submit_with_backbone_order_sequential_creates_at_most_prefetch_trials_over_all_backbones()
+    {
+        var id = NewId();
+        var spec = TestStudies.Simulated(trials: 10, maxParallel: 100, backbones: ["a", "b", "c"]);
+        spec = spec with { Budget = spec.Budget with { BackboneOrder = BackboneOrder.Sequential } };
+
+        var status = await Grains.Study(id).Submit(spec);
+
+        Assert.Equal(16, StudyGrain.Prefetch);
+        Assert.Equal([10, 6, 0], status.Backbones.Select(b => b.Count(TrialState.Waiting)));
+        Assert.Equal(16, (await Grains.Study(id).GetTrials()).Count);
+        await Grains.Study(id).Cancel();
+    }
+
     [Fact]
     public async Task Starting_a_trial_creates_the_next_so_in_flight_grows_to_max_parallel_and_no_further()
     {
