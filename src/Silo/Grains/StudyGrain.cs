@@ -556,9 +556,10 @@ public sealed partial class StudyGrain(
     /// <summary>
     /// The backbone whose trial is asked next, or null when none may be. budget.backbone_order interleaved: the one with
     /// the fewest waiting trials, then the one furthest behind its budget, so backbones progress together and each keeps
-    /// a trial ready for its workers. sequential: the first in file order whose budget is not all asked, and none while
-    /// the study holds <paramref name="cap"/> waiting trials over all its backbones, so a later backbone's asks see every
-    /// earlier backbone's trials (share_across_backbones); its last trials' slots go to the next backbone as they free up.
+    /// a trial ready for its workers. sequential: the first in file order whose budget is not all asked, once no earlier
+    /// backbone has a trial waiting to be started, and none while the study holds <paramref name="cap"/> waiting trials
+    /// over all its backbones, so a later backbone's asks see every earlier backbone's trials (share_across_backbones);
+    /// the slots an earlier backbone's last trials leave go to the next backbone once those trials have all started.
     /// </summary>
     private BackboneSearch? NextBackbone(int cap)
     {
@@ -567,8 +568,12 @@ public sealed partial class StudyGrain(
             // The cap counts every backbone's waiting trials, not the current one's alone: otherwise each backbone whose
             // budget is under the cap hands its own full cap on, and Submit asked whole budgets of later backbones at once
             // (unbounded by Prefetch, and before any earlier trial had run).
-            var current = Spec.Backbones.Select(b => _searches[b.Name]).FirstOrDefault(r => !SearchSpent(r));
-            return current is not null && _searches.Values.Sum(r => r.Waiting) < cap ? current : null;
+            var order = Spec.Backbones.Select(b => _searches[b.Name]).ToList();
+            var current = order.FirstOrDefault(r => !SearchSpent(r));
+            if (current is null || _searches.Values.Sum(r => r.Waiting) >= cap) return null;
+            // The next backbone gets a trial only once every trial of the earlier ones has been started: until then an
+            // idle worker has one of theirs to take, and each ask put off sees more of the earlier backbones' results.
+            return order.TakeWhile(r => r != current).Any(r => r.Waiting > 0) ? null : current;
         }
         return _searches.Values.Where(r => !SearchSpent(r) && r.Waiting < cap)
             .OrderBy(r => r.Waiting).ThenBy(r => (double)r.Created / r.Budget).FirstOrDefault();

@@ -112,10 +112,11 @@ public sealed class StudyBoundsTests(SweepTestCluster fixture) : IClassFixture<S
     }
 
     /// <summary>
-    /// budget.backbone_order sequential keeps the study's bound of <see cref="StudyGrain.Prefetch"/> waiting trials (docs/cluster.md):
-    /// backbones of 10 trials each, max_parallel 100. a asks its 10, the 6 slots left go to b, and c gets none until
-    /// workers start some. Before, each backbone had its own cap of 16, so once a had asked its budget b and c asked
-    /// theirs too: 30 trials inside Submit, b's and c's asked before any of a's had started.
+    /// budget.backbone_order sequential keeps the study's bound of <see cref="StudyGrain.Prefetch"/> waiting trials (docs/cluster.md),
+    /// and a backbone gets trials only once the earlier ones' have all started (docs/study-spec.md): backbones of 10
+    /// trials each, max_parallel 100. Submit asks a's 10 and nothing of b or c. When a worker has started all of a's,
+    /// b gets trials, up to the 16 waiting. Before, each backbone had its own cap of 16, so once a had asked its budget
+    /// b and c asked theirs too: 30 trials inside Submit, b's and c's asked before any of a's had started.
     /// </summary>
     [Fact]
     public async Task Submit_with_backbone_order_sequential_creates_at_most_prefetch_trials_over_all_backbones()
@@ -127,8 +128,19 @@ public sealed class StudyBoundsTests(SweepTestCluster fixture) : IClassFixture<S
         var status = await Grains.Study(id).Submit(spec);
 
         Assert.Equal(16, StudyGrain.Prefetch);
-        Assert.Equal([10, 6, 0], status.Backbones.Select(b => b.Count(TrialState.Waiting)));
-        Assert.Equal(16, (await Grains.Study(id).GetTrials()).Count);
+        Assert.Equal([10, 0, 0], status.Backbones.Select(b => b.Count(TrialState.Waiting)));
+        Assert.Equal(10, (await Grains.Study(id).GetTrials()).Count);
+
+        var worker = TestStudies.Worker();
+        for (var i = 0; i < 10; i++)
+        {
+            var lease = await TestStudies.Eventually(() => Grains.Queue().Lease(worker), l => l is not null && l.StudyId == id, "a lease") ?? throw new InvalidOperationException();
+            Assert.Equal("a", (await Grains.Trial(lease).GetView()).Backbone);
+            Assert.True(await Grains.Trial(lease).Start(lease.Attempt, worker));
+        }
+        // a's trials all run (none waiting): b's are asked, at most 16 waiting, and none of c's.
+        var after = await TestStudies.Eventually(() => Grains.Study(id).GetStatus(), s => s.Backbones[1].Count(TrialState.Waiting) > 0, "b's trials");
+        Assert.Equal([0, 10, 0], after.Backbones.Select(b => b.Count(TrialState.Waiting)));
         await Grains.Study(id).Cancel();
     }
 
