@@ -192,7 +192,7 @@ public static class SamplerServeCommand
         var trials = searches.All.Sum(s => s.Search.Trials.Count);
         var what = backbones is null
             ? $"{settings.Space.Parameters.Count} parameters"
-            : $"{backbones.Count} backbones{(share ? " sharing their trials" : "")}, {settings.Space.Parameters.Count} parameters";
+            : $"{backbones.Count} backbone{(backbones.Count == 1 ? "" : "s")}{(share && backbones.Count > 1 ? " sharing their trials" : "")}, {settings.Space.Parameters.Count} parameters";
         io.Error.WriteLine(
             $"sweep: serving {SamplerSettings.KindName(settings.Sampler.Kind)} (seed {settings.Seed}, {what}, {trials} trials so far); one JSON request per line");
         // As `sweep submit` notes a study file's settings that change nothing (SamplerNotes), without refusing them.
