@@ -38,17 +38,21 @@ public sealed class StudyRestartTests : IAsyncLifetime
         foreach (var f in Directory.GetFiles(Path.GetDirectoryName(_db)!, Path.GetFileName(_db) + "*")) File.Delete(f);
     }
 
-    /// <summary>Runs trials one at a time, each completing with a value derived from its parameters.</summary>
-    private static async Task<List<IReadOnlyDictionary<string, double>>> RunTrials(IGrainFactory grains, string studyId, int count)
+    /// <summary>Runs trials one at a time, each completing with a value derived from its parameters; each trial's parameters.</summary>
+    private static async Task<List<IReadOnlyDictionary<string, double>>> RunTrials(IGrainFactory grains, string studyId, int count) =>
+        (await RunWithBackbones(grains, studyId, count)).Select(t => t.Params).ToList();
+
+    /// <summary>As <see cref="RunTrials"/>, with each trial's backbone.</summary>
+    private static async Task<List<(string Backbone, IReadOnlyDictionary<string, double> Params)>> RunWithBackbones(IGrainFactory grains, string studyId, int count)
     {
-        var asked = new List<IReadOnlyDictionary<string, double>>();
+        var asked = new List<(string, IReadOnlyDictionary<string, double>)>();
         var worker = TestStudies.Worker();
         for (var i = 0; i < count; i++)
         {
             var lease = await TestStudies.Eventually(() => grains.Queue().Lease(worker), a => a is not null && a.StudyId == studyId, "a lease") ?? throw new InvalidOperationException();
             Assert.True(await grains.Trial(lease).Start(lease.Attempt, worker));
             var view = await grains.Trial(lease).GetView();
-            asked.Add(view.InternalParams);
+            asked.Add((view.Backbone, view.InternalParams));
             var value = view.InternalParams.Values.Sum(v => Math.Abs(Math.Log(Math.Abs(v) + 1e-3)));
             await grains.Trial(lease).Report(lease.Attempt, 1, value + 1);
             await grains.Trial(lease).Complete(lease.Attempt, value, [new StepValue(1, value + 1)]);
@@ -144,10 +148,11 @@ public sealed class StudyRestartTests : IAsyncLifetime
             };
         }
         var runs = new Dictionary<string, List<(string Backbone, string Params)>>();
+        static string Key(IReadOnlyDictionary<string, double> p) => string.Join(",", p.OrderBy(x => x.Key).Select(x => $"{x.Key}={x.Value:R}"));
         foreach (var (id, order, share) in new[] { ("interleaved", BackboneOrder.Interleaved, false), ("sequential", BackboneOrder.Sequential, false), ("sequential-shared", BackboneOrder.Sequential, true) })
         {
             await _cluster.Client.GetGrain<Contracts.Grains.IStudyGrain>(id).Submit(Spec(order, share));
-            runs[id] = await RunWithBackbones(_cluster.Client, id, 8);
+            runs[id] = (await RunWithBackbones(_cluster.Client, id, 8)).Select(t => (t.Backbone, Key(t.Params))).ToList();
         }
         Assert.Equal("a a a a b b b b", string.Join(" ", runs["sequential"].Select(t => t.Backbone)));
         Assert.Equal("a a a a b b b b", string.Join(" ", runs["sequential-shared"].Select(t => t.Backbone)));
@@ -156,24 +161,6 @@ public sealed class StudyRestartTests : IAsyncLifetime
         // Backbone a sees nothing of b before it is done, so a's trials are the same with or without sharing.
         Assert.Equal(runs["sequential"].Take(4), runs["sequential-shared"].Take(4));
         Assert.NotEqual(runs["sequential"][4].Params, runs["sequential-shared"][4].Params);
-    }
-
-    /// <summary>Runs trials one at a time (loss from the parameters, as <see cref="RunTrials"/>), recording each one's backbone.</summary>
-    private static async Task<List<(string Backbone, string Params)>> RunWithBackbones(IGrainFactory grains, string studyId, int count)
-    {
-        var worker = TestStudies.Worker();
-        var asked = new List<(string, string)>();
-        for (var i = 0; i < count; i++)
-        {
-            var lease = await TestStudies.Eventually(() => grains.Queue().Lease(worker), l => l is not null && l.StudyId == studyId, "a lease") ?? throw new InvalidOperationException();
-            Assert.True(await grains.Trial(lease).Start(lease.Attempt, worker));
-            var view = await grains.Trial(lease).GetView();
-            asked.Add((view.Backbone, string.Join(",", view.InternalParams.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value:R}"))));
-            var value = view.InternalParams.Values.Sum(v => Math.Abs(Math.Log(Math.Abs(v) + 1e-3)));
-            await grains.Trial(lease).Report(lease.Attempt, 1, value + 1);
-            await grains.Trial(lease).Complete(lease.Attempt, value, [new StepValue(1, value + 1)]);
-        }
-        return asked;
     }
 
     /// <summary>Runs trials one at a time: loss x for batch size 16, 10 + x for any other.</summary>
