@@ -256,6 +256,7 @@ public sealed partial class StudySchemaTests
             ["budget.max_parallel"] = spec.Budget.MaxParallel,
             ["budget.backbone_order"] = Name(spec.Budget.BackboneOrder),
             ["sampler.kind"] = spec.Sampler.Kind,
+            ["sampler.share_across_backbones"] = spec.Sampler.ShareAcrossBackbones,
             ["pruner.kind"] = spec.Pruner.Kind,
             ["pruner.startup_trials"] = spec.Pruner.StartupTrials,
             ["pruner.warmup_steps"] = spec.Pruner.WarmupSteps,
@@ -296,6 +297,33 @@ public sealed partial class StudySchemaTests
         }
 
         Assert.Equal(SchemaKeys(SchemaJson.Value, "default").Order(), checkedDefaults.Distinct().Order());
+    }
+
+    /// <summary>
+    /// The keys each section of a study file may hold are the same in the schema and the parser (its private key
+    /// lists, read by reflection so a key added to the parser alone fails here). sampler.share_across_backbones was
+    /// read by the parser but missing from the schema, so editors flagged a valid study file.
+    /// </summary>
+    [Theory]
+    [InlineData("StudyKeys", "")]
+    [InlineData("DataKeys", "data")]
+    [InlineData("ObjectiveKeys", "objective")]
+    [InlineData("BudgetKeys", "budget")]
+    [InlineData("SamplerKeys", "sampler")]
+    [InlineData("PrunerKeys", "pruner")]
+    [InlineData("TrainingKeys", "training")]
+    [InlineData("WorkloadKeys", "workload")]
+    [InlineData("TrialPolicyKeys", "trials")]
+    [InlineData("FinalKeys", "final")]
+    [InlineData("BackboneKeys", "backbones[0]")]
+    public void Each_sections_keys_are_the_parsers(string parserList, string keyPath)
+    {
+        var field = typeof(StudySpecParser).GetField(parserList, System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)
+            ?? throw new InvalidOperationException($"StudySpecParser has no {parserList}");
+        var parserKeys = ((string[])field.GetValue(null)!).Order().ToList();
+        var section = keyPath.Length == 0 ? Resolve(SchemaJson.Value) : Resolve(SchemaAt(keyPath).Schema);
+        var schemaKeys = section["properties"]!.AsObject().Select(p => p.Key).Order().ToList();
+        Assert.Equal(parserKeys, schemaKeys);
     }
 
     [GeneratedRegex(@"\(expected one of ([^)]*)\)")]
