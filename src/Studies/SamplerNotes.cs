@@ -11,18 +11,22 @@ namespace SweepCluster.Studies;
 /// </summary>
 public static class SamplerNotes
 {
+    /// <summary>
+    /// Why sharing across backbones would change nothing ("with one backbone", "with the random sampler, …"), or null
+    /// when it does something; the study file's note and <c>sweep sampler serve --share-across-backbones</c>'s both say it.
+    /// </summary>
+    public static string? SharingIdle(int backbones, SamplerKind kind) =>
+        backbones == 1 ? "with one backbone"
+        : kind == SamplerKind.Random ? "with the random sampler, which learns from no trial"
+        : null;
+
     /// <summary>The notes for <paramref name="spec"/>, each a sentence naming the key; empty when there is nothing to say.</summary>
     public static IReadOnlyList<string> For(StudySpec spec)
     {
         var notes = new List<string>();
         var kind = SamplerSettings.ParseKind(spec.Sampler.Kind);
-        if (spec.Sampler.ShareAcrossBackbones)
-        {
-            if (spec.Backbones.Count == 1)
-                notes.Add("sampler.share_across_backbones has no effect with one backbone");
-            else if (kind == SamplerKind.Random)
-                notes.Add("sampler.share_across_backbones has no effect with the random sampler, which learns from no trial");
-        }
+        if (spec.Sampler.ShareAcrossBackbones && SharingIdle(spec.Backbones.Count, kind) is { } why)
+            notes.Add($"sampler.share_across_backbones has no effect {why}");
         if (kind != SamplerKind.Random)
         {
             var startup = spec.Sampler.StartupTrials

@@ -6,6 +6,7 @@ using SweepCluster.Search;
 using SweepCluster.Search.Sampling;
 using SweepCluster.Search.Space;
 using SweepCluster.Search.Tpe;
+using SweepCluster.Studies;
 
 namespace SweepCluster.Cli.Commands;
 
@@ -99,10 +100,8 @@ public static class SamplerServeCommand
 
         backbones.Validators.Add(result =>
         {
-            var names = (result.GetValueOrDefault<string?>() ?? "").Split(',', StringSplitOptions.TrimEntries);
-            if (names.Any(n => n.Length == 0)) result.AddError("--backbones: a backbone name is blank");
-            else if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
-                result.AddError($"--backbones: backbone \"{twice.Key}\" is named twice");
+            if (ServedSearches.NamesProblem(BackboneNames(result.GetValueOrDefault<string?>() ?? "")) is { } problem)
+                result.AddError($"--backbones: {problem}");
         });
         AtLeast(nStartupTrials, 0);
         AtLeast(prunerStartupTrials, 0);
@@ -172,9 +171,7 @@ public static class SamplerServeCommand
                     FoldRule = PrunerSettings.ParseFoldRule(parseResult.GetValue(foldRule)!),
                 },
                 parseResult.GetValue(seed));
-            var names = parseResult.GetValue(backbones) is { } list
-                ? list.Split(',', StringSplitOptions.TrimEntries).ToList()
-                : null;
+            var names = parseResult.GetValue(backbones) is { } list ? BackboneNames(list) : null;
             return Serve(settings, names, parseResult.GetValue(share), parseResult.GetValue(state), io);
         });
         return command;
@@ -196,10 +193,8 @@ public static class SamplerServeCommand
         io.Error.WriteLine(
             $"sweep: serving {SamplerSettings.KindName(settings.Sampler.Kind)} (seed {settings.Seed}, {what}, {trials} trials so far); one JSON request per line");
         // As `sweep submit` notes a study file's settings that change nothing (SamplerNotes), without refusing them.
-        if (share && backbones is { Count: 1 })
-            io.Error.WriteLine("sweep: note: --share-across-backbones has no effect with one backbone");
-        else if (share && settings.Sampler.Kind == SamplerKind.Random)
-            io.Error.WriteLine("sweep: note: --share-across-backbones has no effect with the random sampler, which learns from no trial");
+        if (share && backbones is not null && SamplerNotes.SharingIdle(backbones.Count, settings.Sampler.Kind) is { } why)
+            io.Error.WriteLine($"sweep: note: --share-across-backbones has no effect {why}");
         server.Run(io.In, io.Out);
         return ExitCodes.Ok;
     }
@@ -295,6 +290,9 @@ public static class SamplerServeCommand
             throw new UsageException($"space file '{path}': {e.Message}", e);
         }
     }
+
+    /// <summary>--backbones' comma-separated names, each trimmed.</summary>
+    private static List<string> BackboneNames(string option) => [.. option.Split(',', StringSplitOptions.TrimEntries)];
 
     private static bool IsGiven(CommandResult result, Option option) => result.GetResult(option) is { Implicit: false };
 

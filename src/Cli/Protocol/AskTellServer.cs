@@ -194,7 +194,7 @@ public sealed class AskTellServer
         var backbone = request.OptionalString("backbone");
         request.RejectUnreadFields();
         // Without a backbone: the best over every search served (they share one direction).
-        var searches = backbone is null ? Searches.All.ToList() : [(backbone, Searches.Get(backbone))];
+        var searches = Searches.Named(backbone);
         (string? Backbone, HyperparameterSearch Search, TrialRecord Trial)? best = null;
         foreach (var (name, search) in searches)
         {
@@ -213,7 +213,7 @@ public sealed class AskTellServer
     {
         var backbone = request.OptionalString("backbone");
         request.RejectUnreadFields();
-        var searches = backbone is null ? Searches.All.ToList() : [(backbone, Searches.Get(backbone))];
+        var searches = Searches.Named(backbone);
         return ProtocolJson.Write(w =>
         {
             w.WriteStartArray("trials");

@@ -52,8 +52,10 @@ public sealed class ServedSearches
     public IEnumerable<(string? Backbone, HyperparameterSearch Search)> All =>
         Single is not null ? [(null, Single)] : Backbones.Select(b => ((string?)b, _byBackbone[b]));
 
-    /// <summary>The settings every search shares, apart from the per-backbone seed (which is the process's seed for a single search).</summary>
-    public SearchSettings Settings => Single?.Settings ?? _byBackbone[Backbones[0]].Settings;
+    /// <summary>What <c>best</c> and <c>trials</c> answer for: every search without a backbone, else the one named.</summary>
+    /// <exception cref="ProtocolException">As <see cref="Get"/>.</exception>
+    public IReadOnlyList<(string? Backbone, HyperparameterSearch Search)> Named(string? backbone) =>
+        backbone is null ? All.ToList() : [(backbone, Get(backbone))];
 
     /// <summary>The search a request names.</summary>
     /// <exception cref="ProtocolException">A backbone where there are none, none where there are, or an unknown one.</exception>
@@ -86,15 +88,26 @@ public sealed class ServedSearches
     public string ToJson()
     {
         if (Single is not null) return Single.ToJson();
-        var backbones = new JsonArray();
-        foreach (var name in Backbones)
-            backbones.Add(new JsonObject { ["name"] = name, ["search"] = JsonNode.Parse(_byBackbone[name].ToJson()) });
-        return new JsonObject
+        // Written after every ask, report and tell: each snapshot goes in as the text it already is, not parsed again.
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
         {
-            ["format"] = BackbonesFormat,
-            ["share_across_backbones"] = ShareAcrossBackbones,
-            ["backbones"] = backbones,
-        }.ToJsonString();
+            w.WriteStartObject();
+            w.WriteString("format", BackbonesFormat);
+            w.WriteBoolean("share_across_backbones", ShareAcrossBackbones);
+            w.WriteStartArray("backbones");
+            foreach (var name in Backbones)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", name);
+                w.WritePropertyName("search");
+                w.WriteRawValue(_byBackbone[name].ToJson(), skipInputValidation: true);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     /// <summary>Reads what <see cref="ToJson"/> wrote (either form).</summary>
@@ -142,14 +155,24 @@ public sealed class ServedSearches
     /// <summary>A state file's value as an error message shows it: its JSON text, or "nothing" when absent.</summary>
     private static string Describe(JsonNode? node) => node is null ? "nothing" : node.ToJsonString();
 
-    private static void CheckNames(IReadOnlyList<string> backbones)
+    /// <summary>
+    /// What is wrong with a list of backbone names (none, a blank one, one named twice), or null when nothing is;
+    /// <c>--backbones</c> reports it as a usage error and a state file as a format error.
+    /// </summary>
+    public static string? NamesProblem(IReadOnlyList<string> backbones)
     {
-        if (backbones.Count == 0) throw new ArgumentException("no backbone named");
+        if (backbones.Count == 0) return "no backbone named";
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var b in backbones)
         {
-            if (string.IsNullOrWhiteSpace(b)) throw new ArgumentException("a backbone name is blank");
-            if (!seen.Add(b)) throw new ArgumentException($"backbone \"{b}\" is named twice");
+            if (string.IsNullOrWhiteSpace(b)) return "a backbone name is blank";
+            if (!seen.Add(b)) return $"backbone \"{b}\" is named twice";
         }
+        return null;
+    }
+
+    private static void CheckNames(IReadOnlyList<string> backbones)
+    {
+        if (NamesProblem(backbones) is { } problem) throw new ArgumentException(problem);
     }
 }
