@@ -124,7 +124,7 @@ internal static class MultiBackbone
                     foreach (var asked in batch)
                     {
                         var regret = Regret(function, space, b, asked.Params);
-                        var observed = 0.03 * b + Scale(b) * (regret + NoiseSd(b) * Normal((ulong)seed, (ulong)b, (ulong)asked.Number));
+                        var observed = Observed(b, regret, seed, asked.Number);
                         searches[b].Tell(asked.Number, new TrialOutcome.Completed(observed));
                         if (observed < bestObserved[b]) (bestObserved[b], incumbentRegret[b]) = (observed, regret);
                         done++;
@@ -148,7 +148,7 @@ internal static class MultiBackbone
             for (var b = 0; b < Backbones; b++)
             {
                 var regret = Regret(function, space, b, asked[b].Params);
-                var observed = 0.03 * b + Scale(b) * (regret + NoiseSd(b) * Normal((ulong)seed, (ulong)b, (ulong)round));
+                var observed = Observed(b, regret, seed, round);
                 searches[b].Tell(asked[b].Number, new TrialOutcome.Completed(observed));
                 if (observed < bestObserved[b]) (bestObserved[b], incumbentRegret[b]) = (observed, regret);
             }
@@ -157,6 +157,10 @@ internal static class MultiBackbone
         }
         return result;
     }
+
+    /// <summary>What backbone b's sampler is told: c_b + a_b·(regret + σ_b·ε), ε drawn from (seed, b, the trial's index).</summary>
+    private static double Observed(int b, double regret, int seed, int index) =>
+        0.03 * b + Scale(b) * (regret + NoiseSd(b) * Normal((ulong)seed, (ulong)b, (ulong)index));
 
     private static double Scale(int b) => 0.6 + 0.2 * b;
 
