@@ -193,6 +193,46 @@ public class BackboneServeTests
         Assert.Equal(SearchSettings.BackboneSeed(3, "deberta"), restored.Get("deberta").Settings.Seed);
     }
 
+    /// <summary>
+    /// A backbone renamed by hand in the state file would serve one backbone's history under another name. Each search's
+    /// seed is BackboneSeed(--seed, name) and the file records --seed, so the rename shows; before, it was refused as
+    /// "another --seed", which sent the user after the wrong option.
+    /// </summary>
+    [Fact]
+    public void A_backbone_renamed_in_the_state_file_is_refused_as_a_rename()
+    {
+        var searches = ServedSearches.ForBackbones(Settings(SamplerKind.Tpe), ["bert", "roberta"], shareAcrossBackbones: false);
+        searches.Ask("bert");
+        var json = searches.ToJson();
+        var renamed = json.Replace("\"name\":\"roberta\"", "\"name\":\"electra\"", StringComparison.Ordinal);
+        Assert.NotEqual(json, renamed);
+
+        var error = Assert.Throws<FormatException>(() => ServedSearches.FromJson(renamed));
+        Assert.Contains("backbone electra holds a search seeded for another backbone name", error.Message);
+        Assert.Equal(3, ServedSearches.FromJson(json).Seed);
+    }
+
+    /// <summary>Files written before the process seed was recorded have no "seed" and still resume; a non-integer one is refused.</summary>
+    [Fact]
+    public void A_backbones_state_file_without_a_seed_still_reads_and_a_malformed_seed_is_named()
+    {
+        var json = ServedSearches.ForBackbones(Settings(SamplerKind.Random), ["bert"], shareAcrossBackbones: false).ToJson();
+        string WithSeed(System.Text.Json.Nodes.JsonNode? seed)
+        {
+            var root = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+            Assert.Equal(3, root["seed"]!.GetValue<long>());
+            root.Remove("seed");
+            if (seed is not null) root["seed"] = seed;
+            return root.ToJsonString();
+        }
+        var restored = ServedSearches.FromJson(WithSeed(null));
+        Assert.Null(restored.Seed);
+        Assert.Equal(["bert"], restored.Backbones);
+
+        var error = Assert.Throws<FormatException>(() => ServedSearches.FromJson(WithSeed("3")));
+        Assert.Contains("\"seed\" must be an integer, got \"3\"", error.Message);
+    }
+
     [Theory]
     [InlineData("""{"format":"sweep-serve-backbones/1","backbones":[]}""", "share_across_backbones")]
     [InlineData("""{"format":"sweep-serve-backbones/1","share_across_backbones":true}""", "lacks \"backbones\"")]

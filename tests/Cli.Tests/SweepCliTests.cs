@@ -217,7 +217,7 @@ public class SweepCliTests
     [InlineData("--backbones bert,roberta", "--backbones roberta,bert", "holds a search with backbones bert,roberta, not roberta,bert")]
     [InlineData("", "--backbones bert", "holds a search with no backbones, not --backbones bert")]
     [InlineData("--backbones bert", "", "holds a search with backbones bert, not none")]
-    [InlineData("--backbones bert --seed 2", "--backbones bert --seed 3", "holds a search with another --seed than 3")]
+    [InlineData("--backbones bert --seed 2", "--backbones bert --seed 3", "holds a search with --seed 2, not 3")]
     [InlineData("--backbones bert,roberta --share-across-backbones", "--backbones bert,roberta --share-across-backbones --n-startup-trials 3", "--n-startup-trials 6, not 3")]
     public void A_backbones_state_file_under_other_options_is_refused_naming_the_difference(string first, string second, string refusal)
     {

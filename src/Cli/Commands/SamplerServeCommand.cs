@@ -234,6 +234,7 @@ public static class SamplerServeCommand
         if (!restored.Backbones.SequenceEqual(backbones)) return $"backbones {string.Join(",", restored.Backbones)}, not {string.Join(",", backbones)}";
         if (restored.ShareAcrossBackbones != share)
             return restored.ShareAcrossBackbones ? "--share-across-backbones, given now without it" : "no --share-across-backbones, given now with it";
+        if (restored.Seed is { } stored && stored != requested.Seed) return $"--seed {stored}, not {requested.Seed}";
         foreach (var (name, search) in restored.All)
         {
             var seed = SearchSettings.BackboneSeed(requested.Seed, name!);

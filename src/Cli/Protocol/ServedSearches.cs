@@ -18,9 +18,11 @@ public sealed class ServedSearches
 
     private readonly Dictionary<string, HyperparameterSearch> _byBackbone;
 
-    private ServedSearches(HyperparameterSearch? single, IReadOnlyList<(string Name, HyperparameterSearch Search)> backbones, bool share)
+    private ServedSearches(HyperparameterSearch? single, IReadOnlyList<(string Name, HyperparameterSearch Search)> backbones, bool share,
+        long? seed = null)
     {
         Single = single;
+        Seed = seed;
         Backbones = backbones.Select(b => b.Name).ToList();
         _byBackbone = backbones.ToDictionary(b => b.Name, b => b.Search, StringComparer.Ordinal);
         ShareAcrossBackbones = share;
@@ -36,8 +38,14 @@ public sealed class ServedSearches
         CheckNames(backbones);
         return new(null,
             backbones.Select(b => (b, HyperparameterSearch.Create(settings with { Seed = SearchSettings.BackboneSeed(settings.Seed, b) }))).ToList(),
-            shareAcrossBackbones);
+            shareAcrossBackbones, settings.Seed);
     }
+
+    /// <summary>
+    /// The process's <c>--seed</c>, from which each backbone's seed derives; null for a single search (whose
+    /// snapshot holds it) and for backbones state files written before 2026-12-01's eighth session, which lack it.
+    /// </summary>
+    public long? Seed { get; }
 
     /// <summary>The search when there are no backbones; null otherwise.</summary>
     public HyperparameterSearch? Single { get; }
@@ -95,6 +103,7 @@ public sealed class ServedSearches
             w.WriteStartObject();
             w.WriteString("format", BackbonesFormat);
             w.WriteBoolean("share_across_backbones", ShareAcrossBackbones);
+            if (Seed is { } seed) w.WriteNumber("seed", seed);
             w.WriteStartArray("backbones");
             foreach (var name in Backbones)
             {
@@ -123,6 +132,14 @@ public sealed class ServedSearches
             throw new FormatException($"unknown state file format \"{name}\" (this version reads \"{BackbonesFormat}\" and single-search snapshots)");
         if (root["share_across_backbones"] is not JsonValue shareValue || !shareValue.TryGetValue<bool>(out var share))
             throw new FormatException($"state file's \"share_across_backbones\" must be true or false, got {Describe(root["share_across_backbones"])}");
+        // Optional: files written before the eighth session of 2026-12-01 lack it and still resume.
+        long? seed = null;
+        if (root["seed"] is { } seedNode)
+        {
+            if (seedNode is not JsonValue seedValue || !seedValue.TryGetValue<long>(out var stored))
+                throw new FormatException($"state file's \"seed\" must be an integer, got {Describe(seedNode)}");
+            seed = stored;
+        }
         var list = root["backbones"] as JsonArray ?? throw new FormatException("state file lacks \"backbones\"");
         var backbones = new List<(string, HyperparameterSearch)>();
         foreach (var node in list)
@@ -149,7 +166,19 @@ public sealed class ServedSearches
         {
             throw new FormatException($"state file: {e.Message}", e);
         }
-        return new(null, backbones, share);
+        if (seed is { } processSeed)
+        {
+            // Each search's seed derives from the process's seed and its backbone's name, so a mismatch means the name
+            // was changed in the file: resuming would serve one backbone's history under another's name.
+            foreach (var (backbone, search) in backbones)
+            {
+                if (search.Settings.Seed != SearchSettings.BackboneSeed(processSeed, backbone))
+                    throw new FormatException(
+                        $"state file's backbone {backbone} holds a search seeded for another backbone name (was it renamed in the file?); " +
+                        "the name must stay the one it was served under");
+            }
+        }
+        return new(null, backbones, share, seed);
     }
 
     /// <summary>A state file's value as an error message shows it: its JSON text, or "nothing" when absent.</summary>
