@@ -130,6 +130,11 @@ public static class StudyLimits
         void Text(string? value, int max, string path) =>
             Check(value is null || value.Length <= max, path, $"must be at most {max} characters, got '{Echo(value)}'");
 
+        // Every closed set the parser reads through: a client without the parser can send an undefined enum value
+        // or an unknown kind, which would otherwise surface only when a worker or the final stage reads it.
+        void Known<T>(T value, Yaml.Choices<T> choices, string path) =>
+            Check(choices.Has(value), path, choices.Unknown(value?.ToString() ?? "null"));
+
         if (studyId is not null)
             Check(studyId.Length is > 0 and <= MaxStudyIdLength && studyId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'),
                 "id", $"study id '{Echo(studyId)}' must be 1-{MaxStudyIdLength} characters of letters, digits, '-', '_' or '.'");
@@ -142,6 +147,18 @@ public static class StudyLimits
         foreach (var column in spec.Data.LabelColumns) Text(column, MaxStringLength, "data.label_columns");
         Range(spec.Data.LabelMap.Count, 0, MaxLabels, "data.label_map");
         foreach (var label in spec.Data.LabelMap.Keys) Text(label, MaxStringLength, "data.label_map");
+        Known(spec.Data.Balancing, StudyChoices.BalancingModes, "data.balancing");
+        Known(spec.Objective.Metric, StudyChoices.Metrics, "objective.metric");
+        Known(spec.Objective.Direction, StudyChoices.Directions, "objective.direction");
+        Known(spec.Budget.BackboneOrder, StudyChoices.BackboneOrders, "budget.backbone_order");
+        Known(spec.Sampler.Kind, StudyChoices.SamplerKinds, "sampler.kind");
+        Known(spec.Pruner.Kind, StudyChoices.PrunerKinds, "pruner.kind");
+        Known(spec.Pruner.FoldRule, StudyChoices.FoldRules, "pruner.fold_rule");
+        Known(spec.Workload.Kind, StudyChoices.WorkloadKinds, "workload.kind");
+        Known(spec.Workload.CurveFamily, StudyChoices.CurveFamilies, "workload.curve_family");
+        Known(spec.Final.Ensemble, StudyChoices.EnsembleKinds, "final.ensemble");
+        Known(spec.Final.Models, StudyChoices.FinalModelChoices, "final.models");
+        foreach (var member in spec.Final.ClassicMembers) Known(member, StudyChoices.ClassicMemberKinds, "final.classic_members");
         Range(spec.CvFolds, 1, MaxCvFolds, "cv_folds");
         Range(spec.Budget.TrialsPerBackbone, 1, MaxTrialsPerBackbone, "budget.trials_per_backbone");
         Range(spec.Budget.MaxParallel, 1, MaxParallel, "budget.max_parallel");
@@ -162,6 +179,7 @@ public static class StudyLimits
         {
             var b = spec.Backbones[i];
             var path = $"backbones[{i}]";
+            Known(b.Family, StudyChoices.Families, path + ".family");
             Check(IsName(b.Name), path + ".name", $"'{Echo(b.Name)}' must be 1 to {MaxNameLength} letters, digits, '.', '_' or '-'");
             Text(b.Checkpoint, MaxStringLength, path + ".checkpoint");
             if (b.Trials is int trials) Range(trials, 1, MaxTrialsPerBackbone, path + ".trials");

@@ -5,6 +5,7 @@ using SweepCluster.Search;
 using SweepCluster.Search.Sampling;
 using SweepCluster.Search.Space;
 using SweepCluster.Vocabulary;
+using static SweepCluster.Studies.StudyChoices;
 
 namespace SweepCluster.Studies;
 
@@ -28,31 +29,6 @@ public static partial class StudySpecParser
     private static readonly string[] TrialPolicyKeys = ["lease_seconds", "max_attempts"];
     private static readonly string[] FinalKeys = ["retrain", "ensemble", "fit_weights", "classic_members", "models"];
     private static readonly string[] BackboneKeys = ["name", "family", "checkpoint", "trials", "min_gpu_memory_mb", "max_sequence_length", "search_space"];
-
-    private static readonly Choices<BackboneFamily> Families = new("family",
-        [("bert", BackboneFamily.Bert), ("distilbert", BackboneFamily.DistilBert), ("roberta", BackboneFamily.Roberta),
-         ("electra", BackboneFamily.Electra), ("deberta-v2", BackboneFamily.DebertaV2)],
-        aliases: [("deberta-v3", BackboneFamily.DebertaV2), ("deberta", BackboneFamily.DebertaV2)]);
-    private static readonly Choices<Balancing> BalancingModes = new("balancing",
-        [("none", Balancing.None), ("undersample", Balancing.Undersample), ("oversample", Balancing.Oversample), ("augment", Balancing.Augment)]);
-    private static readonly Choices<BackboneOrder> BackboneOrders = new("backbone_order",
-        [("interleaved", BackboneOrder.Interleaved), ("sequential", BackboneOrder.Sequential)]);
-    private static readonly Choices<StudyDirection> Directions = new("direction",
-        [("maximize", StudyDirection.Maximize), ("minimize", StudyDirection.Minimize)]);
-    private static readonly Choices<EnsembleKind> EnsembleKinds = new("ensemble",
-        [("soft", EnsembleKind.Soft), ("hard", EnsembleKind.Hard), ("none", EnsembleKind.None)]);
-    private static readonly Choices<FinalModels> FinalModelChoices = new("final models",
-        [("retrain", FinalModels.Retrain), ("folds", FinalModels.Folds)]);
-    // The names of SweepCluster.Training.Baselines.ClassicModels.Kinds (Contracts does not reference Training).
-    private static readonly Choices<string> ClassicMemberKinds = Choices.Names("classic member", "tfidf_word", "tfidf_char", "nbsvm");
-    private static readonly Choices<WorkloadKind> WorkloadKinds = new("workload kind",
-        [("train", WorkloadKind.Train), ("simulated", WorkloadKind.Simulated)]);
-    private static readonly Choices<string> Metrics = Choices.Names("metric", "f1", "accuracy", "precision", "recall", "roc_auc", "loss");
-    // Search owns the kinds' names: the study file spells them as SamplerSettings/PrunerSettings parse them.
-    private static readonly Choices<string> SamplerKinds = Choices.Names("sampler kind", [.. SamplerSettings.KindNames]);
-    private static readonly Choices<string> PrunerKinds = Choices.Names("pruner kind", [.. PrunerSettings.KindNames]);
-    private static readonly Choices<string> FoldRules = Choices.Names("pruner fold_rule", [.. PrunerSettings.FoldRuleNames]);
-    private static readonly Choices<string> CurveFamilies = Choices.Names("curve family", "crossing", "parallel");
 
     // Defaults come from the records themselves; required members get placeholders that are never used.
     private static readonly DataSpec DataDefaults = new() { Train = "" };

@@ -125,4 +125,46 @@ public sealed class StudyLimitTests
         Assert.Contains(problems, p => p.KeyPath == "budget" && p.Problem.Contains("got 4294967294"));
         Assert.All(problems, p => Assert.True(p.Problem.Length < 300, p.KeyPath));
     }
+
+    /// <summary>
+    /// A client without the parser can send an undefined enum value or a misspelt kind; the grain refuses it from
+    /// this list, naming the key and the names docs/study-spec.md lists, instead of a worker or the final stage
+    /// meeting it hours later (before, only the sampler and pruner kinds were checked, by building the searches).
+    /// </summary>
+    [Theory]
+    [InlineData("order", "budget.backbone_order", "unknown backbone_order '7' (expected one of interleaved, sequential)")]
+    [InlineData("direction", "objective.direction", "unknown direction '5' (expected one of maximize, minimize)")]
+    [InlineData("metric", "objective.metric", "unknown metric 'f2' (expected one of f1, accuracy, precision, recall, roc_auc, loss)")]
+    [InlineData("ensemble", "final.ensemble", "unknown ensemble '9' (expected one of soft, hard, none)")]
+    [InlineData("models", "final.models", "unknown final models '4' (expected one of retrain, folds)")]
+    [InlineData("member", "final.classic_members", "unknown classic member 'svm' (expected one of tfidf_word, tfidf_char, nbsvm)")]
+    [InlineData("workload", "workload.kind", "unknown workload kind '3' (expected one of train, simulated)")]
+    [InlineData("curve", "workload.curve_family", "unknown curve family 'sigmoid' (expected one of crossing, parallel)")]
+    [InlineData("balancing", "data.balancing", "unknown balancing '8' (expected one of none, undersample, oversample, augment)")]
+    [InlineData("family", "backbones[0].family", "unknown family '11' (expected one of bert, distilbert, roberta, electra, deberta-v2)")]
+    [InlineData("fold_rule", "pruner.fold_rule", "unknown pruner fold_rule 'latest'")]
+    public void A_value_outside_its_closed_set_is_named_with_its_key(string what, string keyPath, string problem)
+    {
+        var spec = StudySpecParser.Parse(Valid);
+        Assert.Empty(StudyLimits.Problems(spec));
+        spec = what switch
+        {
+            "order" => spec with { Budget = spec.Budget with { BackboneOrder = (BackboneOrder)7 } },
+            "direction" => spec with { Objective = spec.Objective with { Direction = (SweepCluster.Search.Sampling.StudyDirection)5 } },
+            "metric" => spec with { Objective = spec.Objective with { Metric = "f2" } },
+            "ensemble" => spec with { Final = spec.Final with { Ensemble = (EnsembleKind)9 } },
+            "models" => spec with { Final = spec.Final with { Models = (FinalModels)4 } },
+            "member" => spec with { Final = spec.Final with { ClassicMembers = ["nbsvm", "svm"] } },
+            "workload" => spec with { Workload = spec.Workload with { Kind = (WorkloadKind)3 } },
+            "curve" => spec with { Workload = spec.Workload with { CurveFamily = "sigmoid" } },
+            "balancing" => spec with { Data = spec.Data with { Balancing = (SweepCluster.Vocabulary.Balancing)8 } },
+            "family" => spec with { Backbones = [spec.Backbones[0] with { Family = (SweepCluster.Vocabulary.BackboneFamily)11 }, .. spec.Backbones.Skip(1)] },
+            "fold_rule" => spec with { Pruner = spec.Pruner with { FoldRule = "latest" } },
+            _ => throw new ArgumentOutOfRangeException(nameof(what)),
+        };
+
+        var found = Assert.Single(StudyLimits.Problems(spec));
+        Assert.Equal(keyPath, found.KeyPath);
+        Assert.StartsWith(problem, found.Problem);
+    }
 }

@@ -22,6 +22,9 @@ internal sealed class Choices<T>(string noun, IReadOnlyList<(string Name, T Valu
         return false;
     }
 
+    /// <summary>Whether <paramref name="value"/> is one these choices (or an alias) mean; an undefined enum value is not.</summary>
+    public bool Has(T value) => options.Concat(aliases ?? []).Any(o => EqualityComparer<T>.Default.Equals(o.Value, value));
+
     public string Unknown(string name) => $"unknown {noun} '{StudyLimits.Echo(name)}' (expected one of {string.Join(", ", options.Select(o => o.Name))})";
 }
 

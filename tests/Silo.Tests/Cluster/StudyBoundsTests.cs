@@ -53,6 +53,9 @@ public sealed class StudyBoundsTests(SweepTestCluster fixture) : IClassFixture<S
     [InlineData("backbones", "backbones")]
     [InlineData("parameters", "backbones[0].search_space")]
     [InlineData("name", "name")]
+    [InlineData("order", "budget.backbone_order")]
+    [InlineData("metric", "objective.metric")]
+    [InlineData("ensemble", "final.ensemble")]
     public async Task A_spec_over_any_limit_is_refused_by_the_grain(string what, string keyPath)
     {
         var spec = TestStudies.Simulated();
@@ -68,6 +71,10 @@ public sealed class StudyBoundsTests(SweepTestCluster fixture) : IClassFixture<S
                 Backbones = [spec.Backbones[0] with { Space = SearchSpace.FromJson("{" + string.Join(",", Enumerable.Range(0, 65).Select(i => $"\"p{i}\":{{\"type\":\"float\",\"low\":0,\"high\":1}}")) + "}") }],
             },
             "name" => spec with { Name = new string('n', 5_000_000) },
+            // Values outside a closed set: before, the grain stored them and a worker or the final stage met them later.
+            "order" => spec with { Budget = spec.Budget with { BackboneOrder = (BackboneOrder)7 } },
+            "metric" => spec with { Objective = spec.Objective with { Metric = "f2" } },
+            "ensemble" => spec with { Final = spec.Final with { Ensemble = (EnsembleKind)9 } },
             _ => throw new ArgumentOutOfRangeException(nameof(what)),
         };
         var id = NewId();
