@@ -1,5 +1,6 @@
 using SweepCluster.Cli.Terminal;
 using SweepCluster.Contracts.Studies;
+using SweepCluster.Contracts.Trials;
 using SweepCluster.Search.Sampling;
 using SweepCluster.Studies;
 
@@ -35,6 +36,29 @@ public sealed class StudyFollowerTests
         Assert.Contains("ETA 40.0s", printed[1]);
         Assert.Contains("s1: finished 4/4", printed[2]);
         Assert.Contains("4/4 trials finished", output.ToString()); // the table's caption, on stdout
+    }
+
+    [Fact]
+    public void A_final_retrain_in_progress_reads_as_its_phase_and_share_not_leased()
+    {
+        // Before: "bert:final leased" for the whole retrain (its first report comes at its end).
+        var job = new TrialView
+        {
+            StudyId = "s1", Backbone = "bert", Number = 0, Kind = JobKind.FinalRetrain, Status = TrialState.Leased,
+            Params = new Dictionary<string, object>(), InternalParams = new Dictionary<string, double>(), IntermediateValues = [],
+            Progress = new TrialProgress { Phase = "training", Folds = 1, Epochs = 2, Epoch = 1, EpochFraction = 0.5 },
+        };
+        var status = Status(StudyState.Running, complete: 4, eta: 10) with
+        {
+            Stage = "final retrain",
+            Backbones = [Status(StudyState.Running, complete: 4, eta: 10).Backbones[0] with { FinalStatus = TrialState.Leased }],
+            Running = [job],
+        };
+
+        // (1 + 0.5) / 2 = 75 %.
+        Assert.Contains("bert:final training 75%", StudyFollower.Line(status));
+        Assert.Contains("bert:final tokenising", StudyFollower.Line(status with { Running = [job with { Progress = new TrialProgress { Phase = "tokenising" } }] }));
+        Assert.Contains("bert:final leased", StudyFollower.Line(status with { Running = [job with { Progress = null }] }));
     }
 
     private static StudyStatus Status(StudyState state, int complete, double eta) => new()

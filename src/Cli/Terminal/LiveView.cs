@@ -78,7 +78,7 @@ public static class LiveView
                 {
                     Name(t), Stage(t),
                     p is null ? "-" : $"{p.Fold + 1}/{p.Folds}",
-                    p is null ? "-" : p.Epochs > 0 ? $"{p.Epoch}/{p.Epochs}" : p.Epoch.ToString(CultureInfo.InvariantCulture),
+                    p is null ? "-" : EpochCell(p),
                     StudyRendering.Number(p?.Loss),
                 };
                 if (all) cells.Add(p?.SamplesPerSecond is double s ? s.ToString("0.#", CultureInfo.InvariantCulture) : "-");
@@ -88,6 +88,13 @@ public static class LiveView
             }
             return table;
         }
+    }
+
+    /// <summary>Epochs done of all, with the running epoch's share once the worker sends one ("1.4/3"); "1/3" at an epoch's end.</summary>
+    internal static string EpochCell(TrialProgress p)
+    {
+        var done = p.EpochFraction > 0 ? (p.Epoch + Math.Min(p.EpochFraction, 0.9)).ToString("0.#", CultureInfo.InvariantCulture) : p.Epoch.ToString(CultureInfo.InvariantCulture);
+        return p.Epochs > 0 ? $"{done}/{p.Epochs}" : done;
     }
 
     /// <summary>"backbone/#" for a search trial; the job's name ("distilbert final", "ensemble") for post-search jobs.</summary>

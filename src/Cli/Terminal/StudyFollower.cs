@@ -1,6 +1,7 @@
 using SweepCluster.Cli.Rendering;
 using SweepCluster.Contracts.Studies;
 using SweepCluster.Studies;
+using SweepCluster.Search.Sampling;
 
 namespace SweepCluster.Cli.Terminal;
 
@@ -45,11 +46,26 @@ public static class StudyFollower
     /// <summary>How often an unchanged study is printed again without a terminal (30 s).</summary>
     public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// A post-search job's state, and while a worker holds it what the worker says it is doing and how far it is
+    /// ("training 40%"), so a long final retrain does not read "leased" until it ends.
+    /// </summary>
+    private static string StageJob(StudyStatus status, JobKind kind, string? backbone, TrialState state)
+    {
+        var word = state.ToString().ToLowerInvariant();
+        var view = status.Running.FirstOrDefault(v => v.Kind == kind && (backbone is null || v.Backbone == backbone));
+        if (view?.Progress is not { } p) return word;
+        return p.Fraction is double done && done > 0
+            ? $"{p.Phase} {(done * 100).ToString("0", System.Globalization.CultureInfo.InvariantCulture)}%"
+            : p.Phase;
+    }
+
     /// <summary>One status as a line, without time or ETA.</summary>
     internal static string Line(StudyStatus status)
     {
-        var stages = string.Concat(status.Backbones.Where(b => b.FinalStatus is not null).Select(b => $" {b.Backbone}:final {b.FinalStatus.ToString()!.ToLowerInvariant()}"))
-                     + (status.EnsembleStatus is { } e ? $" ensemble {e.ToString().ToLowerInvariant()}" : "");
+        var stages = string.Concat(status.Backbones.Where(b => b.FinalStatus is not null)
+                         .Select(b => $" {b.Backbone}:final {StageJob(status, JobKind.FinalRetrain, b.Backbone, b.FinalStatus!.Value)}"))
+                     + (status.EnsembleStatus is { } e ? $" ensemble {StageJob(status, JobKind.Ensemble, null, e)}" : "");
         return $"{status.StudyId}: {status.State.ToString().ToLowerInvariant()} {status.Finished}/{status.Budget}, stage {status.Stage}{stages} · " +
                string.Join(" ", status.Backbones.Select(b => $"{b.Backbone}={b.Finished}/{b.Budget} best={StudyRendering.Number(b.BestValue)}"));
     }

@@ -107,8 +107,20 @@ public sealed record TrialProgress
     /// <summary>When the worker sent it (its clock).</summary>
     [Id(7)] public DateTime UpdatedUtc { get; init; }
 
-    /// <summary>The share of the trial's epochs done, in [0, 1]; null when the number of epochs is unknown.</summary>
-    public double? Fraction => Epochs > 0 && Folds > 0 ? Math.Clamp((Fold * Epochs + Epoch) / (double)(Folds * Epochs), 0, 1) : null;
+    /// <summary>
+    /// The share of the epoch after <see cref="Epoch"/> already trained, in [0, 1): batches done ÷ batches in the epoch,
+    /// sent during an epoch so that a long one (a one-epoch fold, a final retrain) shows progress and a time left
+    /// before it ends. 0 at epoch ends and from workers that send progress only then.
+    /// </summary>
+    [Id(8)] public double EpochFraction { get; init; }
+
+    /// <summary>
+    /// The share of the trial's epochs done, in [0, 1]: (Fold·Epochs + Epoch + EpochFraction) ÷ (Folds·Epochs); null when
+    /// the number of epochs is unknown.
+    /// </summary>
+    public double? Fraction => Epochs > 0 && Folds > 0
+        ? Math.Clamp((Fold * Epochs + Epoch + Math.Clamp(EpochFraction, 0, 1)) / (Folds * Epochs), 0, 1)
+        : null;
 
     /// <summary>
     /// Time left for the trial that started at <paramref name="startedUtc"/>, counting down between reports: at

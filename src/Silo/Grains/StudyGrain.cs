@@ -310,7 +310,8 @@ public sealed partial class StudyGrain(
         var now = DateTime.UtcNow;
         var durations = _searches.Values.SelectMany(r => r.Trials).Where(t => t.Status.IsFinished() && t.Duration is not null)
             .Select(t => t.Duration!.Value.TotalSeconds).ToList();
-        var running = _searches.Values.SelectMany(r => r.InFlight).Where(t => t.Status == TrialState.Running).ToList();
+        // Leased counts as running: a worker holds it, and its progress (sent before the first report) gives its remainder.
+        var running = _searches.Values.SelectMany(r => r.InFlight).Where(t => t.Status is TrialState.Leased or TrialState.Running).ToList();
         var remainders = running.Select(t => t.StartedUtc is { } started ? t.Progress?.Remaining(started, now) : null).ToList();
         // Before any trial has finished, the mean duration is the running trials' projection (time run + time left).
         var projected = running.Zip(remainders).Where(p => p.First.StartedUtc is not null && p.Second is not null)
@@ -321,7 +322,7 @@ public sealed partial class StudyGrain(
         if (left > 0) return EstimateSearch(mean, remainders, Math.Max(0, left - running.Count), Spec.Budget.MaxParallel);
         // The search is spent: what is left is the stage jobs running now (final retrains, then the ensemble).
         return EstimateStages(_stageJobs.Values.Where(v => !v.Status.IsFinished())
-            .Select(v => v.Status == TrialState.Running && v.StartedUtc is { } started ? v.Progress?.Remaining(started, now) : null).ToList());
+            .Select(v => v.Status is TrialState.Leased or TrialState.Running && v.StartedUtc is { } started ? v.Progress?.Remaining(started, now) : null).ToList());
     }
 
     /// <summary>

@@ -69,9 +69,14 @@ public sealed partial class FoldTrainer(ILogger logger)
 
     /// <param name="afterEpoch">Called after each epoch; false stops the run (the pruner's answer).</param>
     /// <param name="onNewBest">Called after an epoch that improves on the best so far, while the model holds that epoch's weights.</param>
+    /// <param name="duringEpoch">
+    /// Called with the epoch (1-based) and the share of its batches done, in (0, 1], every 20 batches and after the
+    /// last (the cadence of the log line; the caller throttles what it sends on).
+    /// </param>
     public async Task<FoldResult> RunAsync(
         SequenceClassificationModel model, Device device, FoldRun run,
-        Func<EpochResult, Task<bool>> afterEpoch, CancellationToken cancellationToken, Action<EpochResult>? onNewBest = null)
+        Func<EpochResult, Task<bool>> afterEpoch, CancellationToken cancellationToken, Action<EpochResult>? onNewBest = null,
+        Func<int, double, Task>? duringEpoch = null)
     {
         var (hp, metric, rows, targets, train, validation, seed, label) =
             (run.Hyperparameters, run.Objective.Metric, run.Rows, run.Targets, run.Train, run.Validation, run.Seed, run.Label);
@@ -111,6 +116,7 @@ public sealed partial class FoldTrainer(ILogger logger)
                     lossSum = lossTotal.item<double>();
                     logger.LogInformation("{Label} epoch {Epoch}/{Epochs} batch {Batch}/{Batches} loss {Loss:0.0000} {Rate:0.0} samples/s",
                         label, epoch, hp.Epochs, b + 1, batches.Count, lossSum / seen, seen / clock.Elapsed.TotalSeconds);
+                    if (duringEpoch is not null) await duringEpoch(epoch, (b + 1) / (double)batches.Count);
                 }
             }
             var samplesPerSecond = seen / clock.Elapsed.TotalSeconds;

@@ -18,11 +18,13 @@ namespace SweepCluster.Worker.Training;
 // were), for the epochs where the best trial's folds peaked, no early stopping and no pruning. The
 // held-out rows are scored once per epoch only so the last epoch's probabilities can be kept for the
 // ensemble step; nothing about training looks at them. Each epoch reports its training loss (progress,
-// and the channel through which a cancelled study stops the job).
+// and the channel through which a cancelled study stops the job); progress goes out at each epoch's end and every
+// few seconds within one, so a one-epoch retrain shows its share done and a time left.
 public sealed partial class TrainingWorkload
 {
     private async Task<WorkloadResult> RunFinalRetrainAsync(TrialAssignment assignment, StudySpec spec, string backboneName, ITrialReporter reporter, CancellationToken cancellationToken)
     {
+        await reporter.ProgressAsync(new TrialProgress { Phase = "tokenising", UpdatedUtc = DateTime.UtcNow }, cancellationToken);
         var (backbone, data, hp, failure) = Prepare(assignment, spec, backboneName);
         if (failure is not null) return failure;
         hp = hp with { EarlyStoppingPatience = hp.Epochs + 1 };
@@ -53,12 +55,21 @@ public sealed partial class TrainingWorkload
                 {
                     last = epoch;
                     reports.Add(new StepValue(epoch.Epoch, epoch.TrainLoss));
+                    await reporter.ProgressAsync(new TrialProgress
+                    {
+                        Phase = "training", Epoch = epoch.Epoch, Epochs = hp.Epochs, Loss = epoch.TrainLoss,
+                        SamplesPerSecond = epoch.SamplesPerSecond, UpdatedUtc = DateTime.UtcNow,
+                    }, cancellationToken);
                     var verdict = await reporter.ReportAsync(epoch.Epoch, epoch.TrainLoss, cancellationToken);
                     if (verdict == ReportVerdict.Continue) return true;
                     stop = verdict;
                     return false;
                 },
-                cancellationToken);
+                cancellationToken, duringEpoch: DuringEpoch(reporter, (epoch, done) => new TrialProgress
+                {
+                    Phase = "training", Epoch = epoch - 1, Epochs = hp.Epochs, EpochFraction = done,
+                    Loss = last?.TrainLoss, SamplesPerSecond = last?.SamplesPerSecond, UpdatedUtc = DateTime.UtcNow,
+                }, cancellationToken));
         }
         catch (NonFiniteMetricException e)
         {

@@ -79,6 +79,7 @@ public sealed partial class TrainingWorkload : ITrialWorkload
         var keepFoldModels = finalStage && spec.Final.Models == FinalModels.Folds;
         var trialFolder = ArtifactLayout.Trial(_options.ArtifactsRoot, assignment.StudyId, assignment.Backbone, assignment.Number);
         var heldOutSum = new double[data.Splits.HeldOut.Length][];
+        EpochResult? lastEpoch = null;
         var multiLabel = data.Dataset.Kind == TaskKind.MultiLabel;
         try
         {
@@ -106,6 +107,7 @@ public sealed partial class TrainingWorkload : ITrialWorkload
                                 MaxSequenceLength = data.MaxSequenceLength, SourceTrial = assignment.Number,
                             });
                     };
+                    var foldCount = data.Splits.Folds.Count;
                     result = await trainer.RunAsync(model, Device, new FoldRun
                         {
                             Hyperparameters = hp, Objective = new FoldObjective(spec.Objective.Metric, spec.Objective.Direction),
@@ -114,6 +116,7 @@ public sealed partial class TrainingWorkload : ITrialWorkload
                         async epoch =>
                         {
                             // Fold k's epoch e is reported at ReportPosition (k, e), the same for every trial.
+                            lastEpoch = epoch;
                             var step = ReportPosition.Of(foldIndex, epoch.Epoch).Step;
                             reports.Add(new StepValue(step, epoch.Metric));
                             await reporter.ProgressAsync(new TrialProgress
@@ -126,7 +129,12 @@ public sealed partial class TrainingWorkload : ITrialWorkload
                             stop = verdict;
                             return false;
                         },
-                        cancellationToken, onNewBest);
+                        cancellationToken, onNewBest,
+                        DuringEpoch(reporter, (epoch, done) => new TrialProgress
+                        {
+                            Phase = "training", Fold = foldIndex, Folds = foldCount, Epoch = epoch - 1, Epochs = hp.Epochs, EpochFraction = done,
+                            Loss = lastEpoch?.TrainLoss, SamplesPerSecond = lastEpoch?.SamplesPerSecond, UpdatedUtc = DateTime.UtcNow,
+                        }, cancellationToken));
                 }
                 // Release the fold's native memory now rather than at the next GC: a long run must not grow.
                 GC.Collect();
@@ -171,6 +179,27 @@ public sealed partial class TrainingWorkload : ITrialWorkload
 public sealed partial class TrainingWorkload
 {
     /// <summary>Mixed precision where it pays: bfloat16 tensor cores on CUDA; on CPUs without bf16 units it would be slower.</summary>
+    /// <summary>How often progress is sent during an epoch, at most: 5 s. A fast GPU then makes no more grain calls than a slow CPU.</summary>
+    internal static readonly TimeSpan MidEpochProgressInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// <see cref="FoldTrainer.RunAsync"/>'s duringEpoch: sends <paramref name="progress"/>(epoch, share done) at most every
+    /// <see cref="MidEpochProgressInterval"/>, and never for a finished epoch (its end sends its own, with the loss).
+    /// </summary>
+    /// <param name="interval">At most one send per this long; <see cref="MidEpochProgressInterval"/> when null (tests pass zero).</param>
+    internal static Func<int, double, Task> DuringEpoch(ITrialReporter reporter, Func<int, double, TrialProgress> progress, CancellationToken cancellationToken,
+        TimeSpan? interval = null)
+    {
+        var every = interval ?? MidEpochProgressInterval;
+        var sinceSent = System.Diagnostics.Stopwatch.StartNew();
+        return async (epoch, done) =>
+        {
+            if (done >= 1 || sinceSent.Elapsed < every) return;
+            sinceSent.Restart();
+            await reporter.ProgressAsync(progress(epoch, done), cancellationToken);
+        };
+    }
+
     private FoldTrainer TrainerFor(StudySpec spec) => new(_logger)
     {
         Precision = spec.Training.MixedPrecision && Device.type == DeviceType.CUDA ? TrainingPrecision.BFloat16Mixed : TrainingPrecision.Float32,

@@ -57,4 +57,18 @@ public sealed class StudyEtaTests
         Assert.Null(StudyGrain.EstimateStages([half, null]));
         Assert.Equal(TimeSpan.Zero, StudyGrain.EstimateStages([]));
     }
+
+    [Fact]
+    public void Progress_sent_during_an_epoch_counts_its_share_done()
+    {
+        // Fold 2 of 2 (0-based 1), 4 epochs a fold, 2 done and half the third: (1·4 + 2 + 0.5) / (2·4) = 6.5 / 8.
+        var progress = new TrialProgress { Phase = "training", Fold = 1, Folds = 2, Epochs = 4, Epoch = 2, EpochFraction = 0.5 };
+        Assert.Equal(0.8125, progress.Fraction);
+        // A one-epoch final retrain 40 % through its only epoch at 120 s: 120 × 0.6 / 0.4 = 180 s left. Before,
+        // with progress only at epoch ends, it had no remainder (and the study no ETA) until it finished.
+        var retrain = new TrialProgress { Phase = "training", Folds = 1, Epochs = 1, Epoch = 0, EpochFraction = 0.4, UpdatedUtc = Start.AddSeconds(120) };
+        Assert.Equal(180, retrain.Remaining(Start, Start.AddSeconds(120))!.Value.TotalSeconds, 9);
+        // A share past 1 counts as the whole epoch, never more: (4 + 2 + 1) / 8.
+        Assert.Equal(0.875, (progress with { EpochFraction = 7 }).Fraction!.Value, 12);
+    }
 }

@@ -70,15 +70,28 @@ public sealed class FoldTrainerTests
         var hp = TrialHyperparameters.From(new Dictionary<string, object> { ["learning_rate"] = 0.01, ["head_learning_rate"] = 0.01, ["gradient_accumulation_steps"] = 2L },
             new TrainingSettings { Epochs = 4, BatchSize = 32, EarlyStoppingPatience = 4 });
         var epochs = new List<EpochResult>();
+        var shares = new List<(int Epoch, double Done)>();
 
         var result = await new FoldTrainer(NullLogger.Instance).RunAsync(model, CPU, new FoldRun
             {
                 Hyperparameters = hp, Objective = new FoldObjective("accuracy", StudyDirection.Maximize),
                 Rows = rows, Targets = new TrainingTargets.SingleLabel(labels, 2), Train = train, Validation = validation, Seed = 3, Label = "test",
             }, e => { epochs.Add(e); return Task.FromResult(true); },
-            TestContext.Current.CancellationToken);
+            TestContext.Current.CancellationToken,
+            duringEpoch: (epoch, done) => { shares.Add((epoch, done)); return Task.CompletedTask; });
 
         Assert.Equal(4, epochs.Count);
+        // 4 epochs of ⌈train / 32⌉ batches, called every 20 batches and after the last: each epoch's shares rise to exactly 1.
+        var batches = (train.Length + 31) / 32;
+        var perEpoch = batches / 20 + (batches % 20 == 0 ? 0 : 1);
+        Assert.Equal(4 * perEpoch, shares.Count);
+        for (var epoch = 1; epoch <= 4; epoch++)
+        {
+            var ofEpoch = shares.Where(s => s.Epoch == epoch).Select(s => s.Done).ToList();
+            Assert.Equal(1.0, ofEpoch[^1]);
+            if (perEpoch > 1) Assert.Equal(20.0 / batches, ofEpoch[0], 12);
+            Assert.True(ofEpoch.Zip(ofEpoch.Skip(1)).All(p => p.First < p.Second));
+        }
         Assert.True(epochs[^1].TrainLoss < epochs[0].TrainLoss * 0.8, $"train loss {epochs[0].TrainLoss:0.000} → {epochs[^1].TrainLoss:0.000}");
         Assert.True(result.BestMetric > 0.75, $"validation accuracy {result.BestMetric:0.000}");
         Assert.Equal(validation.Length, result.BestProbabilities.Length);

@@ -64,6 +64,15 @@ internal sealed class RecordingReporter(Func<int, ReportVerdict>? verdictAt = nu
 
     public IEnumerable<double> Values => Reports.Select(r => r.Value);
 
+    /// <summary>Every progress sent, in order.</summary>
+    public List<TrialProgress> Progress { get; } = [];
+
+    public Task ProgressAsync(TrialProgress progress, CancellationToken cancellationToken)
+    {
+        Progress.Add(progress);
+        return Task.CompletedTask;
+    }
+
     public Task<ReportVerdict> ReportAsync(int step, double value, CancellationToken cancellationToken)
     {
         Reports.Add(new StepValue(step, value));
