@@ -185,6 +185,12 @@ public sealed class GpSampler : ISampler
             for (var i = 0; i < n; i++) ys[first + i] = warped[i];
             return;
         }
+        // Equal losses carry no spread: all 0 (OutputWarping.Standardise says why the sums below would not give it).
+        if (own.TrueForAll(y => y == own[0]))
+        {
+            for (var i = first; i < ys.Count; i++) ys[i] = 0;
+            return;
+        }
         var mean = own.Average();
         var variance = own.Sum(y => (y - mean) * (y - mean)) / n;
         var scale = variance > 0 ? Math.Sqrt(variance) : 1;

@@ -1,0 +1,66 @@
+using SweepCluster.Search.Gp;
+using SweepCluster.Search.Sampling;
+using SweepCluster.Search.Space;
+
+namespace SweepCluster.Search.Tests;
+
+/// <summary>
+/// Degenerate histories (the inputs of public reports on Optuna's GPSampler and TPESampler, BoTorch and
+/// scikit-optimize): constant objectives, extreme and infinite values, histories with no complete trial,
+/// repeated points. Degenerate spaces are <see cref="DegenerateSpaceTests"/>'. Each ask must lie in the space
+/// and repeat by seed; where the GP has nothing to fit it falls back to its start-up points.
+/// </summary>
+public class DegenerateHistoryTests
+{
+    private const string Box = """{"x":{"type":"float","low":0,"high":1},"y":{"type":"float","low":0,"high":1}}""";
+
+    private static HyperparameterSearch Search(SamplerKind kind, long seed, GpOptions? gp = null) =>
+        HyperparameterSearch.Create(new SearchSettings(SearchSpace.FromJson(Box),
+            Sampler: new SamplerSettings { Kind = kind, Gp = gp ?? new GpOptions() }, Seed: seed));
+
+    private static string Key(AskedTrial t) => string.Join(",", t.Params.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value:R}"));
+
+    private static double Bowl(AskedTrial t) => Math.Pow((double)t.Params["x"] - 0.3, 2) + Math.Pow((double)t.Params["y"] - 0.7, 2);
+
+    /// <summary>
+    /// Before: equal losses were standardised by subtracting their computed mean, which need not round back to the
+    /// value (seven losses of 0.1 average to 0.1 + 1.4e-17); that residue divided by its own size made every
+    /// standardised loss −1 or +1 instead of 0. A zero-mean GP reads such a level as information: a related backbone
+    /// whose trials all scored 0.1 pulled this backbone's posterior up or down near its points, one whose trials
+    /// all scored 0.25 (an exact mean) did not, so the asks depended on which constant it was.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_related_backbone_with_a_constant_objective_steers_the_gp_the_same_whatever_the_constant(bool outputWarping)
+    {
+        var related = Search(SamplerKind.Random, 9);
+        for (var i = 0; i < 7; i++) related.Ask();
+        List<string> Asks(double constant)
+        {
+            var other = HyperparameterSearch.FromJson(related.ToJson());
+            for (var i = 0; i < 7; i++) other.Tell(i, new TrialOutcome.Completed(constant));
+            var search = Search(SamplerKind.Gp, 4, new GpOptions { OutputWarping = outputWarping });
+            var asks = new List<string>();
+            for (var i = 0; i < 10; i++)
+            {
+                var t = search.Ask([other.Trials]);
+                asks.Add(Key(t));
+                search.Tell(t.Number, new TrialOutcome.Completed(Bowl(t)));
+            }
+            return asks;
+        }
+        var exact = Asks(0.25);
+        Assert.Equal(exact, Asks(0.1));
+        Assert.Equal(exact, Asks(0.7));
+        Assert.Equal(exact, Asks(-3e200));
+    }
+
+    [Fact]
+    public void Equal_losses_standardise_to_zero_when_their_mean_does_not_round_back()
+    {
+        double[] losses = [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1];
+        Assert.Equal(1, OutputWarping.Apply(losses));
+        Assert.All(losses, v => Assert.Equal(0, v));
+    }
+}
