@@ -63,4 +63,74 @@ public class DegenerateHistoryTests
         Assert.Equal(1, OutputWarping.Apply(losses));
         Assert.All(losses, v => Assert.Equal(0, v));
     }
+
+    /// <summary>
+    /// Before: a history whose losses are all one level (a constant objective, ±∞ everywhere, pruned and running
+    /// trials at the only complete value) standardised to all zeros, and the GP was fitted to them anyway: the
+    /// lengthscales ran to their bounds, the posterior variance was flat to rounding, and log EI sent ask after
+    /// ask to the cube's corners (in 300 trials of a constant objective on two floats each corner was asked 15
+    /// times). With nothing to fit, the GP now asks its quasi-random start-up point, which a random search of the
+    /// same seed asks too.
+    /// </summary>
+    [Theory]
+    [InlineData("0.1")]
+    [InlineData("1e300")]
+    [InlineData("Infinity")]
+    [InlineData("-Infinity")]
+    [InlineData("one complete, the rest pruned")]
+    [InlineData("four running at a time")]
+    public void A_history_at_one_level_gets_the_gp_start_up_points(string history)
+    {
+        var gp = Search(SamplerKind.Gp, 6);
+        var random = Search(SamplerKind.Random, 6);
+        var parallel = history == "four running at a time" ? 4 : 1;
+        var value = double.TryParse(history, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : 2.5;
+        var asked = new List<string>();
+        for (var i = 0; i < 40; i += parallel)
+        {
+            var batch = Enumerable.Range(0, parallel).Select(_ => gp.Ask()).ToList();
+            foreach (var t in batch)
+            {
+                Assert.Equal(Key(random.Ask()), Key(t));
+                asked.Add(Key(t));
+            }
+            foreach (var t in batch)
+            {
+                if (history == "one complete, the rest pruned" && t.Number > 0)
+                {
+                    gp.Report(t.Number, 0, 1.0);
+                    gp.Tell(t.Number, new TrialOutcome.Pruned());
+                }
+                else gp.Tell(t.Number, new TrialOutcome.Completed(value));
+            }
+        }
+        Assert.Equal(asked.Count, asked.Distinct().Count());
+    }
+
+    [Fact]
+    public void A_constant_history_with_one_loss_apart_by_1e_300_is_modelled()
+    {
+        // The boundary of the fallback above: any difference at all is a spread the GP standardises and models.
+        var gp = Search(SamplerKind.Gp, 6);
+        var random = Search(SamplerKind.Random, 6);
+        var modelled = 0;
+        for (var i = 0; i < 15; i++)
+        {
+            var t = gp.Ask();
+            if (Key(t) != Key(random.Ask())) modelled++;
+            gp.Tell(t.Number, new TrialOutcome.Completed(i == 2 ? 1e-300 : 0));
+        }
+        Assert.Equal(15 - 6, modelled);
+    }
+
+    /// <summary>The shared path: this backbone has no trial yet and the only related backbone's are all one level.</summary>
+    [Fact]
+    public void A_new_backbone_whose_related_backbone_is_at_one_level_gets_the_gp_start_up_points()
+    {
+        var related = Search(SamplerKind.Random, 9);
+        for (var i = 0; i < 10; i++) related.Tell(related.Ask().Number, new TrialOutcome.Completed(0.1));
+        var gp = Search(SamplerKind.Gp, 6);
+        var random = Search(SamplerKind.Random, 6);
+        for (var i = 0; i < 3; i++) Assert.Equal(Key(random.Ask()), Key(gp.Ask([related.Trials])));
+    }
 }

@@ -18,7 +18,8 @@ namespace SweepCluster.Search.Gp;
 /// As TPE ranks them: complete trials enter with their loss (±∞ clipped to the worst/best finite loss); pruned
 /// trials, which TPE ranks below every complete one, enter at the worst complete loss; failed trials are left
 /// out; running trials enter at the worst complete loss too (the constant liar, TPE's rule), so parallel asks
-/// spread out. Conditional parameters are not modelled by the GP: once the GP has chosen the unconditional
+/// spread out. A history whose losses are all one level (a constant objective, say) gives the GP nothing to fit:
+/// the start-up point is asked instead, as it is while no complete trial holds every modelled parameter. Conditional parameters are not modelled by the GP: once the GP has chosen the unconditional
 /// ones, each active conditional parameter is sampled by univariate TPE from the trials that have it.
 /// Stateless between asks: everything is rebuilt from the history and the trial's seeded stream, so a
 /// restored snapshot continues bit-identically.
@@ -55,7 +56,8 @@ public sealed class GpSampler : ISampler
         if (group.Count > 0)
         {
             var encoding = new UnitCubeEncoding(group);
-            // Null when no complete trial holds every modelled parameter (adopted trials may lack some).
+            // Null when no complete trial holds every modelled parameter (adopted trials may lack some), or when
+            // every loss the GP would see is at one level.
             if (Optimize(encoding, context, related) is not { } values) return _startup.Sample(context);
             for (var i = 0; i < group.Count; i++) assigned[group[i].Name] = values[i];
         }
@@ -82,6 +84,11 @@ public sealed class GpSampler : ISampler
         if (!isComplete.Contains(true)) return null;
         var n = ys.Count;
         var y = ys.ToArray();
+        // Every observation at one level (each task standardised to 0: a constant objective, ±∞ everywhere, pruned
+        // and running trials at the only complete value) leaves the GP nothing to fit. Fitted anyway, its lengthscales
+        // ran to their bounds, the posterior variance was flat to rounding, and log EI sent ask after ask to the same
+        // corners of the cube. Null: the caller asks the start-up point instead.
+        if (Array.TrueForAll(y, v => v == y[0])) return null;
         var x = xs.ToArray();
         var tasks = related.Count > 0 ? taskOf.ToArray() : null;
         var incumbent = -1;
