@@ -133,4 +133,30 @@ public class DegenerateHistoryTests
         var random = Search(SamplerKind.Random, 6);
         for (var i = 0; i < 3; i++) Assert.Equal(Key(random.Ask()), Key(gp.Ask([related.Trials])));
     }
+
+    /// <summary>
+    /// Before: ±∞ losses were clipped to the finite ones' range, which with one finite level is that level, so a
+    /// region where every trial scored −∞ (the best loss there is), or the only region that did not diverge to +∞,
+    /// looked like the rest and the GP's asks after the start-up were spread as a random search's (about 30% in
+    /// that region, its share of the box). Now −∞, the finite level and +∞ are three levels, and the GP goes there.
+    /// </summary>
+    [Theory]
+    [InlineData(double.NegativeInfinity, 2.0)]
+    [InlineData(2.0, double.PositiveInfinity)]
+    public void Infinite_losses_beside_a_single_finite_one_steer_the_gp(double inside, double outside)
+    {
+        int there = 0, asks = 0;
+        for (var seed = 0; seed < 4; seed++)
+        {
+            var search = Search(SamplerKind.Gp, seed);
+            for (var i = 0; i < 25; i++)
+            {
+                var t = search.Ask();
+                var inRegion = (double)t.Params["x"] < 0.3;
+                if (i >= 10) { asks++; if (inRegion) there++; }
+                search.Tell(t.Number, new TrialOutcome.Completed(inRegion ? inside : outside));
+            }
+        }
+        Assert.True(there >= 0.8 * asks, $"{there} of {asks} asks after the start-up in the region x < 0.3");
+    }
 }

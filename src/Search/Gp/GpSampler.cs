@@ -15,7 +15,8 @@ namespace SweepCluster.Search.Gp;
 /// <see cref="GpOptions.RandomCandidates"/> uniform points, then the best few and the incumbent are refined
 /// by a local (1+1) search whose step shrinks on failure.
 ///
-/// As TPE ranks them: complete trials enter with their loss (±∞ clipped to the worst/best finite loss); pruned
+/// As TPE ranks them: complete trials enter with their loss (±∞ clipped to the worst/best finite loss, or, where
+/// all finite losses are one, −∞, that loss and +∞ as three levels); pruned
 /// trials, which TPE ranks below every complete one, enter at the worst complete loss; failed trials are left
 /// out; running trials enter at the worst complete loss too (the constant liar, TPE's rule), so parallel asks
 /// spread out. A history whose losses are all one level (a constant objective, say) gives the GP nothing to fit:
@@ -144,13 +145,21 @@ public sealed class GpSampler : ISampler
     {
         var first = ys.Count;
         double worst = double.NegativeInfinity, bestFinite = double.PositiveInfinity;
+        var anyPositiveInfinity = false;
         foreach (var t in trials)
         {
             if (t.State != TrialState.Complete || t.Value is not double v) continue;
             var loss = context.Direction.AsLoss(v);
             if (double.IsFinite(loss)) { worst = Math.Max(worst, loss); bestFinite = Math.Min(bestFinite, loss); }
+            else if (double.IsPositiveInfinity(loss)) anyPositiveInfinity = true;
         }
         if (double.IsNegativeInfinity(worst)) { worst = 1; bestFinite = 0; } // only infinite losses: any two levels will do
+        // One finite level: clipped to it, a trial at −∞ (the best loss there is) or +∞ (a diverged one) was that level
+        // too, and the GP could not tell them apart (it saw a constant). The task is standardised on its own, so offset
+        // and scale do not matter: the levels −1 (−∞), 0 (the finite loss) and 1 (+∞) stand for them, and pruned and
+        // running trials take the worst complete one, as they always do. Two finite levels or more: unchanged.
+        var level = worst == bestFinite ? worst : double.NaN;
+        if (!double.IsNaN(level)) (bestFinite, worst) = (-1, anyPositiveInfinity ? 1 : 0);
         foreach (var t in trials)
         {
             double loss;
@@ -158,6 +167,7 @@ public sealed class GpSampler : ISampler
             {
                 case TrialState.Complete:
                     loss = context.Direction.AsLoss(t.Value ?? double.NaN);
+                    if (!double.IsNaN(level) && !double.IsNaN(loss)) loss = Math.Sign(loss - level); // Sign throws on NaN
                     loss = double.IsNaN(loss) ? worst : Math.Clamp(loss, bestFinite, worst);
                     break;
                 case TrialState.Pruned:
