@@ -159,4 +159,76 @@ public class DegenerateHistoryTests
         }
         Assert.True(there >= 0.8 * asks, $"{there} of {asks} asks after the start-up in the region x < 0.3");
     }
+
+    /// <summary>No complete trial, so nothing to model: the GP's documented fallback is its start-up point.</summary>
+    [Theory]
+    [InlineData("pruned")]
+    [InlineData("failed")]
+    [InlineData("running")]
+    public void With_no_complete_trial_the_gp_asks_its_start_up_points(string outcome)
+    {
+        var gp = Search(SamplerKind.Gp, 8);
+        var random = Search(SamplerKind.Random, 8);
+        for (var i = 0; i < 50; i++)
+        {
+            var t = gp.Ask();
+            Assert.Equal(Key(random.Ask()), Key(t));
+            if (outcome == "pruned") { gp.Report(t.Number, 0, 1.0); gp.Tell(t.Number, new TrialOutcome.Pruned()); }
+            else if (outcome == "failed") gp.Tell(t.Number, new TrialOutcome.Failed("x"));
+        }
+    }
+
+    public static readonly TheoryData<SamplerKind, string> KindsAndHistories = Histories();
+
+    private static TheoryData<SamplerKind, string> Histories()
+    {
+        var data = new TheoryData<SamplerKind, string>();
+        foreach (var kind in new[] { SamplerKind.Gp, SamplerKind.Tpe, SamplerKind.TpeMultivariate })
+            foreach (var history in new[] { "constant", "1e300 and 1e-300", "infinities", "one point", "parallel" })
+                data.Add(kind, history);
+        return data;
+    }
+
+    /// <summary>
+    /// Degenerate histories through a snapshot: the restored search asks bit-identically what the uninterrupted one
+    /// asks, every ask in the space. "one point": 20 trials enqueued at one point and told different values (a kernel
+    /// matrix of identical rows, which the GP's noise floor keeps positive definite), then free asks.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(KindsAndHistories))]
+    public void A_degenerate_history_restored_from_its_snapshot_asks_what_the_uninterrupted_search_asks(SamplerKind kind, string history)
+    {
+        const int total = 36, cut = 24;
+        var parallel = history == "parallel" ? 12 : 1;
+        void Step(HyperparameterSearch search, int from)
+        {
+            var batch = new List<AskedTrial>();
+            for (var i = from; i < from + parallel; i++)
+            {
+                var fixedParams = history == "one point" && i < 20 ? new Dictionary<string, double> { ["x"] = 0.25, ["y"] = 0 } : null;
+                batch.Add(search.Ask(fixedParams: fixedParams));
+            }
+            foreach (var t in batch)
+            {
+                var i = t.Number;
+                double value = history switch
+                {
+                    "constant" => 0.1,
+                    "1e300 and 1e-300" => (i % 2 == 0 ? 1e300 : 1e-300) * (1 + Bowl(t)),
+                    "infinities" => i % 3 == 0 ? double.PositiveInfinity : i % 3 == 1 ? double.NegativeInfinity : 0.5,
+                    "one point" => i < 20 ? i % 5 : Bowl(t),
+                    _ => Bowl(t),
+                };
+                search.Tell(i, new TrialOutcome.Completed(value));
+            }
+        }
+        var whole = Search(kind, 12);
+        for (var i = 0; i < total; i += parallel) Step(whole, i);
+        var interrupted = Search(kind, 12);
+        for (var i = 0; i < cut; i += parallel) Step(interrupted, i);
+        var resumed = HyperparameterSearch.FromJson(interrupted.ToJson());
+        for (var i = cut; i < total; i += parallel) Step(resumed, i);
+        Assert.Equal(whole.ToJson(), resumed.ToJson());
+        Assert.Equal(whole.Trials.Select(t => t.Params), resumed.Trials.Select(t => t.Params));
+    }
 }
