@@ -15,10 +15,12 @@ namespace SweepCluster.Search.Gp;
 /// <see cref="GpOptions.RandomCandidates"/> uniform points, then the best few and the incumbent are refined
 /// by a local (1+1) search whose step shrinks on failure.
 ///
-/// As TPE ranks them: complete trials enter with their loss (±∞ clipped to the worst/best finite loss); pruned
+/// As TPE ranks them: complete trials enter with their loss (±∞ clipped to the worst/best finite loss, or, where
+/// all finite losses are one, −∞, that loss and +∞ as three levels); pruned
 /// trials, which TPE ranks below every complete one, enter at the worst complete loss; failed trials are left
 /// out; running trials enter at the worst complete loss too (the constant liar, TPE's rule), so parallel asks
-/// spread out. Conditional parameters are not modelled by the GP: once the GP has chosen the unconditional
+/// spread out. A history whose losses are all one level (a constant objective, say) gives the GP nothing to fit:
+/// the start-up point is asked instead, as it is while no complete trial holds every modelled parameter. Conditional parameters are not modelled by the GP: once the GP has chosen the unconditional
 /// ones, each active conditional parameter is sampled by univariate TPE from the trials that have it.
 /// Stateless between asks: everything is rebuilt from the history and the trial's seeded stream, so a
 /// restored snapshot continues bit-identically.
@@ -55,7 +57,8 @@ public sealed class GpSampler : ISampler
         if (group.Count > 0)
         {
             var encoding = new UnitCubeEncoding(group);
-            // Null when no complete trial holds every modelled parameter (adopted trials may lack some).
+            // Null when no complete trial holds every modelled parameter (adopted trials may lack some), or when
+            // every loss the GP would see is at one level.
             if (Optimize(encoding, context, related) is not { } values) return _startup.Sample(context);
             for (var i = 0; i < group.Count; i++) assigned[group[i].Name] = values[i];
         }
@@ -82,6 +85,11 @@ public sealed class GpSampler : ISampler
         if (!isComplete.Contains(true)) return null;
         var n = ys.Count;
         var y = ys.ToArray();
+        // Every observation at one level (each task standardised to 0: a constant objective, ±∞ everywhere, pruned
+        // and running trials at the only complete value) leaves the GP nothing to fit. Fitted anyway, its lengthscales
+        // ran to their bounds, the posterior variance was flat to rounding, and log EI sent ask after ask to the same
+        // corners of the cube. Null: the caller asks the start-up point instead.
+        if (Array.TrueForAll(y, v => v == y[0])) return null;
         var x = xs.ToArray();
         var tasks = related.Count > 0 ? taskOf.ToArray() : null;
         var incumbent = -1;
@@ -137,13 +145,21 @@ public sealed class GpSampler : ISampler
     {
         var first = ys.Count;
         double worst = double.NegativeInfinity, bestFinite = double.PositiveInfinity;
+        var anyPositiveInfinity = false;
         foreach (var t in trials)
         {
             if (t.State != TrialState.Complete || t.Value is not double v) continue;
             var loss = context.Direction.AsLoss(v);
             if (double.IsFinite(loss)) { worst = Math.Max(worst, loss); bestFinite = Math.Min(bestFinite, loss); }
+            else if (double.IsPositiveInfinity(loss)) anyPositiveInfinity = true;
         }
         if (double.IsNegativeInfinity(worst)) { worst = 1; bestFinite = 0; } // only infinite losses: any two levels will do
+        // One finite level: clipped to it, a trial at −∞ (the best loss there is) or +∞ (a diverged one) was that level
+        // too, and the GP could not tell them apart (it saw a constant). The task is standardised on its own, so offset
+        // and scale do not matter: the levels −1 (−∞), 0 (the finite loss) and 1 (+∞) stand for them, and pruned and
+        // running trials take the worst complete one, as they always do. Two finite levels or more: unchanged.
+        var level = worst == bestFinite ? worst : double.NaN;
+        if (!double.IsNaN(level)) (bestFinite, worst) = (-1, anyPositiveInfinity ? 1 : 0);
         foreach (var t in trials)
         {
             double loss;
@@ -151,6 +167,7 @@ public sealed class GpSampler : ISampler
             {
                 case TrialState.Complete:
                     loss = context.Direction.AsLoss(t.Value ?? double.NaN);
+                    if (!double.IsNaN(level) && !double.IsNaN(loss)) loss = Math.Sign(loss - level); // Sign throws on NaN
                     loss = double.IsNaN(loss) ? worst : Math.Clamp(loss, bestFinite, worst);
                     break;
                 case TrialState.Pruned:
@@ -183,6 +200,12 @@ public sealed class GpSampler : ISampler
             var warped = own.ToArray();
             OutputWarping.Apply(warped);
             for (var i = 0; i < n; i++) ys[first + i] = warped[i];
+            return;
+        }
+        // Equal losses carry no spread: all 0 (OutputWarping.Standardise says why the sums below would not give it).
+        if (own.TrueForAll(y => y == own[0]))
+        {
+            for (var i = first; i < ys.Count; i++) ys[i] = 0;
             return;
         }
         var mean = own.Average();

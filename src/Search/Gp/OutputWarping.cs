@@ -68,6 +68,14 @@ public static class OutputWarping
 
     private static void Standardise(Span<double> values)
     {
+        // Equal values have no spread: they standardise to 0. Computed, their mean need not round back to the value
+        // (seven 0.1s average to 0.1 + 1.4e-17), and that residue divided by its own size made them all ±1, a level
+        // the zero-mean GP took for information. Values that differ are standardised exactly as before.
+        if (AllEqual(values))
+        {
+            values.Clear();
+            return;
+        }
         double mean = 0;
         foreach (var v in values) mean += v;
         mean /= values.Length;
