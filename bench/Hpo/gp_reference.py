@@ -27,8 +27,8 @@ import sys
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from optuna_reference import (ackley, branin, dixon_price, griewank, hartmann6, levy, rastrigin,  # noqa: E402
-                              rosenbrock, schwefel, std_normal, step, styblinski_tang)
+from optuna_reference import (ackley, branin, dixon_price, griewank, hartmann6, levy, parse_seeds,  # noqa: E402
+                              rastrigin, rosenbrock, schwefel, std_normal, step, styblinski_tang)
 
 # name: (formula, bounds, noise scale, noise stream), as optuna_reference.FUNCTIONS defines them.
 BOXES = {
@@ -102,13 +102,6 @@ def run_one(job):
         best_at.append(incumbent)
     pick = lambda n: repr(best_at[n - 1]) if n <= trials else ""
     return [name, seed, pick(10), pick(25), pick(50)]
-
-
-def parse_seeds(text):
-    if "-" in text:
-        a, b = text.split("-")
-        return list(range(int(a), int(b) + 1))
-    return [int(v) for v in text.split(",")]
 
 
 def summarize(path):
