@@ -354,9 +354,7 @@ public sealed class LeaseLoop(
             return verdict;
         }
 
-        /// <summary>At most one progress word per this interval: the live view refreshes once a second, and fast simulated steps must not double the calls.</summary>
-        private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
-        private long _lastProgress; // 0: none sent yet
+        private readonly ProgressGate _gate = new();
         private Task _progressInFlight = Task.CompletedTask;
 
         /// <summary>
@@ -366,11 +364,7 @@ public sealed class LeaseLoop(
         /// </summary>
         public Task ProgressAsync(TrialProgress progress, CancellationToken cancellationToken)
         {
-            if (!_progressInFlight.IsCompleted) return Task.CompletedTask;
-            var now = Stopwatch.GetTimestamp();
-            // A change of phase goes through at once; epochs within the interval are dropped.
-            if (_lastProgress != 0 && Stopwatch.GetElapsedTime(_lastProgress, now) < ProgressInterval && progress.Phase == "training") return Task.CompletedTask;
-            _lastProgress = now;
+            if (!_progressInFlight.IsCompleted || !_gate.Admit(progress, Stopwatch.GetTimestamp())) return Task.CompletedTask;
             _progressInFlight = Send(progress);
             return Task.CompletedTask;
         }
