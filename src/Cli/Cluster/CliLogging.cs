@@ -24,6 +24,11 @@ public static class CliLogging
         // trial, a dead silo by membership, a failed call by the caller), so it stays out of the log
         // below debug.
         if (level > LogLevel.Debug) logging.AddFilter(ConnectionCategory, LogLevel.Error);
+        // While a silo restarts, a worker's client logged this category's two "all gateways marked dead … expediting
+        // refresh" warnings up to 22 times a second (350 lines per chaos run, bench/Chaos/chaos.sh). The worker's own
+        // lines already say the cluster is unreachable (one per failed call, "cluster calls keep failing", "succeed
+        // again"), so below debug this category keeps only its errors.
+        if (level > LogLevel.Debug) logging.AddFilter(GatewayManagerCategory, LogLevel.Error);
         // A storage outage is logged once, in one line, by StorageErrorMapping; these repeat it per call.
         if (level > LogLevel.Debug)
             foreach (var category in SweepCluster.Silo.Storage.StorageErrorMapping.RedundantLogCategories) logging.AddFilter(category, LogLevel.None);
@@ -43,9 +48,13 @@ public static class CliLogging
         logging.AddFilter<ConsoleLoggerProvider>((category, entryLevel) =>
             entryLevel >= LogLevel.Warning && entryLevel >= level
             && !(category is not null && category.StartsWith(ConnectionCategory, StringComparison.Ordinal) && entryLevel < LogLevel.Error)
+            && !(category is not null && category.StartsWith(GatewayManagerCategory, StringComparison.Ordinal) && entryLevel < LogLevel.Error)
             && !(category is not null && redundant.Any(r => category.StartsWith(r, StringComparison.Ordinal))));
     }
 
     /// <summary>The Orleans logger category of one network connection (client, gateway or silo-to-silo).</summary>
     public const string ConnectionCategory = "Orleans.Runtime.Messaging.Connection";
+
+    /// <summary>The Orleans client's gateway list: it warns on every refresh while no gateway answers.</summary>
+    public const string GatewayManagerCategory = "Orleans.Messaging.GatewayManager";
 }
