@@ -18,17 +18,9 @@ public static class CliLogging
         });
         logging.SetMinimumLevel(level);
         logging.AddFilter("SweepCluster", (LogLevel)Math.Min((int)level, (int)LogLevel.Information));
-        // Orleans logs every connection that ends abruptly (a client or worker killed, a CLI that
-        // exits mid-call) as a warning with a full stack trace from this category. That is a normal
-        // event for a cluster, and the losses that matter are reported elsewhere (lease expiry by the
-        // trial, a dead silo by membership, a failed call by the caller), so it stays out of the log
-        // below debug.
-        if (level > LogLevel.Debug) logging.AddFilter(ConnectionCategory, LogLevel.Error);
-        // While a silo restarts, a worker's client logged this category's two "all gateways marked dead … expediting
-        // refresh" warnings up to 22 times a second (350 lines per chaos run, bench/Chaos/chaos.sh). The worker's own
-        // lines already say the cluster is unreachable (one per failed call, "cluster calls keep failing", "succeed
-        // again"), so below debug this category keeps only its errors.
-        if (level > LogLevel.Debug) logging.AddFilter(GatewayManagerCategory, LogLevel.Error);
+        // Below debug, the categories in ErrorsOnly keep only their errors (each one's reason is on its constant).
+        if (level > LogLevel.Debug)
+            foreach (var category in ErrorsOnly) logging.AddFilter(category, LogLevel.Error);
         // A storage outage is logged once, in one line, by StorageErrorMapping; these repeat it per call.
         if (level > LogLevel.Debug)
             foreach (var category in SweepCluster.Silo.Storage.StorageErrorMapping.RedundantLogCategories) logging.AddFilter(category, LogLevel.None);
@@ -47,14 +39,25 @@ public static class CliLogging
         var redundant = SweepCluster.Silo.Storage.StorageErrorMapping.RedundantLogCategories;
         logging.AddFilter<ConsoleLoggerProvider>((category, entryLevel) =>
             entryLevel >= LogLevel.Warning && entryLevel >= level
-            && !(category is not null && category.StartsWith(ConnectionCategory, StringComparison.Ordinal) && entryLevel < LogLevel.Error)
-            && !(category is not null && category.StartsWith(GatewayManagerCategory, StringComparison.Ordinal) && entryLevel < LogLevel.Error)
+            && !(category is not null && entryLevel < LogLevel.Error && ErrorsOnly.Any(q => category.StartsWith(q, StringComparison.Ordinal)))
             && !(category is not null && redundant.Any(r => category.StartsWith(r, StringComparison.Ordinal))));
     }
 
-    /// <summary>The Orleans logger category of one network connection (client, gateway or silo-to-silo).</summary>
+    /// <summary>
+    /// The Orleans logger category of one network connection (client, gateway or silo-to-silo). It logs every
+    /// connection that ends abruptly (a client or worker killed, a CLI that exits mid-call) as a warning with a full
+    /// stack trace. That is a normal event for a cluster, and the losses that matter are reported elsewhere (lease
+    /// expiry by the trial, a dead silo by membership, a failed call by the caller).
+    /// </summary>
     public const string ConnectionCategory = "Orleans.Runtime.Messaging.Connection";
 
-    /// <summary>The Orleans client's gateway list: it warns on every refresh while no gateway answers.</summary>
+    /// <summary>
+    /// The Orleans client's gateway list. While a silo restarts, a worker's client logged its two "all gateways marked
+    /// dead … expediting refresh" warnings up to 22 times a second (350 lines per bench/Chaos/chaos.sh run); the
+    /// worker's own lines already say the cluster is unreachable ("cluster calls keep failing", "succeed again").
+    /// </summary>
     public const string GatewayManagerCategory = "Orleans.Messaging.GatewayManager";
+
+    /// <summary>Categories that log only errors below debug, on stderr and in the log file alike.</summary>
+    public static readonly IReadOnlyList<string> ErrorsOnly = [ConnectionCategory, GatewayManagerCategory];
 }
