@@ -127,7 +127,7 @@ public sealed class LeaseLoop(
         logger.LogInformation("trial {Trial} attempt {Attempt}: started {Params}", assignment.TrialKey, attempt, FormatParams(assignment.Params));
 
         using var run = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var reporter = new TrialReporter(trial, attempt, pipeline, run);
+        var reporter = new TrialReporter(trial, attempt, pipeline, run, assignment.LeaseDuration, logger, assignment.TrialKey);
         var heartbeat = HeartbeatTrialAsync(trial, attempt, assignment.LeaseDuration / 3, run);
         WorkloadResult result;
         try
@@ -330,21 +330,41 @@ public sealed class LeaseLoop(
     private static string FormatParams(IReadOnlyDictionary<string, object> parameters) =>
         string.Join(", ", parameters.Select(p => $"{p.Key}={(p.Value is double d ? d.ToString("G4", System.Globalization.CultureInfo.InvariantCulture) : p.Value)}"));
 
-    /// <summary>Reports through the pipeline; a verdict other than Continue cancels the run.</summary>
-    private sealed class TrialReporter(ITrialGrain trial, int attempt, ResiliencePipeline pipeline, CancellationTokenSource run) : ITrialReporter
+    /// <summary>
+    /// Reports through the pipeline; a verdict other than Continue cancels the run. A report the pipeline could not
+    /// deliver is tried again every <see cref="ReportRetryDelay"/> for one lease period (<paramref name="keepTrying"/>)
+    /// before the trial is abandoned: a silo restart takes longer than the pipeline's retries (about 6 s), and the
+    /// re-activated trial grants the lease one period of grace, so the trial goes on where it was instead of running
+    /// again from its first epoch (bench/Chaos/chaos.sh lost an attempt of each trial that reported during a restart).
+    /// A report is idempotent by step, so one that did arrive before its answer was lost does no harm.
+    /// </summary>
+    internal sealed class TrialReporter(ITrialGrain trial, int attempt, ResiliencePipeline pipeline, CancellationTokenSource run,
+        TimeSpan keepTrying, ILogger logger, string trialKey) : ITrialReporter
     {
+        /// <summary>The pause between undelivered reports: 2 s, as for completions.</summary>
+        internal TimeSpan ReportRetryDelay { get; init; } = TimeSpan.FromSeconds(2);
+
         public ReportVerdict? StopVerdict { get; private set; }
 
         public async Task<ReportVerdict> ReportAsync(int step, double value, CancellationToken cancellationToken)
         {
             ReportVerdict verdict;
-            try
+            var firstFailure = 0L;
+            while (true)
             {
-                verdict = await pipeline.CallAsync(() => trial.Report(attempt, step, value), cancellationToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                throw new ClusterUnreachableException(e);
+                try
+                {
+                    verdict = await pipeline.CallAsync(() => trial.Report(attempt, step, value), cancellationToken);
+                    break;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    if (firstFailure == 0) firstFailure = Stopwatch.GetTimestamp();
+                    if (Stopwatch.GetElapsedTime(firstFailure) >= keepTrying) throw new ClusterUnreachableException(e);
+                    logger.LogWarning("trial {Trial}: report of step {Step} not delivered yet ({Error}); trying again for up to {Seconds:0} s",
+                        trialKey, step, ClusterCallPipeline.Describe(e), keepTrying.TotalSeconds);
+                    await Task.Delay(ReportRetryDelay, cancellationToken);
+                }
             }
             if (verdict != ReportVerdict.Continue)
             {
