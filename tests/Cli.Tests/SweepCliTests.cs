@@ -400,9 +400,11 @@ public class SweepCliTests
             StudyId = "s", Backbone = "bert", Number = 0, Status = SweepCluster.Search.Sampling.TrialState.Failed,
             Params = new Dictionary<string, object> { ["lr"] = 0.001, ["opt"] = "adam,w" },
             InternalParams = new Dictionary<string, double>(), IntermediateValues = [new(1, 0.5)], Attempts = 2, Error = "said \"no\"",
+            StartedUtc = new DateTime(2026, 12, 1, 22, 40, 26, 615, DateTimeKind.Utc),
         };
         var csv = SweepCluster.Cli.Rendering.TrialRendering.Csv([trial]).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
-        Assert.Equal("backbone,number,status,value,steps,attempts,duration_seconds,error,param_lr,param_opt", csv[0]);
-        Assert.Equal("bert,0,failed,,1,2,,\"said \"\"no\"\"\",0.001,\"adam,w\"", csv[1]);
+        Assert.Equal("backbone,number,status,value,steps,attempts,started_utc,finished_utc,duration_seconds,error,param_lr,param_opt", csv[0]);
+        // ISO 8601 round-trip form of 2026-12-01 22:40:26.615 UTC; no finish, so no finish time and no duration.
+        Assert.Equal("bert,0,failed,,1,2,2026-12-01T22:40:26.6150000Z,,,\"said \"\"no\"\"\",0.001,\"adam,w\"", csv[1]);
     }
 }

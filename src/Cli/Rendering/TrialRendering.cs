@@ -18,24 +18,30 @@ public static class TrialRendering
         duration_seconds = t.Duration?.TotalSeconds, origin = t.Origin,
     };
 
-    /// <summary>One row per trial, one column per parameter (the union over trials), quoted as pandas writes CSV (<see cref="DelimitedFile.Format"/>).</summary>
+    /// <summary>
+    /// One row per trial, one column per parameter (the union over trials), quoted as pandas writes CSV
+    /// (<see cref="DelimitedFile.Format"/>). Times are UTC in ISO 8601 (round-trip "O" format), as in the JSON, and
+    /// <c>started_utc</c> is the last attempt's start (Optuna's trials_dataframe has datetime_start and datetime_complete).
+    /// </summary>
     public static string Csv(IReadOnlyList<TrialView> trials)
     {
         var names = trials.SelectMany(t => t.Params.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        var header = new[] { "backbone", "number", "status", "value", "steps", "attempts", "duration_seconds", "error" }.Concat(names.Select(n => "param_" + n)).ToList();
+        var header = new[] { "backbone", "number", "status", "value", "steps", "attempts", "started_utc", "finished_utc", "duration_seconds", "error" }.Concat(names.Select(n => "param_" + n)).ToList();
         var rows = trials.Select(t =>
         {
             var cells = new List<string>
             {
                 t.Backbone, t.Number.ToString(CultureInfo.InvariantCulture), t.Status.ToWire(),
                 t.Value?.ToString("R", CultureInfo.InvariantCulture) ?? "", t.IntermediateValues.Count.ToString(CultureInfo.InvariantCulture),
-                t.Attempts.ToString(CultureInfo.InvariantCulture), t.Duration?.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) ?? "", t.Error ?? "",
+                t.Attempts.ToString(CultureInfo.InvariantCulture), Time(t.StartedUtc), Time(t.FinishedUtc), t.Duration?.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) ?? "", t.Error ?? "",
             };
             cells.AddRange(names.Select(n => t.Params.TryGetValue(n, out var v) ? StudyRendering.Value(v is double d ? d.ToString("R", CultureInfo.InvariantCulture) : v) : ""));
             return (IReadOnlyList<string>)cells;
         });
         return DelimitedFile.Format(header, rows);
     }
+
+    private static string Time(DateTime? utc) => utc?.ToString("O", CultureInfo.InvariantCulture) ?? "";
 
     /// <summary>New trials as JSON (as `sweep trials`), or one line each: "study/backbone/N  verb  params".</summary>
     internal static void PrintCreated(CliIO io, IReadOnlyList<TrialView> trials, bool json, string verb)
