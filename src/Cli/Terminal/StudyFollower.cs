@@ -52,7 +52,7 @@ public static class StudyFollower
     /// </summary>
     private static string StageJob(StudyStatus status, JobKind kind, string? backbone, TrialState state)
     {
-        var word = state.ToString().ToLowerInvariant();
+        var word = state.ToWire();
         var view = status.Running.FirstOrDefault(v => v.Kind == kind && (backbone is null || v.Backbone == backbone));
         if (view?.Progress is not { } p) return word;
         return p.Fraction is double done && done > 0

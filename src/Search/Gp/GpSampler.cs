@@ -193,25 +193,11 @@ public sealed class GpSampler : ISampler
         var n = ys.Count - first;
         if (n == 0) return;
         ScaleExtremeLosses(ys, first, n);
-        // Sums in the same order as the single-task code had (Average, then squares), so sharing off is bit-identical.
-        var own = ys.GetRange(first, n);
-        if (_options.OutputWarping)
-        {
-            var warped = own.ToArray();
-            OutputWarping.Apply(warped);
-            for (var i = 0; i < n; i++) ys[first + i] = warped[i];
-            return;
-        }
-        // Equal losses carry no spread: all 0 (OutputWarping.Standardise says why the sums below would not give it).
-        if (own.TrueForAll(y => y == own[0]))
-        {
-            for (var i = first; i < ys.Count; i++) ys[i] = 0;
-            return;
-        }
-        var mean = own.Average();
-        var variance = own.Sum(y => (y - mean) * (y - mean)) / n;
-        var scale = variance > 0 ? Math.Sqrt(variance) : 1;
-        for (var i = first; i < ys.Count; i++) ys[i] = (ys[i] - mean) / scale;
+        // Each task is standardised on its own (and warped, by default), by the one rule OutputWarping uses.
+        var own = ys.GetRange(first, n).ToArray();
+        if (_options.OutputWarping) OutputWarping.Apply(own);
+        else OutputWarping.Standardise(own);
+        for (var i = 0; i < n; i++) ys[first + i] = own[i];
     }
 
     /// <summary>

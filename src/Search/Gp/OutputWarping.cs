@@ -66,7 +66,8 @@ public static class OutputWarping
         return -0.5 * n * Math.Log(variance) + (lambda - 1) * jacobian;
     }
 
-    private static void Standardise(Span<double> values)
+    /// <summary>Subtracts the mean and divides by the (population) standard deviation, in place; equal values become 0.</summary>
+    internal static void Standardise(Span<double> values)
     {
         // Equal values have no spread: they standardise to 0. Computed, their mean need not round back to the value
         // (seven 0.1s average to 0.1 + 1.4e-17), and that residue divided by its own size made them all ±1, a level
