@@ -9,7 +9,7 @@ namespace SweepCluster.Search.Gp;
 /// Gaussian-process Bayesian optimisation. After <see cref="GpOptions.NStartupTrials"/> quasi-random trials, the
 /// unconditional parameters are encoded into the unit cube (log scales in log space; integers and stepped floats
 /// as cells of equal width, rounded to the grid before every evaluation; categoricals one-hot), an ARD Matérn-5/2
-/// GP is fitted by maximum a posteriori (<see cref="GpFitter"/>) to the standardised, Yeo–Johnson-warped losses
+/// GP with a convex quadratic prior mean (<see cref="QuadraticMean"/>) is fitted by maximum a posteriori (<see cref="GpFitter"/>) to the standardised, Yeo–Johnson-warped losses
 /// (<see cref="OutputWarping"/>; bench/Hpo/GP.md measures it), and the point
 /// maximising log expected improvement over the best complete trial is returned. Log EI is maximised over
 /// <see cref="GpOptions.RandomCandidates"/> uniform points, then the best few and the incumbent are refined
@@ -101,8 +101,8 @@ public sealed class GpSampler : ISampler
         var best = y[incumbent];
 
         var hyperparameters = taskOf[incumbent] == 0
-            ? GpFitter.Fit(x, y, encoding.Width, MaxFitEvaluations(n), tasks)
-            : FitWithoutOwnScale(encoding, x, y, isComplete, isRunning, taskOf);
+            ? GpFitter.Fit(x, y, encoding.Width, MaxFitEvaluations(n), tasks, _options.QuadraticMean)
+            : FitWithoutOwnScale(encoding, x, y, isComplete, isRunning, taskOf, _options.QuadraticMean);
         var gp = new GaussianProcess(x, y, hyperparameters, tasks);
         return MaximizeLogEi(encoding, context, gp, n, best, points[incumbent]);
     }
@@ -118,13 +118,13 @@ public sealed class GpSampler : ISampler
     /// (BackboneServeTests measures it); the believer only lowers the variance where a trial is already running.
     /// Overwrites those entries of <paramref name="y"/>; returns the hyperparameters.
     /// </summary>
-    private static GpHyperparameters FitWithoutOwnScale(UnitCubeEncoding encoding, double[][] x, double[] y, List<bool> isComplete, List<bool> isRunning, List<int> taskOf)
+    private static GpHyperparameters FitWithoutOwnScale(UnitCubeEncoding encoding, double[][] x, double[] y, List<bool> isComplete, List<bool> isRunning, List<int> taskOf, bool quadraticMean)
     {
         var others = Enumerable.Range(0, y.Length).Where(i => taskOf[i] != 0).ToArray();
         var xOthers = others.Select(i => x[i]).ToArray();
         var yOthers = others.Select(i => y[i]).ToArray();
         var tasksOthers = others.Select(i => taskOf[i]).ToArray();
-        var hyperparameters = GpFitter.Fit(xOthers, yOthers, encoding.Width, MaxFitEvaluations(others.Length), tasksOthers);
+        var hyperparameters = GpFitter.Fit(xOthers, yOthers, encoding.Width, MaxFitEvaluations(others.Length), tasksOthers, quadraticMean);
         var siblings = new GaussianProcess(xOthers, yOthers, hyperparameters, tasksOthers);
         var worst = others.Where(i => isComplete[i]).Max(i => y[i]);
         var scratch = new double[others.Length];
