@@ -6,20 +6,14 @@ namespace SweepCluster.Search.Tests;
 
 public class GpSamplerTests
 {
-    private static double Matern(double r)
-    {
-        var a = Math.Sqrt(5) * r;
-        return (1 + a + a * a / 3) * Math.Exp(-a);
-    }
-
     [Fact]
     public void Posterior_matches_a_hand_computed_two_point_case()
     {
         // x = 0 and 1 in one dimension, ℓ = 0.7, s = 2, σ² = 0.01; predict at 0.5 (equidistant) and at 0.
         const double l = 0.7, s = 2, noise = 0.01, y1 = 1.5, y2 = -0.5;
         var gp = new GaussianProcess([[0.0], [1.0]], [y1, y2], new GpHyperparameters([l], s, noise));
-        var k12 = s * Matern(1 / l);
-        var kStar = s * Matern(0.5 / l);
+        var k12 = s * GpTestMath.Matern(1 / l);
+        var kStar = s * GpTestMath.Matern(0.5 / l);
         // K = [[a, b], [b, a]], K⁻¹ = [[a, −b], [−b, a]] / (a² − b²); k* = (c, c) ⇒ μ = c(y1 + y2)/(a + b), var = s − 2c²/(a + b).
         var a = s + noise;
         var (mean, variance) = gp.Predict([0.5], new double[2]);
@@ -214,18 +208,7 @@ public class GpSamplerTests
         var y = x.Select(p => Math.Sin(4 * p[0]) + p[1] * p[1] - 0.3 * p[2]).ToArray();
         var f = GpFitter.NegativeLogPosterior(x, y, 3);
         var theta = new[] { Math.Log(0.3), Math.Log(0.7), Math.Log(1.5), Math.Log(0.8), Math.Log(0.05) };
-        var gradient = new double[theta.Length];
-        f(theta, gradient);
-        for (var k = 0; k < theta.Length; k++)
-        {
-            const double h = 1e-6;
-            var plus = (double[])theta.Clone();
-            var minus = (double[])theta.Clone();
-            plus[k] += h;
-            minus[k] -= h;
-            var numeric = (f(plus, new double[theta.Length]) - f(minus, new double[theta.Length])) / (2 * h);
-            Assert.True(Math.Abs(numeric - gradient[k]) <= 1e-5 * Math.Max(1, Math.Abs(numeric)), $"θ[{k}]: analytic {gradient[k]}, numeric {numeric}");
-        }
+        GpTestMath.AssertGradientMatchesFiniteDifferences(f, theta);
     }
 
     /// <summary>

@@ -6,12 +6,6 @@ namespace SweepCluster.Search.Tests;
 /// <summary>The GP's convex quadratic prior mean (<see cref="QuadraticMean"/>; Snoek et al. 2015, DNGO §3).</summary>
 public class QuadraticMeanTests
 {
-    private static double Matern(double r)
-    {
-        var a = Math.Sqrt(5) * r;
-        return (1 + a + a * a / 3) * Math.Exp(-a);
-    }
-
     [Fact]
     public void Posterior_with_a_quadratic_mean_matches_a_hand_computed_one_point_case()
     {
@@ -23,7 +17,7 @@ public class QuadraticMeanTests
         var m0 = b + a * (0.2 - c) * (0.2 - c);
         foreach (var x in new[] { 0.2, 0.5, 0.9 })
         {
-            var k = s * Matern(Math.Abs(x - 0.2) / l);
+            var k = s * GpTestMath.Matern(Math.Abs(x - 0.2) / l);
             var mx = b + a * (x - c) * (x - c);
             var (mu, variance) = gp.Predict([x], new double[1]);
             Assert.Equal(mx + k * (y0 - m0) / (s + noise), mu, 12);
@@ -57,18 +51,7 @@ public class QuadraticMeanTests
         // θ = (log ℓ ×3, log s, log σ² excess[, logit ρ], b, log a ×3, c ×3).
         var kernel = new[] { Math.Log(0.3), Math.Log(0.7), Math.Log(1.5), Math.Log(0.8), Math.Log(0.05) };
         var theta = kernel.Concat(multiTask ? [0.4] : []).Concat([-0.3, 0.2, -0.5, 1.1, 0.3, 0.6, 0.9]).ToArray();
-        var gradient = new double[theta.Length];
-        f(theta, gradient);
-        for (var k = 0; k < theta.Length; k++)
-        {
-            const double h = 1e-6;
-            var plus = (double[])theta.Clone();
-            var minus = (double[])theta.Clone();
-            plus[k] += h;
-            minus[k] -= h;
-            var numeric = (f(plus, new double[theta.Length]) - f(minus, new double[theta.Length])) / (2 * h);
-            Assert.True(Math.Abs(numeric - gradient[k]) <= 1e-5 * Math.Max(1, Math.Abs(numeric)), $"θ[{k}]: analytic {gradient[k]}, numeric {numeric}");
-        }
+        GpTestMath.AssertGradientMatchesFiniteDifferences(f, theta);
     }
 
     [Fact]

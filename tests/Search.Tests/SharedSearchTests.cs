@@ -8,12 +8,6 @@ namespace SweepCluster.Search.Tests;
 /// <summary>share_across_backbones: samplers that also learn from other tasks' (backbones') trials.</summary>
 public class SharedSearchTests
 {
-    private static double Matern(double r)
-    {
-        var a = Math.Sqrt(5) * r;
-        return (1 + a + a * a / 3) * Math.Exp(-a);
-    }
-
     [Fact]
     public void Multi_task_posterior_matches_a_hand_computed_case()
     {
@@ -32,8 +26,8 @@ public class SharedSearchTests
         // K = [[a, b], [b, a]] with b = sρ·m(1/ℓ); k* = (c, ρc), c = s·m(0.5/ℓ).
         var gp = new GaussianProcess([[0.0], [1.0]], [y1, y2], hyper, tasks: [0, 1]);
         var a = s + noise;
-        var b = s * rho * Matern(1 / l);
-        var c = s * Matern(0.5 / l);
+        var b = s * rho * GpTestMath.Matern(1 / l);
+        var c = s * GpTestMath.Matern(0.5 / l);
         var det = a * a - b * b;
         var (k1, k2) = (c, rho * c);
         // K⁻¹ = [[a, −b], [−b, a]] / det.
@@ -56,18 +50,7 @@ public class SharedSearchTests
         var y = x.Select((p, i) => Math.Sin(4 * p[0]) + p[1] * p[1] + 0.2 * tasks[i]).ToArray();
         var f = GpFitter.NegativeLogPosterior(x, y, 2, tasks);
         var theta = new[] { Math.Log(0.3), Math.Log(0.7), Math.Log(1.2), Math.Log(0.05), 0.4 };
-        var gradient = new double[theta.Length];
-        f(theta, gradient);
-        for (var k = 0; k < theta.Length; k++)
-        {
-            const double h = 1e-6;
-            var plus = (double[])theta.Clone();
-            var minus = (double[])theta.Clone();
-            plus[k] += h;
-            minus[k] -= h;
-            var numeric = (f(plus, new double[theta.Length]) - f(minus, new double[theta.Length])) / (2 * h);
-            Assert.True(Math.Abs(numeric - gradient[k]) <= 1e-5 * Math.Max(1, Math.Abs(numeric)), $"θ[{k}]: analytic {gradient[k]}, numeric {numeric}");
-        }
+        GpTestMath.AssertGradientMatchesFiniteDifferences(f, theta);
         var fitted = GpFitter.Fit(x, y, 2, 60, tasks);
         Assert.InRange(fitted.TaskCorrelation, 0.01, 0.99);
     }
