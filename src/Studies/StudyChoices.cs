@@ -33,6 +33,8 @@ internal static class StudyChoices
     internal static readonly Choices<string> Metrics = Choices.Names("metric", "f1", "accuracy", "precision", "recall", "roc_auc", "loss");
     // Search owns the kinds' names: the study file spells them as SamplerSettings/PrunerSettings parse them.
     internal static readonly Choices<string> SamplerKinds = Choices.Names("sampler kind", [.. SamplerSettings.KindNames]);
+    // A study file may also say `auto` (the default there); the parser resolves it, so a stored spec never holds it.
+    internal static readonly Choices<string> StudyFileSamplerKinds = Choices.Names("sampler kind", [AutoSampler.Name, .. SamplerSettings.KindNames]);
     internal static readonly Choices<string> PrunerKinds = Choices.Names("pruner kind", [.. PrunerSettings.KindNames]);
     internal static readonly Choices<string> FoldRules = Choices.Names("pruner fold_rule", [.. PrunerSettings.FoldRuleNames]);
     internal static readonly Choices<string> CurveFamilies = Choices.Names("curve family", "crossing", "parallel");

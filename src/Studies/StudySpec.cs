@@ -154,6 +154,8 @@ public sealed record SamplerSpec
     [Id(1)] public int? StartupTrials { get; init; }
     /// <summary>Each backbone's sampler also learns from the other backbones' finished trials (no effect with one backbone).</summary>
     [Id(2)] public bool ShareAcrossBackbones { get; init; }
+    /// <summary>The study file said <c>kind: auto</c> (or nothing) and <see cref="AutoSampler"/> chose <see cref="Kind"/>.</summary>
+    [Id(3)] public bool Auto { get; init; }
 }
 
 [GenerateSerializer, Alias("sweep.PrunerSpec"), Immutable]

@@ -106,6 +106,8 @@ public static partial class StudySpecParser
             Backbones = ReadBackbones(study, ReadStudySpace(study), workload.Kind, baseDirectory),
         };
         CheckTotalTrials(spec, budget, study.RequiredSequence("backbones"));
+        if (spec.Sampler.Kind == AutoSampler.Name)
+            spec = spec with { Sampler = spec.Sampler with { Kind = SamplerSettings.KindName(AutoSampler.Choose(spec).Kind), Auto = true } };
         // The silo's own check of the same limits (it re-validates every Submit). Each limit is already
         // enforced above with its line; this only makes sure the parser never accepts what the silo refuses.
         if (StudyLimits.Problems(spec).FirstOrDefault() is { KeyPath: not null } problem)
@@ -221,7 +223,7 @@ public static partial class StudySpecParser
 
     private static SamplerSpec ReadSampler(YamlSection sampler) => new()
     {
-        Kind = sampler.Choice("kind", SamplerDefaults.Kind, SamplerKinds),
+        Kind = sampler.Choice("kind", AutoSampler.Name, StudyFileSamplerKinds),
         StartupTrials = sampler.OptionalInt("startup_trials", Bounds.Closed(0, StudyLimits.MaxTrialsPerBackbone)),
         ShareAcrossBackbones = sampler.Bool("share_across_backbones", SamplerDefaults.ShareAcrossBackbones),
     };

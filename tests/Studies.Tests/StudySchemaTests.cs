@@ -255,7 +255,8 @@ public sealed partial class StudySchemaTests
             ["cv_folds"] = spec.CvFolds,
             ["budget.max_parallel"] = spec.Budget.MaxParallel,
             ["budget.backbone_order"] = Name(spec.Budget.BackboneOrder),
-            ["sampler.kind"] = spec.Sampler.Kind,
+            // The file's default is the word auto; the parser stores the kind it chose and marks it chosen.
+            ["sampler.kind"] = spec.Sampler.Auto ? AutoSampler.Name : spec.Sampler.Kind,
             ["sampler.share_across_backbones"] = spec.Sampler.ShareAcrossBackbones,
             ["pruner.kind"] = spec.Pruner.Kind,
             ["pruner.startup_trials"] = spec.Pruner.StartupTrials,

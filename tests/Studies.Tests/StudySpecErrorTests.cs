@@ -66,7 +66,7 @@ public sealed class StudySpecErrorTests
         // unknown enum values
         { "unknown family", ValidWith("family: distilbert", "family: gpt2"), "backbones[0].family", 21, "unknown family 'gpt2' (expected one of bert, distilbert, roberta, electra, deberta-v2)" },
         { "unknown balancing", ValidWith("  train: data/train.csv", "  train: data/train.csv\n  balancing: smote"), "data.balancing", 5, "unknown balancing 'smote' (expected one of none, undersample, oversample, augment)" },
-        { "unknown sampler", ValidWith("kind: tpe}", "kind: cmaes}"), "sampler.kind", 9, "unknown sampler kind 'cmaes' (expected one of tpe, tpe_multivariate, gp, random)" },
+        { "unknown sampler", ValidWith("kind: tpe}", "kind: cmaes}"), "sampler.kind", 9, "unknown sampler kind 'cmaes' (expected one of auto, tpe, tpe_multivariate, gp, random)" },
         { "unknown pruner", ValidWith("kind: median", "kind: hyperband"), "pruner.kind", 10, "unknown pruner kind 'hyperband' (expected one of none, median, percentile, extrapolating)" },
         { "unknown fold rule", ValidWith("kind: median", "kind: median, fold_rule: best_fold"), "pruner.fold_rule", 10, "unknown pruner fold_rule 'best_fold' (expected one of running_mean, current_fold, completed_folds)" },
         { "unknown metric", ValidWith("metric: f1", "metric: mcc"), "objective.metric", 6, "unknown metric 'mcc' (expected one of f1, accuracy, precision, recall, roc_auc, loss)" },

@@ -91,7 +91,8 @@ public sealed class StudySpecParserTests
         Assert.Equal(5, spec.CvFolds);
         Assert.Equal(new BudgetSpec { TrialsPerBackbone = 10, MaxParallel = 4 }, spec.Budget);
         Assert.Equal(new ObjectiveSpec(), spec.Objective);
-        Assert.Equal(new SamplerSpec(), spec.Sampler);
+        // The study file's sampler default is auto; this space has no conditional parameter and few trials, so gp.
+        Assert.Equal(new SamplerSpec { Kind = "gp", Auto = true }, spec.Sampler);
         Assert.Equal(new PrunerSpec(), spec.Pruner);
         Assert.Equal(new TrainingSpec(), spec.Training);
         Assert.Equal(new WorkloadSpec { Kind = WorkloadKind.Simulated }, spec.Workload);
@@ -111,7 +112,7 @@ public sealed class StudySpecParserTests
     {
         var spec = StudySpecParser.Parse(Minimal + "seed: ~\ncv_folds:\nsampler: null\n");
 
-        Assert.Equal((0, 5, new SamplerSpec()), (spec.Seed, spec.CvFolds, spec.Sampler));
+        Assert.Equal((0, 5, new SamplerSpec { Kind = "gp", Auto = true }), (spec.Seed, spec.CvFolds, spec.Sampler));
     }
 
     [Fact]

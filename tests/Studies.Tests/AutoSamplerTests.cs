@@ -1,0 +1,81 @@
+namespace SweepCluster.Studies.Tests;
+
+/// <summary>
+/// <c>sampler.kind: auto</c>, the study file's default (docs/study-spec.md, "Which sampler when"): gp when no backbone's
+/// space has a conditional parameter and there are at most 100 trials per backbone (200 in all when shared), tpe otherwise.
+/// </summary>
+public sealed class AutoSamplerTests
+{
+    private const string Plain = "lr: {type: float, low: 1.0e-5, high: 1.0e-1, log: true}";
+
+    private const string Conditional = """
+        model: {type: categorical, choices: [a, b]}
+          depth: {type: int, low: 1, high: 4, when: {model: [b]}}
+        """;
+
+    private static StudySpec Parse(string? sampler, int trials, int backbones, string space = Plain) =>
+        StudySpecParser.Parse($"""
+            name: auto
+            data: {"{"}train: train.csv{"}"}
+            budget: {"{"}trials_per_backbone: {trials}{"}"}
+            workload: {"{"}kind: simulated{"}"}
+            {(sampler is null ? "" : $"sampler: {sampler}")}
+            search_space:
+              {space}
+            backbones:
+            {string.Concat(Enumerable.Range(0, backbones).Select(i => $"  - {{name: b{i}, family: bert}}\n"))}
+            """);
+
+    [Theory]
+    [InlineData(null, 20, 1, "gp")]
+    [InlineData("{kind: auto}", 20, 3, "gp")]
+    [InlineData("{kind: auto}", 100, 2, "gp")]
+    [InlineData("{kind: auto}", 101, 1, "tpe")]
+    [InlineData("{kind: auto, share_across_backbones: true}", 40, 5, "gp")]
+    [InlineData("{kind: auto, share_across_backbones: true}", 41, 5, "tpe")]
+    [InlineData("{kind: auto, share_across_backbones: false}", 41, 5, "gp")]
+    public void Auto_chooses_by_the_documented_budget_rule(string? sampler, int trials, int backbones, string expected)
+    {
+        var spec = Parse(sampler, trials, backbones);
+        Assert.Equal(expected, spec.Sampler.Kind);
+        Assert.True(spec.Sampler.Auto);
+    }
+
+    [Fact]
+    public void A_conditional_parameter_makes_auto_choose_tpe_and_the_note_names_it()
+    {
+        var spec = Parse(null, 20, 1, Conditional);
+        Assert.Equal("tpe", spec.Sampler.Kind);
+        var note = Assert.Single(SamplerNotes.For(spec), n => n.Contains("sampler.kind auto"));
+        Assert.Contains("sampler.kind auto chose tpe", note);
+        Assert.Contains("depth", note);
+    }
+
+    [Fact]
+    public void The_choice_is_noted_with_its_reason()
+    {
+        var note = Assert.Single(SamplerNotes.For(Parse(null, 20, 2)));
+        Assert.StartsWith("sampler.kind auto chose gp: no conditional parameters and at most 20 trials per backbone", note);
+    }
+
+    [Theory]
+    [InlineData("tpe")]
+    [InlineData("tpe_multivariate")]
+    [InlineData("gp")]
+    [InlineData("random")]
+    public void A_kind_the_file_names_is_kept_and_not_marked_chosen(string kind)
+    {
+        var spec = Parse($"{{kind: {kind}}}", 500, 1, Conditional);
+        Assert.Equal(kind, spec.Sampler.Kind);
+        Assert.False(spec.Sampler.Auto);
+        Assert.DoesNotContain(SamplerNotes.For(spec), n => n.Contains("auto"));
+    }
+
+    [Fact]
+    public void A_stored_spec_never_holds_auto()
+    {
+        // The grain re-checks closed sets on Submit: auto is a study-file word, not a sampler.
+        var spec = Parse(null, 20, 1) with { Sampler = new SamplerSpec { Kind = "auto" } };
+        Assert.Contains(StudyLimits.Problems(spec), p => p.KeyPath == "sampler.kind");
+    }
+}
