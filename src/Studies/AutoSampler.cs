@@ -42,7 +42,7 @@ public static class AutoSampler
         var points = spec.Sampler.ShareAcrossBackbones ? StudyLimits.TotalTrials(spec) : perBackbone;
         if (points > MaxGpPoints)
             return (SamplerKind.Tpe, $"a shared GP would fit {points} trials, more than the {MaxGpPoints} it is chosen for");
-        return (SamplerKind.Gp, $"no conditional parameters and at most {perBackbone} trials per backbone"
-            + (spec.Sampler.ShareAcrossBackbones ? $" ({points} shared)" : ""));
+        return (SamplerKind.Gp, $"no conditional parameters and {perBackbone} trials per backbone (gp up to {MaxGpTrialsPerBackbone})"
+            + (spec.Sampler.ShareAcrossBackbones ? $", {points} in all when shared (gp up to {MaxGpPoints})" : ""));
     }
 }

@@ -55,7 +55,7 @@ public sealed class AutoSamplerTests
     public void The_choice_is_noted_with_its_reason()
     {
         var note = Assert.Single(SamplerNotes.For(Parse(null, 20, 2)));
-        Assert.StartsWith("sampler.kind auto chose gp: no conditional parameters and at most 20 trials per backbone", note);
+        Assert.StartsWith("sampler.kind auto chose gp: no conditional parameters and 20 trials per backbone (gp up to 100)", note);
     }
 
     [Theory]
