@@ -37,12 +37,20 @@ public static class AutoSampler
             return (SamplerKind.Tpe, $"backbone {conditional.Name} has conditional parameters ({string.Join(", ", names)}), which the GP does not model");
         }
         var perBackbone = spec.Backbones.Max(b => StudyLimits.TrialsOf(spec, b));
+        // With per-backbone `trials:` overrides the largest budget decides; "N trials per backbone" would misstate
+        // the others', so the note then names the backbone that has it.
+        var largest = spec.Backbones.First(b => StudyLimits.TrialsOf(spec, b) == perBackbone);
+        var uniform = spec.Backbones.All(b => StudyLimits.TrialsOf(spec, b) == perBackbone);
         if (perBackbone > MaxGpTrialsPerBackbone)
-            return (SamplerKind.Tpe, $"{perBackbone} trials per backbone is more than the {MaxGpTrialsPerBackbone} the GP is chosen for");
+            return (SamplerKind.Tpe, uniform
+                ? $"{perBackbone} trials per backbone is more than the {MaxGpTrialsPerBackbone} the GP is chosen for"
+                : $"backbone {largest.Name} has {perBackbone} trials, more than the {MaxGpTrialsPerBackbone} per backbone the GP is chosen for");
         var points = spec.Sampler.ShareAcrossBackbones ? StudyLimits.TotalTrials(spec) : perBackbone;
         if (points > MaxGpPoints)
             return (SamplerKind.Tpe, $"a shared GP would fit {points} trials, more than the {MaxGpPoints} it is chosen for");
-        return (SamplerKind.Gp, $"no conditional parameters and {perBackbone} trials per backbone (gp up to {MaxGpTrialsPerBackbone})"
+        return (SamplerKind.Gp, (uniform
+                ? $"no conditional parameters and {perBackbone} trials per backbone (gp up to {MaxGpTrialsPerBackbone})"
+                : $"no conditional parameters and {perBackbone} trials on backbone {largest.Name}, the most of any (gp up to {MaxGpTrialsPerBackbone} per backbone)")
             + (spec.Sampler.ShareAcrossBackbones ? $", {points} in all when shared (gp up to {MaxGpPoints})" : ""));
     }
 }

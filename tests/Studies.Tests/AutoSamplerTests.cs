@@ -58,6 +58,33 @@ public sealed class AutoSamplerTests
         Assert.StartsWith("sampler.kind auto chose gp: no conditional parameters and 20 trials per backbone (gp up to 100)", note);
     }
 
+    /// <summary>
+    /// Before: with per-backbone <c>trials:</c> overrides the note read "500 trials per backbone" (or "80 trials per
+    /// backbone") although the other backbone had 10. The rule applies to the largest budget (docs/study-spec.md:
+    /// "at most 100 trials per backbone"), so 500 on one backbone means tpe and 80 means gp; the note names that backbone.
+    /// </summary>
+    [Theory]
+    [InlineData(500, "tpe", "sampler.kind auto chose tpe: backbone big has 500 trials, more than the 100 per backbone the GP is chosen for")]
+    [InlineData(80, "gp", "sampler.kind auto chose gp: no conditional parameters and 80 trials on backbone big, the most of any (gp up to 100 per backbone)")]
+    public void Uneven_backbone_budgets_are_judged_by_the_largest_and_the_note_names_its_backbone(int bigTrials, string expected, string notePrefix)
+    {
+        var spec = StudySpecParser.Parse($$"""
+            name: auto
+            data: {train: train.csv}
+            budget: {trials_per_backbone: 10}
+            workload: {kind: simulated}
+            search_space:
+              {{Plain}}
+            backbones:
+              - {name: small, family: bert}
+              - {name: big, family: bert, trials: {{bigTrials}}}
+            """);
+        Assert.Equal(expected, spec.Sampler.Kind);
+        var note = Assert.Single(SamplerNotes.For(spec), n => n.Contains("sampler.kind auto"));
+        Assert.StartsWith(notePrefix, note);
+        Assert.DoesNotContain("trials per backbone", note);
+    }
+
     [Theory]
     [InlineData("tpe")]
     [InlineData("tpe_multivariate")]
