@@ -15,7 +15,8 @@ public interface IStudyGrain : IGrainWithStringKey
 {
     /// <summary>
     /// Creates the study; a repeated submit of the same spec is a no-op, a different spec is refused
-    /// (<see cref="InvalidOperationException"/>). Atomic: a spec outside <see cref="StudyLimits"/> (checked
+    /// (<see cref="InvalidOperationException"/>). A spec whose sampler was chosen by <c>kind: auto</c> matches the
+    /// stored study whatever sampler that holds: auto is decided once, at the first submit. Atomic: a spec outside <see cref="StudyLimits"/> (checked
     /// here again, whatever the client), or a study whose searches cannot be built or whose first trials
     /// cannot be asked and created, throws <see cref="StudyRejectedException"/> and leaves nothing stored.
     /// Its cost does not grow with budget.max_parallel or the budget: it creates at most a few trials.

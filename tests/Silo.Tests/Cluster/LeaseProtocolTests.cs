@@ -207,6 +207,25 @@ public sealed class LeaseProtocolTests(SweepTestCluster fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task A_file_that_leaves_the_sampler_to_auto_resubmits_onto_a_study_stored_with_the_old_default()
+    {
+        // Stored before `kind: auto` existed: no sampler key meant tpe, and the stored spec says so without Auto.
+        var id = NewId();
+        var stored = TestStudies.Simulated(trials: 2, maxParallel: 1) with { Sampler = new SamplerSpec { Kind = "tpe" } };
+        await Grains.Study(id).Submit(stored);
+        // The same file read today: auto chooses gp for it.
+        var today = stored with { Sampler = new SamplerSpec { Kind = "gp", Auto = true } };
+        var again = await Grains.Study(id).Submit(today);
+        Assert.Equal(1, again.Backbones.Single().Counts.Values.Sum());
+        Assert.Equal("tpe", (await Grains.Study(id).GetSpec()).Sampler.Kind);
+        // A kind the file names is still compared: tpe stored, gp asked for, refused.
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => Grains.Study(id).Submit(stored with { Sampler = new SamplerSpec { Kind = "gp" } }));
+        Assert.Contains("different spec", e.Message);
+        // And auto does not hide any other change.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Grains.Study(id).Submit(today with { Budget = today.Budget with { TrialsPerBackbone = 9 } }));
+    }
+
+    [Fact]
     public async Task Resubmitting_the_same_spec_is_a_no_op_and_a_different_spec_is_refused()
     {
         var id = NewId();
