@@ -1,4 +1,5 @@
 using SweepCluster.Search;
+using SweepCluster.Search.Gp;
 
 namespace SweepCluster.Studies;
 
@@ -8,12 +9,13 @@ namespace SweepCluster.Studies;
 /// restart asks the same sampler. (Optuna's documentation points users who are unsure to OptunaHub's AutoSampler for
 /// the same reason: the best sampler depends on the space and the budget.)
 /// <list type="bullet">
-/// <item><c>gp</c> when no backbone's space has a conditional parameter and the GP would fit at most
+/// <item><c>gp</c> when no backbone's space has a conditional parameter, none is more than <see cref="MaxGpWidth"/> GP
+/// columns wide, and the GP would fit at most
 /// <see cref="MaxGpTrialsPerBackbone"/> trials per backbone and <see cref="MaxGpPoints"/> trials in all (with
 /// <c>share_across_backbones</c>, every backbone's trials). With the quadratic prior mean, gp had the best mean after
 /// 10, 25 and 50 trials on 13, 14 and 14 of the 15 suite functions.</item>
 /// <item><c>tpe</c> otherwise: on conditional spaces the GP hands the conditional parameters to TPE and was no better
-/// than TPE on the conditional hold-out functions; past a few hundred trials a GP ask costs O(n³) (41–73 ms at 200
+/// than TPE on the conditional hold-out functions; past a few hundred trials a GP ask costs O(n³) (21–35 ms at 200
 /// trials on 2 cores, `gpcost`), and its quality was not measured beyond 50.</item>
 /// </list>
 /// </summary>
@@ -28,6 +30,13 @@ public static class AutoSampler
     /// <summary>The largest GP that `gpcost` timed (200 trials: under 100 ms an ask on 2 cores).</summary>
     public const int MaxGpPoints = 200;
 
+    /// <summary>
+    /// The widest GP input (<see cref="GpSampler.EncodedWidth"/>) auto chooses gp for. Measured on an idle 2-core VM
+    /// (CPU ms per ask at 200 trials, a scratch driver of the public API): 80 float columns 92 ms, a 50-choice
+    /// categorical plus 2 floats (52 columns) 88 ms, a 200-choice one (202 columns) 155 ms, and 140 ms already at 100.
+    /// </summary>
+    public const int MaxGpWidth = 100;
+
     /// <summary>The kind <c>auto</c> means for <paramref name="spec"/>, and why, as one clause for a note.</summary>
     public static (SamplerKind Kind, string Reason) Choose(StudySpec spec)
     {
@@ -36,6 +45,10 @@ public static class AutoSampler
             var names = conditional.Space.Parameters.Where(p => p.IsConditional).Select(p => p.Name);
             return (SamplerKind.Tpe, $"backbone {conditional.Name} has conditional parameters ({string.Join(", ", names)}), which the GP does not model");
         }
+        var widest = spec.Backbones.MaxBy(b => GpSampler.EncodedWidth(b.Space))!;
+        var width = GpSampler.EncodedWidth(widest.Space);
+        if (width > MaxGpWidth)
+            return (SamplerKind.Tpe, $"backbone {widest.Name}'s space is {width} GP columns wide (one per number, one per categorical choice), more than the {MaxGpWidth} the GP is chosen for");
         var perBackbone = spec.Backbones.Max(b => StudyLimits.TrialsOf(spec, b));
         // With per-backbone `trials:` overrides the largest budget decides; "N trials per backbone" would misstate
         // the others', so the note then names the backbone that has it.

@@ -98,6 +98,18 @@ public sealed class AutoSamplerTests
         Assert.DoesNotContain(SamplerNotes.For(spec), n => n.Contains("auto"));
     }
 
+    [Theory]
+    [InlineData(99, "gp")]
+    [InlineData(100, "tpe")]
+    public void A_space_wider_than_100_gp_columns_gets_tpe(int choices, string expected)
+    {
+        // One GP column per number and one per categorical choice (docs/study-spec.md): lr plus the choices.
+        var categorical = "family: {type: categorical, choices: [" + string.Join(", ", Enumerable.Range(0, choices).Select(i => $"c{i}")) + "]}";
+        var spec = Parse(null, 20, 1, Plain + "\n  " + categorical);
+        Assert.Equal(expected, spec.Sampler.Kind);
+        if (expected == "tpe") Assert.Contains(SamplerNotes.For(spec), n => n.Contains("101 GP columns wide"));
+    }
+
     [Fact]
     public void A_stored_spec_never_holds_auto()
     {

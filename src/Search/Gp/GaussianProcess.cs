@@ -207,7 +207,7 @@ public static class GpFitter
             }
         }
 
-        Lbfgs.Minimize(objective, theta, lower, upper, quadratic ? 2 * maxEvaluations : maxEvaluations);
+        Lbfgs.Minimize(objective, theta, lower, upper, maxEvaluations);
         var lengthscales = new double[d];
         for (var k = 0; k < d; k++) lengthscales[k] = Math.Exp(theta[k]);
         return new GpHyperparameters(lengthscales, Math.Exp(theta[d]), MinNoiseVariance + Math.Exp(theta[d + 1]),

@@ -37,6 +37,17 @@ public sealed class GpSampler : ISampler
         _options.Validate();
     }
 
+    /// <summary>The parameters the GP models: the unconditional ones that have more than one value.</summary>
+    private static List<ParamDefinition> ModelledParameters(SearchSpace space) =>
+        space.Parameters.Where(p => !p.IsConditional && !p.Distribution.IsSingle).ToList();
+
+    /// <summary>
+    /// The GP's input width for <paramref name="space"/>: one column per modelled numeric parameter and one per choice of
+    /// a modelled categorical. A fit costs O(n²·width + n³) per likelihood evaluation in n trials, so this is what makes
+    /// a GP ask expensive on wide spaces.
+    /// </summary>
+    public static int EncodedWidth(SearchSpace space) => new UnitCubeEncoding(ModelledParameters(space)).Width;
+
     public Dictionary<string, double> Sample(SamplingContext context)
     {
         var finished = 0;
@@ -53,7 +64,7 @@ public sealed class GpSampler : ISampler
             return _startup.Sample(context);
 
         var assigned = new Dictionary<string, double>(StringComparer.Ordinal);
-        var group = context.Space.Parameters.Where(p => !p.IsConditional && !p.Distribution.IsSingle).ToList();
+        var group = ModelledParameters(context.Space);
         if (group.Count > 0)
         {
             var encoding = new UnitCubeEncoding(group);
