@@ -79,6 +79,17 @@ internal static class SearchSnapshot
 
     // Snapshots written before the kinds had one name each spell the multivariate sampler with a hyphen; they
     // are files on users' disks ('sweep sampler serve --state'), so they still read.
+    /// <summary>
+    /// The GP options a snapshot holds. Snapshots written before the quadratic prior mean (2026-12-02) have no
+    /// quadratic_mean key: they read as false, the zero-mean GP that wrote them, so a restored search still asks what
+    /// the original would have instead of switching models halfway.
+    /// </summary>
+    private static SweepCluster.Search.Gp.GpOptions ReadGpOptions(JsonNode? gp)
+    {
+        var options = gp.Deserialize<SweepCluster.Search.Gp.GpOptions>(OptionsJson) ?? new SweepCluster.Search.Gp.GpOptions();
+        return gp is JsonObject written && !written.ContainsKey("quadratic_mean") ? options with { QuadraticMean = false } : options;
+    }
+
     private static string LegacySamplerName(string name) => name == "tpe-multivariate" ? SamplerSettings.KindName(SamplerKind.TpeMultivariate) : name;
 
     private static (SearchSettings Settings, List<TrialRecord> Trials) ReadUnchecked(string json)
@@ -95,7 +106,7 @@ internal static class SearchSnapshot
                 Kind = SamplerSettings.ParseKind(LegacySamplerName(Required(sampler, "kind", "sampler.kind").GetValue<string>())),
                 QuasiRandom = sampler["quasi_random"]?.GetValue<bool>() ?? true,
                 Tpe = sampler["tpe"].Deserialize<TpeOptions>(OptionsJson) ?? new TpeOptions(),
-                Gp = sampler["gp"].Deserialize<SweepCluster.Search.Gp.GpOptions>(OptionsJson) ?? new SweepCluster.Search.Gp.GpOptions(),
+                Gp = ReadGpOptions(sampler["gp"]),
             },
             Required(root, "pruner", "pruner").Deserialize<PrunerSettings>(OptionsJson),
             Required(root, "seed", "seed").GetValue<long>());

@@ -26,7 +26,7 @@ public static class SamplerNotes
         var notes = new List<string>();
         var kind = SamplerSettings.ParseKind(spec.Sampler.Kind);
         if (spec.Sampler.Auto)
-            notes.Add($"sampler.kind auto chose {spec.Sampler.Kind}: {AutoSampler.Choose(spec).Reason} (docs/study-spec.md, \"Which sampler when\"; set sampler.kind to choose yourself)");
+            notes.Add($"sampler.kind auto chose {spec.Sampler.Kind}: {AutoSampler.Choose(spec).Reason} (docs/study-spec.md, \"Which sampler when\"; set sampler.kind to choose yourself; a study already stored under this id keeps its sampler)");
         if (spec.Sampler.ShareAcrossBackbones && SharingIdle(spec.Backbones.Count, kind) is { } why)
             notes.Add($"sampler.share_across_backbones has no effect {why}");
         if (kind != SamplerKind.Random)

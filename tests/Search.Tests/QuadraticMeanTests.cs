@@ -1,5 +1,7 @@
 using SweepCluster.Search.Gp;
 using SweepCluster.Search.Numerics;
+using SweepCluster.Search.Sampling;
+using SweepCluster.Search.Space;
 
 namespace SweepCluster.Search.Tests;
 
@@ -55,17 +57,53 @@ public class QuadraticMeanTests
     }
 
     [Fact]
-    public void Fitted_to_a_bowl_the_centre_is_found_and_the_curvatures_are_positive()
+    public void Fitted_to_an_uneven_bowl_the_centre_and_the_steeper_axis_are_found()
     {
-        // f(x) = 4(x₀ − 0.3)² + 4(x₁ − 0.7)²: its minimum, (0.3, 0.7), is known by construction.
+        // f(x) = 4(x₀ − 0.3)² + 0.25(x₁ − 0.7)²: minimum (0.3, 0.7) and curvatures 16 : 1 by construction. The prior
+        // gives both axes the same curvature (16/d), so only the data can order them.
         var random = new SeededRandom(7);
         var x = Enumerable.Range(0, 15).Select(_ => new[] { random.NextDouble(), random.NextDouble() }).ToArray();
-        var y = x.Select(p => 4 * (p[0] - 0.3) * (p[0] - 0.3) + 4 * (p[1] - 0.7) * (p[1] - 0.7)).ToArray();
+        var y = x.Select(p => 4 * (p[0] - 0.3) * (p[0] - 0.3) + 0.25 * (p[1] - 0.7) * (p[1] - 0.7)).ToArray();
         OutputWarping.Standardise(y);
-        var fitted = GpFitter.Fit(x, y, 2, 120, quadraticMean: true).Mean!;
+        var fitted = GpFitter.Fit(x, y, 2, 60, quadraticMean: true).Mean!;
         Assert.InRange(fitted.Centre[0], 0.2, 0.4);
-        Assert.InRange(fitted.Centre[1], 0.6, 0.8);
-        Assert.All(fitted.Curvature, a => Assert.True(a > 0.5, $"curvature {a}"));
+        Assert.True(fitted.Curvature[0] > 4 * fitted.Curvature[1], $"curvatures {fitted.Curvature[0]} and {fitted.Curvature[1]}");
+    }
+
+    [Fact]
+    public void The_sampler_uses_the_option_on_its_own_trials_and_on_a_new_backbones_siblings()
+    {
+        const string box = """{"x":{"type":"float","low":0,"high":1},"y":{"type":"float","low":0,"high":1}}""";
+        HyperparameterSearch Search(bool quadratic, long seed) => HyperparameterSearch.Create(new SearchSettings(SearchSpace.FromJson(box),
+            Sampler: new SamplerSettings { Kind = SamplerKind.Gp, Gp = new GpOptions { QuadraticMean = quadratic } }, Seed: seed));
+        double Loss(AskedTrial t) => Math.Pow((double)t.Params["x"] - 0.8, 2) + Math.Pow((double)t.Params["y"] - 0.2, 2) + 0.1 * Math.Sin(7 * (double)t.Params["x"]);
+        string Next(HyperparameterSearch search)
+        {
+            // 6 start-up trials (identical with or without the mean), then the GP's first ask.
+            for (var i = 0; i < 6; i++) { var t = search.Ask(); search.Tell(t.Number, new TrialOutcome.Completed(Loss(t))); }
+            var ask = search.Ask();
+            return $"{ask.Params["x"]:R},{ask.Params["y"]:R}";
+        }
+        Assert.NotEqual(Next(Search(true, 3)), Next(Search(false, 3)));
+
+        // A backbone with no trial of its own fits its siblings' trials (GpSampler's FitWithoutOwnScale).
+        var sibling = Search(false, 99);
+        Next(sibling);
+        var related = sibling.Trials;
+        string First(bool quadratic) { var a = Search(quadratic, 5).Ask([related]); return $"{a.Params["x"]:R},{a.Params["y"]:R}"; }
+        Assert.NotEqual(First(true), First(false));
+    }
+
+    [Fact]
+    public void A_snapshot_from_before_the_mean_resumes_without_it()
+    {
+        // Snapshots written before 2026-12-02 have no quadratic_mean key; they must resume as the zero-mean GP that wrote them.
+        var search = HyperparameterSearch.Create(new SearchSettings(SearchSpace.FromJson("""{"x":{"type":"float","low":0,"high":1}}"""),
+            Sampler: new SamplerSettings { Kind = SamplerKind.Gp }, Seed: 1));
+        var json = System.Text.Json.Nodes.JsonNode.Parse(search.ToJson())!.AsObject();
+        Assert.True(HyperparameterSearch.FromJson(json.ToJsonString()).Settings.Sampler.Gp.QuadraticMean);
+        json["sampler"]!["gp"]!.AsObject().Remove("quadratic_mean");
+        Assert.False(HyperparameterSearch.FromJson(json.ToJsonString()).Settings.Sampler.Gp.QuadraticMean);
     }
 
     [Fact]

@@ -16,11 +16,27 @@ public sealed record GpHyperparameters(double[] Lengthscales, double SignalVaria
 /// range. b, a and c are fitted with the kernel's
 /// hyperparameters (<see cref="GpFitter"/>); the GP models the residual y − m(x).
 /// </summary>
-/// <param name="Offset">b, in standardised-loss units.</param>
-/// <param name="Curvature">a, one per encoded column, standardised-loss units per squared unit-cube length; ≥ 0.</param>
-/// <param name="Centre">c, one per encoded column, unit-cube units, within [−¼, 1¼].</param>
-public sealed record QuadraticMean(double Offset, double[] Curvature, double[] Centre)
+/// <param name="offset">b, in standardised-loss units.</param>
+/// <param name="curvature">a, one per encoded column, standardised-loss units per squared unit-cube length; ≥ 0.</param>
+/// <param name="centre">c, one per encoded column, unit-cube units (the fit keeps it within [−¼, 1¼]).</param>
+public sealed record QuadraticMean
 {
+    /// <exception cref="ArgumentException">Curvature and Centre differ in length, or a curvature is negative or not finite.</exception>
+    public QuadraticMean(double offset, double[] curvature, double[] centre)
+    {
+        if (curvature.Length != centre.Length)
+            throw new ArgumentException($"a quadratic mean needs one centre per curvature, got {curvature.Length} curvatures and {centre.Length} centres");
+        if (Array.FindIndex(curvature, a => !(a >= 0) || double.IsInfinity(a)) is var bad and >= 0)
+            throw new ArgumentException($"a quadratic mean's curvatures must be finite and >= 0 (convex), got {curvature[bad]} at column {bad}");
+        Offset = offset;
+        Curvature = curvature;
+        Centre = centre;
+    }
+
+    public double Offset { get; }
+    public double[] Curvature { get; }
+    public double[] Centre { get; }
+
     /// <summary>m(x) for an encoded point x (length ≥ the number of columns).</summary>
     public double Value(ReadOnlySpan<double> x)
     {
@@ -61,6 +77,8 @@ public sealed class GaussianProcess
         _n = x.Length;
         _d = hyperparameters.Lengthscales.Length;
         Hyperparameters = hyperparameters;
+        if (hyperparameters.Mean is { } mean && mean.Curvature.Length != _d)
+            throw new ArgumentException($"the quadratic mean has {mean.Curvature.Length} columns, the lengthscales {_d}");
         _inverseSquaredLengthscales = hyperparameters.Lengthscales.Select(l => 1 / (l * l)).ToArray();
         _signal = hyperparameters.SignalVariance;
         _factor = new double[_n * _n];
@@ -177,7 +195,7 @@ public static class GpFitter
     public const double TaskCorrelationPriorVariance = 1.5;
 
     /// <param name="tasks">Each point's task for a multi-task fit (adds ρ); null: single task, as before.</param>
-    /// <param name="quadraticMean">Also fit a <see cref="QuadraticMean"/> (1 + 2d more parameters, and twice the evaluations).</param>
+    /// <param name="quadraticMean">Also fit a <see cref="QuadraticMean"/> (1 + 2d more parameters, within the same <paramref name="maxEvaluations"/>).</param>
     public static GpHyperparameters Fit(double[][] x, double[] y, int dimensions, int maxEvaluations, int[]? tasks = null, bool quadraticMean = false)
     {
         var d = dimensions;
@@ -203,7 +221,7 @@ public static class GpFitter
             for (var k = 0; k < d; k++)
             {
                 theta[baseWidth + 1 + k] = QuadraticCurvaturePriorMean(d); lower[baseWidth + 1 + k] = Math.Log(1e-4); upper[baseWidth + 1 + k] = Math.Log(1e3);
-                theta[baseWidth + 1 + d + k] = 0.5; lower[baseWidth + 1 + d + k] = -QuadraticCentreMargin; upper[baseWidth + 1 + d + k] = 1 + QuadraticCentreMargin;
+                theta[baseWidth + 1 + d + k] = QuadraticCentrePriorMean; lower[baseWidth + 1 + d + k] = -QuadraticCentreMargin; upper[baseWidth + 1 + d + k] = 1 + QuadraticCentreMargin;
             }
         }
 
@@ -226,9 +244,19 @@ public static class GpFitter
     /// </summary>
     public const double QuadraticRise = 4;
 
+    /// <summary>Variance of log aₖ's prior (0.5 and 2 were weaker on the hold-out).</summary>
     public const double QuadraticCurvaturePriorVariance = 1;
+
+    /// <summary>Mean of cₖ's prior: the centre of the cube.</summary>
+    public const double QuadraticCentrePriorMean = 0.5;
+
+    /// <summary>Variance of cₖ's prior (0.1 and 1 were weaker on the hold-out).</summary>
     public const double QuadraticCentrePriorVariance = 0.25;
+
+    /// <summary>How far outside [0, 1] the centre may go, in unit-cube lengths (0 and ½ were weaker on the hold-out).</summary>
     public const double QuadraticCentreMargin = 0.25;
+
+    /// <summary>Variance of b's prior, in squared standardised-loss units: weak, as the targets are standardised.</summary>
     public const double QuadraticOffsetPriorVariance = 4;
 
     internal static double QuadraticCurvaturePriorMean(int d) => Math.Log(4 * QuadraticRise / Math.Max(d, 1));
@@ -383,7 +411,7 @@ public static class GpFitter
                     var za = th[mb + 1 + k] - ca;
                     logPrior -= 0.5 * za * za / QuadraticCurvaturePriorVariance;
                     gradient[mb + 1 + k] -= za / QuadraticCurvaturePriorVariance;
-                    var zc = th[mb + 1 + d + k] - 0.5;
+                    var zc = th[mb + 1 + d + k] - QuadraticCentrePriorMean;
                     logPrior -= 0.5 * zc * zc / QuadraticCentrePriorVariance;
                     gradient[mb + 1 + d + k] -= zc / QuadraticCentrePriorVariance;
                 }

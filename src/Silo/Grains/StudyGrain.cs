@@ -187,8 +187,9 @@ public sealed partial class StudyGrain(
         {
             // `sampler.kind: auto` is decided once, when the study is first stored: a re-submitted file that leaves
             // the kind to auto keeps the stored sampler, including the tpe that studies stored before auto existed
-            // hold, so an unchanged file stays a no-op even if auto's rule (or its measurements) changed since.
-            var resubmitted = spec.Sampler.Auto ? spec with { Sampler = spec.Sampler with { Kind = S.Spec.Sampler.Kind, Auto = S.Spec.Sampler.Auto } } : spec;
+            // hold, so an unchanged file stays a no-op even if auto's rule (or its measurements) changed since. Whether
+            // the kind was chosen or written is never compared: writing down the kind auto chose is the same study.
+            var resubmitted = spec with { Sampler = spec.Sampler with { Kind = spec.Sampler.Auto ? S.Spec.Sampler.Kind : spec.Sampler.Kind, Auto = S.Spec.Sampler.Auto } };
             if (JsonSerializer.Serialize(S.Spec) != JsonSerializer.Serialize(resubmitted))
                 throw new InvalidOperationException($"study '{StudyLimits.Echo(StudyId)}' already exists with a different spec; submit under another id");
             return await GetStatus();

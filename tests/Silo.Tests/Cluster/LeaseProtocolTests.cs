@@ -226,6 +226,19 @@ public sealed class LeaseProtocolTests(SweepTestCluster fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Writing_down_the_kind_auto_chose_resubmits_as_the_same_study()
+    {
+        // The note tells users to "set sampler.kind to choose yourself": pinning auto's choice is not a different study.
+        var id = NewId();
+        var chosen = TestStudies.Simulated(trials: 2, maxParallel: 1) with { Sampler = new SamplerSpec { Kind = "gp", Auto = true } };
+        await Grains.Study(id).Submit(chosen);
+        var again = await Grains.Study(id).Submit(chosen with { Sampler = new SamplerSpec { Kind = "gp" } });
+        Assert.Equal(1, again.Backbones.Single().Counts.Values.Sum());
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => Grains.Study(id).Submit(chosen with { Sampler = new SamplerSpec { Kind = "tpe" } }));
+        Assert.Contains("different spec", e.Message);
+    }
+
+    [Fact]
     public async Task Resubmitting_the_same_spec_is_a_no_op_and_a_different_spec_is_refused()
     {
         var id = NewId();
