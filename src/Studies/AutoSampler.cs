@@ -13,10 +13,10 @@ namespace SweepCluster.Studies;
 /// columns wide, and the GP would fit at most
 /// <see cref="MaxGpTrialsPerBackbone"/> trials per backbone and <see cref="MaxGpPoints"/> trials in all (with
 /// <c>share_across_backbones</c>, every backbone's trials). With the quadratic prior mean, gp had the best mean after
-/// 10, 25 and 50 trials on 12, 14 and 14 of the 15 suite functions.</item>
+/// 10, 25, 50 and 100 trials on 12, 14, 14 and 12 of the 15 suite functions.</item>
 /// <item><c>tpe</c> otherwise: on conditional spaces the GP hands the conditional parameters to TPE and was no better
 /// than TPE on the conditional hold-out functions; past a few hundred trials a GP ask costs O(n³) (21–35 ms at 200
-/// trials on 2 cores, `gpcost`), and its quality was not measured beyond 50.</item>
+/// trials on 2 cores, `gpcost`), and its quality was measured only to 100 trials.</item>
 /// </list>
 /// </summary>
 public static class AutoSampler
