@@ -77,8 +77,6 @@ internal static class SearchSnapshot
     private static JsonNode Required(JsonObject owner, string key, string path) =>
         owner[key] ?? throw new FormatException($"search snapshot lacks \"{path}\"");
 
-    // Snapshots written before the kinds had one name each spell the multivariate sampler with a hyphen; they
-    // are files on users' disks ('sweep sampler serve --state'), so they still read.
     /// <summary>
     /// The GP options a snapshot holds. Snapshots written before the quadratic prior mean (2026-12-02) have no
     /// quadratic_mean key: they read as false, the zero-mean GP that wrote them, so a restored search still asks what
@@ -90,6 +88,8 @@ internal static class SearchSnapshot
         return gp is JsonObject written && !written.ContainsKey("quadratic_mean") ? options with { QuadraticMean = false } : options;
     }
 
+    // Snapshots written before the kinds had one name each spell the multivariate sampler with a hyphen; they
+    // are files on users' disks ('sweep sampler serve --state'), so they still read.
     private static string LegacySamplerName(string name) => name == "tpe-multivariate" ? SamplerSettings.KindName(SamplerKind.TpeMultivariate) : name;
 
     private static (SearchSettings Settings, List<TrialRecord> Trials) ReadUnchecked(string json)

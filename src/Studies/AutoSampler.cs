@@ -49,8 +49,7 @@ public static class AutoSampler
             var names = conditional.Space.Parameters.Where(p => p.IsConditional).Select(p => p.Name);
             return (SamplerKind.Tpe, $"backbone {conditional.Name} has conditional parameters ({string.Join(", ", names)}), which the GP does not model");
         }
-        var widest = spec.Backbones.MaxBy(b => GpSampler.EncodedWidth(b.Space))!;
-        var width = GpSampler.EncodedWidth(widest.Space);
+        var (widest, width) = spec.Backbones.Select(b => (b, GpSampler.EncodedWidth(b.Space))).MaxBy(w => w.Item2);
         if (width > MaxGpWidth)
             return (SamplerKind.Tpe, $"backbone {widest.Name}'s space is {width} GP columns wide (one per number, one per categorical choice), more than the {MaxGpWidth} the GP is chosen for");
         var perBackbone = spec.Backbones.Max(b => StudyLimits.TrialsOf(spec, b));

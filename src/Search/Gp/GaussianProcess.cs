@@ -38,13 +38,16 @@ public sealed record QuadraticMean
     public double[] Centre { get; }
 
     /// <summary>m(x) for an encoded point x (length ≥ the number of columns).</summary>
-    public double Value(ReadOnlySpan<double> x)
+    public double Value(ReadOnlySpan<double> x) => At(Offset, Curvature, Centre, x);
+
+    /// <summary>b + Σₖ aₖ(xₖ − cₖ)², the one evaluation the GP and its fit (with a, c still in θ) share.</summary>
+    internal static double At(double offset, ReadOnlySpan<double> curvature, ReadOnlySpan<double> centre, ReadOnlySpan<double> x)
     {
-        var m = Offset;
-        for (var k = 0; k < Curvature.Length; k++)
+        var m = offset;
+        for (var k = 0; k < curvature.Length; k++)
         {
-            var t = x[k] - Centre[k];
-            m += Curvature[k] * t * t;
+            var t = x[k] - centre[k];
+            m += curvature[k] * t * t;
         }
         return m;
     }
@@ -202,8 +205,7 @@ public static class GpFitter
         var objective = NegativeLogPosterior(x, y, d, tasks, quadraticMean);
         var lengthscalePriorMean = LengthscalePriorOffset + 0.5 * Math.Log(Math.Max(d, 1));
         var baseWidth = tasks is null ? d + 2 : d + 3;
-        var quadratic = quadraticMean;
-        var width = baseWidth + (quadratic ? 1 + 2 * d : 0);
+        var width = baseWidth + (quadraticMean ? 1 + 2 * d : 0);
         var theta = new double[width];
         for (var k = 0; k < d; k++) theta[k] = lengthscalePriorMean;
         theta[d] = 0;
@@ -214,7 +216,7 @@ public static class GpFitter
         for (var k = 0; k < d; k++) { lower[k] = Math.Log(1e-2); upper[k] = Math.Log(1e3); }
         lower[d] = Math.Log(1e-2); upper[d] = Math.Log(1e2);
         lower[d + 1] = Math.Log(1e-9); upper[d + 1] = Math.Log(2.0);
-        if (quadratic)
+        if (quadraticMean)
         {
             // θ continues (b, log a₁..log a_d, c₁..c_d), started at the prior's centre.
             theta[baseWidth] = QuadraticOffsetPriorMean(d); lower[baseWidth] = -10; upper[baseWidth] = 10;
@@ -230,7 +232,7 @@ public static class GpFitter
         for (var k = 0; k < d; k++) lengthscales[k] = Math.Exp(theta[k]);
         return new GpHyperparameters(lengthscales, Math.Exp(theta[d]), MinNoiseVariance + Math.Exp(theta[d + 1]),
             tasks is null ? 1 : Logistic(theta[d + 2]),
-            quadratic ? new QuadraticMean(theta[baseWidth], Enumerable.Range(0, d).Select(k => Math.Exp(theta[baseWidth + 1 + k])).ToArray(),
+            quadraticMean ? new QuadraticMean(theta[baseWidth], Enumerable.Range(0, d).Select(k => Math.Exp(theta[baseWidth + 1 + k])).ToArray(),
                 Enumerable.Range(0, d).Select(k => theta[baseWidth + 1 + d + k]).ToArray()) : null);
     }
 
@@ -287,8 +289,7 @@ public static class GpFitter
                 }
 
         var lengthscalePriorMean = LengthscalePriorOffset + 0.5 * Math.Log(Math.Max(d, 1));
-        var quadratic = quadraticMean;
-        var residual = new double[n];
+        var curvature = new double[quadraticMean ? d : 0];
         var k_ = new double[n * n];
         var kernel = new double[pairs];
         var kernelDerivative = new double[pairs];
@@ -324,16 +325,12 @@ public static class GpFitter
                 Array.Fill(gradient, 0.0);
                 return double.PositiveInfinity;
             }
-            var mb = th.Length - 1 - 2 * d; // b's index, when there is a quadratic mean
-            for (var i = 0; i < n; i++)
-            {
-                residual[i] = y[i];
-                if (!quadratic) continue;
-                var m = th[mb];
-                for (var k = 0; k < d; k++) { var t = x[i][k] - th[mb + 1 + d + k]; m += Math.Exp(th[mb + 1 + k]) * t * t; }
-                residual[i] -= m;
-            }
-            var alpha = (double[])residual.Clone();
+            var mb = th.Length - 1 - 2 * d; // b's index, when there is a quadraticMean mean
+            var centre = quadraticMean ? th.AsSpan(mb + 1 + d, d) : default;
+            for (var k = 0; k < curvature.Length; k++) curvature[k] = Math.Exp(th[mb + 1 + k]);
+            var alpha = (double[])y.Clone();
+            if (quadraticMean)
+                for (var i = 0; i < n; i++) alpha[i] -= QuadraticMean.At(th[mb], curvature, centre, x[i]);
             Cholesky.SolveLower(k_, n, alpha);
             double dataFit = 0;
             for (var i = 0; i < n; i++) dataFit += alpha[i] * alpha[i];
@@ -366,7 +363,7 @@ public static class GpFitter
             gradient[d] = 0.5 * traceSignal;
             gradient[d + 1] *= 0.5;
             if (tasks is not null) gradient[d + 2] *= 0.5;
-            if (quadratic)
+            if (quadraticMean)
             {
                 // ∂ log p(y)/∂m = K⁻¹(y − m) = α, so ∂/∂φ = Σᵢ αᵢ ∂mᵢ/∂φ for each mean parameter φ.
                 for (var i = 0; i < n; i++)
@@ -374,10 +371,9 @@ public static class GpFitter
                     gradient[mb] += alpha[i];
                     for (var k = 0; k < d; k++)
                     {
-                        var a = Math.Exp(th[mb + 1 + k]);
-                        var t = x[i][k] - th[mb + 1 + d + k];
-                        gradient[mb + 1 + k] += alpha[i] * a * t * t;
-                        gradient[mb + 1 + d + k] -= alpha[i] * 2 * a * t;
+                        var t = x[i][k] - centre[k];
+                        gradient[mb + 1 + k] += alpha[i] * curvature[k] * t * t;
+                        gradient[mb + 1 + d + k] -= alpha[i] * 2 * curvature[k] * t;
                     }
                 }
             }
@@ -400,7 +396,7 @@ public static class GpFitter
                 logPrior -= 0.5 * zr * zr / TaskCorrelationPriorVariance;
                 gradient[d + 2] -= zr / TaskCorrelationPriorVariance;
             }
-            if (quadratic)
+            if (quadraticMean)
             {
                 var zo = th[mb] - QuadraticOffsetPriorMean(d);
                 logPrior -= 0.5 * zo * zo / QuadraticOffsetPriorVariance;
