@@ -78,14 +78,18 @@ internal static class SearchSnapshot
         owner[key] ?? throw new FormatException($"search snapshot lacks \"{path}\"");
 
     /// <summary>
-    /// The GP options a snapshot holds. Snapshots written before the quadratic prior mean (2026-12-02) have no
-    /// quadratic_mean key: they read as false, the zero-mean GP that wrote them, so a restored search still asks what
-    /// the original would have instead of switching models halfway.
+    /// The GP options a snapshot holds. A model switch added later is absent from older snapshots, and reads as off,
+    /// the model that wrote them, so a restored search still asks what the original would have instead of switching
+    /// models halfway: quadratic_mean (the quadratic prior mean, 2026-12-02) and conditional_gp (the GP for
+    /// conditional parameters, 2026-12-02, tenth session).
     /// </summary>
     private static SweepCluster.Search.Gp.GpOptions ReadGpOptions(JsonNode? gp)
     {
         var options = gp.Deserialize<SweepCluster.Search.Gp.GpOptions>(OptionsJson) ?? new SweepCluster.Search.Gp.GpOptions();
-        return gp is JsonObject written && !written.ContainsKey("quadratic_mean") ? options with { QuadraticMean = false } : options;
+        if (gp is not JsonObject written) return options;
+        if (!written.ContainsKey("quadratic_mean")) options = options with { QuadraticMean = false };
+        if (!written.ContainsKey("conditional_gp")) options = options with { ConditionalGp = false };
+        return options;
     }
 
     // Snapshots written before the kinds had one name each spell the multivariate sampler with a hyphen; they

@@ -20,8 +20,11 @@ namespace SweepCluster.Search.Gp;
 /// trials, which TPE ranks below every complete one, enter at the worst complete loss; failed trials are left
 /// out; running trials enter at the worst complete loss too (the constant liar, TPE's rule), so parallel asks
 /// spread out. A history whose losses are all one level (a constant objective, say) gives the GP nothing to fit:
-/// the start-up point is asked instead, as it is while no complete trial holds every modelled parameter. Conditional parameters are not modelled by the GP: once the GP has chosen the unconditional
-/// ones, each active conditional parameter is sampled by univariate TPE from the trials that have it.
+/// the start-up point is asked instead, as it is while no complete trial holds every modelled parameter. Conditional
+/// parameters: once the GP has chosen the unconditional ones, the active conditional parameters one level down are
+/// chosen by a second GP fitted on the trials that hold them, after <see cref="GpOptions.ConditionalStartupTrials"/>
+/// of those are complete (<see cref="GpOptions.ConditionalGp"/>); before that, and for deeper levels, univariate TPE
+/// samples each from the trials that have it.
 /// Stateless between asks: everything is rebuilt from the history and the trial's seeded stream, so a
 /// restored snapshot continues bit-identically.
 /// </summary>
@@ -72,9 +75,40 @@ public sealed class GpSampler : ISampler
             // every loss the GP would see is at one level.
             if (Optimize(encoding, context, related) is not { } values) return _startup.Sample(context);
             for (var i = 0; i < group.Count; i++) assigned[group[i].Name] = values[i];
+            if (_options.ConditionalGp) SampleChildren(context, related, group, assigned);
         }
         _fallback.FillRemaining(context, TpeSampler.RankFinished(context.Trials, context.Direction), assigned);
         return assigned;
+    }
+
+    /// <summary>
+    /// The conditional parameters one level below the modelled ones (active, every parent modelled; conditional_mixed's
+    /// <c>width</c> once <c>model</c> is <c>mlp</c>) are chosen by a second GP over the modelled parameters and them,
+    /// fitted on the trials that hold all of them (the active set's own trials, and with sharing the other backbones'),
+    /// with log EI against the best of those trials. The parents stay as the first GP chose them; every other modelled
+    /// parameter is chosen again, by the GP that also sees the children. Until
+    /// <see cref="GpOptions.ConditionalStartupTrials"/> of those trials are complete, the children are left to
+    /// univariate TPE (the caller's <see cref="TpeSampler.FillRemaining"/>), as is everything deeper. Fills
+    /// <paramref name="assigned"/>; leaves it as it is when the GP has nothing to fit.
+    /// </summary>
+    private void SampleChildren(SamplingContext context, List<List<TrialRecord>> related, List<ParamDefinition> group,
+        Dictionary<string, double> assigned)
+    {
+        var space = context.Space;
+        var children = space.Parameters.Where(p => p.IsConditional && !p.Distribution.IsSingle && !assigned.ContainsKey(p.Name)
+            && p.Conditions.All(c => assigned.ContainsKey(c.Parent)) && space.IsActive(p, assigned)).ToList();
+        if (children.Count == 0) return;
+        var full = group.Concat(children).ToList();
+        var encoding = new UnitCubeEncoding(full);
+        var complete = context.Trials.Concat(related.SelectMany(task => task))
+            .Count(t => t.State == TrialState.Complete && encoding.ToPointOrNull(t.Params) is not null);
+        if (complete < _options.ConditionalStartupTrials) return;
+        var parents = new HashSet<string>(children.SelectMany(p => p.Conditions.Select(c => c.Parent)), StringComparer.Ordinal);
+        var chosen = new UnitCubeEncoding(group).ToPointOrNull(assigned)!;
+        var fixedU = new double[full.Count];
+        for (var i = 0; i < full.Count; i++) fixedU[i] = i < group.Count && parents.Contains(group[i].Name) ? chosen[i] : double.NaN;
+        if (Optimize(encoding, context, related, fixedU) is not { } values) return;
+        for (var i = 0; i < full.Count; i++) assigned[full[i].Name] = values[i];
     }
 
     /// <summary>
@@ -83,7 +117,7 @@ public sealed class GpSampler : ISampler
     /// that offsets and scales between backbones do not matter; log EI is for task 0 against its own best
     /// (the best standardised value of any task while task 0 has no complete trial).
     /// </summary>
-    private double[]? Optimize(UnitCubeEncoding encoding, SamplingContext context, List<List<TrialRecord>> related)
+    private double[]? Optimize(UnitCubeEncoding encoding, SamplingContext context, List<List<TrialRecord>> related, double[]? fixedU = null)
     {
         var xs = new List<double[]>();
         var points = new List<double[]>();
@@ -115,7 +149,7 @@ public sealed class GpSampler : ISampler
             ? GpFitter.Fit(x, y, encoding.Width, MaxFitEvaluations(n), tasks, _options.QuadraticMean)
             : FitWithoutOwnScale(encoding, x, y, isComplete, isRunning, taskOf, _options.QuadraticMean);
         var gp = new GaussianProcess(x, y, hyperparameters, tasks);
-        return MaximizeLogEi(encoding, context, gp, n, best, points[incumbent]);
+        return MaximizeLogEi(encoding, context, gp, n, best, points[incumbent], fixedU);
     }
 
     /// <summary>
@@ -229,8 +263,17 @@ public sealed class GpSampler : ISampler
         for (var i = first; i < first + n; i++) ys[i] = Math.ScaleB(ys[i], exponent);
     }
 
-    private double[] MaximizeLogEi(UnitCubeEncoding encoding, SamplingContext context, GaussianProcess gp, int n, double best, double[] incumbentU)
+    private double[] MaximizeLogEi(UnitCubeEncoding encoding, SamplingContext context, GaussianProcess gp, int n, double best, double[] incumbentU, double[]? fixedU = null)
     {
+        // The conditional GP keeps the parents as chosen: every candidate gets them back (a step that moved only a
+        // fixed coordinate is then no step, a small waste).
+        double[] Fix(double[] u)
+        {
+            if (fixedU is null) return u;
+            for (var i = 0; i < u.Length; i++) if (!double.IsNaN(fixedU[i])) u[i] = fixedU[i];
+            return u;
+        }
+        incumbentU = Fix((double[])incumbentU.Clone());
         var scratch = new double[n];
         var candidateFeatures = new double[encoding.Width];
         double Score(double[] u)
@@ -244,7 +287,7 @@ public sealed class GpSampler : ISampler
         var starts = new List<(double Score, double[] U)>();
         for (var c = 0; c < _options.RandomCandidates; c++)
         {
-            var u = encoding.RandomPoint(random);
+            var u = Fix(encoding.RandomPoint(random));
             starts.Add((Score(u), u));
         }
         // Stable order: by score, ties by draw order (List.Sort is unstable, so sort indices explicitly).
@@ -259,7 +302,7 @@ public sealed class GpSampler : ISampler
             var step = 0.1;
             for (var s = 0; s < _options.LocalSteps; s++)
             {
-                var candidate = encoding.Perturb(u, step, random);
+                var candidate = Fix(encoding.Perturb(u, step, random));
                 var candidateScore = Score(candidate);
                 if (candidateScore > score)
                 {
