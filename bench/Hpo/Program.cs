@@ -44,7 +44,8 @@ if (mode is "quality" or "all") BenchmarkRuns.Quality(seeds, trials, plotPath);
 if (mode is "scaling" or "all") BenchmarkRuns.Scaling(scalingTrials);
 if (mode is "gpcost") BenchmarkRuns.GpCost(seeds);
 // gpgoal [--seeds 20] [--holdout | --holdout-noisy | --holdout-conditional] [--per-seed FILE]
-if (mode is "gpgoal") BenchmarkRuns.GpGoal(seeds);
+// --to-100: run every study to 100 trials and print gp and tpe after 100 too (auto's trial limit is read from it).
+if (mode is "gpgoal") BenchmarkRuns.GpGoal(seeds, args.Contains("--to-100") ? 100 : 50);
 // budget [--seeds 20] [--plot hpo-budget.png]: best after 5, 10, 25, 50 for random, tpe, tpe_mv and gp beside Optuna 3.1 TPE at 25, 50, 100.
 if (mode is "budget") BenchmarkRuns.Budget(seeds, plotArgument ?? "hpo-budget.png");
 // multibackbone [--seeds 20] [--first-seed 0] [--samplers tpe,gp] [--parallel P]: shared vs independent search over five related backbones (MultiBackbone.cs).
@@ -149,7 +150,7 @@ internal static class BenchmarkRuns
     /// gpgoal: issue 17's comparison. Mean best after 25 and 50 trials of gp and our tpe (same seeds) beside
     /// Optuna 3.1 TPE's means after 25, 50 and 100 (the suite's stored figures).
     /// </summary>
-    public static void GpGoal(int seeds)
+    public static void GpGoal(int seeds, int trials = 50)
     {
         Console.WriteLine($"## gp vs tpe at small budgets: mean best over {seeds} seeds (± SE); Optuna 3.1 TPE from the suite's stored figures");
         Console.WriteLine();
@@ -162,8 +163,8 @@ internal static class BenchmarkRuns
             var tpe = new (double[] BestAt, double AskMsLate)[seeds];
             Parallel.For(0, seeds, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, seed =>
             {
-                gp[seed] = RunStudy(function, SamplerKind.Gp, seed, 50);
-                tpe[seed] = RunStudy(function, SamplerKind.Tpe, seed, 50);
+                gp[seed] = RunStudy(function, SamplerKind.Gp, seed, trials);
+                tpe[seed] = RunStudy(function, SamplerKind.Tpe, seed, trials);
             });
             double? Optuna(int c) => OptunaReference.MeanBestAfter(function.Name, "tpe", c) ?? OptunaMeasured.Get(function.Name, "tpe")?.After(c)?.Mean;
             string Cell(IEnumerable<double> values) { var v = values.ToArray(); return $"{FmtValue(v.Average())} ± {FmtError(StandardError(v))}"; }
@@ -179,6 +180,8 @@ internal static class BenchmarkRuns
             Console.WriteLine($"| {function.Name} | {Cell(gp.Select(r => r.BestAt[24]))} | {Cell(tpe.Select(r => r.BestAt[24]))} | {Fmt(Optuna(25))} "
                 + $"| {Cell(gp.Select(r => r.BestAt[49]))} | {Cell(tpe.Select(r => r.BestAt[49]))} | {Fmt(Optuna(50))} | {Fmt(o100)} "
                 + $"| {(gp25 <= tpe25 ? "yes" : "no")} | {(o100 is double p ? (gp25 <= p ? "yes" : "no") : "–")} |");
+            if (trials >= 100)
+                Console.WriteLine($"|   after 100 | {Cell(gp.Select(r => r.BestAt[99]))} | {Cell(tpe.Select(r => r.BestAt[99]))} | | | | | {Fmt(o100)} | | |");
         }
         Console.WriteLine();
         Console.WriteLine($"gp after 25 ≤ our tpe after 25 on {beatsTpe}/{count}; ≤ Optuna 3.1 TPE after 100 on {beatsOptuna100}/{count}.");

@@ -46,11 +46,25 @@ public static class SamplerNotes
         {
             foreach (var backbone in spec.Backbones)
             {
-                var conditional = backbone.Space.Parameters.Where(p => p.IsConditional).Select(p => p.Name).ToList();
-                if (conditional.Count == 0) continue;
-                notes.Add($"backbone {backbone.Name}: the gp sampler models only unconditional parameters and hands "
-                    + $"{string.Join(", ", conditional)} to TPE; on conditional spaces `kind: tpe` did as well or better (docs/study-spec.md)");
-                break;
+                var space = backbone.Space;
+                // The GP models the unconditional parameters and, in a second GP, the conditional ones whose parents
+                // it models; a parameter conditional on a conditional (or single-valued) one is left to TPE.
+                var deeper = space.Parameters.Where(p => p.IsConditional && p.Conditions.Any(c => space[c.Parent].IsConditional || space[c.Parent].Distribution.IsSingle))
+                    .Select(p => p.Name).ToList();
+                if (deeper.Count > 0)
+                {
+                    notes.Add($"backbone {backbone.Name}: the gp sampler hands {string.Join(", ", deeper)} to TPE: it models conditional "
+                        + "parameters only one level below unconditional ones (docs/study-spec.md)");
+                    break;
+                }
+                var trials = StudyLimits.TrialsOf(spec, backbone);
+                if (space.Parameters.Any(p => p.IsConditional) && trials > AutoSampler.MaxGpTrialsPerBackboneConditional)
+                {
+                    notes.Add($"backbone {backbone.Name} has conditional parameters and {trials} trials: past "
+                        + $"{AutoSampler.MaxGpTrialsPerBackboneConditional} trials on conditional spaces `kind: tpe` did better, since gp tends to settle "
+                        + "in one branch (docs/study-spec.md)");
+                    break;
+                }
             }
         }
         return notes;

@@ -61,11 +61,25 @@ public sealed class SamplerNotesTests
     }
 
     [Fact]
-    public void Gp_on_a_conditional_space_names_the_parameters_it_hands_to_tpe()
+    public void Gp_on_a_space_with_conditional_parameters_two_levels_deep_names_those_it_hands_to_tpe()
+    {
+        // momentum and sgd_variant are one level below optimizer, which the GP models, so the second GP models them;
+        // dampening is conditional on sgd_variant, itself conditional, so TPE samples it (docs/study-spec.md).
+        var oneLevel = "optimizer: {type: categorical, choices: [adamw, sgd]}\n  momentum: {type: float, low: 0.5, high: 0.99, when: {optimizer: [sgd]}}";
+        Assert.Empty(Notes("{kind: gp, startup_trials: 2}", trials: 10, backbones: 1, oneLevel));
+        var twoLevels = oneLevel + "\n  sgd_variant: {type: categorical, choices: [plain, nesterov], when: {optimizer: [sgd]}}"
+            + "\n  dampening: {type: float, low: 0, high: 0.5, when: {sgd_variant: [plain]}}";
+        var note = Assert.Single(Notes("{kind: gp, startup_trials: 2}", trials: 10, backbones: 1, twoLevels));
+        Assert.StartsWith("backbone b0: the gp sampler hands dampening to TPE", note);
+        Assert.Empty(Notes("{kind: tpe, startup_trials: 2}", trials: 10, backbones: 1, twoLevels));
+    }
+
+    [Fact]
+    public void Gp_on_a_conditional_space_past_50_trials_is_noted()
     {
         var space = "optimizer: {type: categorical, choices: [adamw, sgd]}\n  momentum: {type: float, low: 0.5, high: 0.99, when: {optimizer: [sgd]}}";
-        var note = Assert.Single(Notes("{kind: gp, startup_trials: 2}", trials: 10, backbones: 1, space));
-        Assert.StartsWith("backbone b0: the gp sampler models only unconditional parameters and hands momentum to TPE", note);
-        Assert.Empty(Notes("{kind: tpe, startup_trials: 2}", trials: 10, backbones: 1, space));
+        Assert.Empty(Notes("{kind: gp, startup_trials: 2}", trials: 50, backbones: 1, space));
+        var note = Assert.Single(Notes("{kind: gp, startup_trials: 2}", trials: 51, backbones: 1, space));
+        Assert.StartsWith("backbone b0 has conditional parameters and 51 trials: past 50 trials on conditional spaces `kind: tpe` did better", note);
     }
 }
