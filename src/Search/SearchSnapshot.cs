@@ -20,6 +20,8 @@ internal static class SearchSnapshot
     private static readonly JsonSerializerOptions OptionsJson = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        // GpOptions.ExhaustedBranchLogEi is −∞ when off.
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
@@ -80,8 +82,9 @@ internal static class SearchSnapshot
     /// <summary>
     /// The GP options a snapshot holds. A model switch added later is absent from older snapshots, and reads as off,
     /// the model that wrote them, so a restored search still asks what the original would have instead of switching
-    /// models halfway: quadratic_mean (the quadratic prior mean, 2026-12-02) and conditional_gp (the GP for
-    /// conditional parameters, 2026-12-02, tenth session).
+    /// models halfway: quadratic_mean (the quadratic prior mean, 2026-12-02), conditional_gp (the GP for
+    /// conditional parameters, 2026-12-02, tenth session) and exhausted_branch_log_ei (leaving a branch whose children
+    /// are tuned, the same session; off is −∞).
     /// </summary>
     private static SweepCluster.Search.Gp.GpOptions ReadGpOptions(JsonNode? gp)
     {
@@ -89,6 +92,7 @@ internal static class SearchSnapshot
         if (gp is not JsonObject written) return options;
         if (!written.ContainsKey("quadratic_mean")) options = options with { QuadraticMean = false };
         if (!written.ContainsKey("conditional_gp")) options = options with { ConditionalGp = false };
+        if (!written.ContainsKey("exhausted_branch_log_ei")) options = options with { ExhaustedBranchLogEi = double.NegativeInfinity };
         return options;
     }
 

@@ -135,12 +135,49 @@ public class ConditionalGpTests
     }
 
     [Fact]
+    public void A_branch_whose_children_are_tuned_hands_the_trial_to_another_branch()
+    {
+        // sgd: 10 trials across its children's range, then 20 packed around the floor of its bowl, as a tuned branch
+        // looks, so its second GP expects nothing more there; adam: 3 poor trials. The first GP scores branches by their trials' losses, so it chooses sgd; with the exhausted-branch rule
+        // the trial goes to adam, without it (−∞) it stays in sgd.
+        var random = new SeededRandom(3);
+        var trials = new List<TrialRecord>();
+        for (var i = 0; i < 33; i++)
+        {
+            var (isSgd, tuned) = (i >= 3, i >= 13);
+            var p = new Dictionary<string, double>(StringComparer.Ordinal)
+            {
+                ["lr"] = tuned ? Math.Pow(10, -2.5 + 0.02 * (random.NextDouble() - 0.5)) : Math.Pow(10, -4 + 3 * random.NextDouble()),
+                ["opt"] = isSgd ? 1 : 0,
+            };
+            if (tuned) { p["momentum"] = 0.73 + 0.01 * (random.NextDouble() - 0.5); p["dampening"] = 0.2 + 0.01 * (random.NextDouble() - 0.5); }
+            else if (isSgd) { p["momentum"] = random.NextDouble(); p["dampening"] = random.NextDouble(); }
+            var external = p.ToDictionary(kv => kv.Key, kv => Parsed[kv.Key].Distribution.ToExternal(kv.Value));
+            trials.Add(new TrialRecord { Number = i, Params = p, State = TrialState.Complete, Value = Objective(external) });
+        }
+        Dictionary<string, double> AskWith(double threshold) => new GpSampler(new GpOptions { ExhaustedBranchLogEi = threshold })
+            .Sample(new SamplingContext(Parsed, trials, 33, StudyDirection.Minimize, SeededRandom.ForTrial(7, 33), 7));
+        Assert.Equal(1, AskWith(double.NegativeInfinity)["opt"]);
+        var moved = AskWith(-4);
+        Assert.Equal(0, moved["opt"]);
+        Assert.False(moved.ContainsKey("momentum"));
+    }
+
+    [Fact]
     public void Snapshots_written_before_the_conditional_gp_resume_without_it()
     {
         var search = HyperparameterSearch.Create(new SearchSettings(Parsed, Sampler: new SamplerSettings { Kind = SamplerKind.Gp }, Seed: 1));
         var json = JsonNode.Parse(search.ToJson())!;
         Assert.True(HyperparameterSearch.FromJson(json.ToJsonString()).Settings.Sampler.Gp.ConditionalGp);
+        Assert.Equal(-6, HyperparameterSearch.FromJson(json.ToJsonString()).Settings.Sampler.Gp.ExhaustedBranchLogEi);
         json["sampler"]!["gp"]!.AsObject().Remove("conditional_gp");
-        Assert.False(HyperparameterSearch.FromJson(json.ToJsonString()).Settings.Sampler.Gp.ConditionalGp);
+        json["sampler"]!["gp"]!.AsObject().Remove("exhausted_branch_log_ei");
+        var restored = HyperparameterSearch.FromJson(json.ToJsonString()).Settings.Sampler.Gp;
+        Assert.False(restored.ConditionalGp);
+        Assert.Equal(double.NegativeInfinity, restored.ExhaustedBranchLogEi);
+        // Off (−∞) is written and read back, not refused by JSON.
+        var off = HyperparameterSearch.Create(new SearchSettings(Parsed,
+            Sampler: new SamplerSettings { Kind = SamplerKind.Gp, Gp = new GpOptions { ExhaustedBranchLogEi = double.NegativeInfinity } }, Seed: 1));
+        Assert.Equal(double.NegativeInfinity, HyperparameterSearch.FromJson(off.ToJson()).Settings.Sampler.Gp.ExhaustedBranchLogEi);
     }
 }

@@ -73,9 +73,25 @@ public sealed class GpSampler : ISampler
             var encoding = new UnitCubeEncoding(group);
             // Null when no complete trial holds every modelled parameter (adopted trials may lack some), or when
             // every loss the GP would see is at one level.
-            if (Optimize(encoding, context, related) is not { } values) return _startup.Sample(context);
-            for (var i = 0; i < group.Count; i++) assigned[group[i].Name] = values[i];
-            if (_options.ConditionalGp) SampleChildren(context, related, group, assigned);
+            if (Fit(encoding, context, related) is not { } firstGp) return _startup.Sample(context);
+            var first = MaximizeLogEi(encoding, context, firstGp);
+            for (var i = 0; i < group.Count; i++) assigned[group[i].Name] = first.Values[i];
+            if (_options.ConditionalGp && SampleChildren(context, related, group, assigned) is { } branch
+                && branch.LogEi < _options.ExhaustedBranchLogEi)
+            {
+                var chosenBranch = branch.ParentIndices.Select(i => first.Values[i]).ToArray();
+                bool SameBranch(double[] u)
+                {
+                    for (var k = 0; k < branch.ParentIndices.Length; k++) if (u[branch.ParentIndices[k]] != chosenBranch[k]) return false;
+                    return true;
+                }
+                if (MaximizeLogEi(encoding, context, firstGp, excluded: SameBranch) is var other && !double.IsNegativeInfinity(other.LogEi))
+                {
+                    assigned.Clear();
+                    for (var i = 0; i < group.Count; i++) assigned[group[i].Name] = other.Values[i];
+                    SampleChildren(context, related, group, assigned);
+                }
+            }
         }
         _fallback.FillRemaining(context, TpeSampler.RankFinished(context.Trials, context.Direction), assigned);
         return assigned;
@@ -91,24 +107,27 @@ public sealed class GpSampler : ISampler
     /// univariate TPE (the caller's <see cref="TpeSampler.FillRemaining"/>), as is everything deeper. Fills
     /// <paramref name="assigned"/>; leaves it as it is when the GP has nothing to fit.
     /// </summary>
-    private void SampleChildren(SamplingContext context, List<List<TrialRecord>> related, List<ParamDefinition> group,
+    private (double LogEi, int[] ParentIndices)? SampleChildren(SamplingContext context, List<List<TrialRecord>> related, List<ParamDefinition> group,
         Dictionary<string, double> assigned)
     {
         var space = context.Space;
         var children = space.Parameters.Where(p => p.IsConditional && !p.Distribution.IsSingle && !assigned.ContainsKey(p.Name)
             && p.Conditions.All(c => assigned.ContainsKey(c.Parent)) && space.IsActive(p, assigned)).ToList();
-        if (children.Count == 0) return;
+        if (children.Count == 0) return null;
         var full = group.Concat(children).ToList();
         var encoding = new UnitCubeEncoding(full);
         var complete = context.Trials.Concat(related.SelectMany(task => task))
             .Count(t => t.State == TrialState.Complete && encoding.ToPointOrNull(t.Params) is not null);
-        if (complete < _options.ConditionalStartupTrials) return;
+        if (complete < _options.ConditionalStartupTrials) return null;
         var parents = new HashSet<string>(children.SelectMany(p => p.Conditions.Select(c => c.Parent)), StringComparer.Ordinal);
         var chosen = new UnitCubeEncoding(group).ToPointOrNull(assigned)!;
         var fixedU = new double[full.Count];
         for (var i = 0; i < full.Count; i++) fixedU[i] = i < group.Count && parents.Contains(group[i].Name) ? chosen[i] : double.NaN;
-        if (Optimize(encoding, context, related, fixedU) is not { } values) return;
-        for (var i = 0; i < full.Count; i++) assigned[full[i].Name] = values[i];
+        if (Optimize(encoding, context, related, fixedU) is not { } result) return null;
+        for (var i = 0; i < full.Count; i++) assigned[full[i].Name] = result.Values[i];
+        var parentIndices = Enumerable.Range(0, group.Count).Where(i => parents.Contains(group[i].Name)).ToArray();
+        // Only categorical parents name a branch by value; a numeric parent's branch is a range.
+        return parentIndices.All(i => group[i].Distribution is CategoricalDistribution) ? (result.LogEi, parentIndices) : null;
     }
 
     /// <summary>
@@ -117,7 +136,15 @@ public sealed class GpSampler : ISampler
     /// that offsets and scales between backbones do not matter; log EI is for task 0 against its own best
     /// (the best standardised value of any task while task 0 has no complete trial).
     /// </summary>
-    private double[]? Optimize(UnitCubeEncoding encoding, SamplingContext context, List<List<TrialRecord>> related, double[]? fixedU = null)
+    private (double[] Values, double LogEi)? Optimize(UnitCubeEncoding encoding, SamplingContext context, List<List<TrialRecord>> related,
+        double[]? fixedU = null) =>
+        Fit(encoding, context, related) is { } model ? MaximizeLogEi(encoding, context, model, fixedU) : null;
+
+    /// <summary>A fitted GP with what log EI needs: the best observed value and the incumbent's point.</summary>
+    private sealed record FittedGp(GaussianProcess Gp, int N, double Best, double[] IncumbentU);
+
+    /// <summary>The GP of <see cref="Optimize"/>, fitted; null when there is nothing to fit.</summary>
+    private FittedGp? Fit(UnitCubeEncoding encoding, SamplingContext context, List<List<TrialRecord>> related)
     {
         var xs = new List<double[]>();
         var points = new List<double[]>();
@@ -148,8 +175,7 @@ public sealed class GpSampler : ISampler
         var hyperparameters = taskOf[incumbent] == 0
             ? GpFitter.Fit(x, y, encoding.Width, MaxFitEvaluations(n), tasks, _options.QuadraticMean)
             : FitWithoutOwnScale(encoding, x, y, isComplete, isRunning, taskOf, _options.QuadraticMean);
-        var gp = new GaussianProcess(x, y, hyperparameters, tasks);
-        return MaximizeLogEi(encoding, context, gp, n, best, points[incumbent], fixedU);
+        return new FittedGp(new GaussianProcess(x, y, hyperparameters, tasks), n, best, points[incumbent]);
     }
 
     /// <summary>
@@ -263,8 +289,10 @@ public sealed class GpSampler : ISampler
         for (var i = first; i < first + n; i++) ys[i] = Math.ScaleB(ys[i], exponent);
     }
 
-    private double[] MaximizeLogEi(UnitCubeEncoding encoding, SamplingContext context, GaussianProcess gp, int n, double best, double[] incumbentU, double[]? fixedU = null)
+    private (double[] Values, double LogEi) MaximizeLogEi(UnitCubeEncoding encoding, SamplingContext context, FittedGp model,
+        double[]? fixedU = null, Func<double[], bool>? excluded = null)
     {
+        var (gp, n, best, incumbentU) = model;
         // The conditional GP keeps the parents as chosen: every candidate gets them back (a step that moved only a
         // fixed coordinate is then no step, a small waste).
         double[] Fix(double[] u)
@@ -278,6 +306,7 @@ public sealed class GpSampler : ISampler
         var candidateFeatures = new double[encoding.Width];
         double Score(double[] u)
         {
+            if (excluded is not null && excluded(u)) return double.NegativeInfinity;
             encoding.Features(u, candidateFeatures);
             var (mu, var) = gp.Predict(candidateFeatures, scratch);
             return LogExpectedImprovement.Evaluate(mu, Math.Sqrt(var), best);
@@ -316,7 +345,7 @@ public sealed class GpSampler : ISampler
             }
             if (score > bestScore) (bestScore, bestU) = (score, u);
         }
-        return encoding.Decode(bestU);
+        return (encoding.Decode(bestU), bestScore);
     }
 
     /// <summary>
