@@ -10,15 +10,14 @@ namespace SweepCluster.Studies;
 /// the same reason: the best sampler depends on the space and the budget.)
 /// <list type="bullet">
 /// <item><c>gp</c> when no backbone's space is more than <see cref="MaxGpWidth"/> GP columns wide, and the GP would fit
-/// at most <see cref="MaxGpTrialsPerBackbone"/> trials per backbone (<see cref="MaxGpTrialsPerBackboneConditional"/>
-/// when a space has conditional parameters) and <see cref="MaxGpPoints"/> trials in all (with
-/// <c>share_across_backbones</c>, every backbone's trials). With the quadratic prior mean, gp had the best mean after
-/// 10, 25, 50 and 100 trials on 12, 14, 14 and 12 of the 15 suite functions.</item>
-/// <item><c>tpe</c> otherwise: on conditional spaces the GP settles in one branch of the space, and past 50 trials
-/// TPE's broader search found better branches on two of the three conditional functions; past a few hundred trials a
-/// GP ask costs O(n³) (21–35 ms at 200 trials on 2 cores, `gpcost`), and its quality was measured only to 100
+/// at most <see cref="MaxGpTrialsPerBackbone"/> trials per backbone and <see cref="MaxGpPoints"/> trials in all (with
+/// <c>share_across_backbones</c>, every backbone's trials). gp had the best mean after 25 and 50 trials on all 15 suite
+/// functions, after 10 and 100 on 12; on conditional spaces it was ahead of TPE after 25, 50 and 100 trials on both
+/// conditional hold-out functions and level with it after 100 on the suite's conditional_mixed (bench/Hpo/GP.md).</item>
+/// <item><c>tpe</c> otherwise: past a few hundred trials a GP ask costs O(n³) (21–35 ms at 200 trials on 2 cores,
+/// `gpcost`; 55 ms on conditional_mixed, which fits a second GP), and its quality was measured only to 100
 /// trials.</item>
-/// /// </list>
+/// </list>
 /// </summary>
 public static class AutoSampler
 {
@@ -30,15 +29,6 @@ public static class AutoSampler
     /// TPE and Optuna 3.1's TPE after 100 trials on the suite; its asks stay in milliseconds there.
     /// </summary>
     public const int MaxGpTrialsPerBackbone = 100;
-
-    /// <summary>
-    /// The largest budget per backbone auto chooses gp for when a space has conditional parameters. bench/Hpo/GP.md
-    /// ("Conditional parameters"): after 25 and 50 trials gp was better than our TPE on both conditional hold-out
-    /// functions and after 25 on the suite's conditional_mixed, level with it after 50 (paired t +0.7 over 60 seeds);
-    /// after 100 it was behind on conditional_holdout_b and conditional_mixed, where some searches stay in a worse
-    /// branch.
-    /// </summary>
-    public const int MaxGpTrialsPerBackboneConditional = 50;
 
     /// <summary>The largest GP that `gpcost` timed (200 trials: under 100 ms an ask on 2 cores).</summary>
     public const int MaxGpPoints = 200;
@@ -57,31 +47,21 @@ public static class AutoSampler
         var (widest, width) = spec.Backbones.Select(b => (b, GpSampler.EncodedWidth(b.Space))).MaxBy(w => w.Item2);
         if (width > MaxGpWidth)
             return (SamplerKind.Tpe, $"backbone {widest.Name}'s space is {width} GP columns wide (one per number, one per categorical choice), more than the {MaxGpWidth} the GP is chosen for");
-        var conditional = spec.Backbones.FirstOrDefault(b => b.Space.Parameters.Any(p => p.IsConditional));
-        var limit = conditional is null ? MaxGpTrialsPerBackbone : MaxGpTrialsPerBackboneConditional;
-        var onConditional = conditional is null ? "" : " on conditional spaces";
         var perBackbone = spec.Backbones.Max(b => StudyLimits.TrialsOf(spec, b));
         // With per-backbone `trials:` overrides the largest budget decides; "N trials per backbone" would misstate
         // the others', so the note then names the backbone that has it.
         var largest = spec.Backbones.First(b => StudyLimits.TrialsOf(spec, b) == perBackbone);
         var uniform = spec.Backbones.All(b => StudyLimits.TrialsOf(spec, b) == perBackbone);
-        var space = conditional is null
-            ? "no conditional parameters"
-            : $"conditional parameters on backbone {conditional.Name} ({string.Join(", ", conditional.Space.Parameters.Where(p => p.IsConditional).Select(p => p.Name))})";
-        if (perBackbone > limit)
-            return (SamplerKind.Tpe, conditional is null
-                ? uniform
-                    ? $"{perBackbone} trials per backbone is more than the {limit} the GP is chosen for"
-                    : $"backbone {largest.Name} has {perBackbone} trials, more than the {limit} per backbone the GP is chosen for"
-                : space + (uniform
-                    ? $" and {perBackbone} trials per backbone, more than the {limit} the GP is chosen for{onConditional}"
-                    : $" and {perBackbone} trials on backbone {largest.Name}, more than the {limit} per backbone the GP is chosen for{onConditional}"));
+        if (perBackbone > MaxGpTrialsPerBackbone)
+            return (SamplerKind.Tpe, uniform
+                ? $"{perBackbone} trials per backbone is more than the {MaxGpTrialsPerBackbone} the GP is chosen for"
+                : $"backbone {largest.Name} has {perBackbone} trials, more than the {MaxGpTrialsPerBackbone} per backbone the GP is chosen for");
         var points = spec.Sampler.ShareAcrossBackbones ? StudyLimits.TotalTrials(spec) : perBackbone;
         if (points > MaxGpPoints)
             return (SamplerKind.Tpe, $"a shared GP would fit {points} trials, more than the {MaxGpPoints} it is chosen for");
-        return (SamplerKind.Gp, space + (uniform
-                ? $" and {perBackbone} trials per backbone (gp up to {limit}{onConditional})"
-                : $" and {perBackbone} trials on backbone {largest.Name}, the most of any (gp up to {limit} per backbone{onConditional})")
+        return (SamplerKind.Gp, (uniform
+                ? $"{perBackbone} trials per backbone (gp up to {MaxGpTrialsPerBackbone})"
+                : $"{perBackbone} trials on backbone {largest.Name}, the most of any (gp up to {MaxGpTrialsPerBackbone} per backbone)")
             + (spec.Sampler.ShareAcrossBackbones ? $", {points} in all when shared (gp up to {MaxGpPoints})" : ""));
     }
 }

@@ -57,14 +57,6 @@ public static class SamplerNotes
                         + "parameters only one level below unconditional ones (docs/study-spec.md)");
                     break;
                 }
-                var trials = StudyLimits.TrialsOf(spec, backbone);
-                if (space.Parameters.Any(p => p.IsConditional) && trials > AutoSampler.MaxGpTrialsPerBackboneConditional)
-                {
-                    notes.Add($"backbone {backbone.Name} has conditional parameters and {trials} trials: past "
-                        + $"{AutoSampler.MaxGpTrialsPerBackboneConditional} trials on conditional spaces `kind: tpe` did better, since gp tends to settle "
-                        + "in one branch (docs/study-spec.md)");
-                    break;
-                }
             }
         }
         return notes;

@@ -2,7 +2,7 @@ namespace SweepCluster.Studies.Tests;
 
 /// <summary>
 /// <c>sampler.kind: auto</c>, the study file's default (docs/study-spec.md, "Which sampler when"): gp when there are at
-/// most 100 trials per backbone (50 when a space has conditional parameters; 200 in all when shared), tpe otherwise.
+/// most 100 trials per backbone (200 in all when shared) and no space is over 100 GP columns, tpe otherwise.
 /// </summary>
 public sealed class AutoSamplerTests
 {
@@ -42,21 +42,19 @@ public sealed class AutoSamplerTests
     }
 
     [Theory]
-    [InlineData(50, "gp", "sampler.kind auto chose gp: conditional parameters on backbone b0 (depth) and 50 trials per backbone (gp up to 50 on conditional spaces)")]
-    [InlineData(51, "tpe", "sampler.kind auto chose tpe: conditional parameters on backbone b0 (depth) and 51 trials per backbone, more than the 50 the GP is chosen for on conditional spaces")]
-    public void On_a_conditional_space_auto_chooses_gp_up_to_50_trials_per_backbone_and_the_note_names_the_parameters(int trials, string expected, string notePrefix)
+    [InlineData(100, "gp")]
+    [InlineData(101, "tpe")]
+    public void A_conditional_space_is_judged_by_the_same_budget_rule(int trials, string expected)
     {
-        var spec = Parse(null, trials, 1, Conditional);
-        Assert.Equal(expected, spec.Sampler.Kind);
-        var note = Assert.Single(SamplerNotes.For(spec), n => n.Contains("sampler.kind auto"));
-        Assert.StartsWith(notePrefix, note);
+        // Since the GP chooses conditional parameters too (2026-12-02, tenth session), they no longer decide.
+        Assert.Equal(expected, Parse(null, trials, 1, Conditional).Sampler.Kind);
     }
 
     [Fact]
     public void The_choice_is_noted_with_its_reason()
     {
         var note = Assert.Single(SamplerNotes.For(Parse(null, 20, 2)));
-        Assert.StartsWith("sampler.kind auto chose gp: no conditional parameters and 20 trials per backbone (gp up to 100)", note);
+        Assert.StartsWith("sampler.kind auto chose gp: 20 trials per backbone (gp up to 100)", note);
     }
 
     /// <summary>
@@ -66,7 +64,7 @@ public sealed class AutoSamplerTests
     /// </summary>
     [Theory]
     [InlineData(500, "tpe", "sampler.kind auto chose tpe: backbone big has 500 trials, more than the 100 per backbone the GP is chosen for")]
-    [InlineData(80, "gp", "sampler.kind auto chose gp: no conditional parameters and 80 trials on backbone big, the most of any (gp up to 100 per backbone)")]
+    [InlineData(80, "gp", "sampler.kind auto chose gp: 80 trials on backbone big, the most of any (gp up to 100 per backbone)")]
     public void Uneven_backbone_budgets_are_judged_by_the_largest_and_the_note_names_its_backbone(int bigTrials, string expected, string notePrefix)
     {
         var spec = StudySpecParser.Parse($$"""

@@ -73,13 +73,4 @@ public sealed class SamplerNotesTests
         Assert.StartsWith("backbone b0: the gp sampler hands dampening to TPE", note);
         Assert.Empty(Notes("{kind: tpe, startup_trials: 2}", trials: 10, backbones: 1, twoLevels));
     }
-
-    [Fact]
-    public void Gp_on_a_conditional_space_past_50_trials_is_noted()
-    {
-        var space = "optimizer: {type: categorical, choices: [adamw, sgd]}\n  momentum: {type: float, low: 0.5, high: 0.99, when: {optimizer: [sgd]}}";
-        Assert.Empty(Notes("{kind: gp, startup_trials: 2}", trials: 50, backbones: 1, space));
-        var note = Assert.Single(Notes("{kind: gp, startup_trials: 2}", trials: 51, backbones: 1, space));
-        Assert.StartsWith("backbone b0 has conditional parameters and 51 trials: past 50 trials on conditional spaces `kind: tpe` did better", note);
-    }
 }
