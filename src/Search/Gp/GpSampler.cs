@@ -24,7 +24,9 @@ namespace SweepCluster.Search.Gp;
 /// parameters: once the GP has chosen the unconditional ones, the active conditional parameters one level down are
 /// chosen by a second GP fitted on the trials that hold them, after <see cref="GpOptions.ConditionalStartupTrials"/>
 /// of those are complete (<see cref="GpOptions.ConditionalGp"/>); before that, and for deeper levels, univariate TPE
-/// samples each from the trials that have it.
+/// samples each from the trials that have it. When the second GP's best log EI in the chosen branch is below
+/// <see cref="GpOptions.ExhaustedBranchLogEi"/>, the branch is taken as tuned and the first GP's best point in another
+/// branch is asked instead.
 /// Stateless between asks: everything is rebuilt from the history and the trial's seeded stream, so a
 /// restored snapshot continues bit-identically.
 /// </summary>
@@ -107,6 +109,11 @@ public sealed class GpSampler : ISampler
     /// univariate TPE (the caller's <see cref="TpeSampler.FillRemaining"/>), as is everything deeper. Fills
     /// <paramref name="assigned"/>; leaves it as it is when the GP has nothing to fit.
     /// </summary>
+    /// <returns>
+    /// The second GP's best log EI and the positions in <paramref name="group"/> of the branch's parents, for the
+    /// exhausted-branch rule; null when the second GP did not run or a parent is numeric (its branch is a range of
+    /// values, not one).
+    /// </returns>
     private (double LogEi, int[] ParentIndices)? SampleChildren(SamplingContext context, List<List<TrialRecord>> related, List<ParamDefinition> group,
         Dictionary<string, double> assigned)
     {
