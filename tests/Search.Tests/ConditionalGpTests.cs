@@ -163,6 +163,28 @@ public class ConditionalGpTests
         Assert.False(moved.ContainsKey("momentum"));
     }
 
+    /// <summary>
+    /// Before: <see cref="GpSampler.EncodedWidth"/> counted only the unconditional parameters, while the second GP fits
+    /// them and the active children together; a 150-choice child read as a 3-column space, and <c>kind: auto</c>
+    /// (which judges widths by it) chose gp for a space whose second GP is 153 columns wide.
+    /// </summary>
+    [Theory]
+    // lr (1) + opt (2) + emb (150): the second GP's width in opt a.
+    [InlineData("""{"lr":{"type":"float","low":0,"high":1},"opt":{"type":"categorical","choices":["a","b"]},"emb":{"type":"categorical","choices":[CHOICES150],"when":{"opt":["a"]}}}""", 153)]
+    // Branches exclusive: opt a has ea (60) and x (1), opt b has eb (40) and x (1); the widest is a's, 1 + 2 + 61.
+    [InlineData("""{"lr":{"type":"float","low":0,"high":1},"opt":{"type":"categorical","choices":["a","b"]},"ea":{"type":"categorical","choices":[CHOICES60],"when":{"opt":["a"]}},"eb":{"type":"categorical","choices":[CHOICES40],"when":{"opt":["b"]}},"x":{"type":"float","low":0,"high":1,"when":{"opt":["a","b"]}}}""", 64)]
+    // Two parents: c needs A x and B p, d needs A y, e needs B q; d and e together (A y, B q) are the widest, 2.
+    // f is two levels down (under d) and g's parent is single-valued: neither is in a GP. u (1) + A (2) + B (2) + 2.
+    [InlineData("""{"u":{"type":"float","low":0,"high":1},"A":{"type":"categorical","choices":["x","y"]},"B":{"type":"categorical","choices":["p","q"]},"s":{"type":"categorical","choices":["only"]},"c":{"type":"float","low":0,"high":1,"when":{"A":["x"],"B":["p"]}},"d":{"type":"float","low":0,"high":1,"when":{"A":["y"]}},"e":{"type":"float","low":0,"high":1,"when":{"B":["q"]}},"f":{"type":"float","low":0,"high":1,"when":{"d":[0.5]}},"g":{"type":"categorical","choices":[1,2,3],"when":{"s":["only"]}}}""", 7)]
+    // A numeric parent: l2 under layers 2-4 and l3 under 3-4 are active together at 3; layers (1) + 2.
+    [InlineData("""{"layers":{"type":"int","low":1,"high":4},"l2":{"type":"int","low":8,"high":64,"when":{"layers":[2,3,4]}},"l3":{"type":"float","low":0,"high":1,"when":{"layers":[3,4]}}}""", 3)]
+    public void The_encoded_width_is_the_widest_gp_the_sampler_fits(string json, int expected)
+    {
+        static string Choices(int n) => string.Join(",", Enumerable.Range(0, n).Select(i => $"\"c{i}\""));
+        json = json.Replace("CHOICES150", Choices(150)).Replace("CHOICES60", Choices(60)).Replace("CHOICES40", Choices(40));
+        Assert.Equal(expected, GpSampler.EncodedWidth(SearchSpace.FromJson(json)));
+    }
+
     [Fact]
     public void Snapshots_written_before_the_conditional_gp_resume_without_it()
     {

@@ -110,6 +110,17 @@ public sealed class AutoSamplerTests
     }
 
     [Fact]
+    public void A_conditional_parameter_counts_towards_the_width_since_the_gp_models_it()
+    {
+        // The second GP fits lr, model (2 columns) and, under model a, the 99-choice family: 102 columns, over 100.
+        // Before, only the unconditional parameters were counted (3 columns) and auto chose gp.
+        var family = "  family: {type: categorical, choices: [" + string.Join(", ", Enumerable.Range(0, 99).Select(i => $"c{i}")) + "], when: {model: [a]}}";
+        var spec = Parse(null, 20, 1, Plain + "\n  model: {type: categorical, choices: [a, b]}\n" + family);
+        Assert.Equal("tpe", spec.Sampler.Kind);
+        Assert.Contains(SamplerNotes.For(spec), n => n.Contains("102 GP columns wide"));
+    }
+
+    [Fact]
     public void A_stored_spec_never_holds_auto()
     {
         // The grain re-checks closed sets on Submit: auto is a study-file word, not a sampler.

@@ -47,11 +47,43 @@ public sealed class GpSampler : ISampler
         space.Parameters.Where(p => !p.IsConditional && !p.Distribution.IsSingle).ToList();
 
     /// <summary>
-    /// The GP's input width for <paramref name="space"/>: one column per modelled numeric parameter and one per choice of
-    /// a modelled categorical. A fit costs O(n²·width + n³) per likelihood evaluation in n trials, so this is what makes
-    /// a GP ask expensive on wide spaces.
+    /// The widest GP input the sampler fits for <paramref name="space"/>: one column per numeric parameter and one per
+    /// choice of a categorical, over the modelled parameters and, for the second GP (<see cref="GpOptions.ConditionalGp"/>),
+    /// the conditional parameters one level below them that can be active together (the widest branch). A fit costs
+    /// O(n²·width + n³) per likelihood evaluation in n trials, so this is what makes a GP ask expensive on wide spaces.
     /// </summary>
-    public static int EncodedWidth(SearchSpace space) => new UnitCubeEncoding(ModelledParameters(space)).Width;
+    public static int EncodedWidth(SearchSpace space)
+    {
+        var group = ModelledParameters(space);
+        var width = new UnitCubeEncoding(group).Width;
+        var modelled = new HashSet<string>(group.Select(p => p.Name), StringComparer.Ordinal);
+        // The second GP's candidates: as SampleChildren picks them, every parent modelled.
+        var children = space.Parameters.Where(p => p.IsConditional && !p.Distribution.IsSingle && p.Conditions.All(c => modelled.Contains(c.Parent))).ToList();
+        if (children.Count == 0) return width;
+        var childWidths = children.Select(p => new UnitCubeEncoding([p]).Width).ToList();
+        // A child is active when each parent it names holds one of its listed values, so only listed values can widen
+        // the second GP: try every combination of them. Past a few thousand combinations, count every child (a bound).
+        var parents = children.SelectMany(p => p.Conditions).GroupBy(c => c.Parent, StringComparer.Ordinal)
+            .Select(g => (Name: g.Key, Values: g.SelectMany(c => c.Values).Select(v => space[g.Key].Distribution.ToInternal(v)).Distinct().ToList()))
+            .ToList();
+        var combinations = parents.Aggregate(1L, (product, p) => Math.Min(product * p.Values.Count, long.MaxValue / 1024));
+        if (combinations > 4096) return width + childWidths.Sum();
+        var widest = 0;
+        var assigned = new Dictionary<string, double>(StringComparer.Ordinal);
+        for (var index = 0L; index < combinations; index++)
+        {
+            var rest = index;
+            foreach (var (name, values) in parents)
+            {
+                assigned[name] = values[(int)(rest % values.Count)];
+                rest /= values.Count;
+            }
+            var active = 0;
+            for (var i = 0; i < children.Count; i++) if (space.IsActive(children[i], assigned)) active += childWidths[i];
+            widest = Math.Max(widest, active);
+        }
+        return width + widest;
+    }
 
     public Dictionary<string, double> Sample(SamplingContext context)
     {
