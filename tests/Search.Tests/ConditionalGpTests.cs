@@ -164,6 +164,50 @@ public class ConditionalGpTests
     }
 
     /// <summary>
+    /// Two parents, only one with an active child: the first GP chose adam (no children) and mlp (<c>width</c>). The
+    /// second GP, fitted on the mlp trials, kept model but chose opt again, as if it were a number: it asked sgd, and
+    /// sgd's momentum went to TPE. The branch is the first GP's choice (docs/study-spec.md: "it keeps the parents the
+    /// first GP chose"), so opt stays adam and the trial has no momentum.
+    /// </summary>
+    [Fact]
+    public void A_parent_whose_children_are_inactive_stays_as_the_first_gp_chose_it()
+    {
+        var space = SearchSpace.FromJson("""
+            {"lr":{"type":"float","low":1e-4,"high":1e-1,"log":true},
+             "opt":{"type":"categorical","choices":["adam","sgd"]},
+             "momentum":{"type":"float","low":0,"high":1,"when":{"opt":["sgd"]}},
+             "model":{"type":"categorical","choices":["mlp","cnn"]},
+             "width":{"type":"float","low":0,"high":1,"when":{"model":["mlp"]}}}
+            """);
+        var random = new SeededRandom(1006);
+        var trials = new List<TrialRecord>();
+        for (var i = 0; i < 24; i++)
+        {
+            var p = new Dictionary<string, double>(StringComparer.Ordinal)
+            {
+                ["lr"] = Math.Pow(10, -4 + 3 * random.NextDouble()),
+                ["opt"] = random.NextInt(2),
+                ["model"] = random.NextDouble() < 0.7 ? 0 : 1,
+            };
+            if (p["opt"] == 1) p["momentum"] = random.NextDouble();
+            if (p["model"] == 0) p["width"] = random.NextDouble();
+            var lr = Math.Log10(p["lr"]) + 2.5;
+            var value = 0.1 * lr * lr + (p["opt"] == 1 ? (p["momentum"] - 0.3) * (p["momentum"] - 0.3) : 0.1)
+                + (p["model"] == 0 ? (p["width"] - 0.6) * (p["width"] - 0.6) : 0.15) + 0.05 * random.NextDouble();
+            trials.Add(new TrialRecord { Number = i, Params = p, State = TrialState.Complete, Value = value });
+        }
+        Dictionary<string, double> Ask(bool conditionalGp) => new GpSampler(new GpOptions { ConditionalGp = conditionalGp, ExhaustedBranchLogEi = double.NegativeInfinity })
+            .Sample(new SamplingContext(space, trials, 24, StudyDirection.Minimize, SeededRandom.ForTrial(7, 24), 7));
+        // The first GP runs first on the same stream, so without the second GP the ask holds its parents: adam, mlp.
+        var first = Ask(false);
+        Assert.Equal((0.0, 0.0), (first["opt"], first["model"]));
+        var ask = Ask(true);
+        Assert.Equal((0.0, 0.0), (ask["opt"], ask["model"]));
+        Assert.False(ask.ContainsKey("momentum"));
+        Assert.NotEqual(first["width"], ask["width"]); // the second GP chose width
+    }
+
+    /// <summary>
     /// Before: <see cref="GpSampler.EncodedWidth"/> counted only the unconditional parameters, while the second GP fits
     /// them and the active children together; a 150-choice child read as a 3-column space, and <c>kind: auto</c>
     /// (which judges widths by it) chose gp for a space whose second GP is 153 columns wide.

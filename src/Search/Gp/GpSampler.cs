@@ -135,8 +135,9 @@ public sealed class GpSampler : ISampler
     /// The conditional parameters one level below the modelled ones (active, every parent modelled; conditional_mixed's
     /// <c>width</c> once <c>model</c> is <c>mlp</c>) are chosen by a second GP over the modelled parameters and them,
     /// fitted on the trials that hold all of them (the active set's own trials, and with sharing the other backbones'),
-    /// with log EI against the best of those trials. The parents stay as the first GP chose them; every other modelled
-    /// parameter is chosen again, by the GP that also sees the children. Until
+    /// with log EI against the best of those trials. The parents stay as the first GP chose them, those of inactive
+    /// children too (the branch is the first GP's choice); every other modelled parameter is chosen again, by the GP
+    /// that also sees the children. Until
     /// <see cref="GpOptions.ConditionalStartupTrials"/> of those trials are complete, the children are left to
     /// univariate TPE (the caller's <see cref="TpeSampler.FillRemaining"/>), as is everything deeper. Fills
     /// <paramref name="assigned"/>; leaves it as it is when the GP has nothing to fit.
@@ -159,9 +160,12 @@ public sealed class GpSampler : ISampler
             .Count(t => t.State == TrialState.Complete && encoding.ToPointOrNull(t.Params) is not null);
         if (complete < _options.ConditionalStartupTrials) return null;
         var parents = new HashSet<string>(children.SelectMany(p => p.Conditions.Select(c => c.Parent)), StringComparer.Ordinal);
+        // Every modelled parent is kept, also one whose children are inactive here: changing it would change the branch,
+        // which is the first GP's choice, and its newly active children would go to TPE.
+        var anyParent = new HashSet<string>(space.Parameters.SelectMany(p => p.Conditions.Select(c => c.Parent)), StringComparer.Ordinal);
         var chosen = new UnitCubeEncoding(group).ToPointOrNull(assigned)!;
         var fixedU = new double[full.Count];
-        for (var i = 0; i < full.Count; i++) fixedU[i] = i < group.Count && parents.Contains(group[i].Name) ? chosen[i] : double.NaN;
+        for (var i = 0; i < full.Count; i++) fixedU[i] = i < group.Count && anyParent.Contains(group[i].Name) ? chosen[i] : double.NaN;
         if (Optimize(encoding, context, related, fixedU) is not { } result) return null;
         for (var i = 0; i < full.Count; i++) assigned[full[i].Name] = result.Values[i];
         var parentIndices = Enumerable.Range(0, group.Count).Where(i => parents.Contains(group[i].Name)).ToArray();
