@@ -93,6 +93,8 @@ internal static class SearchSnapshot
         if (!written.ContainsKey("quadratic_mean")) options = options with { QuadraticMean = false };
         if (!written.ContainsKey("conditional_gp")) options = options with { ConditionalGp = false };
         if (!written.ContainsKey("exhausted_branch_log_ei")) options = options with { ExhaustedBranchLogEi = double.NegativeInfinity };
+        // Refused here, inside Read's FormatException, rather than later by the sampler's constructor.
+        options.Validate();
         return options;
     }
 

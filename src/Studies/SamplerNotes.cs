@@ -49,12 +49,14 @@ public static class SamplerNotes
                 var space = backbone.Space;
                 // The GP models the unconditional parameters and, in a second GP, the conditional ones whose parents
                 // it models; a parameter conditional on a conditional (or single-valued) one is left to TPE.
-                var deeper = space.Parameters.Where(p => p.IsConditional && p.Conditions.Any(c => space[c.Parent].IsConditional || space[c.Parent].Distribution.IsSingle))
+                // A single-valued parameter takes its value unmodelled, so it is never handed to anything.
+                var deeper = space.Parameters.Where(p => p.IsConditional && !p.Distribution.IsSingle
+                        && p.Conditions.Any(c => space[c.Parent].IsConditional || space[c.Parent].Distribution.IsSingle))
                     .Select(p => p.Name).ToList();
                 if (deeper.Count > 0)
                 {
-                    notes.Add($"backbone {backbone.Name}: the gp sampler hands {string.Join(", ", deeper)} to TPE: it models conditional "
-                        + "parameters only one level below unconditional ones (docs/study-spec.md)");
+                    notes.Add($"backbone {backbone.Name}: the gp sampler hands {string.Join(", ", deeper)} to TPE: it models a conditional "
+                        + "parameter only when its parents are unconditional and have more than one value (docs/study-spec.md)");
                     break;
                 }
             }

@@ -68,9 +68,11 @@ public sealed class SamplerNotesTests
         var oneLevel = "optimizer: {type: categorical, choices: [adamw, sgd]}\n  momentum: {type: float, low: 0.5, high: 0.99, when: {optimizer: [sgd]}}";
         Assert.Empty(Notes("{kind: gp, startup_trials: 2}", trials: 10, backbones: 1, oneLevel));
         var twoLevels = oneLevel + "\n  sgd_variant: {type: categorical, choices: [plain, nesterov], when: {optimizer: [sgd]}}"
-            + "\n  dampening: {type: float, low: 0, high: 0.5, when: {sgd_variant: [plain]}}";
+            + "\n  dampening: {type: float, low: 0, high: 0.5, when: {sgd_variant: [plain]}}"
+            // Single-valued: it takes its value unmodelled, so it is handed to nobody and not named.
+            + "\n  nesterov_lr_scale: {type: float, low: 1.0, high: 1.0, when: {sgd_variant: [nesterov]}}";
         var note = Assert.Single(Notes("{kind: gp, startup_trials: 2}", trials: 10, backbones: 1, twoLevels));
-        Assert.StartsWith("backbone b0: the gp sampler hands dampening to TPE", note);
+        Assert.StartsWith("backbone b0: the gp sampler hands dampening to TPE:", note);
         Assert.Empty(Notes("{kind: tpe, startup_trials: 2}", trials: 10, backbones: 1, twoLevels));
     }
 }
