@@ -13,6 +13,8 @@ public class SearchSpaceValidationTests
     [InlineData("""{"e":{"type":"int","low":2,"high":30,"step":5}}""", "e", "step 5 does not divide the range [2, 30]")]
     [InlineData("""{"e":{"type":"int","low":2,"high":30,"step":0}}""", "e", "step must be > 0")]
     [InlineData("""{"b2":{"type":"float","low":0.9,"high":0.999,"when":{"optimizer":["adamw"]}}}""", "b2", "condition refers to unknown parameter 'optimizer'")]
+    // A parent that exists but comes later is not "unknown": the message says where the problem is.
+    [InlineData("""{"b2":{"type":"float","low":0.9,"high":0.999,"when":{"optimizer":["adamw"]}},"optimizer":{"type":"categorical","choices":["adamw","sgd"]}}""", "b2", "condition refers to 'optimizer', which is declared after it (a condition may only name a parameter declared before it: move 'optimizer' above 'b2')")]
     [InlineData("""{"o":{"type":"categorical","choices":["sgd"]},"b2":{"type":"float","low":0.9,"high":1,"when":{"o":["adamw"]}}}""", "b2", "condition value 'adamw' can never be taken by 'o'")]
     [InlineData("""{"x":{"type":"gaussian","low":0,"high":1}}""", "x", "unknown type 'gaussian'")]
     [InlineData("""{"x":{"low":0,"high":1}}""", "x", "missing \"type\"")]

@@ -301,6 +301,27 @@ public sealed partial class StudySchemaTests
     }
 
     /// <summary>
+    /// The sampler.kind description an editor shows on hover states auto's rule as docs/study-spec.md and the parser
+    /// apply it: a conditional space is no bar to gp (its width counts the widest branch). The schema still said
+    /// "gp when no backbone's space has a conditional parameter", the rule before the GP modelled conditional ones.
+    /// </summary>
+    [Fact]
+    public void The_auto_samplers_description_is_the_parsers_rule()
+    {
+        var description = (string)SchemaAt("sampler.kind").Schema["description"]!;
+        var conditional = StudySpecParser.Parse(Minimal.Replace("  lr: {type: float, low: 1.0e-5, high: 1.0e-1, log: true}\n",
+            "  lr: {type: float, low: 1.0e-5, high: 1.0e-1, log: true}\n  optimizer: {type: categorical, choices: [adamw, sgd]}\n"
+            + "  momentum: {type: float, low: 0.0, high: 0.99, when: {optimizer: [sgd]}}\n"));
+        Assert.True(conditional.Backbones[0].Space["momentum"].IsConditional);
+        Assert.Equal(("gp", true), (conditional.Sampler.Kind, conditional.Sampler.Auto));
+
+        Assert.DoesNotContain("conditional parameter or", description);
+        Assert.Contains($"more than {AutoSampler.MaxGpWidth} GP columns", description);
+        Assert.Contains("widest branch", description);
+        Assert.Contains($"at most {AutoSampler.MaxGpTrialsPerBackbone} trials per backbone ({AutoSampler.MaxGpPoints} shared)", description);
+    }
+
+    /// <summary>
     /// The keys each section of a study file may hold are the same in the schema and the parser (its private key
     /// lists, read by reflection so a key added to the parser alone fails here). sampler.share_across_backbones was
     /// read by the parser but missing from the schema, so editors flagged a valid study file.

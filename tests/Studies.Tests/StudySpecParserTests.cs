@@ -91,7 +91,7 @@ public sealed class StudySpecParserTests
         Assert.Equal(5, spec.CvFolds);
         Assert.Equal(new BudgetSpec { TrialsPerBackbone = 10, MaxParallel = 4 }, spec.Budget);
         Assert.Equal(new ObjectiveSpec(), spec.Objective);
-        // The study file's sampler default is auto; this space has no conditional parameter and few trials, so gp.
+        // The study file's sampler default is auto; this space is 1 GP column wide and has few trials, so gp.
         Assert.Equal(new SamplerSpec { Kind = "gp", Auto = true }, spec.Sampler);
         Assert.Equal(new PrunerSpec(), spec.Pruner);
         Assert.Equal(new TrainingSpec(), spec.Training);

@@ -144,6 +144,11 @@ public sealed class SearchSpace : IEquatable<SearchSpace>
     {
         if (!_indexByName.TryGetValue(condition.Parent, out var parentIndex))
         {
+            // The constructor indexes parameters as it validates them, so a parent declared later is not indexed yet;
+            // calling it unknown would send the author looking for a typo in a name that is right.
+            if (Parameters.Any(p => p.Name == condition.Parent))
+                throw new SearchSpaceException(name, $"condition refers to '{condition.Parent}', which is declared after it"
+                    + $" (a condition may only name a parameter declared before it: move '{condition.Parent}' above '{name}')");
             throw new SearchSpaceException(name, $"condition refers to unknown parameter '{condition.Parent}'"
                 + " (a condition may only name a parameter declared before it)");
         }
