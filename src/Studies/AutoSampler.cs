@@ -46,7 +46,9 @@ public static class AutoSampler
     {
         var (widest, width) = spec.Backbones.Select(b => (b, GpSampler.EncodedWidth(b.Space))).MaxBy(w => w.Item2);
         if (width > MaxGpWidth)
-            return (SamplerKind.Tpe, $"backbone {widest.Name}'s space is {width} GP columns wide (one per number, one per categorical choice), more than the {MaxGpWidth} the GP is chosen for");
+            return (SamplerKind.Tpe, $"backbone {widest.Name}'s space is {width} GP columns wide (one per number, one per categorical choice"
+                + (widest.Space.Parameters.Any(p => p.IsConditional) ? "; conditional parameters in their widest branch" : "")
+                + $"), more than the {MaxGpWidth} the GP is chosen for");
         var perBackbone = spec.Backbones.Max(b => StudyLimits.TrialsOf(spec, b));
         // With per-backbone `trials:` overrides the largest budget decides; "N trials per backbone" would misstate
         // the others', so the note then names the backbone that has it.

@@ -44,21 +44,19 @@ public static class SamplerNotes
         }
         if (kind == SamplerKind.Gp)
         {
-            foreach (var backbone in spec.Backbones)
+            // The GP models the unconditional parameters and, in a second GP, the conditional ones whose parents it
+            // models; a parameter conditional on a conditional (or single-valued) one is left to TPE. A single-valued
+            // parameter takes its value unmodelled, so it is never handed to anything. One note per distinct list,
+            // naming every backbone that has it.
+            static string HandedToTpe(SweepCluster.Search.Space.SearchSpace space) => string.Join(", ", space.Parameters
+                .Where(p => p.IsConditional && !p.Distribution.IsSingle
+                    && p.Conditions.Any(c => space[c.Parent].IsConditional || space[c.Parent].Distribution.IsSingle))
+                .Select(p => p.Name));
+            foreach (var group in spec.Backbones.GroupBy(b => HandedToTpe(b.Space)).Where(g => g.Key.Length > 0))
             {
-                var space = backbone.Space;
-                // The GP models the unconditional parameters and, in a second GP, the conditional ones whose parents
-                // it models; a parameter conditional on a conditional (or single-valued) one is left to TPE.
-                // A single-valued parameter takes its value unmodelled, so it is never handed to anything.
-                var deeper = space.Parameters.Where(p => p.IsConditional && !p.Distribution.IsSingle
-                        && p.Conditions.Any(c => space[c.Parent].IsConditional || space[c.Parent].Distribution.IsSingle))
-                    .Select(p => p.Name).ToList();
-                if (deeper.Count > 0)
-                {
-                    notes.Add($"backbone {backbone.Name}: the gp sampler hands {string.Join(", ", deeper)} to TPE: it models a conditional "
-                        + "parameter only when its parents are unconditional and have more than one value (docs/study-spec.md)");
-                    break;
-                }
+                var names = group.Select(b => b.Name).ToList();
+                notes.Add($"{(names.Count == 1 ? "backbone" : "backbones")} {string.Join(", ", names)}: the gp sampler hands {group.Key} to TPE: "
+                    + "it models a conditional parameter only when its parents are unconditional and have more than one value (docs/study-spec.md)");
             }
         }
         return notes;

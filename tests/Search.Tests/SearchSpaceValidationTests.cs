@@ -16,6 +16,10 @@ public class SearchSpaceValidationTests
     // A parent that exists but comes later is not "unknown": the message says where the problem is.
     [InlineData("""{"b2":{"type":"float","low":0.9,"high":0.999,"when":{"optimizer":["adamw"]}},"optimizer":{"type":"categorical","choices":["adamw","sgd"]}}""", "b2", "condition refers to 'optimizer', which is declared after it (a condition may only name a parameter declared before it: move 'optimizer' above 'b2')")]
     [InlineData("""{"o":{"type":"categorical","choices":["sgd"]},"b2":{"type":"float","low":0.9,"high":1,"when":{"o":["adamw"]}}}""", "b2", "condition value 'adamw' can never be taken by 'o'")]
+    // A quoted number against number choices, and the reverse: the type is the cause, and the message says so.
+    [InlineData("""{"bs":{"type":"categorical","choices":[16,32]},"lr":{"type":"float","low":0.1,"high":1,"when":{"bs":["16"]}}}""", "lr", "condition value '16' can never be taken by 'bs' (it is a string, and the choice 16 is a number")]
+    [InlineData("""{"bs":{"type":"categorical","choices":["16","32"]},"lr":{"type":"float","low":0.1,"high":1,"when":{"bs":[16]}}}""", "lr", "condition value '16' can never be taken by 'bs' (it is a number, and the choice 16 is a string")]
+    [InlineData("""{"layers":{"type":"int","low":1,"high":4},"lr":{"type":"float","low":0.1,"high":1,"when":{"layers":["2"]}}}""", "lr", "condition value '2' can never be taken by 'layers' (it is a string, and 'layers' takes numbers")]
     [InlineData("""{"x":{"type":"gaussian","low":0,"high":1}}""", "x", "unknown type 'gaussian'")]
     [InlineData("""{"x":{"low":0,"high":1}}""", "x", "missing \"type\"")]
     [InlineData("""{"x":{"type":"float","low":0,"hihg":1}}""", "x", "unknown key 'hihg'")]

@@ -74,5 +74,8 @@ public sealed class SamplerNotesTests
         var note = Assert.Single(Notes("{kind: gp, startup_trials: 2}", trials: 10, backbones: 1, twoLevels));
         Assert.StartsWith("backbone b0: the gp sampler hands dampening to TPE:", note);
         Assert.Empty(Notes("{kind: tpe, startup_trials: 2}", trials: 10, backbones: 1, twoLevels));
+        // Backbones with the same list share one note that names them all.
+        var shared = Assert.Single(Notes("{kind: gp, startup_trials: 2}", trials: 10, backbones: 2, twoLevels));
+        Assert.StartsWith("backbones b0, b1: the gp sampler hands dampening to TPE:", shared);
     }
 }

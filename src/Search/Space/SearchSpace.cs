@@ -164,8 +164,26 @@ public sealed class SearchSpace : IEquatable<SearchSpace>
                 _ => ChoiceEquality.IsNumber(value) && parent.Contains(parent.ToInternal(value)),
             };
             if (!possible)
-                throw new SearchSpaceException(name, $"condition value '{value}' can never be taken by '{condition.Parent}'");
+                throw new SearchSpaceException(name, $"condition value '{value}' can never be taken by '{condition.Parent}'"
+                    + TypeMismatchHint(value, parent, condition.Parent));
         }
+    }
+
+    /// <summary>
+    /// Why a condition value that reads like one of the parent's values still matches none: its type differs (YAML
+    /// keeps a quoted "16" a string and 16 a number, and choices compare by type). Empty when the types are not the cause.
+    /// </summary>
+    private static string TypeMismatchHint(object value, ParamDistribution parent, string parentName)
+    {
+        static string Kind(object v) => v switch { string => "a string", bool => "a boolean", _ => "a number" };
+        static string Text(object v) => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) ?? "";
+        if (parent is CategoricalDistribution c)
+        {
+            var lookalike = c.Choices.FirstOrDefault(choice => Text(choice) == Text(value) && Kind(choice) != Kind(value));
+            return lookalike is null ? ""
+                : $" (it is {Kind(value)}, and the choice {Text(lookalike)} is {Kind(lookalike)}: write it as the choice is written)";
+        }
+        return value is string ? $" (it is a string, and '{parentName}' takes numbers: write it without quotes)" : "";
     }
 
     /// <summary>
