@@ -44,14 +44,8 @@ public static class SamplerNotes
         }
         if (kind == SamplerKind.Gp)
         {
-            // The GP models the unconditional parameters and, in a second GP, the conditional ones whose parents it
-            // models; a parameter conditional on a conditional (or single-valued) one is left to TPE. A single-valued
-            // parameter takes its value unmodelled, so it is never handed to anything. One note per distinct list,
-            // naming every backbone that has it.
-            static string HandedToTpe(SweepCluster.Search.Space.SearchSpace space) => string.Join(", ", space.Parameters
-                .Where(p => p.IsConditional && !p.Distribution.IsSingle
-                    && p.Conditions.Any(c => space[c.Parent].IsConditional || space[c.Parent].Distribution.IsSingle))
-                .Select(p => p.Name));
+            // One note per distinct list of parameters left to TPE, naming every backbone that has it.
+            static string HandedToTpe(SweepCluster.Search.Space.SearchSpace space) => string.Join(", ", GpSampler.ParametersLeftToTpe(space));
             foreach (var group in spec.Backbones.GroupBy(b => HandedToTpe(b.Space)).Where(g => g.Key.Length > 0))
             {
                 var names = group.Select(b => b.Name).ToList();

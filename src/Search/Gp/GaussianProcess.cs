@@ -325,7 +325,7 @@ public static class GpFitter
                 Array.Fill(gradient, 0.0);
                 return double.PositiveInfinity;
             }
-            var mb = th.Length - 1 - 2 * d; // b's index, when there is a quadraticMean mean
+            var mb = th.Length - 1 - 2 * d; // b's index, when there is a quadratic mean
             var centre = quadraticMean ? th.AsSpan(mb + 1 + d, d) : default;
             for (var k = 0; k < curvature.Length; k++) curvature[k] = Math.Exp(th[mb + 1 + k]);
             var alpha = (double[])y.Clone();

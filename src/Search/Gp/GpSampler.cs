@@ -47,6 +47,20 @@ public sealed class GpSampler : ISampler
         space.Parameters.Where(p => !p.IsConditional && !p.Distribution.IsSingle).ToList();
 
     /// <summary>
+    /// Whether the second GP (<see cref="GpOptions.ConditionalGp"/>) models <paramref name="p"/>: a conditional parameter
+    /// with more than one value whose parents are all modelled, i.e. one level below them.
+    /// </summary>
+    private static bool IsSecondGpParameter(SearchSpace space, ParamDefinition p) =>
+        p.IsConditional && !p.Distribution.IsSingle && p.Conditions.All(c => !space[c.Parent].IsConditional && !space[c.Parent].Distribution.IsSingle);
+
+    /// <summary>
+    /// The conditional parameters (with more than one value) that neither GP models, so univariate TPE samples them:
+    /// those under a conditional or single-valued parent. `sweep submit` names them in a note.
+    /// </summary>
+    public static IReadOnlyList<string> ParametersLeftToTpe(SearchSpace space) =>
+        space.Parameters.Where(p => p.IsConditional && !p.Distribution.IsSingle && !IsSecondGpParameter(space, p)).Select(p => p.Name).ToList();
+
+    /// <summary>
     /// The widest GP input the sampler fits for <paramref name="space"/>: one column per numeric parameter and one per
     /// choice of a categorical, over the modelled parameters and, for the second GP (<see cref="GpOptions.ConditionalGp"/>),
     /// the conditional parameters one level below them that can be active together (the widest branch). A fit costs
@@ -56,9 +70,7 @@ public sealed class GpSampler : ISampler
     {
         var group = ModelledParameters(space);
         var width = new UnitCubeEncoding(group).Width;
-        var modelled = new HashSet<string>(group.Select(p => p.Name), StringComparer.Ordinal);
-        // The second GP's candidates: as SampleChildren picks them, every parent modelled.
-        var children = space.Parameters.Where(p => p.IsConditional && !p.Distribution.IsSingle && p.Conditions.All(c => modelled.Contains(c.Parent))).ToList();
+        var children = space.Parameters.Where(p => IsSecondGpParameter(space, p)).ToList();
         if (children.Count == 0) return width;
         var childWidths = children.Select(p => new UnitCubeEncoding([p]).Width).ToList();
         // A child is active when each parent it names holds one of its listed values, so only listed values can widen
@@ -110,7 +122,7 @@ public sealed class GpSampler : ISampler
             if (Fit(encoding, context, related) is not { } firstGp) return _startup.Sample(context);
             var first = MaximizeLogEi(encoding, context, firstGp);
             for (var i = 0; i < group.Count; i++) assigned[group[i].Name] = first.Values[i];
-            if (_options.ConditionalGp && SampleChildren(context, related, group, assigned) is { } branch
+            if (_options.ConditionalGp && SampleChildren(context, related, group, encoding, assigned) is { } branch
                 && branch.LogEi < _options.ExhaustedBranchLogEi)
             {
                 var chosenBranch = branch.ParentIndices.Select(i => first.Values[i]).ToArray();
@@ -123,7 +135,7 @@ public sealed class GpSampler : ISampler
                 {
                     assigned.Clear();
                     for (var i = 0; i < group.Count; i++) assigned[group[i].Name] = other.Values[i];
-                    SampleChildren(context, related, group, assigned);
+                    SampleChildren(context, related, group, encoding, assigned);
                 }
             }
         }
@@ -148,11 +160,10 @@ public sealed class GpSampler : ISampler
     /// values, not one).
     /// </returns>
     private (double LogEi, int[] ParentIndices)? SampleChildren(SamplingContext context, List<List<TrialRecord>> related, List<ParamDefinition> group,
-        Dictionary<string, double> assigned)
+        UnitCubeEncoding groupEncoding, Dictionary<string, double> assigned)
     {
         var space = context.Space;
-        var children = space.Parameters.Where(p => p.IsConditional && !p.Distribution.IsSingle && !assigned.ContainsKey(p.Name)
-            && p.Conditions.All(c => assigned.ContainsKey(c.Parent)) && space.IsActive(p, assigned)).ToList();
+        var children = space.Parameters.Where(p => IsSecondGpParameter(space, p) && space.IsActive(p, assigned)).ToList();
         if (children.Count == 0) return null;
         var full = group.Concat(children).ToList();
         var encoding = new UnitCubeEncoding(full);
@@ -163,7 +174,7 @@ public sealed class GpSampler : ISampler
         // Every modelled parent is kept, also one whose children are inactive here: changing it would change the branch,
         // which is the first GP's choice, and its newly active children would go to TPE.
         var anyParent = new HashSet<string>(space.Parameters.SelectMany(p => p.Conditions.Select(c => c.Parent)), StringComparer.Ordinal);
-        var chosen = new UnitCubeEncoding(group).ToPointOrNull(assigned)!;
+        var chosen = groupEncoding.ToPointOrNull(assigned)!;
         var fixedU = new double[full.Count];
         for (var i = 0; i < full.Count; i++) fixedU[i] = i < group.Count && anyParent.Contains(group[i].Name) ? chosen[i] : double.NaN;
         if (Optimize(encoding, context, related, fixedU) is not { } result) return null;
